@@ -1,0 +1,523 @@
+package egress
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Limits and defaults of a request.
+const (
+	DefaultTimeout          = 5 * time.Second
+	MaxTimeout              = 30 * time.Second
+	DefaultMaxResponseBytes = 1 << 20
+	DefaultUserAgent        = "hookline"
+	// MaxRedirects is how many redirects one attempt follows.
+	MaxRedirects = 10
+	// maxAttempts bounds in-flow retries even when the server answers fast
+	// with Retry-After: 0.
+	maxAttempts = 5
+)
+
+// backoff is the wait before each retry, before jitter.
+var backoff = []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second}
+
+// Config configures a Client. The zero value is usable: nothing private is
+// reachable, bodies are read up to 1 MiB.
+type Config struct {
+	Allow            []netip.Prefix // HOOKLINE_EGRESS_ALLOW: ranges opened despite the guard
+	MaxResponseBytes int64          // default 1 << 20
+	UserAgent        string         // default "hookline"
+}
+
+// Request is one outbound HTTP request.
+type Request struct {
+	Method  string // default GET
+	URL     string // http or https, without credentials
+	Header  http.Header
+	Body    []byte
+	Timeout time.Duration // whole exchange including in-flow retries; 0 → 5 s; capped at 30 s
+	// Retries happen on connection errors and 502/503/504, within Timeout, for GET, HEAD, PUT,
+	// DELETE, OPTIONS; for POST and PATCH only when RetryUnsafe is set.
+	RetryUnsafe bool
+	NoRetry     bool
+}
+
+// Response is the outcome of a request that got an HTTP response, whatever
+// its status.
+type Response struct {
+	Status    int
+	Header    http.Header
+	Body      []byte // at most MaxResponseBytes
+	Truncated bool   // the body was longer and was cut
+	Attempts  int
+	Duration  time.Duration
+	// URL is the URL that produced this response, after redirects.
+	URL string
+}
+
+// Client sends requests through the address guard. It is safe for
+// concurrent use and shares one keep-alive transport across all requests.
+type Client struct {
+	allow     []netip.Prefix
+	maxBody   int64
+	userAgent string
+	http      *http.Client
+	transport *http.Transport
+	dialer    *net.Dialer
+	// lookup resolves host names; tests replace it to observe or answer
+	// lookups without a real resolver.
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) *Client {
+	c := &Client{
+		maxBody:   cfg.MaxResponseBytes,
+		userAgent: cfg.UserAgent,
+	}
+	for _, p := range cfg.Allow {
+		c.allow = append(c.allow, p.Masked())
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	c.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	}
+	c.dialer = &net.Dialer{
+		KeepAlive: 30 * time.Second,
+		// The second line of defence: whatever address a socket is about to
+		// connect to is checked again, so no code path can dial around the
+		// guard.
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return &Error{Kind: KindBlocked, Msg: fmt.Sprintf("unparsable dial address %q is not allowed", address)}
+			}
+			return Check(ap.Addr(), c.allow)
+		},
+	}
+	c.transport = &http.Transport{
+		// No proxy, not even from HTTP_PROXY/HTTPS_PROXY: with a proxy the
+		// dialer would connect to the proxy and check the proxy's address,
+		// while the proxy resolved and reached the real target unchecked.
+		Proxy:                 nil,
+		DialContext:           c.dialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	c.http = &http.Client{
+		Transport:     c.transport,
+		CheckRedirect: c.checkRedirect,
+	}
+	return c
+}
+
+// dialContext resolves the host, checks every address and dials the checked
+// addresses themselves, so nothing can change between check and connect
+// (a DNS answer that flips to 127.0.0.1 after the check is never used).
+func (c *Client) dialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("bad dial address %q", address), Err: err}
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("bad port %q", portStr), Err: err}
+	}
+	addrs, err := c.resolve(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	// One bad address refuses the host: a name that resolves to both a
+	// public and a private address is either misconfigured or rebinding.
+	for _, a := range addrs {
+		if err := Check(a, c.allow); err != nil {
+			return nil, blockedHost(host, err)
+		}
+	}
+	var firstErr error
+	for i, a := range addrs {
+		dctx := ctx
+		if left := len(addrs) - i; left > 1 {
+			// Leave time for the other addresses, as net.Dialer does.
+			if dl, ok := ctx.Deadline(); ok {
+				share := time.Until(dl) / time.Duration(left)
+				if share < 2*time.Second {
+					share = min(2*time.Second, time.Until(dl))
+				}
+				var cancel context.CancelFunc
+				dctx, cancel = context.WithTimeout(ctx, share)
+				defer cancel()
+			}
+		}
+		conn, err := c.dialer.DialContext(dctx, network, netip.AddrPortFrom(a.WithZone(""), uint16(port)).String())
+		if err == nil {
+			return conn, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, firstErr
+}
+
+// resolve turns a host into addresses. Literal addresses in any spelling are
+// parsed here and never reach the resolver.
+func (c *Client) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	addr, isIP, err := parseHostIP(host)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalid, Msg: err.Error()}
+	}
+	if isIP {
+		return []netip.Addr{addr}, nil
+	}
+	addrs, err := c.lookup(ctx, host)
+	if err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return nil, dnsError(host, dnsErr)
+		}
+		return nil, &Error{Kind: KindDNS, Msg: "cannot resolve " + host + ": " + err.Error(), Err: err}
+	}
+	if len(addrs) == 0 {
+		return nil, &Error{Kind: KindDNS, Msg: "cannot resolve " + host + ": no addresses"}
+	}
+	return addrs, nil
+}
+
+func blockedHost(host string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return &Error{Kind: KindBlocked, Msg: host + ": " + e.Msg}
+	}
+	return &Error{Kind: KindBlocked, Msg: host + ": " + err.Error(), Err: err}
+}
+
+// checkURL enforces the rules on every URL the client is about to request,
+// the first and each redirect's: http or https, no credentials, a host, and
+// a literal address checked (and rewritten to its canonical form) before
+// any lookup.
+func (c *Client) checkURL(u *url.URL) error {
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("scheme %q is not allowed: use http or https", u.Scheme)}
+	}
+	if u.User != nil {
+		return &Error{Kind: KindInvalid, Msg: "credentials in the URL are not allowed: send them in a header"}
+	}
+	if u.Opaque != "" {
+		return &Error{Kind: KindInvalid, Msg: "URL must be absolute, such as https://example.com/path"}
+	}
+	host := u.Hostname()
+	if host == "" {
+		return &Error{Kind: KindInvalid, Msg: "URL has no host"}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("port %q is not valid", p)}
+		}
+	}
+	addr, isIP, err := parseHostIP(host)
+	if err != nil {
+		return &Error{Kind: KindInvalid, Msg: err.Error()}
+	}
+	if !isIP {
+		return nil
+	}
+	if err := Check(addr, c.allow); err != nil {
+		return blockedHost(host, err)
+	}
+	// Send the address in its canonical spelling, as a browser would, so
+	// the Host header and the dialer see what the guard saw.
+	canon := addr.WithZone("").String()
+	if addr.Is6() {
+		canon = "[" + canon + "]"
+	}
+	if p := u.Port(); p != "" {
+		canon += ":" + p
+	}
+	u.Host = canon
+	return nil
+}
+
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > MaxRedirects {
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
+	}
+	oldHost := req.URL.Host
+	if err := c.checkURL(req.URL); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return &Error{Kind: e.Kind, Msg: "redirect refused: " + e.Msg, Err: e.Err}
+		}
+		return err
+	}
+	if req.Host == oldHost {
+		req.Host = req.URL.Host
+	}
+	return nil
+}
+
+// retryable reports whether a method may be sent again after a failure.
+func retryable(r *Request) bool {
+	if r.NoRetry {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	case http.MethodPost, http.MethodPatch:
+		return r.RetryUnsafe
+	}
+	return false
+}
+
+// Do sends the request, following redirects and retrying within the
+// request's timeout, and returns the response whatever its status. The
+// error is always an *Error.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	start := time.Now()
+	prep, err := c.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, prep.timeout)
+	defer cancel()
+
+	retry := retryable(prep.req)
+	var lastErr *Error
+	for attempt := 1; ; attempt++ {
+		attemptStart := time.Now()
+		resp, err := c.attempt(ctx, prep)
+		took := time.Since(attemptStart)
+		if err != nil {
+			lastErr = err
+			if !retry || err.Kind != KindConnection || errors.Is(err, context.Canceled) {
+				return nil, withAttempts(err, attempt)
+			}
+		} else {
+			resp.Attempts = attempt
+			if !retry || !retryStatus(resp.Status) {
+				resp.Duration = time.Since(start)
+				return resp, nil
+			}
+		}
+		wait := backoffDelay(attempt)
+		if resp != nil {
+			if ra, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && ra > wait {
+				wait = ra
+			}
+		}
+		// A retry starts only if the wait and another attempt as long as
+		// this one fit before the deadline.
+		dl, _ := ctx.Deadline()
+		if attempt >= maxAttempts || time.Now().Add(wait+took).After(dl) {
+			if resp != nil {
+				resp.Duration = time.Since(start)
+				return resp, nil
+			}
+			return nil, withAttempts(lastErr, attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if resp != nil {
+				resp.Duration = time.Since(start)
+				return resp, nil
+			}
+			return nil, withAttempts(classify(ctx, ctx.Err(), "waiting to retry"), attempt)
+		case <-t.C:
+		}
+	}
+}
+
+func withAttempts(e *Error, n int) *Error {
+	if n <= 1 {
+		return e
+	}
+	return &Error{Kind: e.Kind, Msg: fmt.Sprintf("%s (%d attempts)", e.Msg, n), Err: e.Err}
+}
+
+func retryStatus(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// backoffDelay is the wait before retry n (1-based), with ±20% jitter so
+// many clients retrying the same endpoint spread out.
+func backoffDelay(n int) time.Duration {
+	d := backoff[min(n, len(backoff))-1]
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// retryAfter parses a Retry-After value: delay-seconds or an HTTP-date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+type prepared struct {
+	req     *Request // normalized copy: method set, header cloned
+	url     *url.URL
+	host    string // for messages: host[:port], never path or query
+	timeout time.Duration
+}
+
+func (c *Client) prepare(r *Request) (*prepared, error) {
+	if r == nil {
+		return nil, &Error{Kind: KindInvalid, Msg: "no request"}
+	}
+	p := &prepared{req: &Request{}}
+	*p.req = *r
+	if p.req.Method == "" {
+		p.req.Method = http.MethodGet
+	}
+	if !isToken(p.req.Method) {
+		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.req.Method)}
+	}
+	switch {
+	case r.Timeout < 0:
+		return nil, &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
+	case r.Timeout == 0:
+		p.timeout = DefaultTimeout
+	default:
+		p.timeout = min(r.Timeout, MaxTimeout)
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
+		}
+		return nil, &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
+	}
+	if err := c.checkURL(u); err != nil {
+		return nil, err
+	}
+	p.url, p.host = u, u.Host
+	h := make(http.Header, len(r.Header)+1)
+	for k, vs := range r.Header {
+		if !isToken(k) {
+			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
+			}
+		}
+		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], vs...)
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{c.userAgent}
+	}
+	p.req.Header = h
+	return p, nil
+}
+
+// isToken reports whether s is an RFC 9110 token (method or header name).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 0x80 || ch <= ' ' || ch == 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", ch) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// attempt sends the request once, following redirects, and reads the body
+// up to the cap.
+func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
+	u := *p.url
+	req := &http.Request{
+		Method:     p.req.Method,
+		URL:        &u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     p.req.Header.Clone(),
+		Host:       u.Host,
+	}
+	if hv := req.Header.Get("Host"); hv != "" {
+		req.Host = hv
+		req.Header.Del("Host")
+	}
+	if len(p.req.Body) > 0 {
+		body := p.req.Body
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	} else if p.req.Method == http.MethodPost || p.req.Method == http.MethodPut || p.req.Method == http.MethodPatch {
+		req.Body = http.NoBody
+		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+	}
+	req = req.WithContext(ctx)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, classify(ctx, err, "sending the request to "+p.host)
+	}
+	defer resp.Body.Close()
+
+	out := &Response{
+		Status: resp.StatusCode,
+		Header: resp.Header,
+		URL:    resp.Request.URL.String(),
+	}
+	size := c.maxBody + 1
+	if resp.ContentLength >= 0 && resp.ContentLength < size {
+		size = resp.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, 64<<10)))
+	// One byte past the cap tells a body of exactly the cap from a longer
+	// one. Closing the body without draining the rest drops the connection
+	// instead of reading an endless stream.
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return nil, classify(ctx, err, "reading the response body from "+p.host)
+	}
+	out.Body = buf.Bytes()
+	if n > c.maxBody {
+		out.Body = out.Body[:c.maxBody]
+		out.Truncated = true
+	}
+	return out, nil
+}
