@@ -1,0 +1,136 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hookline/hookline"
+)
+
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	for _, p := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "1"}, // NORMAL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		var got string
+		if err := db.db.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.EqualFold(got, p.want) {
+			t.Errorf("PRAGMA %s = %s, want %s", p.pragma, got, p.want)
+		}
+	}
+	var n int
+	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("schema_migrations rows = %d, %v", n, err)
+	}
+}
+
+func TestMigrationFiles(t *testing.T) {
+	ms, err := migrations("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		if m.Version != i+1 {
+			t.Errorf("migration %d_%s: versions must count up from 1 without gaps", m.Version, m.Name)
+		}
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if _, err := db.db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)"); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("migrating a newer schema: %v, want a refusal", err)
+	}
+}
+
+func TestRebind(t *testing.T) {
+	d := &dialect{dollarPlaceholders: true}
+	if got := d.rebind("SELECT a FROM t WHERE x = ? AND y IN (?, ?)"); got != "SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)" {
+		t.Fatalf("rebind = %q", got)
+	}
+	if got := sqliteDialect.rebind("x = ?"); got != "x = ?" {
+		t.Fatalf("sqlite rebind = %q", got)
+	}
+}
+
+// TestCompanyScope applies companyScope to api_keys.tenant_id, the one
+// company-owned column this package has so far, so that the condition every
+// company-scoped resource uses is checked against real rows.
+func TestCompanyScope(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mk := func(name string, kind hookline.TenantKind, agency int64) *hookline.Tenant {
+		tn := &hookline.Tenant{Name: name, Kind: kind, AgencyID: agency}
+		if err := db.CreateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+		return tn
+	}
+	a := mk("A", hookline.KindAgency, 0)
+	a1 := mk("A1", hookline.KindCompany, a.ID)
+	a2 := mk("A2", hookline.KindCompany, a.ID)
+	b := mk("B", hookline.KindAgency, 0)
+	b1 := mk("B1", hookline.KindCompany, b.ID)
+	owner := map[int64]int64{}
+	for _, tn := range []*hookline.Tenant{a, a1, a2, b, b1} {
+		_, k := hookline.NewAPIKey(tn.ID)
+		if err := db.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		owner[k.ID] = tn.ID
+	}
+	for _, c := range []struct {
+		scope hookline.Scope
+		want  []int64
+	}{
+		{hookline.AdminScope(), []int64{a.ID, a1.ID, a2.ID, b.ID, b1.ID}},
+		{hookline.TenantScope(a), []int64{a1.ID, a2.ID}},
+		{hookline.TenantScope(a1), []int64{a1.ID}},
+		{hookline.TenantScope(b), []int64{b1.ID}},
+		{hookline.TenantScope(b1), []int64{b1.ID}},
+	} {
+		cond, args := companyScope(c.scope, "tenant_id")
+		rows, err := db.conn().query(ctx, "SELECT id FROM api_keys WHERE "+cond+" ORDER BY id", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, owner[id])
+		}
+		rows.Close()
+		if !slices.Equal(got, c.want) {
+			t.Errorf("scope %+v sees companies %v, want %v", c.scope, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Migrations live in migrations/<dialect>/NNNN_name.sql. Each file is
+// applied once, in its own transaction, in version order, and recorded in
+// schema_migrations. Applied files must never be edited: add a new one.
+//
+//go:embed migrations
+var migrationFiles embed.FS
+
+// Migration is one schema change of a dialect.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations returns the dialect's migrations in version order.
+func migrations(dialect string) ([]Migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrationFiles, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []Migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, label, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || label == "" {
+			return nil, fmt.Errorf("migration %s/%s: name must be NNNN_description.sql", dir, name)
+		}
+		if other, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migration %s/%s: version %d already used by %s", dir, name, v, other)
+		}
+		seen[v] = name
+		body, err := fs.ReadFile(migrationFiles, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		ms = append(ms, Migration{Version: v, Name: label, SQL: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations. It
+// refuses a database migrated by a newer hookline, whose schema this binary
+// does not know.
+func (db *DB) Migrate(ctx context.Context) error {
+	_, err := db.Migrations(ctx)
+	return err
+}
+
+// Migrations applies pending migrations and returns the ones it applied.
+func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
+	ms, err := migrations(db.dialect.name)
+	if err != nil {
+		return nil, err
+	}
+	c := db.conn()
+	if _, err := c.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL
+	)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var latest int
+	if err := c.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", nil, &latest); err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	if len(ms) > 0 && latest > ms[len(ms)-1].Version {
+		return nil, fmt.Errorf("database schema version %d is newer than this hookline knows (%d); run a newer hookline",
+			latest, ms[len(ms)-1].Version)
+	}
+	var applied []Migration
+	for _, m := range ms {
+		if m.Version <= latest {
+			continue
+		}
+		done := false
+		err := db.inTx(ctx, func(c conn) error {
+			// Another process may have applied it since we looked; the
+			// write transaction holds the lock, so this answer is final.
+			var n int
+			if err := c.queryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", []any{m.Version}, &n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			// Migration files are run verbatim: they have no placeholders
+			// to rebind, and may mention ? in comments.
+			if _, err := c.q.ExecContext(ctx, m.SQL); err != nil {
+				return c.d.translate(err)
+			}
+			if _, err := c.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.Version, m.Name, db.timestamp()); err != nil {
+				return err
+			}
+			done = true
+			return nil
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if done {
+			applied = append(applied, m)
+		}
+	}
+	return applied, nil
+}

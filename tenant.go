@@ -1,0 +1,179 @@
+package hookline
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// TenantKind tells agencies from companies.
+type TenantKind string
+
+const (
+	// KindAgency is a tenant that owns companies and acts on their behalf.
+	KindAgency TenantKind = "agency"
+	// KindCompany is a tenant that owns resources such as webhooks. It
+	// belongs to one agency, or stands alone when created by the operator
+	// without one.
+	KindCompany TenantKind = "company"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k TenantKind) Valid() bool { return k == KindAgency || k == KindCompany }
+
+// Tenant is an agency or a company. AgencyID is the owning agency of a
+// company, or 0 for an agency and for a standalone company.
+type Tenant struct {
+	ID        int64
+	Name      string
+	Kind      TenantKind
+	AgencyID  int64
+	CreatedAt time.Time
+}
+
+// MaxTenantNameLen bounds tenant names, in bytes.
+const MaxTenantNameLen = 200
+
+// ValidateTenantName checks a tenant name for creation and renames.
+func ValidateTenantName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return Invalid("name", "must not be empty")
+	case len(name) > MaxTenantNameLen:
+		return Invalid("name", "must be at most %d bytes long", MaxTenantNameLen)
+	case strings.ContainsAny(name, "\x00\r\n"):
+		return Invalid("name", "must not contain line breaks or NUL")
+	}
+	return nil
+}
+
+// Scope is the set of tenants a caller may see: all of them (the operator),
+// an agency and its companies, or one company. Stores apply it inside their
+// queries so that anything outside it behaves exactly as if it did not exist.
+type Scope struct {
+	// All is set for the operator's admin keys.
+	All bool
+	// TenantID and Kind name the caller's tenant when All is not set.
+	TenantID int64
+	Kind     TenantKind
+}
+
+// AdminScope sees every tenant.
+func AdminScope() Scope { return Scope{All: true} }
+
+// TenantScope is the scope of a key that belongs to t.
+func TenantScope(t *Tenant) Scope { return Scope{TenantID: t.ID, Kind: t.Kind} }
+
+// SeesTenant reports whether the scope includes tenant t.
+func (s Scope) SeesTenant(t *Tenant) bool {
+	switch {
+	case s.All:
+		return true
+	case s.Kind == KindAgency:
+		return t.ID == s.TenantID || t.AgencyID == s.TenantID
+	case s.Kind == KindCompany:
+		return t.ID == s.TenantID
+	}
+	return false
+}
+
+// SeesCompany reports whether the scope includes resources owned by company
+// c (a Tenant of kind company).
+func (s Scope) SeesCompany(c *Tenant) bool {
+	return c.Kind == KindCompany && s.SeesTenant(c)
+}
+
+// Caller is the authenticated party of one request: the key it presented
+// and, unless it is an admin key, the tenant the key belongs to.
+type Caller struct {
+	KeyID  int64   // 0 for the configured HOOKLINE_ADMIN_TOKEN
+	Tenant *Tenant // nil for admin keys
+}
+
+// IsAdmin reports whether the caller holds an operator's admin key.
+func (c *Caller) IsAdmin() bool { return c.Tenant == nil }
+
+// Scope returns what the caller may see.
+func (c *Caller) Scope() Scope {
+	if c.IsAdmin() {
+		return AdminScope()
+	}
+	return TenantScope(c.Tenant)
+}
+
+// TenantFilter narrows a tenant listing. Scope is always applied; Kind and
+// AgencyID, when set, narrow further.
+type TenantFilter struct {
+	Scope    Scope
+	Kind     TenantKind
+	AgencyID int64
+}
+
+// TenantService stores tenants. Methods taking a Scope answer CodeNotFound
+// for tenants outside it, exactly as for tenants that do not exist.
+type TenantService interface {
+	// CreateTenant stores t and sets its ID and CreatedAt. A company's
+	// AgencyID must name an existing agency (CodeNotFound otherwise, with
+	// field "agency_id"); names are unique among an agency's companies,
+	// among agencies, and among standalone companies (CodeConflict).
+	CreateTenant(ctx context.Context, t *Tenant) error
+	FindTenant(ctx context.Context, scope Scope, id int64) (*Tenant, error)
+	// FindTenants lists the tenants in the filter's scope, ordered by ID.
+	FindTenants(ctx context.Context, filter TenantFilter) ([]*Tenant, error)
+	RenameTenant(ctx context.Context, scope Scope, id int64, name string) (*Tenant, error)
+	// DeleteTenant removes a tenant and its keys. An agency that still has
+	// companies is not deleted (CodeConflict).
+	DeleteTenant(ctx context.Context, scope Scope, id int64) error
+}
+
+// APIKey is a stored API key. Only the SHA-256 hash of the secret is kept,
+// with a short prefix of it to tell keys apart in listings.
+type APIKey struct {
+	ID        int64
+	TenantID  int64 // 0 for the operator's admin keys
+	Prefix    string
+	Hash      []byte
+	CreatedAt time.Time
+}
+
+// KeyService stores API keys. Revoking a key deletes it.
+type KeyService interface {
+	// CreateKey stores k and sets its ID and CreatedAt.
+	CreateKey(ctx context.Context, k *APIKey) error
+	// FindKeyByHash returns the key with the given hash, CodeNotFound if none.
+	FindKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// FindKeys lists a tenant's keys (0: the admin keys), ordered by ID.
+	FindKeys(ctx context.Context, tenantID int64) ([]*APIKey, error)
+	// DeleteKey revokes key id of the tenant (0: admin keys); CodeNotFound
+	// when the tenant has no such key.
+	DeleteKey(ctx context.Context, tenantID, id int64) error
+	// CountAdminKeys counts the stored admin keys.
+	CountAdminKeys(ctx context.Context) (int, error)
+}
+
+// keySecretPrefix marks hookline API keys, so that secret scanners and
+// people can recognise them.
+const keySecretPrefix = "hl_"
+
+// keyDisplayLen is how many characters of a key its listings show.
+const keyDisplayLen = len(keySecretPrefix) + 8
+
+// NewAPIKey generates a random key secret and the APIKey record that stores
+// it. The secret is returned once, to be shown to its owner, and never kept.
+func NewAPIKey(tenantID int64) (secret string, key *APIKey) {
+	var b [32]byte
+	// crypto/rand.Read never returns an error; it crashes the program
+	// irrecoverably if the system's randomness fails.
+	_, _ = rand.Read(b[:])
+	secret = keySecretPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, &APIKey{TenantID: tenantID, Prefix: secret[:keyDisplayLen], Hash: HashAPIKey(secret)}
+}
+
+// HashAPIKey returns the stored form of a key secret.
+func HashAPIKey(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
