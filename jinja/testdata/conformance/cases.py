@@ -420,6 +420,7 @@ group("stmt/set", [
     ("block_multiline", "{% set x %}\nline1\nline2\n{% endset %}[{{ x }}]"),
     ("reassign", "{% set x = 1 %}{% set x = x + 1 %}{{ x }}"),
     ("in_if", "{% if true %}{% set x = 'in-if' %}{% endif %}{{ x }}"),
+    ("in_loop_no_accumulate", "{% set s = 'a' %}{% for i in range(3) %}{% set s = s ~ s %}{{ s|length }} {% endfor %}|{{ s|length }}"),
     ("list_value", "{% set xs = [1, 2] + [3] %}{{ xs|length }}"),
     ("missing_value", "{% set x = %}"),
     ("attr_target_not_namespace", "{% set d = {} %}{% set d.a = 1 %}{{ d }}"),

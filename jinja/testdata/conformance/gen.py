@@ -15,7 +15,8 @@ import sys
 
 import jinja2
 
-import cases as case_source
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+import cases as case_source  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED = os.path.join(HERE, "expected.json")

@@ -1,0 +1,6 @@
+//go:build race
+
+package jinja_test
+
+// raceEnabled lets timing assertions allow for the race detector's slowdown.
+const raceEnabled = true
