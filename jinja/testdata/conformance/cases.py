@@ -1202,3 +1202,43 @@ case("include/sees_set_vars", "{% set name = 'Bob' %}{% include 'greet.j2' %}", 
 case("include/ignore_missing", "[{% include 'nope.j2' ignore missing %}]", templates=_T)
 case("import/as", "{% import 'macros.j2' as m %}{{ m.b('x') }}{{ m.i('y') }}", templates=_T)
 case("import/from", "{% from 'macros.j2' import b, i as it %}{{ b(1) }}{{ it(2) }}", templates=_T)
+
+# --- more printing and lookup details -------------------------------------------------
+group("print/float_arith", [
+    ("price_times_qty", "{{ price * qty }}", '{"price": 19.99, "qty": 3}'),
+    ("tenths", "{{ 0.1 + 0.7 }}"),
+    ("percent_up", "{{ 100 * 1.1 }}"),
+    ("third_times_three", "{{ 1 / 3 * 3 }}"),
+    ("smallest_denormal", "{{ 5e-324 }}"),
+    ("largest", "{{ 1.7976931348623157e308 }}"),
+    ("big_int", "{{ 123456789012345678 }}"),
+    ("floordiv_float_divisor", "{{ 7.0 // 0.5 }}"),
+    ("neg_floordiv_small", "{{ -1 // 3 }}"),
+    ("float_to_string_length", "{{ v|string|length }}", '{"v": 1.0}'),
+    ("sum_money", "{{ items|sum(attribute='p') }}", '{"items": [{"p": 0.1}, {"p": 0.2}, {"p": 0.3}]}'),
+    ("in_list_int_float", "{{ 1.0 in [1] }}"),
+])
+group("access/more", [
+    ("dict_literal_dot", "{{ {'a': 1}.a }}"),
+    ("item_tuple_print", "{% for item in d.items() %}{{ item }} {% endfor %}", ORDERED),
+    ("dictsort_loop", "{% for k, v in d|dictsort %}{{ k }}{% endfor %}", ORDERED),
+    ("float_index_undefined", "[{{ [1, 2][1.0] }}]"),
+    ("get_method_on_context", "{{ ticket.get('status') }} {{ ticket.get('nope', 'n/a') }}", TICKET),
+    ("percent_object", "{{ '%s' % ticket.via }}", TICKET),
+])
+group("op/more", [
+    ("tuple_concat", "{{ (1, 2) + (3,) }}"),
+    ("list_eq_tuple", "{{ [1, 2] == (1, 2) }}"),
+    ("string_times_float_error", "{{ 'abc' * 2.0 }}"),
+    ("and_returns_value", "{{ true and 1 }}"),
+    ("is_defined_and", "{{ x is defined and x }}", '{"x": "set"}'),
+    ("in_literal_list", "{% if x in ['a', 'b'] %}yes{% endif %}", '{"x": "b"}'),
+    ("empty_string_is_none", "{{ '' is none }}"),
+])
+group("filter/items/more", [
+    ("not_mapping_error", "{{ [1]|items|list }}"),
+])
+group("webhook/text_json", [
+    ("manual_quote_escape", "{\"reply\": \"{{ reply|replace('\"', '\\\\\"') }}\"}", '{"reply": "say \\"hi\\""}'),
+    ("tojson_safe", "{\"body\": {{ body|tojson|safe }}}", '{"body": {"b": 1, "a": "<x>"}}'),
+])
