@@ -172,7 +172,7 @@ func (c *Client) dialContext(ctx context.Context, network, address string) (net.
 				defer cancel()
 			}
 		}
-		conn, err := c.dialer.DialContext(dctx, network, netip.AddrPortFrom(a.WithZone(""), uint16(port)).String())
+		conn, err := c.dialer.DialContext(dctx, network, netip.AddrPortFrom(a, uint16(port)).String())
 		if err == nil {
 			return conn, nil
 		}
@@ -243,11 +243,17 @@ func (c *Client) checkURL(u *url.URL) error {
 			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("port %q is not valid", p)}
 		}
 	}
+	if strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("host %q has an empty label", host)}
+	}
 	addr, isIP, err := parseHostIP(host)
 	if err != nil {
 		return &Error{Kind: KindInvalid, Msg: err.Error()}
 	}
 	if !isIP {
+		// Names are checked after resolution, in the dialer. net/http maps
+		// non-ASCII names through IDNA first, so fullwidth digits arrive
+		// there as an ordinary spelling of an address.
 		return nil
 	}
 	if err := Check(addr, c.allow); err != nil {
@@ -255,7 +261,7 @@ func (c *Client) checkURL(u *url.URL) error {
 	}
 	// Send the address in its canonical spelling, as a browser would, so
 	// the Host header and the dialer see what the guard saw.
-	canon := addr.WithZone("").String()
+	canon := addr.String()
 	if addr.Is6() {
 		canon = "[" + canon + "]"
 	}
@@ -392,10 +398,12 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 type prepared struct {
-	req     *Request // normalized copy: method set, header cloned
-	url     *url.URL
-	host    string // for messages: host[:port], never path or query
-	timeout time.Duration
+	req       *Request // normalized copy: method set, header cloned without Host
+	hostValue string   // a Host header's value, which overrides the URL's host
+	url       *url.URL
+	urlString string
+	host      string // for messages: host[:port], never path or query
+	timeout   time.Duration
 }
 
 func (c *Client) prepare(r *Request) (*prepared, error) {
@@ -429,7 +437,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	if err := c.checkURL(u); err != nil {
 		return nil, err
 	}
-	p.url, p.host = u, u.Host
+	p.url, p.host, p.urlString = u, u.Host, u.String()
 	h := make(http.Header, len(r.Header)+1)
 	for k, vs := range r.Header {
 		if !isToken(k) {
@@ -440,7 +448,14 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
 			}
 		}
-		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], vs...)
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Host" {
+			if len(vs) > 0 {
+				p.hostValue = vs[len(vs)-1]
+			}
+			continue
+		}
+		h[ck] = append(h[ck], vs...)
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = []string{c.userAgent}
@@ -467,18 +482,19 @@ func isToken(s string) bool {
 // up to the cap.
 func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 	u := *p.url
+	// The header is shared by all attempts: neither the transport nor the
+	// client (which has no cookie jar) modifies a request's header.
 	req := &http.Request{
 		Method:     p.req.Method,
 		URL:        &u,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     p.req.Header.Clone(),
+		Header:     p.req.Header,
 		Host:       u.Host,
 	}
-	if hv := req.Header.Get("Host"); hv != "" {
-		req.Host = hv
-		req.Header.Del("Host")
+	if p.hostValue != "" {
+		req.Host = p.hostValue
 	}
 	if len(p.req.Body) > 0 {
 		body := p.req.Body
@@ -500,24 +516,47 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 	out := &Response{
 		Status: resp.StatusCode,
 		Header: resp.Header,
-		URL:    resp.Request.URL.String(),
+		URL:    p.urlString,
 	}
-	size := c.maxBody + 1
-	if resp.ContentLength >= 0 && resp.ContentLength < size {
-		size = resp.ContentLength + 1
+	if resp.Request.URL != &u {
+		out.URL = resp.Request.URL.String() // redirected
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, 64<<10)))
-	// One byte past the cap tells a body of exactly the cap from a longer
-	// one. Closing the body without draining the rest drops the connection
-	// instead of reading an endless stream.
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)
 	if err != nil {
 		return nil, classify(ctx, err, "reading the response body from "+p.host)
 	}
-	out.Body = buf.Bytes()
-	if n > c.maxBody {
-		out.Body = out.Body[:c.maxBody]
+	if int64(len(body)) > c.maxBody {
+		body = body[:c.maxBody]
 		out.Truncated = true
 	}
+	out.Body = body
 	return out, nil
+}
+
+// readCapped reads up to limit+1 bytes: one byte past the cap tells a body
+// of exactly the cap from a longer one. The caller then closes the body
+// without draining the rest, which drops the connection instead of reading
+// an endless stream. A known length sizes the buffer once.
+func readCapped(r io.Reader, limit, length int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 {
+		size = min(length, limit) + 1
+	}
+	buf := make([]byte, 0, min(size, limit+1))
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			grown := min(int64(cap(buf))*2, limit+1)
+			buf = append(make([]byte, 0, grown), buf...)
+		}
+		room := min(int64(cap(buf)), limit+1)
+		n, err := r.Read(buf[len(buf):room])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }

@@ -263,8 +263,15 @@ func TestDoOddSpellings(t *testing.T) {
 			t.Errorf("%s: server saw Host %q, want %q", host, resp.Body, want)
 		}
 	}
+	// Fullwidth digits become ASCII through net/http's IDNA mapping and are
+	// then read as an address by the dialer, still without a lookup.
+	_, err := blocked.Do(context.Background(), &Request{URL: "http://１２７.０.０.１:" + srv.port() + "/"})
+	wantKind(t, err, KindBlocked)
+	_, err = blocked.Do(context.Background(), &Request{URL: "http://０ｘ７ｆ.１:" + srv.port() + "/"})
+	wantKind(t, err, KindBlocked)
+
 	// Numeric hosts that are no address are invalid, not looked up.
-	for _, host := range []string{"127.0.0.256", "1.2.3.4.5", "08.1", "example.123"} {
+	for _, host := range []string{"127.0.0.256", "1.2.3.4.5", "08.1", "example.123", "127.0.0.1..", ".127.0.0.1"} {
 		_, err := allowed.Do(context.Background(), &Request{URL: "http://" + host + "/"})
 		wantKind(t, err, KindInvalid)
 	}
