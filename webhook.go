@@ -996,7 +996,7 @@ type Conversation struct {
 	BotTrainedModelID string          `json:"botTrainedModelId"`
 	// Channel is the channel kind, such as "facebook", "webhook", "sms",
 	// "whatsapp"; fb.* is defined only for "facebook".
-	Channel   string `json:"channel"`
+	Channel   string `json:"channel,omitempty"`
 	FirstName string `json:"firstName,omitempty"`
 	LastName  string `json:"lastName,omitempty"`
 	// CustomData is a webhook channel message's customData.
@@ -1086,9 +1086,10 @@ type VariableError struct {
 	Message string `json:"message"`
 }
 
-// WebhookRunner compiles and executes webhook definitions (package webhook
-// implements it). The bot runtime and Run webhook share it.
-type WebhookRunner interface {
+// WebhookEngine compiles and runs webhook definitions and works with their
+// templates (package webhook implements it). The bot runtime, Run webhook
+// and the CLI share it.
+type WebhookEngine interface {
 	// CheckWebhook validates a definition for saving: defaults filled,
 	// every template compiled, every context value the URL needs set.
 	CheckWebhook(w *Webhook) error
@@ -1101,4 +1102,18 @@ type WebhookRunner interface {
 	RunWebhook(ctx context.Context, w *Webhook, context json.RawMessage) (*WebhookResult, error)
 	// RunConversation executes w against a conversation, as the bot does.
 	RunConversation(ctx context.Context, w *Webhook, conv *Conversation) (*WebhookResult, error)
+
+	// BuiltinTemplates lists the templates that ship with the binary.
+	BuiltinTemplates() ([]WebhookTemplate, error)
+	// BuiltinTemplate returns the built-in template with the given
+	// (negative) ID, CodeNotFound if there is none.
+	BuiltinTemplate(id int64) (*WebhookTemplate, error)
+	// CheckTemplate validates a template for saving.
+	CheckTemplate(t *WebhookTemplate) error
+	// FillTemplate makes a definition from a template and the values of its
+	// blanks; the error names every missing or unknown value.
+	FillTemplate(t *WebhookTemplate, values map[string]string) (Webhook, error)
+	// TemplateFromWebhook makes a template of a definition; secrets become
+	// blanks and are never copied.
+	TemplateFromWebhook(w *Webhook) WebhookTemplate
 }
