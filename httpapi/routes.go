@@ -1,0 +1,41 @@
+package httpapi
+
+// resource groups the routes of one part of the API with the OpenAPI
+// schemas they refer to. Each resource lives in its own file; api lists
+// them all, and both route registration and the OpenAPI document (and its
+// completeness test) read that one list.
+type resource struct {
+	// tag names the group in the OpenAPI document.
+	tag     string
+	routes  []route
+	schemas map[string]any
+}
+
+// route is one ServeMux pattern with its handler and its documentation.
+type route struct {
+	pattern string // "METHOD /path/{param}"
+	handle  handlerFunc
+	public  bool // no Authorization needed
+	doc     *operation
+}
+
+// api lists every resource. Adding a resource is one file with a method
+// returning its resource, plus one line here.
+func (s *Server) api() []resource {
+	return []resource{
+		s.systemAPI(),
+		s.tenantAPI(),
+		s.keyAPI(),
+	}
+}
+
+// Patterns returns every registered route pattern, in registration order.
+func (s *Server) Patterns() []string {
+	var ps []string
+	for _, res := range s.resources {
+		for _, rt := range res.routes {
+			ps = append(ps, rt.pattern)
+		}
+	}
+	return ps
+}
