@@ -934,3 +934,49 @@ func TestDoIgnoresProxyEnvironment(t *testing.T) {
 		t.Errorf("body %q, proxy hits %d", resp.Body, proxy.hits.Load())
 	}
 }
+
+// TestDoRedirectDropsCredentials: an Authorization header follows a
+// redirect on the same host but not to another host.
+func TestDoRedirectDropsCredentials(t *testing.T) {
+	t.Parallel()
+	var srv *countingServer
+	srv = newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/same":
+			http.Redirect(w, r, "/echo", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, "http://other.test:"+srv.port()+"/echo", http.StatusFound)
+		case "/echo":
+			io.WriteString(w, r.Header.Get("Authorization"))
+		}
+	})
+	c, _ := testClient(t, Config{Allow: allowLoopback1}, map[string][]netip.Addr{
+		"other.test": {netip.MustParseAddr("127.0.0.1")},
+	})
+	auth := http.Header{"Authorization": {"Bearer t0ken"}}
+	resp, err := c.Do(context.Background(), &Request{URL: srv.URL + "/same", Header: auth})
+	if err != nil || string(resp.Body) != "Bearer t0ken" {
+		t.Fatalf("same host: %q, %v", resp.Body, err)
+	}
+	resp, err = c.Do(context.Background(), &Request{URL: srv.URL + "/away", Header: auth})
+	if err != nil || string(resp.Body) != "" {
+		t.Fatalf("other host saw %q, %v", resp.Body, err)
+	}
+	if want := "http://other.test:" + srv.port() + "/echo"; resp.URL != want {
+		t.Errorf("final URL %q, want %q", resp.URL, want)
+	}
+}
+
+// TestDoFallsBackToNextAddress: when the first checked address refuses the
+// connection, the next one is dialed.
+func TestDoFallsBackToNextAddress(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c, _ := testClient(t, Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, map[string][]netip.Addr{
+		"two.test": {netip.MustParseAddr("127.0.0.4"), netip.MustParseAddr("127.0.0.1")},
+	})
+	resp, err := c.Do(context.Background(), &Request{URL: "http://two.test:" + srv.port() + "/", NoRetry: true})
+	if err != nil || string(resp.Body) != "ok" || resp.Attempts != 1 {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+}
