@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the service's configuration, read from flags and HOOKLINE_*
+// environment variables (a flag wins over its variable) and validated
+// before anything starts. It is passed explicitly; nothing reads it from
+// globals.
+type Config struct {
+	Addr            string
+	DataDir         string
+	AdminToken      string
+	MaxBodyBytes    int64
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+}
+
+// setting is one configuration value: its flag, its environment variable,
+// its default and how to check and store it.
+type setting struct {
+	flag  string // without dashes; "" when the setting has no flag
+	env   string
+	def   string
+	usage string
+	// secret settings never have their value echoed in errors.
+	secret bool
+	apply  func(c *Config, v string) error
+}
+
+// settings lists every configuration value; usage text and errors come
+// from here.
+func settings() []setting {
+	return []setting{
+		{flag: "addr", env: "HOOKLINE_ADDR", def: "127.0.0.1:8080", usage: "address to listen on, host:port (port 0 picks a free one)",
+			apply: func(c *Config, v string) error { c.Addr = v; return checkAddr(v) }},
+		{flag: "data", env: "HOOKLINE_DATA", def: "hookline-data", usage: "data directory, created if missing; holds the SQLite database",
+			apply: func(c *Config, v string) error { c.DataDir = v; return checkDataDir(v) }},
+		{env: "HOOKLINE_ADMIN_TOKEN", usage: "the operator's admin API key (at least 16 characters); unset: one is generated on first start and printed once",
+			secret: true, apply: func(c *Config, v string) error { c.AdminToken = v; return checkAdminToken(v) }},
+		{flag: "max-body-bytes", env: "HOOKLINE_MAX_BODY_BYTES", def: "1MiB", usage: "largest accepted request body: bytes, or with KiB or MiB",
+			apply: func(c *Config, v string) (err error) { c.MaxBodyBytes, err = parseBytes(v); return err }},
+		{flag: "log-level", env: "HOOKLINE_LOG_LEVEL", def: "info", usage: "debug, info, warn or error",
+			apply: func(c *Config, v string) error { return parseLevel(&c.LogLevel, v) }},
+		{flag: "shutdown-timeout", env: "HOOKLINE_SHUTDOWN_TIMEOUT", def: "10s", usage: "how long in-flight requests may take to finish on SIGINT/SIGTERM",
+			apply: func(c *Config, v string) (err error) {
+				c.ShutdownTimeout, err = parseDuration(v, 10*time.Minute)
+				return err
+			}},
+	}
+}
+
+// errUsage reports that the usage text has been printed (for -h).
+var errUsage = errors.New("usage")
+
+// loadConfig reads the settings for the command name from args and getenv.
+// Each error names the setting the way the user gave it (--addr or
+// HOOKLINE_ADDR) and the bad value. It returns the arguments after the
+// flags.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	var cfg Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	all := settings()
+	given := map[string]string{}
+	for _, s := range all {
+		if s.flag == "" {
+			continue
+		}
+		usage := fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)
+		fs.Func(s.flag, usage, func(v string) error { given[s.flag] = v; return nil })
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: hookline %s [flags]\n\nflags:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nenvironment only:")
+		for _, s := range all {
+			if s.flag == "" {
+				fmt.Fprintf(stderr, "  %s\n    \t%s\n", s.env, s.usage)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, nil, errUsage
+		}
+		return cfg, nil, err
+	}
+	var errs []error
+	for _, s := range all {
+		value, source := s.def, s.env+" (default)"
+		if v := getenv(s.env); v != "" {
+			value, source = v, s.env
+		}
+		if v, ok := given[s.flag]; ok && s.flag != "" {
+			value, source = v, "--"+s.flag
+		}
+		if value == "" && s.def == "" {
+			continue
+		}
+		if err := s.apply(&cfg, value); err != nil {
+			if s.secret {
+				errs = append(errs, fmt.Errorf("%s: %v", source, err))
+			} else {
+				errs = append(errs, fmt.Errorf("%s %q: %v", source, value, err))
+			}
+		}
+	}
+	return cfg, fs.Args(), errors.Join(errs...)
+}
+
+func checkAddr(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		var addrErr *net.AddrError
+		if errors.As(err, &addrErr) {
+			msg := strings.TrimSuffix(addrErr.Err, " in address")
+			return fmt.Errorf("%s; want host:port, such as 127.0.0.1:8080", msg)
+		}
+		return err
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("host %q is not a host name or IP address", host)
+	}
+	return nil
+}
+
+func checkDataDir(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	fi, err := os.Stat(v)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil // created on start
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return errors.New("exists and is not a directory")
+	}
+	return nil
+}
+
+func checkAdminToken(v string) error {
+	if len(v) < 16 {
+		return fmt.Errorf("too short (%d characters); use at least 16, such as the output of: openssl rand -base64 32", len(v))
+	}
+	if strings.ContainsAny(v, " \t\r\n") {
+		return errors.New("must not contain spaces or line breaks")
+	}
+	return nil
+}
+
+// parseBytes reads a size such as 1048576, 512KiB or 1MiB.
+func parseBytes(v string) (int64, error) {
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return 0, errors.New("want a number of bytes, such as 1048576, 512KiB or 1MiB")
+	}
+	if n <= 0 || n > (1<<30)/mult {
+		return 0, errors.New("must be more than 0 and at most 1024MiB")
+	}
+	return n * mult, nil
+}
+
+func parseDuration(v string, max time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("want a duration such as 10s or 1m30s")
+	}
+	if d <= 0 || d > max {
+		return 0, fmt.Errorf("must be more than 0 and at most %s", max)
+	}
+	return d, nil
+}
+
+func parseLevel(l *slog.Level, v string) error {
+	switch strings.ToLower(v) {
+	case "debug", "info", "warn", "error":
+		return l.UnmarshalText([]byte(v))
+	}
+	return errors.New("want debug, info, warn or error")
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/sqlstore"
+)
+
+// Main is the running service: the store, the API and the HTTP server
+// wired together. serve runs one; tests start one on port 0 and stop it.
+type Main struct {
+	cfg    Config
+	log    *slog.Logger
+	stderr io.Writer // for the one-time admin key notice
+
+	db       *sqlstore.DB
+	ln       net.Listener
+	server   *http.Server
+	serveErr chan error
+}
+
+// NewMain returns a Main for cfg that logs JSON to logOut and prints the
+// generated admin key, if any, to stderr.
+func NewMain(cfg Config, logOut, stderr io.Writer) *Main {
+	return &Main{
+		cfg:    cfg,
+		log:    slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		stderr: stderr,
+	}
+}
+
+// Open opens and migrates the store, makes sure an admin key exists,
+// listens on the configured address and starts serving in the background.
+func (m *Main) Open(ctx context.Context) (err error) {
+	m.db, err = sqlstore.OpenSQLite(ctx, m.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.db.Close()
+		}
+	}()
+	applied, err := m.db.Migrations(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", m.cfg.DataDir, err)
+	}
+	for _, mig := range applied {
+		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
+	}
+	if err := m.ensureAdminKey(ctx); err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{
+		Tenants:      m.db,
+		Keys:         m.db,
+		Ready:        m.db.Ping,
+		AdminToken:   m.cfg.AdminToken,
+		MaxBodyBytes: m.cfg.MaxBodyBytes,
+		Logger:       m.log,
+	})
+	if err != nil {
+		return err
+	}
+	m.ln, err = net.Listen("tcp", m.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
+	}
+	m.server = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.server.Serve(m.ln) }()
+	m.log.Info("listening", "addr", m.Addr(), "data", m.cfg.DataDir)
+	return nil
+}
+
+// Addr is the address the service listens on, with the port picked when
+// the configured one was 0.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Done delivers the server's error if it stops serving on its own.
+func (m *Main) Done() <-chan error { return m.serveErr }
+
+// Close stops accepting connections, lets in-flight requests finish within
+// the shutdown timeout, then closes the store. Requests still running
+// after the timeout are cut off and reported as an error.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			m.server.Close()
+			errs = append(errs, fmt.Errorf("shutdown: requests still running after %s were cut off: %w", m.cfg.ShutdownTimeout, err))
+		}
+	}
+	if m.db != nil {
+		if err := m.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ensureAdminKey generates the operator's admin key on the first start
+// without HOOKLINE_ADMIN_TOKEN and prints it once to stderr, never to the
+// log. Only its hash is stored.
+func (m *Main) ensureAdminKey(ctx context.Context) error {
+	if m.cfg.AdminToken != "" {
+		return nil
+	}
+	n, err := m.db.CountAdminKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, key := hookline.NewAPIKey(0)
+	if err := m.db.CreateKey(ctx, key); err != nil {
+		return fmt.Errorf("store the generated admin key: %w", err)
+	}
+	m.log.Info("admin key generated", "key_id", key.ID, "prefix", key.Prefix)
+	fmt.Fprintf(m.stderr, "\nhookline: generated the admin API key. It is shown only this once; store it now:\n\n    %s\n\n"+
+		"Send it as: Authorization: Bearer <key>. Set HOOKLINE_ADMIN_TOKEN to use a key of your own instead.\n\n", secret)
+	return nil
+}
+
+// runServe implements `hookline serve`: it runs until SIGINT or SIGTERM,
+// then shuts down gracefully and returns 0.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, rest, err := loadConfig("serve", args, getenv, stderr)
+	if code, done := configFailure(err, rest, stderr); done {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(cfg, stderr, stderr)
+	if err := m.Open(ctx); err != nil {
+		fmt.Fprintf(stderr, "hookline serve: %v\n", err)
+		m.Close()
+		return 1
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		m.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	case serveErr = <-m.Done():
+	}
+	if err := errors.Join(serveErr, m.Close()); err != nil {
+		m.log.Error("stopped with an error", "error", err.Error())
+		fmt.Fprintf(stderr, "hookline serve: %v\n", err)
+		return 1
+	}
+	m.log.Info("stopped")
+	return 0
+}
+
+// configFailure turns a loadConfig outcome into an exit status: done is
+// set when the command must stop.
+func configFailure(err error, rest []string, stderr io.Writer) (code int, done bool) {
+	switch {
+	case errors.Is(err, errUsage):
+		return 0, true
+	case err != nil:
+		fmt.Fprintf(stderr, "hookline: invalid configuration:\n  %v\n", indent(err))
+		return 2, true
+	case len(rest) > 0:
+		fmt.Fprintf(stderr, "hookline: unexpected argument %q\n", rest[0])
+		return 2, true
+	}
+	return 0, false
+}
+
+// indent puts each line of a joined error on its own indented line.
+func indent(err error) string {
+	var b []byte
+	for _, c := range []byte(err.Error()) {
+		b = append(b, c)
+		if c == '\n' {
+			b = append(b, "  "...)
+		}
+	}
+	return string(b)
+}
