@@ -339,6 +339,10 @@ func TestAuthentication(t *testing.T) {
 			}
 		})
 	}
+	// Messages are JSON as is, not HTML-escaped.
+	if r := e.do("GET", "/api/v1/tenants", "", nil); !bytes.Contains(r.raw, []byte("Bearer <API key>")) {
+		t.Fatalf("401 body = %s", r.raw)
+	}
 	// Every API route needs a key, whatever its method.
 	for _, p := range e.api.Patterns() {
 		method, path, _ := strings.Cut(p, " ")

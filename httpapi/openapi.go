@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -133,7 +134,14 @@ func (s *Server) openAPI() ([]byte, error) {
 			},
 		},
 	}
-	return json.MarshalIndent(doc, "", "  ")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 func (op *operation) build(tag string, rt route, path string) map[string]any {
