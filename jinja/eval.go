@@ -1,0 +1,872 @@
+package jinja
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+type kwArg struct {
+	name string
+	v    Value
+}
+
+type filterFunc func(r *renderer, v Value, args []Value, kw []kwArg) Value
+type testFunc func(r *renderer, v Value, args []Value, kw []kwArg) bool
+
+// renderer is the state of one render. It is pooled; nothing in it outlives the render.
+type renderer struct {
+	t        *Template
+	ctx      context.Context
+	lim      Limits
+	steps    int64
+	deadline time.Time
+	data     map[string]any
+	top      scope
+	sc       *scope
+	depth    int
+	pos      int
+	src      string
+
+	out      []byte   // the final output
+	caps     [][]byte // capture buffers ({% set %} blocks, macros, filter blocks)
+	tmp      []byte
+	argStack []Value
+	kwStack  []kwArg
+	printing []any // containers being printed, to spot cycles as Python's repr does
+
+	jstate uint8 // ModeJSON: lexical state of the output so far
+}
+
+// renderFail unwinds a render; Render recovers it.
+type renderFail struct{ err *Error }
+
+func (r *renderer) fail(kind, msg string) {
+	e := &Error{Kind: kind, Msg: msg}
+	if r.src != "" || r.pos > 0 {
+		e.Line, e.Col = lineCol(r.src, r.pos)
+	}
+	panic(renderFail{e})
+}
+
+func (r *renderer) failf(kind, format string, args ...any) {
+	r.fail(kind, fmt.Sprintf(format, args...))
+}
+
+func (r *renderer) failBudget(budget, msg string) {
+	e := &Error{Kind: kindBudget, Budget: budget, Msg: msg}
+	e.Line, e.Col = lineCol(r.src, r.pos)
+	panic(renderFail{e})
+}
+
+func (r *renderer) failUndef(v Value) {
+	r.fail(kindUndefined, v.undefMessage())
+}
+
+func (r *renderer) step() {
+	r.steps++
+	if r.steps > r.lim.Steps {
+		r.failBudget("steps", "step budget exceeded ("+strconv.FormatInt(r.lim.Steps, 10)+" steps)")
+	}
+	if r.steps&1023 == 0 {
+		r.checkDeadline()
+	}
+}
+
+func (r *renderer) checkDeadline() {
+	if r.ctx.Err() != nil || time.Now().After(r.deadline) {
+		r.failBudget("deadline", "render deadline exceeded")
+	}
+}
+
+// checkSize fails before a string of n bytes or a container of n elements is built.
+func (r *renderer) checkSize(n int) {
+	if n > r.lim.ValueBytes || n < 0 {
+		r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
+	}
+}
+
+func (r *renderer) checkSize64(n int64) {
+	if n > int64(r.lim.ValueBytes) || n < 0 {
+		r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
+	}
+}
+
+// ---- output ----
+
+func (r *renderer) capturing() bool { return len(r.caps) > 0 }
+
+func (r *renderer) beginCapture() {
+	r.caps = append(r.caps, nil)
+}
+
+func (r *renderer) endCapture() string {
+	b := r.caps[len(r.caps)-1]
+	r.caps = r.caps[:len(r.caps)-1]
+	return string(b)
+}
+
+func (r *renderer) writeCapture(s string) {
+	i := len(r.caps) - 1
+	r.checkSize(len(r.caps[i]) + len(s))
+	r.caps[i] = append(r.caps[i], s...)
+}
+
+func (r *renderer) checkOutput() {
+	if len(r.out) > r.lim.OutputBytes {
+		r.failBudget("output", "output budget exceeded ("+strconv.Itoa(r.lim.OutputBytes)+" bytes)")
+	}
+}
+
+// ---- statements ----
+
+func (r *renderer) execBody(body []stmt) {
+	for _, s := range body {
+		s.exec(r)
+	}
+}
+
+func (s *textStmt) exec(r *renderer) {
+	r.step()
+	if r.capturing() {
+		r.writeCapture(s.s)
+		return
+	}
+	r.emitText(s)
+}
+
+func (s *outputStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	if !r.capturing() && r.t.mode == ModeJSON {
+		if f, ok := s.e.(*filterExpr); ok && f.name == "tojson" && f.args == nil && f.kw == nil && f.dynArg == nil && f.dynKw == nil {
+			v := f.input.eval(r)
+			r.tmp = r.appendJSON(r.tmp[:0], v, -1, 0)
+			r.emitBytes(r.tmp)
+			return
+		}
+	}
+	v := s.e.eval(r)
+	if r.capturing() {
+		r.writeCapture(r.str(v))
+		return
+	}
+	r.emitValue(v)
+}
+
+func (s *ifStmt) exec(r *renderer) {
+	r.step()
+	for i, c := range s.conds {
+		if truthy(c.eval(r)) {
+			r.execBody(s.bodies[i])
+			return
+		}
+	}
+	r.execBody(s.els)
+}
+
+func (s *setStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	r.assign(s.target, s.value.eval(r))
+}
+
+func (s *setBlockStmt) exec(r *renderer) {
+	r.step()
+	r.beginCapture()
+	r.execBody(s.body)
+	v := strVal(r.endCapture())
+	r.pos = s.pos
+	if s.filter != nil {
+		v = r.applyFilterChain(s.filter, v)
+	}
+	r.assign(s.target, v)
+}
+
+// applyFilterChain applies a parsed filter chain whose innermost input is nil to v.
+func (r *renderer) applyFilterChain(e expr, v Value) Value {
+	f := e.(*filterExpr)
+	in := v
+	if f.input != nil {
+		in = r.applyFilterChain(f.input, v)
+	}
+	return r.callFilter(f, in)
+}
+
+func (r *renderer) assign(t target, v Value) {
+	switch t := t.(type) {
+	case nameTarget:
+		r.sc.set(t.name, v)
+	case nsTarget:
+		ns, _ := r.lookup(t.name)
+		if ns.k != kNamespace {
+			r.pos = t.pos
+			r.fail(kindType, "cannot assign attribute on non-namespace object")
+		}
+		ns.p.(*dictVal).set(strVal(t.attr), v)
+	case tupleTarget:
+		items := r.unpack(v, len(t.items))
+		for i, it := range t.items {
+			r.assign(it, items[i])
+		}
+	}
+}
+
+func (r *renderer) unpack(v Value, n int) []Value {
+	if !isIterable(v) {
+		r.failf(kindType, "cannot unpack non-iterable %s object", typeName(v))
+	}
+	items := r.iterate(v)
+	if len(items) < n {
+		r.failf(kindType, "not enough values to unpack (expected %d, got %d)", n, len(items))
+	}
+	if len(items) > n {
+		r.failf(kindType, "too many values to unpack (expected %d)", n)
+	}
+	return items
+}
+
+func (s *withStmt) exec(r *renderer) {
+	r.step()
+	sc := &scope{parent: r.sc}
+	vals := make([]Value, len(s.values))
+	for i, e := range s.values {
+		vals[i] = e.eval(r)
+	}
+	saved := r.sc
+	r.sc = sc
+	for i, t := range s.targets {
+		r.assign(t, vals[i])
+	}
+	r.execBody(s.body)
+	r.sc = saved
+}
+
+func (s *macroStmt) exec(r *renderer) {
+	r.step()
+	r.sc.set(s.m.name, Value{k: kMacro, p: &macroVal{def: s.m, closure: r.sc}})
+}
+
+func (s *callStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	caller := Value{k: kMacro, p: &macroVal{def: s.caller, closure: r.sc}}
+	fn := s.call.fn.eval(r)
+	args, kw, base, kbase := r.evalArgs(&s.call.callArgsExpr)
+	kw = append(kw, kwArg{name: "caller", v: caller})
+	v := r.call(fn, args, kw)
+	r.popArgs(base, kbase)
+	if r.capturing() {
+		r.writeCapture(r.str(v))
+		return
+	}
+	r.emitValue(v)
+}
+
+func (s *filterStmt) exec(r *renderer) {
+	r.step()
+	r.beginCapture()
+	r.execBody(s.body)
+	v := strVal(r.endCapture())
+	r.pos = s.pos
+	v = r.applyFilterChain(s.filter, v)
+	if r.capturing() {
+		r.writeCapture(r.str(v))
+		return
+	}
+	r.emitValue(v)
+}
+
+type loopState struct {
+	index0  int
+	length  int
+	depth0  int
+	seq     Value
+	items   []Value // when the sequence was materialized
+	stmt    *forStmt
+	changed []Value
+	hasLast bool
+}
+
+func (l *loopState) at(r *renderer, i int) Value {
+	if l.items != nil {
+		return l.items[i]
+	}
+	return r.seqAt(l.seq, i)
+}
+
+func (s *forStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	it := s.iter.eval(r)
+	r.runLoop(s, it, 0)
+}
+
+func (r *renderer) runLoop(s *forStmt, it Value, depth int) {
+	ls := &loopState{stmt: s, depth0: depth}
+	if it.k == kUndef {
+		r.execBody(s.els)
+		return
+	}
+	n, direct := seqLen(it)
+	if direct && s.cond == nil {
+		ls.seq = it
+		ls.length = n
+	} else {
+		if !isIterable(it) {
+			r.failf(kindType, "'%s' object is not iterable", typeName(it))
+		}
+		items := r.iterate(it)
+		if s.cond != nil {
+			filtered := items[:0:0]
+			sc := &scope{parent: r.sc}
+			saved := r.sc
+			r.sc = sc
+			for _, item := range items {
+				r.step()
+				sc.reset()
+				r.assign(s.target, item)
+				if truthy(s.cond.eval(r)) {
+					filtered = append(filtered, item)
+				}
+			}
+			r.sc = saved
+			items = filtered
+		}
+		if items == nil {
+			items = []Value{}
+		}
+		ls.items = items
+		ls.length = len(items)
+	}
+	if ls.length == 0 {
+		r.execBody(s.els)
+		return
+	}
+	sc := &scope{parent: r.sc}
+	saved := r.sc
+	r.sc = sc
+	loopV := Value{k: kLoop, p: ls}
+	for i := 0; i < ls.length; i++ {
+		r.step()
+		ls.index0 = i
+		sc.reset()
+		sc.set("loop", loopV)
+		r.assign(s.target, ls.at(r, i))
+		r.execBody(s.body)
+	}
+	r.sc = saved
+}
+
+func (s *includeStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	nameV := s.name.eval(r)
+	var sub *compiled
+	var names []Value
+	if nameV.k == kList || nameV.k == kTuple || nameV.k == kDataList {
+		names = r.iterate(nameV)
+	} else {
+		names = []Value{nameV}
+	}
+	for _, n := range names {
+		if c, err := r.t.subTemplate(r.str(n)); c != nil || err != nil {
+			if err != nil {
+				panic(renderFail{err})
+			}
+			sub = c
+			break
+		}
+	}
+	if sub == nil {
+		if s.ignoreMissing {
+			return
+		}
+		r.failf(kindRender, "template %s not found", pyRepr(r.str(nameV)))
+	}
+	r.depth++
+	if r.depth > r.lim.Depth {
+		r.failBudget("depth", "include depth exceeded")
+	}
+	saved := r.sc
+	if s.withContext {
+		r.sc = &scope{parent: r.sc}
+	} else {
+		r.sc = &scope{}
+	}
+	r.execBody(sub.body)
+	r.sc = saved
+	r.depth--
+}
+
+// module renders a template for import and returns its exported names.
+func (r *renderer) module(nameV Value, withContext bool) *dictVal {
+	name := r.str(nameV)
+	c, err := r.t.subTemplate(name)
+	if err != nil {
+		panic(renderFail{err})
+	}
+	if c == nil {
+		r.failf(kindRender, "template %s not found", pyRepr(name))
+	}
+	r.depth++
+	if r.depth > r.lim.Depth {
+		r.failBudget("depth", "import depth exceeded")
+	}
+	saved := r.sc
+	sc := &scope{}
+	if withContext {
+		sc.parent = r.sc
+	}
+	r.sc = sc
+	r.beginCapture()
+	r.execBody(c.body)
+	r.endCapture()
+	r.sc = saved
+	r.depth--
+	d := newDict(len(sc.names))
+	for i, n := range sc.names {
+		if len(n) > 0 && n[0] != '_' {
+			d.set(strVal(n), sc.vals[i])
+		}
+	}
+	return d
+}
+
+func (s *importStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	d := r.module(s.name.eval(r), s.withContext)
+	r.sc.set(s.alias, Value{k: kNamespace, p: d, s: "module"})
+}
+
+func (s *fromStmt) exec(r *renderer) {
+	r.step()
+	r.pos = s.pos
+	d := r.module(s.name.eval(r), s.withContext)
+	for i, n := range s.names {
+		v, ok := d.getStr(n)
+		if !ok {
+			v = undefMsg("the template " + pyRepr(r.str(s.name.eval(r))) + " does not export the requested name " + pyRepr(n))
+		}
+		r.sc.set(s.aliases[i], v)
+	}
+}
+
+// ---- expressions ----
+
+func (e *constExpr) eval(r *renderer) Value { return e.v }
+
+func (r *renderer) lookup(name string) (Value, bool) {
+	if v, ok := r.sc.get(name); ok {
+		return v, true
+	}
+	if x, ok := r.data[name]; ok {
+		return r.fromData(x), true
+	}
+	if v, ok := builtinGlobal(name); ok {
+		return v, true
+	}
+	return undefName(name), false
+}
+
+func (e *nameExpr) eval(r *renderer) Value {
+	r.step()
+	v, _ := r.lookup(e.name)
+	return v
+}
+
+func (e *getattrExpr) eval(r *renderer) Value {
+	obj := e.obj.eval(r)
+	r.step()
+	if obj.k == kUndef {
+		r.pos = e.pos
+		r.failUndef(obj)
+	}
+	return r.getattr(obj, e.name)
+}
+
+func (e *getitemExpr) eval(r *renderer) Value {
+	obj := e.obj.eval(r)
+	key := e.key.eval(r)
+	r.step()
+	if obj.k == kUndef {
+		r.pos = e.pos
+		r.failUndef(obj)
+	}
+	return r.getitem(obj, key)
+}
+
+func (e *sliceExpr) eval(r *renderer) Value {
+	obj := e.obj.eval(r)
+	r.step()
+	if obj.k == kUndef {
+		r.pos = e.pos
+		r.failUndef(obj)
+	}
+	var parts [3]Value
+	for i, x := range []expr{e.start, e.stop, e.step} {
+		if x == nil {
+			parts[i] = noneVal
+		} else {
+			parts[i] = x.eval(r)
+		}
+	}
+	return r.slice(obj, parts[0], parts[1], parts[2])
+}
+
+// evalArgs evaluates call arguments onto the renderer's stacks. The caller pops them.
+func (r *renderer) evalArgs(c *callArgsExpr) ([]Value, []kwArg, int, int) {
+	base, kbase := len(r.argStack), len(r.kwStack)
+	for _, a := range c.args {
+		v := a.eval(r)
+		r.argStack = append(r.argStack, v)
+	}
+	if c.dynArg != nil {
+		v := c.dynArg.eval(r)
+		if !isIterable(v) {
+			r.failf(kindType, "argument after * must be an iterable, not %s", typeName(v))
+		}
+		r.argStack = append(r.argStack, r.iterate(v)...)
+	}
+	for _, k := range c.kw {
+		v := k.v.eval(r)
+		r.kwStack = append(r.kwStack, kwArg{name: k.name, v: v})
+	}
+	if c.dynKw != nil {
+		v := c.dynKw.eval(r)
+		if !isMapping(v) {
+			r.failf(kindType, "argument after ** must be a mapping, not %s", typeName(v))
+		}
+		ks, vs := r.mapItems(v)
+		for i, k := range ks {
+			r.kwStack = append(r.kwStack, kwArg{name: r.str(k), v: vs[i]})
+		}
+	}
+	args := r.argStack[base:len(r.argStack):len(r.argStack)]
+	kw := r.kwStack[kbase:len(r.kwStack):len(r.kwStack)]
+	if len(args) == 0 {
+		args = nil
+	}
+	if len(kw) == 0 {
+		kw = nil
+	}
+	return args, kw, base, kbase
+}
+
+func (r *renderer) popArgs(base, kbase int) {
+	clear(r.argStack[base:])
+	r.argStack = r.argStack[:base]
+	clear(r.kwStack[kbase:])
+	r.kwStack = r.kwStack[:kbase]
+}
+
+func (e *callExpr) eval(r *renderer) Value {
+	r.step()
+	if ga, ok := e.fn.(*getattrExpr); ok {
+		obj := ga.obj.eval(r)
+		if obj.k == kUndef {
+			r.pos = ga.pos
+			r.failUndef(obj)
+		}
+		if m := lookupMethod(obj, ga.name); m != nil {
+			args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
+			r.pos = e.pos
+			v := m(r, obj, args, kw)
+			r.popArgs(base, kbase)
+			return v
+		}
+		fn := r.getattr(obj, ga.name)
+		return r.callWith(fn, e)
+	}
+	fn := e.fn.eval(r)
+	return r.callWith(fn, e)
+}
+
+func (r *renderer) callWith(fn Value, e *callExpr) Value {
+	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
+	r.pos = e.pos
+	v := r.call(fn, args, kw)
+	r.popArgs(base, kbase)
+	return v
+}
+
+func (r *renderer) call(fn Value, args []Value, kw []kwArg) Value {
+	switch fn.k {
+	case kMacro:
+		return r.callMacro(fn.p.(*macroVal), args, kw)
+	case kFunc:
+		f := fn.p.(*funcVal)
+		return f.fn(r, f.self, args, kw)
+	case kLoop:
+		ls := fn.p.(*loopState)
+		if !ls.stmt.recursive {
+			r.fail(kindType, "'LoopContext' object is not callable")
+		}
+		if len(args) != 1 {
+			r.fail(kindType, "loop() takes exactly one argument")
+		}
+		r.depth++
+		if r.depth > r.lim.Depth {
+			r.failBudget("depth", "recursion depth exceeded (limit "+strconv.Itoa(r.lim.Depth)+")")
+		}
+		r.beginCapture()
+		r.runLoop(ls.stmt, args[0], ls.depth0+1)
+		r.depth--
+		return strVal(r.endCapture())
+	case kJoiner:
+		return joinerCall(r, fn, args, kw)
+	case kUndef:
+		r.failUndef(fn)
+	}
+	r.failf(kindType, "'%s' object is not callable", typeName(fn))
+	return Value{}
+}
+
+type macroVal struct {
+	def     *macroDef
+	closure *scope
+}
+
+func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
+	d := m.def
+	r.depth++
+	if r.depth > r.lim.Depth {
+		r.failBudget("depth", "recursion depth exceeded (limit "+strconv.Itoa(r.lim.Depth)+")")
+	}
+	sc := &scope{parent: m.closure}
+	np := len(d.params)
+	var extra []Value
+	if len(args) > np {
+		if !d.usesVarargs {
+			r.failf(kindType, "macro '%s' takes not more than %d argument(s)", d.name, np)
+		}
+		extra = append([]Value(nil), args[np:]...)
+		args = args[:np]
+	}
+	bound := make([]bool, np)
+	vals := make([]Value, np)
+	for i, a := range args {
+		vals[i] = a
+		bound[i] = true
+	}
+	var extraKw *dictVal
+	var caller Value
+	hasCaller := false
+	for _, k := range kw {
+		found := false
+		for i, p := range d.params {
+			if p == k.name {
+				if bound[i] {
+					r.failf(kindType, "macro '%s' got multiple values for argument '%s'", d.name, k.name)
+				}
+				vals[i] = k.v
+				bound[i] = true
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		if k.name == "caller" && d.usesCaller {
+			caller = k.v
+			hasCaller = true
+			continue
+		}
+		if !d.usesKwargs {
+			if k.name == "caller" {
+				r.failf(kindType, "macro '%s' was invoked with two values for the special caller argument. This is most likely a bug.", d.name)
+			}
+			r.failf(kindType, "macro '%s' takes no keyword argument '%s'", d.name, k.name)
+		}
+		if extraKw == nil {
+			extraKw = newDict(4)
+		}
+		extraKw.set(strVal(k.name), k.v)
+	}
+	saved := r.sc
+	r.sc = sc
+	for i, p := range d.params {
+		if !bound[i] {
+			if d.defaults[i] != nil {
+				vals[i] = d.defaults[i].eval(r)
+			} else {
+				vals[i] = undefMsg("parameter '" + p + "' was not provided")
+			}
+		}
+		sc.set(p, vals[i])
+	}
+	if d.usesVarargs {
+		if extra == nil {
+			extra = []Value{}
+		}
+		sc.set("varargs", tupleOf(extra))
+	}
+	if d.usesKwargs {
+		if extraKw == nil {
+			extraKw = newDict(0)
+		}
+		sc.set("kwargs", Value{k: kDict, p: extraKw})
+	}
+	if d.usesCaller {
+		if !hasCaller {
+			caller = undefMsg("No caller defined")
+		}
+		sc.set("caller", caller)
+	}
+	r.beginCapture()
+	r.execBody(d.body)
+	out := r.endCapture()
+	r.sc = saved
+	r.depth--
+	return strVal(out)
+}
+
+func (e *filterExpr) eval(r *renderer) Value {
+	in := e.input.eval(r)
+	return r.callFilter(e, in)
+}
+
+func (r *renderer) callFilter(e *filterExpr, in Value) Value {
+	r.step()
+	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
+	r.pos = e.pos
+	v := e.fn(r, in, args, kw)
+	r.popArgs(base, kbase)
+	return v
+}
+
+func (e *testExpr) eval(r *renderer) Value {
+	in := e.input.eval(r)
+	r.step()
+	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
+	r.pos = e.pos
+	ok := e.fn(r, in, args, kw)
+	r.popArgs(base, kbase)
+	return boolVal(ok != e.negated)
+}
+
+func (e *binExpr) eval(r *renderer) Value {
+	l := e.l.eval(r)
+	rv := e.r.eval(r)
+	r.step()
+	r.pos = e.pos
+	return r.binop(e.op, l, rv)
+}
+
+func (e *unaryExpr) eval(r *renderer) Value {
+	x := e.x.eval(r)
+	r.step()
+	r.pos = e.pos
+	switch x.k {
+	case kInt, kBool:
+		if e.op == "-" {
+			if x.n == -1<<63 {
+				r.failBudget("value", "integer result too large")
+			}
+			return intVal(-x.n)
+		}
+		return intVal(x.n)
+	case kFloat:
+		if e.op == "-" {
+			return floatVal(-x.f())
+		}
+		return x
+	case kUndef:
+		r.failUndef(x)
+	}
+	r.failf(kindType, "bad operand type for unary %s: '%s'", e.op, typeName(x))
+	return Value{}
+}
+
+func (e *andExpr) eval(r *renderer) Value {
+	l := e.l.eval(r)
+	if !truthy(l) {
+		return l
+	}
+	return e.r.eval(r)
+}
+
+func (e *orExpr) eval(r *renderer) Value {
+	l := e.l.eval(r)
+	if truthy(l) {
+		return l
+	}
+	return e.r.eval(r)
+}
+
+func (e *notExpr) eval(r *renderer) Value { return boolVal(!truthy(e.x.eval(r))) }
+
+func (e *compareExpr) eval(r *renderer) Value {
+	l := e.first.eval(r)
+	for i, op := range e.ops {
+		rv := e.rest[i].eval(r)
+		r.step()
+		r.pos = e.pos
+		if !r.compare(op, l, rv) {
+			return falseVal
+		}
+		l = rv
+	}
+	return trueVal
+}
+
+func (e *condExpr) eval(r *renderer) Value {
+	if truthy(e.test.eval(r)) {
+		return e.then.eval(r)
+	}
+	if e.els == nil {
+		return undefMsg("the inline if-expression evaluated to false and no else section was defined.")
+	}
+	return e.els.eval(r)
+}
+
+func (e *listExpr) eval(r *renderer) Value {
+	r.step()
+	items := make([]Value, len(e.items))
+	for i, x := range e.items {
+		items[i] = x.eval(r)
+	}
+	return listOf(items)
+}
+
+func (e *tupleExpr) eval(r *renderer) Value {
+	r.step()
+	items := make([]Value, len(e.items))
+	for i, x := range e.items {
+		items[i] = x.eval(r)
+	}
+	return tupleOf(items)
+}
+
+func (e *dictExpr) eval(r *renderer) Value {
+	r.step()
+	d := newDict(len(e.keys))
+	for i, k := range e.keys {
+		kv := k.eval(r)
+		if _, ok := hashKey(kv); !ok {
+			r.failf(kindType, "unhashable type: '%s'", typeName(kv))
+		}
+		d.set(kv, e.vals[i].eval(r))
+	}
+	return Value{k: kDict, p: d}
+}
+
+func (e *concatExpr) eval(r *renderer) Value {
+	r.step()
+	if len(e.items) == 2 {
+		a := r.str(e.items[0].eval(r))
+		b := r.str(e.items[1].eval(r))
+		r.checkSize(len(a) + len(b))
+		return strVal(a + b)
+	}
+	var buf []byte
+	for _, x := range e.items {
+		s := r.str(x.eval(r))
+		r.checkSize(len(buf) + len(s))
+		buf = append(buf, s...)
+	}
+	return strVal(string(buf))
+}

@@ -1,0 +1,469 @@
+package jinja
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+const maxJSONDepth = 1000
+
+// DecodeJSON decodes JSON into render data: nil, bool, int64 (integral literals without
+// fraction/exponent that fit), float64, string, []any and *Object, preserving object key
+// order.
+func DecodeJSON(data []byte) (any, error) {
+	d := &jsonDecoder{b: data}
+	d.ws()
+	v := d.value(0)
+	if d.err == nil {
+		d.ws()
+		if d.i < len(d.b) {
+			d.fail("extra data after the JSON value")
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	b   []byte
+	i   int
+	err *Error
+}
+
+func (d *jsonDecoder) fail(msg string) {
+	if d.err == nil {
+		l, c := lineCol(string(d.b), d.i)
+		d.err = &Error{Kind: kindSyntax, Line: l, Col: c, Msg: "invalid JSON: " + msg}
+	}
+}
+
+func (d *jsonDecoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) any {
+	if d.err != nil {
+		return nil
+	}
+	if depth > maxJSONDepth {
+		d.fail("nested too deeply")
+		return nil
+	}
+	if d.i >= len(d.b) {
+		d.fail("unexpected end of input, expecting a value")
+		return nil
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		d.i++
+		o := &Object{}
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == '}' {
+			d.i++
+			return o
+		}
+		for {
+			d.ws()
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				d.fail("expecting property name enclosed in double quotes")
+				return nil
+			}
+			k := d.str()
+			d.ws()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				d.fail("expecting ':' delimiter")
+				return nil
+			}
+			d.i++
+			d.ws()
+			v := d.value(depth + 1)
+			if d.err != nil {
+				return nil
+			}
+			o.Set(k, v)
+			d.ws()
+			if d.i < len(d.b) && d.b[d.i] == ',' {
+				d.i++
+				continue
+			}
+			if d.i < len(d.b) && d.b[d.i] == '}' {
+				d.i++
+				return o
+			}
+			d.fail("expecting ',' delimiter")
+			return nil
+		}
+	case c == '[':
+		d.i++
+		l := []any{}
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == ']' {
+			d.i++
+			return l
+		}
+		for {
+			d.ws()
+			v := d.value(depth + 1)
+			if d.err != nil {
+				return nil
+			}
+			l = append(l, v)
+			d.ws()
+			if d.i < len(d.b) && d.b[d.i] == ',' {
+				d.i++
+				continue
+			}
+			if d.i < len(d.b) && d.b[d.i] == ']' {
+				d.i++
+				return l
+			}
+			d.fail("expecting ',' delimiter")
+			return nil
+		}
+	case c == '"':
+		return d.str()
+	case c == 't' && d.lit("true"):
+		return true
+	case c == 'f' && d.lit("false"):
+		return false
+	case c == 'n' && d.lit("null"):
+		return nil
+	case c == '-' || c >= '0' && c <= '9':
+		start := d.i
+		end, isInt := scanJSONNumber(d.b, d.i)
+		if end < 0 {
+			d.fail("invalid number")
+			return nil
+		}
+		d.i = end
+		txt := string(d.b[start:end])
+		if isInt {
+			if n, err := strconv.ParseInt(txt, 10, 64); err == nil {
+				return n
+			}
+		}
+		f, _ := strconv.ParseFloat(txt, 64)
+		return f
+	}
+	d.fail("expecting value")
+	return nil
+}
+
+func (d *jsonDecoder) lit(s string) bool {
+	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+// scanJSONNumber returns the end of a JSON number at i (or -1) and whether it is integral.
+func scanJSONNumber(b []byte, i int) (int, bool) {
+	isInt := true
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return -1, false
+	}
+	if b[i] == '0' {
+		i++
+	} else if b[i] >= '1' && b[i] <= '9' {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	} else {
+		return -1, false
+	}
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return -1, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return -1, false
+		}
+	}
+	return i, isInt
+}
+
+func (d *jsonDecoder) str() string {
+	d.i++ // opening quote
+	start := d.i
+	// Fast path: no escapes.
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			s := string(d.b[start:d.i])
+			d.i++
+			if !utf8.ValidString(s) {
+				s = string([]rune(s))
+			}
+			return s
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		d.i++
+	}
+	buf := append([]byte(nil), d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if !utf8.Valid(buf) {
+				return string([]rune(string(buf)))
+			}
+			return string(buf)
+		case c < 0x20:
+			d.fail("invalid control character in string")
+			return ""
+		case c == '\\':
+			d.i++
+			if d.i >= len(d.b) {
+				d.fail("unterminated string")
+				return ""
+			}
+			e := d.b[d.i]
+			d.i++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return ""
+				}
+				if utf16.IsSurrogate(r) && d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
+					save := d.i
+					d.i += 2
+					r2, ok := d.hex4()
+					if ok {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+					}
+					d.err = nil
+					d.i = save
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				d.i--
+				d.fail("invalid \\escape")
+				return ""
+			}
+		default:
+			buf = append(buf, c)
+			d.i++
+		}
+	}
+	d.fail("unterminated string")
+	return ""
+}
+
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if d.i+4 > len(d.b) {
+		d.fail("invalid \\uXXXX escape")
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.b[d.i:d.i+4]), 16, 32)
+	if err != nil {
+		d.fail("invalid \\uXXXX escape")
+		return 0, false
+	}
+	d.i += 4
+	return rune(n), true
+}
+
+// validateJSON checks b is exactly one JSON value in one pass without allocating. It
+// returns the byte offset and a message for the first error, or "" when valid.
+func validateJSON(b []byte) (int, string) {
+	var small [64]byte
+	stack := small[:0]
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	// expectValue: parse a scalar or open a container.
+	for {
+		skip()
+		if i >= len(b) {
+			return i, "expecting a value, got end of input"
+		}
+		c := b[i]
+		switch {
+		case c == '{':
+			i++
+			skip()
+			if i < len(b) && b[i] == '}' {
+				i++
+				goto afterValue
+			}
+			stack = append(stack, '{')
+			if i >= len(b) || b[i] != '"' {
+				return i, "expecting property name enclosed in double quotes"
+			}
+			if pos, msg := scanJSONString(b, &i); msg != "" {
+				return pos, msg
+			}
+			skip()
+			if i >= len(b) || b[i] != ':' {
+				return i, "expecting ':' delimiter"
+			}
+			i++
+			continue
+		case c == '[':
+			i++
+			skip()
+			if i < len(b) && b[i] == ']' {
+				i++
+				goto afterValue
+			}
+			stack = append(stack, '[')
+			continue
+		case c == '"':
+			if pos, msg := scanJSONString(b, &i); msg != "" {
+				return pos, msg
+			}
+		case c == 't' && hasPrefixAt(b, i, "true"):
+			i += 4
+		case c == 'f' && hasPrefixAt(b, i, "false"):
+			i += 5
+		case c == 'n' && hasPrefixAt(b, i, "null"):
+			i += 4
+		case c == '-' || c >= '0' && c <= '9':
+			end, _ := scanJSONNumber(b, i)
+			if end < 0 {
+				return i, "invalid number"
+			}
+			i = end
+		default:
+			return i, "expecting a value, got " + describeByte(b, i)
+		}
+	afterValue:
+		for {
+			skip()
+			if len(stack) == 0 {
+				if i < len(b) {
+					return i, "extra data after the JSON value: " + describeByte(b, i)
+				}
+				return 0, ""
+			}
+			top := stack[len(stack)-1]
+			if i >= len(b) {
+				return i, "unexpected end of input, expecting ',' or '" + string(rune(top+2)) + "'"
+			}
+			c := b[i]
+			if c == ',' {
+				i++
+				if top == '{' {
+					skip()
+					if i >= len(b) || b[i] != '"' {
+						return i, "expecting property name enclosed in double quotes"
+					}
+					if pos, msg := scanJSONString(b, &i); msg != "" {
+						return pos, msg
+					}
+					skip()
+					if i >= len(b) || b[i] != ':' {
+						return i, "expecting ':' delimiter"
+					}
+					i++
+				}
+				break
+			}
+			if (top == '{' && c == '}') || (top == '[' && c == ']') {
+				i++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			return i, "expecting ',' delimiter, got " + describeByte(b, i)
+		}
+	}
+}
+
+func describeByte(b []byte, i int) string {
+	r, _ := utf8.DecodeRune(b[i:])
+	return pyRepr(string(r))
+}
+
+func hasPrefixAt(b []byte, i int, s string) bool {
+	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+}
+
+func scanJSONString(b []byte, ip *int) (int, string) {
+	i := *ip + 1
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			*ip = i + 1
+			return 0, ""
+		case c < 0x20:
+			return i, "invalid control character in string"
+		case c == '\\':
+			if i+1 >= len(b) {
+				return i, "unterminated string"
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return i, "invalid \\uXXXX escape"
+				}
+				for _, h := range b[i+2 : i+6] {
+					if digitVal(h) > 15 {
+						return i, "invalid \\uXXXX escape"
+					}
+				}
+				i += 6
+			default:
+				return i, "invalid \\escape"
+			}
+		default:
+			i++
+		}
+	}
+	return *ip, "unterminated string starting here"
+}

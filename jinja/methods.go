@@ -1,0 +1,931 @@
+package jinja
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+type methodFunc = func(r *renderer, self Value, args []Value, kw []kwArg) Value
+
+// lookupMethod returns the Python method name of obj that templates may call, or nil.
+// Only these methods of data values exist: no Go method is ever reachable.
+func lookupMethod(obj Value, name string) methodFunc {
+	switch obj.k {
+	case kStr, kMarkup:
+		return strMethod(name)
+	case kList, kDataList:
+		switch name {
+		case "append":
+			return listAppend
+		case "extend":
+			return listExtend
+		case "insert":
+			return listInsert
+		case "pop":
+			return listPop
+		case "remove":
+			return listRemove
+		case "clear":
+			return listClear
+		case "reverse":
+			return listReverse
+		case "copy":
+			return seqCopy
+		case "index":
+			return seqIndex
+		case "count":
+			return seqCount
+		}
+	case kTuple, kRange:
+		switch name {
+		case "index":
+			return seqIndex
+		case "count":
+			return seqCount
+		}
+	case kDict, kDataObj, kDataMap:
+		switch name {
+		case "items":
+			return dictItems
+		case "keys":
+			return dictKeys
+		case "values":
+			return dictValues
+		case "get":
+			return dictGet
+		case "update":
+			return dictUpdate
+		case "pop":
+			return dictPop
+		case "setdefault":
+			return dictSetdefault
+		case "copy":
+			return dictCopy
+		case "clear":
+			return dictClear
+		}
+	case kLoop:
+		switch name {
+		case "cycle":
+			return loopCycle
+		case "changed":
+			return loopChanged
+		}
+	case kCycler:
+		switch name {
+		case "next":
+			return cyclerNext
+		case "reset":
+			return cyclerReset
+		}
+	case kFloat:
+		if name == "is_integer" {
+			return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+				f := self.f()
+				return boolVal(f == float64(int64(f)))
+			}
+		}
+	}
+	return nil
+}
+
+// mutable returns the template-owned list behind v; render data is never modified.
+func (r *renderer) mutableList(v Value) *listVal {
+	if v.k == kList {
+		return v.p.(*listVal)
+	}
+	r.fail(kindType, "render data is read-only: copy it first, e.g. with |list")
+	return nil
+}
+
+func (r *renderer) mutableDict(v Value) *dictVal {
+	if v.k == kDict {
+		return v.p.(*dictVal)
+	}
+	r.fail(kindType, "render data is read-only: copy it first, e.g. with dict(x)")
+	return nil
+}
+
+func listAppend(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	r.checkArgs("append", args, kw, "object")
+	if len(args) != 1 {
+		r.fail(kindType, "list.append() takes exactly one argument (0 given)")
+	}
+	l := r.mutableList(self)
+	r.checkSize(len(l.items) + 1)
+	l.items = append(l.items, args[0])
+	return noneVal
+}
+
+func listExtend(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) != 1 {
+		r.fail(kindType, "list.extend() takes exactly one argument")
+	}
+	l := r.mutableList(self)
+	if !isIterable(args[0]) || args[0].k == kUndef {
+		r.failf(kindType, "'%s' object is not iterable", typeName(args[0]))
+	}
+	items := r.iterate(args[0])
+	r.checkSize(len(l.items) + len(items))
+	l.items = append(l.items, items...)
+	return noneVal
+}
+
+func listInsert(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) != 2 {
+		r.fail(kindType, "insert expected 2 arguments")
+	}
+	l := r.mutableList(self)
+	r.checkSize(len(l.items) + 1)
+	i := r.toInt(args[0], "index")
+	n := int64(len(l.items))
+	if i < 0 {
+		i += n
+		if i < 0 {
+			i = 0
+		}
+	}
+	if i > n {
+		i = n
+	}
+	l.items = append(l.items, Value{})
+	copy(l.items[i+1:], l.items[i:])
+	l.items[i] = args[1]
+	return noneVal
+}
+
+func listPop(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	l := r.mutableList(self)
+	if len(l.items) == 0 {
+		r.fail(kindRender, "pop from empty list")
+	}
+	i := int64(len(l.items) - 1)
+	if len(args) > 0 {
+		i = r.toInt(args[0], "index")
+		if i < 0 {
+			i += int64(len(l.items))
+		}
+		if i < 0 || i >= int64(len(l.items)) {
+			r.fail(kindRender, "pop index out of range")
+		}
+	}
+	v := l.items[i]
+	l.items = append(l.items[:i], l.items[i+1:]...)
+	return v
+}
+
+func listRemove(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) != 1 {
+		r.fail(kindType, "list.remove() takes exactly one argument")
+	}
+	l := r.mutableList(self)
+	for i, it := range l.items {
+		if valuesEqual(it, args[0]) {
+			l.items = append(l.items[:i], l.items[i+1:]...)
+			return noneVal
+		}
+	}
+	r.fail(kindRender, "list.remove(x): x not in list")
+	return noneVal
+}
+
+func listClear(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	l := r.mutableList(self)
+	l.items = l.items[:0]
+	return noneVal
+}
+
+func listReverse(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	l := r.mutableList(self)
+	for i, j := 0, len(l.items)-1; i < j; i, j = i+1, j-1 {
+		l.items[i], l.items[j] = l.items[j], l.items[i]
+	}
+	return noneVal
+}
+
+func seqCopy(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	return listOf(append([]Value{}, r.iterate(self)...))
+}
+
+func seqIndex(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) < 1 {
+		r.fail(kindType, "index expected at least 1 argument, got 0")
+	}
+	n, _ := seqLen(self)
+	for i := 0; i < n; i++ {
+		if valuesEqual(r.seqAt(self, i), args[0]) {
+			return intVal(int64(i))
+		}
+	}
+	r.failf(kindRender, "%s is not in list", r.repr(args[0]))
+	return noneVal
+}
+
+func seqCount(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) != 1 {
+		r.fail(kindType, "count() takes exactly one argument")
+	}
+	n, _ := seqLen(self)
+	c := 0
+	for i := 0; i < n; i++ {
+		if valuesEqual(r.seqAt(self, i), args[0]) {
+			c++
+		}
+	}
+	return intVal(int64(c))
+}
+
+func dictItems(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	ks, vs := r.mapItems(self)
+	r.checkSize(len(ks))
+	out := make([]Value, len(ks))
+	for i := range ks {
+		out[i] = tupleOf([]Value{ks[i], vs[i]})
+	}
+	return listOf(out)
+}
+
+func dictKeys(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	ks, _ := r.mapItems(self)
+	return listOf(append([]Value{}, ks...))
+}
+
+func dictValues(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	_, vs := r.mapItems(self)
+	return listOf(append([]Value{}, vs...))
+}
+
+func dictGet(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	if len(args) < 1 || len(args) > 2 {
+		r.failf(kindType, "get expected at least 1 argument, got %d", len(args))
+	}
+	if self.k == kDict {
+		if _, ok := hashKey(args[0]); !ok {
+			r.failf(kindType, "unhashable type: '%s'", typeName(args[0]))
+		}
+	}
+	if v, ok := r.mapGet(self, args[0]); ok {
+		return v
+	}
+	if len(args) == 2 {
+		return args[1]
+	}
+	return noneVal
+}
+
+func dictUpdate(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	d := r.mutableDict(self)
+	for _, a := range args {
+		r.fillDict(d, a)
+	}
+	for _, k := range kw {
+		d.set(strVal(k.name), k.v)
+	}
+	r.checkSize(len(d.keys))
+	return noneVal
+}
+
+func dictPop(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	d := r.mutableDict(self)
+	if len(args) < 1 {
+		r.fail(kindType, "pop expected at least 1 argument, got 0")
+	}
+	i := d.find(args[0])
+	if i < 0 {
+		if len(args) > 1 {
+			return args[1]
+		}
+		r.fail(kindRender, r.repr(args[0]))
+	}
+	v := d.vals[i]
+	nd := newDict(len(d.keys))
+	for j := range d.keys {
+		if j != i {
+			nd.set(d.keys[j], d.vals[j])
+		}
+	}
+	*d = *nd
+	return v
+}
+
+func dictSetdefault(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	d := r.mutableDict(self)
+	if len(args) < 1 {
+		r.fail(kindType, "setdefault expected at least 1 argument, got 0")
+	}
+	if v, ok := d.get(args[0]); ok {
+		return v
+	}
+	def := noneVal
+	if len(args) > 1 {
+		def = args[1]
+	}
+	d.set(args[0], def)
+	return def
+}
+
+func dictCopy(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	d := newDict(r.mapLen(self))
+	r.fillDict(d, self)
+	return Value{k: kDict, p: d}
+}
+
+func dictClear(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	d := r.mutableDict(self)
+	*d = *newDict(0)
+	return noneVal
+}
+
+// ---- str methods ----
+
+func strMethod(name string) methodFunc {
+	switch name {
+	case "upper":
+		return strMap(pyUpper)
+	case "lower":
+		return strMap(pyLower)
+	case "title":
+		return strMap(pyTitle)
+	case "capitalize":
+		return strMap(pyCapitalize)
+	case "swapcase":
+		return strMap(func(s string) string {
+			return strings.Map(func(c rune) rune {
+				if unicode.IsUpper(c) {
+					return unicode.ToLower(c)
+				}
+				return unicode.ToUpper(c)
+			}, s)
+		})
+	case "casefold":
+		return strMap(pyLower)
+	case "strip", "lstrip", "rstrip":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			return Value{k: self.k, s: pyStrip(self.s, r.optChars(args), name)}
+		}
+	case "split", "rsplit":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			r.checkArgs(name, args, kw, "sep", "maxsplit")
+			sep := noneVal
+			if v, ok := argN(args, kw, 0, "sep"); ok {
+				sep = v
+			}
+			max := int64(-1)
+			if v, ok := argN(args, kw, 1, "maxsplit"); ok {
+				max = r.toInt(v, "maxsplit")
+			}
+			var parts []string
+			if sep.k == kNone {
+				parts = pySplitWS(self.s, int(max), name == "rsplit")
+			} else {
+				if !sep.isStr() {
+					r.failf(kindType, "must be str or None, not %s", typeName(sep))
+				}
+				if sep.s == "" {
+					r.fail(kindRender, "empty separator")
+				}
+				if max < 0 {
+					parts = strings.Split(self.s, sep.s)
+				} else if name == "split" {
+					parts = strings.SplitN(self.s, sep.s, int(max)+1)
+				} else {
+					parts = rsplitN(self.s, sep.s, int(max))
+				}
+			}
+			out := make([]Value, len(parts))
+			for i, p := range parts {
+				out[i] = Value{k: self.k, s: p}
+			}
+			return listOf(out)
+		}
+	case "splitlines":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			keep := false
+			if v, ok := argN(args, kw, 0, "keepends"); ok {
+				keep = truthy(v)
+			}
+			var out []Value
+			for _, l := range pySplitLines(self.s, keep) {
+				out = append(out, Value{k: self.k, s: l})
+			}
+			if out == nil {
+				out = []Value{}
+			}
+			return listOf(out)
+		}
+	case "startswith", "endswith":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) < 1 {
+				r.failf(kindType, "%s() takes at least 1 argument (0 given)", name)
+			}
+			s := self.s
+			if len(args) > 1 {
+				s = r.strSlice(s, args[1:])
+			}
+			var cands []Value
+			if args[0].k == kTuple {
+				cands = args[0].p.(*listVal).items
+			} else {
+				cands = []Value{args[0]}
+			}
+			for _, c := range cands {
+				if !c.isStr() {
+					r.failf(kindType, "%s first arg must be str or a tuple of str, not %s", name, typeName(c))
+				}
+				if name == "startswith" && strings.HasPrefix(s, c.s) || name == "endswith" && strings.HasSuffix(s, c.s) {
+					return trueVal
+				}
+			}
+			return falseVal
+		}
+	case "replace":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) < 2 {
+				r.failf(kindType, "replace expected at least 2 arguments, got %d", len(args))
+			}
+			n := int64(-1)
+			if len(args) > 2 {
+				n = r.toInt(args[2], "count")
+			} else if v, ok := argN(nil, kw, 2, "count"); ok {
+				n = r.toInt(v, "count")
+			}
+			return Value{k: self.k, s: r.pyReplace(self.s, r.needStr(args[0]), r.needStr(args[1]), n)}
+		}
+	case "count", "find", "rfind", "index", "rindex":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) < 1 {
+				r.failf(kindType, "%s() takes at least 1 argument (0 given)", name)
+			}
+			sub := r.needStr(args[0])
+			s := self.s
+			offset := 0
+			if len(args) > 1 {
+				rs := []rune(s)
+				a, b, _ := r.sliceBounds(args[1], optArg(args, 2), noneVal, len(rs))
+				if a > b {
+					if name == "count" {
+						return intVal(0)
+					}
+					if name == "index" || name == "rindex" {
+						r.fail(kindRender, "substring not found")
+					}
+					return intVal(-1)
+				}
+				s = string(rs[a:b])
+				offset = a
+			}
+			switch name {
+			case "count":
+				if sub == "" {
+					return intVal(int64(utf8.RuneCountInString(s) + 1))
+				}
+				return intVal(int64(strings.Count(s, sub)))
+			}
+			var i int
+			if name == "find" || name == "index" {
+				i = strings.Index(s, sub)
+			} else {
+				i = strings.LastIndex(s, sub)
+			}
+			if i < 0 {
+				if name == "index" || name == "rindex" {
+					r.fail(kindRender, "substring not found")
+				}
+				return intVal(-1)
+			}
+			return intVal(int64(offset + utf8.RuneCountInString(s[:i])))
+		}
+	case "join":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) != 1 {
+				r.fail(kindType, "str.join() takes exactly one argument")
+			}
+			if !isIterable(args[0]) || args[0].k == kUndef {
+				r.fail(kindType, "can only join an iterable")
+			}
+			items := r.iterate(args[0])
+			var b []byte
+			for i, it := range items {
+				if !it.isStr() {
+					r.failf(kindType, "sequence item %d: expected str instance, %s found", i, typeName(it))
+				}
+				if i > 0 {
+					b = append(b, self.s...)
+				}
+				r.checkSize(len(b) + len(it.s))
+				b = append(b, it.s...)
+			}
+			return Value{k: self.k, s: string(b)}
+		}
+	case "zfill":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) != 1 {
+				r.fail(kindType, "zfill() takes exactly one argument")
+			}
+			w := int(r.toInt(args[0], "width"))
+			r.checkSize(w)
+			s := self.s
+			n := utf8.RuneCountInString(s)
+			if n >= w {
+				return self
+			}
+			sign := ""
+			if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+				sign, s = s[:1], s[1:]
+			}
+			return Value{k: self.k, s: sign + strings.Repeat("0", w-n) + s}
+		}
+	case "center", "ljust", "rjust":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) < 1 {
+				r.failf(kindType, "%s expected at least 1 argument, got 0", name)
+			}
+			w := r.toInt(args[0], "width")
+			r.checkSize64(w)
+			fill := " "
+			if len(args) > 1 {
+				fill = r.needStr(args[1])
+				if utf8.RuneCountInString(fill) != 1 {
+					r.fail(kindType, "The fill character must be exactly one character long")
+				}
+			}
+			return Value{k: self.k, s: pyPad(self.s, int(w), fill, name)}
+		}
+	case "format":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			return Value{k: self.k, s: r.strFormat(self.s, args, kw)}
+		}
+	case "partition", "rpartition":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) != 1 {
+				r.failf(kindType, "%s() takes exactly one argument", name)
+			}
+			sep := r.needStr(args[0])
+			if sep == "" {
+				r.fail(kindRender, "empty separator")
+			}
+			var i int
+			if name == "partition" {
+				i = strings.Index(self.s, sep)
+			} else {
+				i = strings.LastIndex(self.s, sep)
+			}
+			if i < 0 {
+				if name == "partition" {
+					return tupleOf([]Value{self, {k: self.k}, {k: self.k}})
+				}
+				return tupleOf([]Value{{k: self.k}, {k: self.k}, self})
+			}
+			return tupleOf([]Value{{k: self.k, s: self.s[:i]}, {k: self.k, s: sep}, {k: self.k, s: self.s[i+len(sep):]}})
+		}
+	case "removeprefix", "removesuffix":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) != 1 {
+				r.failf(kindType, "%s() takes exactly one argument", name)
+			}
+			a := r.needStr(args[0])
+			if name == "removeprefix" {
+				return Value{k: self.k, s: strings.TrimPrefix(self.s, a)}
+			}
+			return Value{k: self.k, s: strings.TrimSuffix(self.s, a)}
+		}
+	case "isdigit", "isdecimal", "isnumeric", "isalpha", "isalnum", "isspace", "islower", "isupper", "istitle", "isascii", "isidentifier", "isprintable":
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			return boolVal(strPredicate(name, self.s))
+		}
+	}
+	return nil
+}
+
+func optArg(args []Value, i int) Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return noneVal
+}
+
+func (r *renderer) strSlice(s string, args []Value) string {
+	rs := []rune(s)
+	a, b, _ := r.sliceBounds(args[0], optArg(args, 1), noneVal, len(rs))
+	if a >= b {
+		return ""
+	}
+	return string(rs[a:b])
+}
+
+func (r *renderer) needStr(v Value) string {
+	if !v.isStr() {
+		if v.k == kUndef {
+			r.failUndef(v)
+		}
+		r.failf(kindType, "must be str, not %s", typeName(v))
+	}
+	return v.s
+}
+
+func (r *renderer) optChars(args []Value) *string {
+	if len(args) == 0 || args[0].k == kNone {
+		return nil
+	}
+	s := r.needStr(args[0])
+	return &s
+}
+
+func strMap(f func(string) string) methodFunc {
+	return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+		if len(args) > 0 || len(kw) > 0 {
+			r.fail(kindType, "method takes no arguments")
+		}
+		return Value{k: self.k, s: f(self.s)}
+	}
+}
+
+func isPySpace(c rune) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x1f, 0x85:
+		return true
+	}
+	return c > 0x7f && unicode.IsSpace(c)
+}
+
+func pyStrip(s string, chars *string, which string) string {
+	f := isPySpace
+	if chars != nil {
+		cs := *chars
+		f = func(c rune) bool { return strings.ContainsRune(cs, c) }
+	}
+	switch which {
+	case "lstrip":
+		return strings.TrimLeftFunc(s, f)
+	case "rstrip":
+		return strings.TrimRightFunc(s, f)
+	}
+	return strings.TrimFunc(s, f)
+}
+
+func pySplitWS(s string, max int, fromRight bool) []string {
+	if !fromRight {
+		var out []string
+		i := 0
+		rs := []rune(s)
+		for {
+			for i < len(rs) && isPySpace(rs[i]) {
+				i++
+			}
+			if i >= len(rs) {
+				break
+			}
+			if max >= 0 && len(out) == max {
+				end := len(rs)
+				for end > i && isPySpace(rs[end-1]) {
+					end--
+				}
+				out = append(out, string(rs[i:end]))
+				break
+			}
+			j := i
+			for j < len(rs) && !isPySpace(rs[j]) {
+				j++
+			}
+			out = append(out, string(rs[i:j]))
+			i = j
+		}
+		if out == nil {
+			out = []string{}
+		}
+		return out
+	}
+	rs := []rune(s)
+	var out []string
+	i := len(rs)
+	for {
+		for i > 0 && isPySpace(rs[i-1]) {
+			i--
+		}
+		if i <= 0 {
+			break
+		}
+		if max >= 0 && len(out) == max {
+			start := 0
+			for start < i && isPySpace(rs[start]) {
+				start++
+			}
+			out = append(out, string(rs[start:i]))
+			break
+		}
+		j := i
+		for j > 0 && !isPySpace(rs[j-1]) {
+			j--
+		}
+		out = append(out, string(rs[j:i]))
+		i = j
+	}
+	for a, b := 0, len(out)-1; a < b; a, b = a+1, b-1 {
+		out[a], out[b] = out[b], out[a]
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func rsplitN(s, sep string, max int) []string {
+	var out []string
+	for max != 0 {
+		i := strings.LastIndex(s, sep)
+		if i < 0 {
+			break
+		}
+		out = append(out, s[i+len(sep):])
+		s = s[:i]
+		max--
+	}
+	out = append(out, s)
+	for a, b := 0, len(out)-1; a < b; a, b = a+1, b-1 {
+		out[a], out[b] = out[b], out[a]
+	}
+	return out
+}
+
+func pySplitLines(s string, keep bool) []string {
+	var out []string
+	start := 0
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch c {
+		case '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+			end := i + 1
+			if c == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
+				end = i + 2
+			}
+			if keep {
+				out = append(out, string(rs[start:end]))
+			} else {
+				out = append(out, string(rs[start:i]))
+			}
+			i = end - 1
+			start = end
+		}
+	}
+	if start < len(rs) {
+		out = append(out, string(rs[start:]))
+	}
+	return out
+}
+
+func (r *renderer) pyReplace(s, old, new string, n int64) string {
+	if n < 0 {
+		n = -1
+	}
+	cnt := strings.Count(s, old)
+	if old == "" {
+		cnt = utf8.RuneCountInString(s) + 1
+	}
+	if n >= 0 && int64(cnt) > n {
+		cnt = int(n)
+	}
+	r.checkSize64(int64(len(s)) + int64(cnt)*(int64(len(new))-int64(len(old))))
+	return strings.Replace(s, old, new, int(n))
+}
+
+func pyPad(s string, w int, fill, how string) string {
+	n := utf8.RuneCountInString(s)
+	if w <= n {
+		return s
+	}
+	pad := w - n
+	switch how {
+	case "ljust":
+		return s + strings.Repeat(fill, pad)
+	case "rjust":
+		return strings.Repeat(fill, pad) + s
+	}
+	left := pad/2 + (pad & w & 1)
+	return strings.Repeat(fill, left) + s + strings.Repeat(fill, pad-left)
+}
+
+func pyUpper(s string) string {
+	if isASCII(s) {
+		return strings.ToUpper(s)
+	}
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case 'ß':
+			b.WriteString("SS")
+		default:
+			b.WriteRune(unicode.ToUpper(c))
+		}
+	}
+	return b.String()
+}
+
+func pyLower(s string) string { return strings.ToLower(s) }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isCased(c rune) bool { return unicode.IsUpper(c) || unicode.IsLower(c) || unicode.IsTitle(c) }
+
+// pyTitle is Python's str.title.
+func pyTitle(s string) string {
+	var b strings.Builder
+	prevCased := false
+	for _, c := range s {
+		if prevCased {
+			b.WriteRune(unicode.ToLower(c))
+		} else {
+			b.WriteRune(unicode.ToTitle(c))
+		}
+		prevCased = isCased(c)
+	}
+	return b.String()
+}
+
+func pyCapitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	c, sz := utf8.DecodeRuneInString(s)
+	return string(unicode.ToTitle(c)) + strings.ToLower(s[sz:])
+}
+
+func strPredicate(name, s string) bool {
+	if s == "" {
+		return name == "isascii" || name == "isprintable"
+	}
+	switch name {
+	case "islower", "isupper":
+		cased := false
+		for _, c := range s {
+			if unicode.IsUpper(c) || unicode.IsTitle(c) {
+				if name == "islower" {
+					return false
+				}
+				cased = true
+			} else if unicode.IsLower(c) {
+				if name == "isupper" {
+					return false
+				}
+				cased = true
+			}
+		}
+		return cased
+	case "istitle":
+		prevCased, any := false, false
+		for _, c := range s {
+			if unicode.IsUpper(c) || unicode.IsTitle(c) {
+				if prevCased {
+					return false
+				}
+				prevCased, any = true, true
+			} else if unicode.IsLower(c) {
+				if !prevCased {
+					return false
+				}
+				prevCased, any = true, true
+			} else {
+				prevCased = false
+			}
+		}
+		return any
+	case "isidentifier":
+		for i, c := range s {
+			if !(c == '_' || unicode.IsLetter(c) || i > 0 && unicode.IsDigit(c)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range s {
+		ok := false
+		switch name {
+		case "isdigit", "isdecimal":
+			ok = unicode.IsDigit(c)
+		case "isnumeric":
+			ok = unicode.IsNumber(c)
+		case "isalpha":
+			ok = unicode.IsLetter(c)
+		case "isalnum":
+			ok = unicode.IsLetter(c) || unicode.IsNumber(c)
+		case "isspace":
+			ok = isPySpace(c)
+		case "isascii":
+			ok = c < utf8.RuneSelf
+		case "isprintable":
+			ok = isPyPrintable(c)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

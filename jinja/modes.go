@@ -1,0 +1,323 @@
+package jinja
+
+import (
+	"bytes"
+	"net/url"
+	"unicode/utf8"
+)
+
+// Mode selects how printed values are written and what the output must satisfy.
+type Mode uint8
+
+const (
+	ModeText   Mode = iota // plain text, output as Python Jinja2 gives it
+	ModeJSON               // values inside JSON string literals escaped; result must be valid JSON
+	ModeURL                // printed values percent-encoded for their position in the URL
+	ModeHeader             // a CR or LF (or NUL) in the output is an error
+)
+
+// JSON lexical states of the output stream in ModeJSON.
+const (
+	jsOut       uint8 = iota // outside a string literal
+	jsStr                    // inside a string literal
+	jsStrEsc                 // inside a string literal, after a backslash
+	jsSlash                  // outside, after a '/' that may start a comment
+	jsLine                   // inside a // comment
+	jsBlock                  // inside a /* comment
+	jsBlockStar              // inside a /* comment, after '*'
+	jsStates
+)
+
+type jsonSeg struct {
+	out  string
+	exit uint8
+}
+
+// jsonText runs template text through the JSON tracker from state st, dropping comments.
+func jsonText(s string, st uint8) (string, uint8) {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch st {
+		case jsOut:
+			switch c {
+			case '"':
+				st = jsStr
+				b = append(b, c)
+			case '/':
+				st = jsSlash
+			default:
+				b = append(b, c)
+			}
+		case jsStr:
+			switch c {
+			case '\\':
+				st = jsStrEsc
+			case '"':
+				st = jsOut
+			}
+			b = append(b, c)
+		case jsStrEsc:
+			st = jsStr
+			b = append(b, c)
+		case jsSlash:
+			switch c {
+			case '/':
+				st = jsLine
+			case '*':
+				st = jsBlock
+			default:
+				b = append(b, '/')
+				st = jsOut
+				i--
+			}
+		case jsLine:
+			if c == '\n' {
+				b = append(b, c)
+				st = jsOut
+			}
+		case jsBlock:
+			if c == '*' {
+				st = jsBlockStar
+			}
+		case jsBlockStar:
+			switch c {
+			case '/':
+				st = jsOut
+			case '*':
+			default:
+				st = jsBlock
+			}
+		}
+	}
+	return string(b), st
+}
+
+func precomputeJSON(body []stmt) {
+	walkStmts(body, func(s stmt) {
+		if t, ok := s.(*textStmt); ok {
+			t.js = make([]jsonSeg, jsStates)
+			for st := uint8(0); st < jsStates; st++ {
+				out, exit := jsonText(t.s, st)
+				t.js[st] = jsonSeg{out: out, exit: exit}
+			}
+		}
+	})
+}
+
+// emitText writes template text to the final output.
+func (r *renderer) emitText(s *textStmt) {
+	if r.t.mode == ModeJSON && s.js != nil {
+		seg := s.js[r.jstate]
+		r.out = append(r.out, seg.out...)
+		r.jstate = seg.exit
+	} else {
+		r.out = append(r.out, s.s...)
+	}
+	r.checkOutput()
+}
+
+// emitValue writes a printed value to the final output according to the mode.
+func (r *renderer) emitValue(v Value) {
+	switch r.t.mode {
+	case ModeJSON:
+		r.tmp = r.appendStr(r.tmp[:0], v)
+		r.emitBytes(r.tmp)
+		return
+	case ModeURL:
+		r.tmp = r.appendStr(r.tmp[:0], v)
+		r.emitURL(r.tmp)
+	default:
+		r.out = r.appendStr(r.out, v)
+	}
+	r.checkOutput()
+}
+
+// emitBytes writes a printed value in ModeJSON.
+func (r *renderer) emitBytes(b []byte) {
+	switch r.jstate {
+	case jsStr, jsStrEsc:
+		r.out = appendJSONContent(r.out, b)
+		r.jstate = jsStr
+	case jsLine, jsBlock, jsBlockStar:
+		// Printed inside a template comment: dropped with it.
+	default:
+		if r.jstate == jsSlash {
+			r.out = append(r.out, '/')
+			r.jstate = jsOut
+		}
+		r.out = append(r.out, b...)
+		st := r.jstate
+		for _, c := range b {
+			switch st {
+			case jsOut:
+				if c == '"' {
+					st = jsStr
+				}
+			case jsStr:
+				if c == '\\' {
+					st = jsStrEsc
+				} else if c == '"' {
+					st = jsOut
+				}
+			case jsStrEsc:
+				st = jsStr
+			}
+		}
+		r.jstate = st
+	}
+	r.checkOutput()
+}
+
+// appendJSONContent escapes b as the content of a JSON string literal.
+func appendJSONContent(out []byte, b []byte) []byte {
+	start := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, sz := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && sz == 1 {
+				out = append(out, b[start:i]...)
+				out = append(out, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			i += sz
+			continue
+		}
+		out = append(out, b[start:i]...)
+		switch c {
+		case '"':
+			out = append(out, '\\', '"')
+		case '\\':
+			out = append(out, '\\', '\\')
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\r':
+			out = append(out, '\\', 'r')
+		case '\t':
+			out = append(out, '\\', 't')
+		case '\b':
+			out = append(out, '\\', 'b')
+		case '\f':
+			out = append(out, '\\', 'f')
+		default:
+			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		}
+		i++
+		start = i
+	}
+	return append(out, b[start:]...)
+}
+
+// URL positions of a printed value.
+const (
+	urlHost = iota
+	urlPath
+	urlQuery
+	urlFragment
+)
+
+func urlPosition(out []byte) int {
+	s := out
+	if bytes.IndexByte(s, '#') >= 0 {
+		return urlFragment
+	}
+	if bytes.IndexByte(s, '?') >= 0 {
+		return urlQuery
+	}
+	if i := bytes.Index(s, []byte("://")); i >= 0 {
+		if bytes.IndexByte(s[i+3:], '/') >= 0 {
+			return urlPath
+		}
+		return urlHost
+	}
+	if bytes.IndexByte(s, '/') < 0 && bytes.IndexByte(s, ':') < 0 {
+		return urlHost
+	}
+	return urlPath
+}
+
+func isUnreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+func (r *renderer) emitURL(b []byte) {
+	switch urlPosition(r.out) {
+	case urlHost:
+		for _, c := range b {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+				l, col := lineCol(string(r.out), len(r.out))
+				tl, tc := lineCol(r.src, r.pos)
+				panic(renderFail{&Error{Kind: kindOutput, Line: l, Col: col,
+					Msg: "URL: the value printed at line " + itoa(tl) + ", column " + itoa(tc) + " of the template is in the scheme or host, where only letters, digits, '-', '.' and '_' are allowed; it contains " + pyRepr(string(rune(c)))}})
+			}
+		}
+		r.out = append(r.out, b...)
+	case urlPath, urlFragment:
+		allDots := len(b) > 0
+		for _, c := range b {
+			if c != '.' {
+				allDots = false
+			}
+		}
+		for _, c := range b {
+			if isUnreserved(c) && !(allDots && c == '.') {
+				r.out = append(r.out, c)
+			} else {
+				r.out = append(r.out, '%', upperHex[c>>4], upperHex[c&15])
+			}
+		}
+	case urlQuery:
+		for _, c := range b {
+			switch {
+			case isUnreserved(c):
+				r.out = append(r.out, c)
+			case c == ' ':
+				r.out = append(r.out, '+')
+			default:
+				r.out = append(r.out, '%', upperHex[c>>4], upperHex[c&15])
+			}
+		}
+	}
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// finish applies the mode's final check to the whole output.
+func (r *renderer) finish() *Error {
+	switch r.t.mode {
+	case ModeJSON:
+		if r.jstate == jsSlash {
+			r.out = append(r.out, '/')
+		}
+		if pos, msg := validateJSON(r.out); msg != "" {
+			l, c := lineCol(string(r.out), pos)
+			return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "invalid JSON: " + msg}
+		}
+	case ModeHeader:
+		for i, c := range r.out {
+			if c == '\r' || c == '\n' || c == 0 {
+				l, col := lineCol(string(r.out), i)
+				name := map[byte]string{'\r': "CR", '\n': "LF", 0: "NUL"}[c]
+				return &Error{Kind: kindOutput, Line: l, Col: col, Msg: "header value contains " + name}
+			}
+		}
+	case ModeURL:
+		for i, c := range r.out {
+			if c < 0x20 || c == 0x7f || c == ' ' {
+				l, col := lineCol(string(r.out), i)
+				return &Error{Kind: kindOutput, Line: l, Col: col, Msg: "URL contains a space or control character"}
+			}
+		}
+		if _, err := url.Parse(string(r.out)); err != nil {
+			return &Error{Kind: kindOutput, Line: 1, Col: 1, Msg: "invalid URL: " + err.Error()}
+		}
+	}
+	return nil
+}

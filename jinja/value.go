@@ -1,0 +1,509 @@
+package jinja
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// kind is the dynamic type of a Value.
+type kind uint8
+
+const (
+	kUndef     kind = iota
+	kNone           // Python None
+	kBool           // n: 0 or 1
+	kInt            // n
+	kFloat          // n: math.Float64bits
+	kStr            // s
+	kMarkup         // s: a string already escaped for HTML (escape/safe)
+	kList           // p: *listVal (mutable)
+	kTuple          // p: *listVal (immutable)
+	kDict           // p: *dictVal, created by the template
+	kDataList       // p: []any from render data
+	kDataObj        // p: *Object from render data
+	kDataMap        // p: map[string]any from render data (iterated in key order)
+	kRange          // p: *rangeVal (lazy)
+	kNamespace      // p: *dictVal
+	kMacro          // p: *macroVal
+	kLoop           // p: *loopState
+	kCycler         // p: *cyclerVal
+	kJoiner         // p: *joinerVal
+	kFunc           // p: *funcVal, a global function or a bound method
+)
+
+// Value is the interpreter's representation of a Python value. Scalars never allocate:
+// ints, bools and floats live in n and strings in s.
+type Value struct {
+	k kind
+	n int64
+	s string
+	p any
+}
+
+var (
+	noneVal  = Value{k: kNone}
+	trueVal  = Value{k: kBool, n: 1}
+	falseVal = Value{k: kBool}
+	emptyStr = Value{k: kStr}
+)
+
+func intVal(i int64) Value     { return Value{k: kInt, n: i} }
+func floatVal(f float64) Value { return Value{k: kFloat, n: int64(math.Float64bits(f))} }
+func strVal(s string) Value    { return Value{k: kStr, s: s} }
+func markupVal(s string) Value { return Value{k: kMarkup, s: s} }
+func boolVal(b bool) Value {
+	if b {
+		return trueVal
+	}
+	return falseVal
+}
+func listOf(items []Value) Value  { return Value{k: kList, p: &listVal{items: items}} }
+func tupleOf(items []Value) Value { return Value{k: kTuple, p: &listVal{items: items}} }
+
+// undefName is an undefined value for a missing variable.
+func undefName(name string) Value { return Value{k: kUndef, s: name} }
+
+// undefMsg is an undefined value carrying the full message an access to it raises.
+func undefMsg(msg string) Value { return Value{k: kUndef, s: msg, n: 1} }
+
+func (v Value) f() float64 { return math.Float64frombits(uint64(v.n)) }
+
+func (v Value) isUndef() bool { return v.k == kUndef }
+func (v Value) isStr() bool   { return v.k == kStr || v.k == kMarkup }
+func (v Value) isNum() bool   { return v.k == kInt || v.k == kFloat || v.k == kBool }
+
+// undefMessage is the text Jinja's default Undefined raises with.
+func (v Value) undefMessage() string {
+	if v.n == 1 {
+		return v.s
+	}
+	return "'" + v.s + "' is undefined"
+}
+
+type listVal struct{ items []Value }
+
+// dictVal is an insertion-ordered dictionary with Python key equality.
+type dictVal struct {
+	keys []Value
+	vals []Value
+	idx  map[string]int // built once the dict grows past a few entries
+}
+
+func newDict(n int) *dictVal {
+	return &dictVal{keys: make([]Value, 0, n), vals: make([]Value, 0, n)}
+}
+
+// hashKey maps a Python-hashable value to a string such that equal keys (1, 1.0, True)
+// collide as they do in Python.
+func hashKey(v Value) (string, bool) {
+	switch v.k {
+	case kStr, kMarkup:
+		return v.s, true
+	case kInt, kBool:
+		return "\x00" + strconv.FormatInt(v.n, 10), true
+	case kFloat:
+		f := v.f()
+		if f == math.Trunc(f) && math.Abs(f) < 1<<62 {
+			return "\x00" + strconv.FormatInt(int64(f), 10), true
+		}
+		return "\x01" + strconv.FormatFloat(f, 'g', -1, 64), true
+	case kNone:
+		return "\x02None", true
+	case kTuple:
+		s := "\x03("
+		for _, it := range v.p.(*listVal).items {
+			k, ok := hashKey(it)
+			if !ok {
+				return "", false
+			}
+			s += strconv.Quote(k) + ","
+		}
+		return s, true
+	}
+	return "", false
+}
+
+func (d *dictVal) find(k Value) int {
+	if d.idx != nil {
+		h, ok := hashKey(k)
+		if !ok {
+			return -1
+		}
+		if i, ok := d.idx[h]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, kk := range d.keys {
+		if valuesEqual(kk, k) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *dictVal) get(k Value) (Value, bool) {
+	if i := d.find(k); i >= 0 {
+		return d.vals[i], true
+	}
+	return Value{}, false
+}
+
+func (d *dictVal) getStr(k string) (Value, bool) {
+	if d.idx != nil {
+		if i, ok := d.idx[k]; ok {
+			return d.vals[i], true
+		}
+		return Value{}, false
+	}
+	for i, kk := range d.keys {
+		if (kk.k == kStr || kk.k == kMarkup) && kk.s == k {
+			return d.vals[i], true
+		}
+	}
+	return Value{}, false
+}
+
+func (d *dictVal) set(k, v Value) {
+	if i := d.find(k); i >= 0 {
+		d.vals[i] = v
+		return
+	}
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, v)
+	if d.idx != nil {
+		h, _ := hashKey(k)
+		d.idx[h] = len(d.keys) - 1
+	} else if len(d.keys) > 8 {
+		d.idx = make(map[string]int, len(d.keys)*2)
+		for i, kk := range d.keys {
+			h, _ := hashKey(kk)
+			d.idx[h] = i
+		}
+	}
+}
+
+func (d *dictVal) copy() *dictVal {
+	n := newDict(len(d.keys))
+	for i := range d.keys {
+		n.set(d.keys[i], d.vals[i])
+	}
+	return n
+}
+
+type rangeVal struct{ start, stop, step int64 }
+
+func (r *rangeVal) length() int64 {
+	if r.step > 0 {
+		if r.stop <= r.start {
+			return 0
+		}
+		return (r.stop - r.start + r.step - 1) / r.step
+	}
+	if r.stop >= r.start {
+		return 0
+	}
+	return (r.start - r.stop - r.step - 1) / (-r.step)
+}
+
+func (r *rangeVal) at(i int64) int64 { return r.start + i*r.step }
+
+// Undefined is the value of a missing variable when Eval returns it, and may be passed in
+// render data to stand for one.
+type Undefined struct{}
+
+// Object is an ordered string-keyed map (JSON objects keep their key order, as Python
+// dicts do).
+type Object struct {
+	keys []string
+	vals []any
+	idx  map[string]int
+}
+
+// NewObject returns an empty Object.
+func NewObject() *Object { return &Object{} }
+
+// Set replaces the value of key in place if present, else appends it.
+func (o *Object) Set(key string, v any) {
+	if i := o.find(key); i >= 0 {
+		o.vals[i] = v
+		return
+	}
+	o.keys = append(o.keys, key)
+	o.vals = append(o.vals, v)
+	if o.idx != nil {
+		o.idx[key] = len(o.keys) - 1
+	} else if len(o.keys) > 8 {
+		o.idx = make(map[string]int, len(o.keys)*2)
+		for i, k := range o.keys {
+			o.idx[k] = i
+		}
+	}
+}
+
+func (o *Object) find(key string) int {
+	if o.idx != nil {
+		if i, ok := o.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range o.keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns the value of key.
+func (o *Object) Get(key string) (any, bool) {
+	if i := o.find(key); i >= 0 {
+		return o.vals[i], true
+	}
+	return nil, false
+}
+
+// Keys returns the keys in order.
+func (o *Object) Keys() []string { return append([]string(nil), o.keys...) }
+
+// Len returns the number of keys.
+func (o *Object) Len() int { return len(o.keys) }
+
+// MarshalJSON encodes the object with its key order preserved.
+func (o *Object) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range o.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, kb...)
+		b = append(b, ':')
+		vb, err := json.Marshal(o.vals[i])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, vb...)
+	}
+	return append(b, '}'), nil
+}
+
+// fromGo converts a render data value. ok is false for a Go type outside the contract.
+func fromGo(x any) (Value, bool) {
+	switch t := x.(type) {
+	case nil:
+		return noneVal, true
+	case string:
+		return Value{k: kStr, s: t}, true
+	case int64:
+		return Value{k: kInt, n: t}, true
+	case int:
+		return Value{k: kInt, n: int64(t)}, true
+	case float64:
+		return floatVal(t), true
+	case bool:
+		return boolVal(t), true
+	case *Object:
+		if t == nil {
+			return noneVal, true
+		}
+		return Value{k: kDataObj, p: t}, true
+	case []any:
+		return Value{k: kDataList, p: t}, true
+	case map[string]any:
+		return Value{k: kDataMap, p: t}, true
+	case Undefined:
+		return Value{k: kUndef, s: "value"}, true
+	}
+	return Value{}, false
+}
+
+// sortedKeys returns a map's keys in sorted order.
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// truthy is Python's bool(v).
+func truthy(v Value) bool {
+	switch v.k {
+	case kUndef, kNone:
+		return false
+	case kBool, kInt:
+		return v.n != 0
+	case kFloat:
+		return v.f() != 0
+	case kStr, kMarkup:
+		return v.s != ""
+	case kList, kTuple:
+		return len(v.p.(*listVal).items) > 0
+	case kDict:
+		return len(v.p.(*dictVal).keys) > 0
+	case kDataList:
+		return len(v.p.([]any)) > 0
+	case kDataObj:
+		return len(v.p.(*Object).keys) > 0
+	case kDataMap:
+		return len(v.p.(map[string]any)) > 0
+	case kRange:
+		return v.p.(*rangeVal).length() > 0
+	}
+	return true
+}
+
+// typeName is Python's type(v).__name__.
+func typeName(v Value) string {
+	switch v.k {
+	case kUndef:
+		return "Undefined"
+	case kNone:
+		return "NoneType"
+	case kBool:
+		return "bool"
+	case kInt:
+		return "int"
+	case kFloat:
+		return "float"
+	case kStr:
+		return "str"
+	case kMarkup:
+		return "Markup"
+	case kList, kDataList:
+		return "list"
+	case kTuple:
+		return "tuple"
+	case kDict, kDataObj, kDataMap:
+		return "dict"
+	case kRange:
+		return "range"
+	case kNamespace:
+		return "Namespace"
+	case kMacro:
+		return "Macro"
+	case kLoop:
+		return "LoopContext"
+	case kCycler:
+		return "Cycler"
+	case kJoiner:
+		return "Joiner"
+	case kFunc:
+		return "builtin_function_or_method"
+	}
+	return "object"
+}
+
+// objectTypeRepr is jinja2.utils.object_type_repr.
+func objectTypeRepr(v Value) string {
+	switch v.k {
+	case kNone:
+		return "None"
+	case kMarkup:
+		return "markupsafe.Markup object"
+	case kNamespace:
+		return "jinja2.utils.Namespace object"
+	case kMacro:
+		return "jinja2.runtime.Macro object"
+	case kLoop:
+		return "jinja2.runtime.LoopContext object"
+	case kCycler:
+		return "jinja2.utils.Cycler object"
+	case kJoiner:
+		return "jinja2.utils.Joiner object"
+	}
+	return typeName(v) + " object"
+}
+
+func isMapping(v Value) bool {
+	return v.k == kDict || v.k == kDataObj || v.k == kDataMap
+}
+
+func isSequence(v Value) bool {
+	switch v.k {
+	case kList, kTuple, kDataList, kRange, kStr, kMarkup:
+		return true
+	}
+	return false
+}
+
+// seqLen and seqAt give indexed access to list-like values without copying them.
+func seqLen(v Value) (int, bool) {
+	switch v.k {
+	case kList, kTuple:
+		return len(v.p.(*listVal).items), true
+	case kDataList:
+		return len(v.p.([]any)), true
+	case kRange:
+		return int(v.p.(*rangeVal).length()), true
+	}
+	return 0, false
+}
+
+func (r *renderer) seqAt(v Value, i int) Value {
+	switch v.k {
+	case kList, kTuple:
+		return v.p.(*listVal).items[i]
+	case kDataList:
+		return r.fromData(v.p.([]any)[i])
+	case kRange:
+		return intVal(v.p.(*rangeVal).at(int64(i)))
+	}
+	return Value{}
+}
+
+// fromData converts a data value, failing the render for a type outside the contract.
+func (r *renderer) fromData(x any) Value {
+	v, ok := fromGo(x)
+	if !ok {
+		r.failf(kindRender, "unsupported data type %T", x)
+	}
+	return v
+}
+
+// toData converts a value back to data for Eval.
+func (r *renderer) toData(v Value, depth int) any {
+	if depth > 200 {
+		r.failf(kindRender, "value nested too deeply")
+	}
+	switch v.k {
+	case kUndef:
+		return Undefined{}
+	case kNone:
+		return nil
+	case kBool:
+		return v.n != 0
+	case kInt:
+		return v.n
+	case kFloat:
+		return v.f()
+	case kStr, kMarkup:
+		return v.s
+	case kDataList, kDataObj, kDataMap:
+		return v.p
+	case kList, kTuple, kRange:
+		n, _ := seqLen(v)
+		r.checkSize(n)
+		out := make([]any, n)
+		for i := range out {
+			out[i] = r.toData(r.seqAt(v, i), depth+1)
+		}
+		return out
+	case kDict:
+		d := v.p.(*dictVal)
+		o := &Object{}
+		for i, k := range d.keys {
+			o.Set(r.str(k), r.toData(d.vals[i], depth+1))
+		}
+		return o
+	}
+	return r.str(v)
+}
