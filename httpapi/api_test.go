@@ -299,6 +299,37 @@ func TestKeys(t *testing.T) {
 	want(t, e.do("DELETE", fmt.Sprintf("/api/v1/tenants/%d/keys/abc", a), key2, nil), http.StatusNotFound)
 }
 
+func TestAdminKeys(t *testing.T) {
+	e := newTestEnv(t, 0)
+	r := want(t, e.do("POST", "/api/v1/admin/keys", testAdminToken, nil), http.StatusCreated)
+	created := r.json(t)
+	secret, id := created["key"].(string), int64(created["id"].(float64))
+	if created["tenant_id"] != float64(0) {
+		t.Fatalf("admin key = %v", created)
+	}
+	// The new key is an admin key: it creates tenants and lists admin keys.
+	a := e.createTenant(secret, "A", hookline.KindAgency, 0)
+	list := want(t, e.do("GET", "/api/v1/admin/keys", secret, nil), http.StatusOK).json(t)["keys"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["id"] != float64(id) {
+		t.Fatalf("admin keys = %v", list)
+	}
+	// Tenant keys may not touch admin keys.
+	agencyKey, _ := e.createKey(secret, a)
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/v1/admin/keys"}, {"GET", "/api/v1/admin/keys"}, {"DELETE", fmt.Sprintf("/api/v1/admin/keys/%d", id)},
+	} {
+		if d := want(t, e.do(c.method, c.path, agencyKey, nil), http.StatusForbidden).apiError(t); d.Code != "forbidden" {
+			t.Fatalf("%s %s with an agency key: %+v", c.method, c.path, d)
+		}
+	}
+	// A tenant's key id is no admin key id.
+	_, agencyKeyID := e.createKey(secret, a)
+	want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/keys/%d", agencyKeyID), testAdminToken, nil), http.StatusNotFound)
+	want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/keys/%d", id), testAdminToken, nil), http.StatusNoContent)
+	want(t, e.do("GET", "/api/v1/tenants", secret, nil), http.StatusUnauthorized)
+	want(t, e.do("GET", "/api/v1/tenants", agencyKey, nil), http.StatusOK)
+}
+
 func TestAuthentication(t *testing.T) {
 	e := newTestEnv(t, 0)
 	secret, k := hookline.NewAPIKey(0)

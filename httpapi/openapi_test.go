@@ -33,7 +33,7 @@ func TestOpenAPIComplete(t *testing.T) {
 	}
 
 	patterns := e.api.Patterns()
-	if len(patterns) < 11 {
+	if len(patterns) < 14 {
 		t.Fatalf("only %d routes registered", len(patterns))
 	}
 	documented := 0
