@@ -83,9 +83,9 @@ type (
 	condExpr struct {
 		test, then, els expr // els may be nil
 	}
-	listExpr  struct{ items []expr }
-	tupleExpr struct{ items []expr }
-	dictExpr  struct{ keys, vals []expr }
+	listExpr   struct{ items []expr }
+	tupleExpr  struct{ items []expr }
+	dictExpr   struct{ keys, vals []expr }
 	concatExpr struct {
 		pos   int
 		items []expr
@@ -112,7 +112,7 @@ func (tupleTarget) isTarget() {}
 func (nsTarget) isTarget()    {}
 
 type (
-	textStmt   struct {
+	textStmt struct {
 		s  string
 		js []jsonSeg // ModeJSON: the text as emitted from each lexical state
 	}

@@ -375,9 +375,6 @@ func fLast(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		}
 		return r.seqAt(v, n-1)
 	}
-	if isMapping(v) {
-		r.failf(kindType, "'%s' object is not reversible", typeName(v))
-	}
 	items := r.iterAny(v)
 	if len(items) == 0 {
 		return undefMsg("No last item, sequence was empty.")
@@ -1253,7 +1250,9 @@ func fUrlencode(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	return strVal(strings.Join(pairs, "&"))
 }
 
-func isWordChar(c rune) bool { return c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Mn, c) }
+func isWordChar(c rune) bool {
+	return c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Mn, c)
+}
 
 func fWordcount(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("wordcount", args, kw)

@@ -236,7 +236,14 @@ func seqCount(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	return intVal(int64(c))
 }
 
+// Dict views print as Python's dict_items([...]) etc.; the marker lives in Value.s.
 func dictItems(r *renderer, self Value, args []Value, kw []kwArg) Value {
+	v := itemsList(r, self)
+	v.s = "dict_items"
+	return v
+}
+
+func itemsList(r *renderer, self Value) Value {
 	ks, vs := r.mapItems(self)
 	r.checkSize(len(ks))
 	out := make([]Value, len(ks))
@@ -248,12 +255,16 @@ func dictItems(r *renderer, self Value, args []Value, kw []kwArg) Value {
 
 func dictKeys(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	ks, _ := r.mapItems(self)
-	return listOf(append([]Value{}, ks...))
+	v := listOf(append([]Value{}, ks...))
+	v.s = "dict_keys"
+	return v
 }
 
 func dictValues(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	_, vs := r.mapItems(self)
-	return listOf(append([]Value{}, vs...))
+	v := listOf(append([]Value{}, vs...))
+	v.s = "dict_values"
+	return v
 }
 
 func dictGet(r *renderer, self Value, args []Value, kw []kwArg) Value {
@@ -812,17 +823,72 @@ func pyUpper(s string) string {
 	}
 	var b strings.Builder
 	for _, c := range s {
+		if sp, ok := pyUpperSpecial[c]; ok {
+			b.WriteString(sp)
+			continue
+		}
+		b.WriteRune(unicode.ToUpper(c))
+	}
+	return b.String()
+}
+
+// pyUpperSpecial holds Unicode SpecialCasing upper mappings that expand.
+var pyUpperSpecial = map[rune]string{
+	'ß': "SS", 'ŉ': "ʼN", 'ǰ': "J̌", 'ΐ': "Ϊ́", 'ΰ': "Ϋ́", 'և': "ԵՒ", 'ẖ': "H̱", 'ẗ': "T̈",
+	'ẘ': "W̊", 'ẙ': "Y̊", 'ẚ': "Aʾ", 'ﬀ': "FF", 'ﬁ': "FI", 'ﬂ': "FL", 'ﬃ': "FFI", 'ﬄ': "FFL",
+	'ﬅ': "ST", 'ﬆ': "ST", 'ﬓ': "ՄՆ", 'ﬔ': "ՄԵ", 'ﬕ': "ՄԻ", 'ﬖ': "ՎՆ", 'ﬗ': "ՄԽ",
+}
+
+// pyLower is Python's str.lower, including the final sigma and dotted capital I rules.
+func pyLower(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i, c := range rs {
 		switch c {
-		case 'ß':
-			b.WriteString("SS")
+		case 'İ':
+			b.WriteString("i\u0307")
+		case 'Σ':
+			if finalSigma(rs, i) {
+				b.WriteRune('ς')
+			} else {
+				b.WriteRune('σ')
+			}
 		default:
-			b.WriteRune(unicode.ToUpper(c))
+			b.WriteRune(unicode.ToLower(c))
 		}
 	}
 	return b.String()
 }
 
-func pyLower(s string) string { return strings.ToLower(s) }
+// finalSigma reports whether the capital sigma at i ends a word: a cased letter before
+// it (skipping case-ignorable ones) and none after it.
+func finalSigma(rs []rune, i int) bool {
+	before := false
+	for j := i - 1; j >= 0; j-- {
+		if isCaseIgnorable(rs[j]) {
+			continue
+		}
+		before = isCased(rs[j])
+		break
+	}
+	if !before {
+		return false
+	}
+	for j := i + 1; j < len(rs); j++ {
+		if isCaseIgnorable(rs[j]) {
+			continue
+		}
+		return !isCased(rs[j])
+	}
+	return true
+}
+
+func isCaseIgnorable(c rune) bool {
+	return unicode.In(c, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) || c == '\'' || c == '.' || c == ':' || c == 0xb7 || c == 0x2019
+}
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -368,6 +368,9 @@ func (r *renderer) binop(op string, a, b Value) Value {
 	if a.k == kUndef {
 		r.failUndef(a)
 	}
+	if b.k == kUndef && op == "%" && a.isStr() {
+		return Value{k: a.k, s: r.pyFormat(a.s, b)}
+	}
 	if b.k == kUndef {
 		r.failUndef(b)
 	}

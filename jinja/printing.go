@@ -272,6 +272,11 @@ func (r *renderer) appendRepr(b []byte, v Value, sorted bool) []byte {
 		if id != nil && !r.enterPrint(id) {
 			return append(b, open, '.', '.', '.', close)
 		}
+		view := v.k == kList && v.s != ""
+		if view {
+			b = append(b, v.s...)
+			b = append(b, '(')
+		}
 		b = append(b, open)
 		n, _ := seqLen(v)
 		for i := 0; i < n; i++ {
@@ -286,6 +291,9 @@ func (r *renderer) appendRepr(b []byte, v Value, sorted bool) []byte {
 		}
 		if id != nil {
 			r.leavePrint()
+		}
+		if view {
+			return append(b, close, ')')
 		}
 		return append(b, close)
 	case kDict, kDataObj, kDataMap:
