@@ -50,6 +50,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			m.db.Close()
+			m.db = nil
 		}
 	}()
 	applied, err := m.db.Migrations(ctx)
