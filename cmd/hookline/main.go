@@ -33,7 +33,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{"migrate", "apply pending database migrations and exit", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runMigrate(ctx, args, getenv, stdout, stderr)
 		}},
-		{"template", "render a template as hookline would: template render --template FILE", runTemplate},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hookline <command> [flags]\n\ncommands:")
