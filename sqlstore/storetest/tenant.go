@@ -95,41 +95,29 @@ func exerciseTenants(t *testing.T, open Open) {
 func exerciseTenantScopes(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	a := mustCreate(t, db, "A", hookline.KindAgency, 0)
-	a1 := mustCreate(t, db, "A1", hookline.KindCompany, a.ID)
-	a2 := mustCreate(t, db, "A2", hookline.KindCompany, a.ID)
-	b := mustCreate(t, db, "B", hookline.KindAgency, 0)
-	b1 := mustCreate(t, db, "B1", hookline.KindCompany, b.ID)
-	solo := mustCreate(t, db, "S", hookline.KindCompany, 0)
-	everyone := []*hookline.Tenant{a, a1, a2, b, b1, solo}
+	f := NewFixture(t, db)
+	a, b := f.A, f.B
+	everyone := f.Tenants()
 
-	scopes := []struct {
-		name  string
-		scope hookline.Scope
-		sees  []*hookline.Tenant
-	}{
-		{"admin", hookline.AdminScope(), everyone},
-		{"agency A", hookline.TenantScope(a), []*hookline.Tenant{a, a1, a2}},
-		{"company A1", hookline.TenantScope(a1), []*hookline.Tenant{a1}},
-		{"agency B", hookline.TenantScope(b), []*hookline.Tenant{b, b1}},
-		{"standalone", hookline.TenantScope(solo), []*hookline.Tenant{solo}},
-	}
-	for _, sc := range scopes {
-		t.Run(sc.name, func(t *testing.T) {
-			list, err := db.FindTenants(ctx, hookline.TenantFilter{Scope: sc.scope})
+	for _, sc := range f.Scopes() {
+		t.Run(sc.Name, func(t *testing.T) {
+			list, err := db.FindTenants(ctx, hookline.TenantFilter{Scope: sc.Scope})
 			if err != nil {
 				t.Fatalf("list: %v", err)
 			}
-			if got, want := ids(list), ids(sc.sees); !slices.Equal(got, want) {
+			if got, want := ids(list), ids(sc.Tenants); !slices.Equal(got, want) {
 				t.Fatalf("list = %v, want %v", got, want)
 			}
 			for _, tn := range everyone {
-				visible := slices.Contains(sc.sees, tn)
-				if visible != sc.scope.SeesTenant(tn) {
+				visible := slices.Contains(sc.Tenants, tn)
+				if visible != sc.Scope.SeesTenant(tn) {
 					t.Fatalf("Scope.SeesTenant(%s) = %v, store says %v", tn.Name, !visible, visible)
 				}
-				_, err := db.FindTenant(ctx, sc.scope, tn.ID)
-				_, rerr := db.RenameTenant(ctx, sc.scope, tn.ID, tn.Name)
+				if sc.Scope.SeesCompany(tn) != slices.Contains(sc.Companies, tn) {
+					t.Fatalf("Scope.SeesCompany(%s) = %v, the fixture says otherwise", tn.Name, sc.Scope.SeesCompany(tn))
+				}
+				_, err := db.FindTenant(ctx, sc.Scope, tn.ID)
+				_, rerr := db.RenameTenant(ctx, sc.Scope, tn.ID, tn.Name)
 				if visible {
 					if err != nil || rerr != nil {
 						t.Fatalf("%s in scope: find: %v, rename: %v", tn.Name, err, rerr)
@@ -138,7 +126,7 @@ func exerciseTenantScopes(t *testing.T, open Open) {
 				}
 				wantCode(t, err, hookline.CodeNotFound, "")
 				wantCode(t, rerr, hookline.CodeNotFound, "")
-				wantCode(t, db.DeleteTenant(ctx, sc.scope, tn.ID), hookline.CodeNotFound, "")
+				wantCode(t, db.DeleteTenant(ctx, sc.Scope, tn.ID), hookline.CodeNotFound, "")
 			}
 		})
 	}
