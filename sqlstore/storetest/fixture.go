@@ -27,7 +27,9 @@ func NewFixture(t *testing.T, db *sqlstore.DB) *Fixture {
 }
 
 // Tenants lists every tenant of the fixture.
-func (f *Fixture) Tenants() []*hookline.Tenant { return []*hookline.Tenant{f.A, f.A1, f.A2, f.B, f.B1, f.S} }
+func (f *Fixture) Tenants() []*hookline.Tenant {
+	return []*hookline.Tenant{f.A, f.A1, f.A2, f.B, f.B1, f.S}
+}
 
 // Companies lists the fixture's companies, the owners of company-scoped
 // resources.
