@@ -25,7 +25,7 @@ type Migration struct {
 	SQL     string
 }
 
-// Migrations returns the dialect's migrations in version order.
+// migrations returns the dialect's migrations in version order.
 func migrations(dialect string) ([]Migration, error) {
 	dir := path.Join("migrations", dialect)
 	entries, err := fs.ReadDir(migrationFiles, dir)
