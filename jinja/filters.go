@@ -178,26 +178,30 @@ func fBatch(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if !ok {
 		r.fail(kindType, "do_batch() missing 1 required positional argument: 'linecount'")
 	}
-	n := int(r.toInt(lc, "linecount"))
-	if n <= 0 {
-		r.fail(kindRender, "batch size must be positive")
-	}
+	n := r.toInt(lc, "linecount")
 	fill, hasFill := argN(args, kw, 1, "fill_with")
 	if hasFill && fill.k == kNone {
 		hasFill = false
 	}
-	items := r.iterAny(v)
+	// Python's algorithm, quirks included (a linecount below 1 yields an empty first batch).
 	var out []Value
-	for i := 0; i < len(items); i += n {
-		end := min(i+n, len(items))
-		row := append([]Value{}, items[i:end]...)
-		if hasFill && len(row) < n {
-			r.checkSize(n)
-			for len(row) < n {
-				row = append(row, fill)
+	var tmp []Value
+	for _, item := range r.iterAny(v) {
+		r.step()
+		if int64(len(tmp)) == n {
+			out = append(out, listOf(tmp))
+			tmp = nil
+		}
+		tmp = append(tmp, item)
+	}
+	if tmp != nil {
+		if hasFill && int64(len(tmp)) < n {
+			r.checkSize64(n)
+			for int64(len(tmp)) < n {
+				tmp = append(tmp, fill)
 			}
 		}
-		out = append(out, listOf(row))
+		out = append(out, listOf(tmp))
 	}
 	if out == nil {
 		out = []Value{}
@@ -217,7 +221,7 @@ func fCenter(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("center", args, kw, "width")
 	w := int64(80)
 	if a, ok := argN(args, kw, 0, "width"); ok {
-		w = r.toInt(a, "width")
+		w = max(r.toInt(a, "width"), 0)
 	}
 	r.checkSize64(w)
 	return strVal(pyPad(r.str(v), int(w), " ", "center"))
@@ -534,7 +538,7 @@ func fInt(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		return intVal(int64(f))
 	case kStr, kMarkup:
 		if base != 10 && (base < 2 || base > 36) && base != 0 {
-			r.fail(kindRender, "int() base must be >= 2 and <= 36, or 0")
+			return def
 		}
 		if n, ok, big := parsePyInt(v.s, int(base)); ok {
 			if big {

@@ -538,6 +538,8 @@ func unescapePython(s string) (string, bool) {
 			}
 			b.WriteRune(rune(n))
 			i = j - 1
+		case 'N':
+			return "", false
 		case 'x', 'u', 'U':
 			w := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
 			if i+w >= len(s)+0 && i+w > len(s)-1+1 {

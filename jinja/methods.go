@@ -534,7 +534,7 @@ func strMethod(name string) methodFunc {
 			if len(args) != 1 {
 				r.fail(kindType, "zfill() takes exactly one argument")
 			}
-			w := int(r.toInt(args[0], "width"))
+			w := int(max(r.toInt(args[0], "width"), 0))
 			r.checkSize(w)
 			s := self.s
 			n := utf8.RuneCountInString(s)
@@ -552,7 +552,7 @@ func strMethod(name string) methodFunc {
 			if len(args) < 1 {
 				r.failf(kindType, "%s expected at least 1 argument, got 0", name)
 			}
-			w := r.toInt(args[0], "width")
+			w := max(r.toInt(args[0], "width"), 0)
 			r.checkSize64(w)
 			fill := " "
 			if len(args) > 1 {

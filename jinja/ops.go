@@ -326,6 +326,11 @@ func (r *renderer) sliceBounds(start, stop, step Value, n int) (int, int, int) {
 }
 
 func (r *renderer) slice(obj, start, stop, step Value) Value {
+	if obj.k == kRange {
+		rv := obj.p.(*rangeVal)
+		a, b, st := r.sliceBounds(start, stop, step, int(rv.length()))
+		return Value{k: kRange, p: &rangeVal{start: rv.at(int64(a)), stop: rv.at(int64(b)), step: rv.step * int64(st)}}
+	}
 	switch obj.k {
 	case kList, kTuple, kDataList, kRange:
 		n, _ := seqLen(obj)
