@@ -34,7 +34,9 @@ type renderer struct {
 	tmp      []byte
 	argStack []Value
 	kwStack  []kwArg
-	printing []any // containers being printed, to spot cycles as Python's repr does
+	printing  []any // containers being printed, to spot cycles as Python's repr does
+	reprDepth int
+	allocated int64 // bytes and elements built so far, against a multiple of ValueBytes
 
 	jstate uint8 // ModeJSON: lexical state of the output so far
 }
@@ -87,6 +89,18 @@ func (r *renderer) checkSize(n int) {
 	}
 }
 
+// alloc charges n bytes or elements about to be built: each value stays under
+// ValueBytes and the render as a whole under allocFactor times that.
+func (r *renderer) alloc(n int) {
+	r.checkSize(n)
+	r.allocated += int64(n)
+	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
+		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes or elements in all)")
+	}
+}
+
+const allocFactor = 64
+
 func (r *renderer) checkSize64(n int64) {
 	if n > int64(r.lim.ValueBytes) || n < 0 {
 		r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
@@ -104,6 +118,7 @@ func (r *renderer) beginCapture() {
 func (r *renderer) endCapture() string {
 	b := r.caps[len(r.caps)-1]
 	r.caps = r.caps[:len(r.caps)-1]
+	r.alloc(len(b))
 	return string(b)
 }
 
@@ -859,7 +874,7 @@ func (e *concatExpr) eval(r *renderer) Value {
 	if len(e.items) == 2 {
 		a := r.str(e.items[0].eval(r))
 		b := r.str(e.items[1].eval(r))
-		r.checkSize(len(a) + len(b))
+		r.alloc(len(a) + len(b))
 		return strVal(a + b)
 	}
 	var buf []byte
@@ -868,5 +883,6 @@ func (e *concatExpr) eval(r *renderer) Value {
 		r.checkSize(len(buf) + len(s))
 		buf = append(buf, s...)
 	}
+	r.alloc(len(buf))
 	return strVal(string(buf))
 }

@@ -740,7 +740,7 @@ func fJoin(r *renderer, v Value, args []Value, kw []kwArg) Value {
 func fList(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("list", args, kw)
 	if n, ok := seqLen(v); ok {
-		r.checkSize(n)
+		r.alloc(n)
 	}
 	return listOf(append([]Value{}, r.iterAny(v)...))
 }

@@ -245,7 +245,7 @@ func dictItems(r *renderer, self Value, args []Value, kw []kwArg) Value {
 
 func itemsList(r *renderer, self Value) Value {
 	ks, vs := r.mapItems(self)
-	r.checkSize(len(ks))
+	r.alloc(len(ks))
 	out := make([]Value, len(ks))
 	for i := range ks {
 		out[i] = tupleOf([]Value{ks[i], vs[i]})

@@ -33,6 +33,7 @@ func (r *renderer) iterate(v Value) []Value {
 		rv := v.p.(*rangeVal)
 		n := rv.length()
 		r.checkSize64(n)
+		r.alloc(int(n))
 		out := make([]Value, n)
 		for i := range out {
 			out[i] = intVal(rv.at(int64(i)))
@@ -394,20 +395,20 @@ func (r *renderer) binop(op string, a, b Value) Value {
 			if b.k == kStr {
 				s = htmlEscape(s)
 			}
-			r.checkSize(len(a.s) + len(s))
+			r.alloc(len(a.s) + len(s))
 			return markupVal(a.s + s)
 		case a.k == kStr && b.k == kMarkup:
-			r.checkSize(len(a.s) + len(b.s))
+			r.alloc(len(a.s) + len(b.s))
 			return markupVal(htmlEscape(a.s) + b.s)
 		case a.k == kStr && b.k == kStr:
-			r.checkSize(len(a.s) + len(b.s))
+			r.alloc(len(a.s) + len(b.s))
 			return strVal(a.s + b.s)
 		case a.k == kStr:
 			r.failf(kindType, "can only concatenate str (not \"%s\") to str", typeName(b))
 		case isListy(a) && isListy(b) && (a.k == kTuple) == (b.k == kTuple):
 			la, _ := seqLen(a)
 			lb, _ := seqLen(b)
-			r.checkSize(la + lb)
+			r.alloc(la + lb)
 			out := make([]Value, 0, la+lb)
 			out = append(out, r.iterate(a)...)
 			out = append(out, r.iterate(b)...)
@@ -437,7 +438,7 @@ func (r *renderer) binop(op string, a, b Value) Value {
 				if hi != 0 || lo > math.MaxInt32 {
 					r.failBudget("value", "value too large (limit "+itoa(r.lim.ValueBytes)+")")
 				}
-				r.checkSize(int(lo))
+				r.alloc(int(lo))
 				return Value{k: a.k, s: strings.Repeat(a.s, int(n))}
 			}
 			l, _ := seqLen(a)
@@ -445,7 +446,7 @@ func (r *renderer) binop(op string, a, b Value) Value {
 			if hi != 0 || lo > math.MaxInt32 {
 				r.failBudget("value", "value too large (limit "+itoa(r.lim.ValueBytes)+")")
 			}
-			r.checkSize(int(lo))
+			r.alloc(int(lo))
 			items := r.iterate(a)
 			out := make([]Value, 0, int(lo))
 			for i := int64(0); i < n; i++ {
@@ -631,7 +632,15 @@ func (r *renderer) floatOp(op string, a, b float64) Value {
 }
 
 // valuesEqual is Python's ==.
-func valuesEqual(a, b Value) bool {
+func valuesEqual(a, b Value) bool { return valuesEqualDepth(a, b, 0) }
+
+// maxCompareDepth bounds recursion into nested containers (cyclic lists included).
+const maxCompareDepth = 200
+
+func valuesEqualDepth(a, b Value, depth int) bool {
+	if depth > maxCompareDepth {
+		return false
+	}
 	if a.isNum() && b.isNum() {
 		if a.k == kFloat || b.k == kFloat {
 			return num(a) == num(b)
@@ -660,14 +669,20 @@ func valuesEqual(a, b Value) bool {
 		if !ok1 || !ok2 || na != nb {
 			return false
 		}
+		if a.k == b.k && a.k != kDataList && a.p == b.p {
+			return true
+		}
 		r := &renderer{}
 		for i := 0; i < na; i++ {
-			if !valuesEqual(r.seqAt(a, i), r.seqAt(b, i)) {
+			if !valuesEqualDepth(r.seqAt(a, i), r.seqAt(b, i), depth+1) {
 				return false
 			}
 		}
 		return true
 	case isMapping(a) && isMapping(b):
+		if a.k == b.k && a.k != kDataMap && a.p == b.p {
+			return true
+		}
 		r := &renderer{}
 		if r.mapLen(a) != r.mapLen(b) {
 			return false
@@ -675,7 +690,7 @@ func valuesEqual(a, b Value) bool {
 		ks, vs := r.mapItems(a)
 		for i, k := range ks {
 			bv, ok := r.mapGet(b, k)
-			if !ok || !valuesEqual(vs[i], bv) {
+			if !ok || !valuesEqualDepth(vs[i], bv, depth+1) {
 				return false
 			}
 		}
@@ -687,8 +702,14 @@ func valuesEqual(a, b Value) bool {
 	return a.p == b.p && a.n == b.n && a.s == b.s
 }
 
-// less is Python's <, failing for unorderable types.
-func (r *renderer) cmpOrder(op string, a, b Value) int {
+// cmpOrder is Python's ordering of a and b (-1, 0, 1, or 2 when unordered as NaN is),
+// failing for unorderable types.
+func (r *renderer) cmpOrder(op string, a, b Value) int { return r.cmpOrderDepth(op, a, b, 0) }
+
+func (r *renderer) cmpOrderDepth(op string, a, b Value, depth int) int {
+	if depth > maxCompareDepth {
+		r.fail(kindRender, "maximum recursion depth exceeded in comparison")
+	}
 	if a.isNum() && b.isNum() {
 		if a.k == kFloat || b.k == kFloat {
 			x, y := num(a), num(b)
@@ -718,8 +739,8 @@ func (r *renderer) cmpOrder(op string, a, b Value) int {
 		nb, _ := seqLen(b)
 		for i := 0; i < na && i < nb; i++ {
 			x, y := r.seqAt(a, i), r.seqAt(b, i)
-			if !valuesEqual(x, y) {
-				return r.cmpOrder(op, x, y)
+			if !valuesEqualDepth(x, y, depth+1) {
+				return r.cmpOrderDepth(op, x, y, depth+1)
 			}
 		}
 		switch {

@@ -221,6 +221,9 @@ func (r *renderer) appendStr(b []byte, v Value) []byte {
 }
 
 func (r *renderer) enterPrint(p any) bool {
+	if len(r.printing) > maxCompareDepth {
+		r.fail(kindRender, "maximum recursion depth exceeded while getting the repr of an object")
+	}
 	for _, q := range r.printing {
 		if q == p {
 			return false
@@ -234,6 +237,20 @@ func (r *renderer) leavePrint() { r.printing = r.printing[:len(r.printing)-1] }
 
 // appendRepr appends repr(v); sorted gives pprint's sorted dict keys.
 func (r *renderer) appendRepr(b []byte, v Value, sorted bool) []byte {
+	switch v.k {
+	case kList, kTuple, kDataList, kDict, kDataObj, kDataMap:
+		r.reprDepth++
+		if r.reprDepth > maxCompareDepth {
+			r.fail(kindRender, "maximum recursion depth exceeded while getting the repr of an object")
+		}
+		b = r.appendReprInner(b, v, sorted)
+		r.reprDepth--
+		return b
+	}
+	return r.appendReprInner(b, v, sorted)
+}
+
+func (r *renderer) appendReprInner(b []byte, v Value, sorted bool) []byte {
 	if len(b) > r.lim.ValueBytes && r.lim.ValueBytes > 0 {
 		r.checkSize(len(b))
 	}

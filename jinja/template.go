@@ -175,6 +175,8 @@ func (r *renderer) release() {
 	r.data = nil
 	r.steps = 0
 	r.depth = 0
+	r.reprDepth = 0
+	r.allocated = 0
 	r.pos = 0
 	r.jstate = 0
 	r.top.reset()

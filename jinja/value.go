@@ -97,7 +97,12 @@ func newDict(n int) *dictVal {
 
 // hashKey maps a Python-hashable value to a string such that equal keys (1, 1.0, True)
 // collide as they do in Python.
-func hashKey(v Value) (string, bool) {
+func hashKey(v Value) (string, bool) { return hashKeyDepth(v, 0) }
+
+func hashKeyDepth(v Value, depth int) (string, bool) {
+	if depth > maxCompareDepth {
+		return "", false
+	}
 	switch v.k {
 	case kStr, kMarkup:
 		return v.s, true
@@ -112,15 +117,17 @@ func hashKey(v Value) (string, bool) {
 	case kNone:
 		return "\x02None", true
 	case kTuple:
-		s := "\x03("
+		b := []byte("\x03(")
 		for _, it := range v.p.(*listVal).items {
-			k, ok := hashKey(it)
+			k, ok := hashKeyDepth(it, depth+1)
 			if !ok {
 				return "", false
 			}
-			s += strconv.Quote(k) + ","
+			b = strconv.AppendInt(b, int64(len(k)), 10)
+			b = append(b, ':')
+			b = append(b, k...)
 		}
-		return s, true
+		return string(b), true
 	}
 	return "", false
 }
