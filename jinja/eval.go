@@ -29,11 +29,11 @@ type renderer struct {
 	pos      int
 	src      string
 
-	out      []byte   // the final output
-	caps     [][]byte // capture buffers ({% set %} blocks, macros, filter blocks)
-	tmp      []byte
-	argStack []Value
-	kwStack  []kwArg
+	out       []byte   // the final output
+	caps      [][]byte // capture buffers ({% set %} blocks, macros, filter blocks)
+	tmp       []byte
+	argStack  []Value
+	kwStack   []kwArg
 	printing  []any // containers being printed, to spot cycles as Python's repr does
 	reprDepth int
 	allocated int64 // bytes and elements built so far, against a multiple of ValueBytes
