@@ -2,6 +2,7 @@
 //
 //	hookline serve      run the HTTP API (creates and migrates the data directory)
 //	hookline migrate    apply pending database migrations and exit
+//	hookline template   render a template as webhooks do (template render -h)
 package main
 
 import (
@@ -33,6 +34,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{"migrate", "apply pending database migrations and exit", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runMigrate(ctx, args, getenv, stdout, stderr)
 		}},
+		{"template", "render a template: template render --template FILE [--context JSON_FILE] [--mode MODE]", runTemplate},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hookline <command> [flags]\n\ncommands:")
