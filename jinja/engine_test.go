@@ -1,0 +1,289 @@
+package jinja
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func render(t *testing.T, src string, mode Mode, data map[string]any) (string, error) {
+	t.Helper()
+	tm, err := Compile(src, Options{Mode: mode})
+	if err != nil {
+		return "", err
+	}
+	return tm.Render(context.Background(), data, Limits{})
+}
+
+func wantError(t *testing.T, err error, kind string, line, col int, msgPart string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not a *Error", err)
+	}
+	if e.Kind != kind || e.Line != line || (col > 0 && e.Col != col) || !strings.Contains(e.Msg, msgPart) {
+		t.Fatalf("got %+v, want kind %q line %d col %d containing %q", e, kind, line, col, msgPart)
+	}
+}
+
+func TestCompileErrorsHavePositions(t *testing.T) {
+	cases := []struct {
+		src       string
+		kind      string
+		line, col int
+		msg       string
+	}{
+		{"a\n{{ x |}}", kindSyntax, 2, 7, "expected token 'name'"},
+		{"{% if x %}\nno end", kindSyntax, 2, 7, "looking for the following tags: 'elif' or 'else' or 'endif'"},
+		{"line\n  {% extends 'base' %}", kindUnsupported, 2, 6, "unsupported: extends"},
+		{"{{ x|nosuchfilter }}", kindUnsupported, 1, 6, "unsupported: filter 'nosuchfilter'"},
+		{"{{ x is nosuchtest }}", kindUnsupported, 1, 9, "unsupported: test 'nosuchtest'"},
+		{"{% do x %}", kindUnsupported, 1, 4, "unsupported: do"},
+		{"{% include 'x' %}", kindUnsupported, 1, 4, "unsupported: include"},
+		{"{{ 'abc }}", kindSyntax, 1, 4, "unexpected char"},
+		{"{# open", kindSyntax, 1, 1, "Missing end of comment tag"},
+		{"{{ (1 }}", kindSyntax, 1, 7, "unexpected '}', expected ')'"},
+		{"{% set 1 = 2 %}", kindSyntax, 1, 8, "can't assign"},
+		{"{{ " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300) + " }}", kindSyntax, 1, 0, "nested too deeply"},
+		{strings.Repeat("{% if 1 %}", 300), kindSyntax, 1, 0, "nested too deeply"},
+	}
+	for _, c := range cases {
+		_, err := Compile(c.src, Options{})
+		if err == nil {
+			t.Fatalf("%q compiled", c.src)
+		}
+		wantError(t, err, c.kind, c.line, c.col, c.msg)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	_, err := render(t, "ok\n{{ a.b.c }}", ModeText, map[string]any{"a": NewObject()})
+	wantError(t, err, kindUndefined, 2, 0, "'dict object' has no attribute 'b'")
+	_, err = render(t, "{{ 1 / 0 }}", ModeText, nil)
+	wantError(t, err, kindRender, 1, 0, "division by zero")
+	_, err = render(t, "{{ x }}", ModeText, map[string]any{"x": struct{}{}})
+	wantError(t, err, kindRender, 1, 0, "unsupported data type")
+	_, err = render(t, "{% set _ = x.append(1) %}", ModeText, map[string]any{"x": []any{}})
+	wantError(t, err, kindType, 1, 0, "read-only")
+}
+
+func TestWhitespaceAndTrailingNewline(t *testing.T) {
+	got, err := render(t, "<ul>\r\n{%- for x in xs %}\n  <li>{{ x }}</li>\n{%- endfor %}\n</ul>\n", ModeText, map[string]any{"xs": []any{int64(1), "two"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "<ul>\n  <li>1</li>\n  <li>two</li>\n</ul>"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestPrintingAsPython(t *testing.T) {
+	o := NewObject()
+	o.Set("z", int64(388))
+	o.Set("a", []any{"it's", nil, true, 2.5})
+	got, err := render(t, "{{ o }} {{ o|tojson }} {{ 1e20 }} {{ 0.1 }} {{ 1e-05 }} {{ 10/4 }} {{ (1,) }}", ModeText, map[string]any{"o": o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{'z': 388, 'a': ["it's", None, True, 2.5]} {"a": ["it\u0027s", null, true, 2.5], "z": 388} 1e+20 0.1 1e-05 2.5 (1,)`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestModeJSON(t *testing.T) {
+	src := "{\n  \"reply\": \"{{ reply }}\", // raw user text\n  /* a {{ reply }} comment */ \"n\": {{ n }},\n  \"o\": {{ o|tojson }}\n}"
+	o := NewObject()
+	o.Set("k", "v</script>")
+	got, err := render(t, src, ModeJSON, map[string]any{"reply": "say \"hi\"\\\n\tcafé\x01", "n": 3, "o": o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"reply\": \"say \\\"hi\\\"\\\\\\n\\tcafé\\u0001\", \n   \"n\": 3,\n  \"o\": {\"k\": \"v\\u003c/script\\u003e\"}\n}"
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+	_, err = render(t, "{\n\"a\": {{ x }}\n}", ModeJSON, map[string]any{"x": "oops"})
+	wantError(t, err, kindOutput, 2, 6, "expecting a value")
+	_, err = render(t, "[1, 2,]", ModeJSON, nil)
+	wantError(t, err, kindOutput, 1, 7, "expecting a value")
+}
+
+func TestModeURL(t *testing.T) {
+	data := map[string]any{"host": "api.example.com", "id": "a/b?c#d ..", "dots": "..", "q": "x&y=z+1 é"}
+	got, err := render(t, "https://{{ host }}:8443/v1/{{ id }}/{{ dots }}?q={{ q }}&k=1#{{ q }}", ModeURL, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://api.example.com:8443/v1/a%2Fb%3Fc%23d%20../%2E%2E?q=x%26y%3Dz%2B1+%C3%A9&k=1#x%26y%3Dz%2B1%20%C3%A9"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	_, err = render(t, "https://{{ host }}/x", ModeURL, map[string]any{"host": "evil.com/@x"})
+	wantError(t, err, kindOutput, 1, 9, "scheme or host")
+}
+
+func TestModeHeader(t *testing.T) {
+	got, err := render(t, "Bearer {{ t }}", ModeHeader, map[string]any{"t": "abc"})
+	if err != nil || got != "Bearer abc" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	_, err = render(t, "Bearer {{ t }}", ModeHeader, map[string]any{"t": "abc\r\nX-Evil: 1"})
+	wantError(t, err, kindOutput, 1, 11, "CR")
+}
+
+func TestEvalAndIsExpression(t *testing.T) {
+	resp, err := DecodeJSON([]byte(`{"ticket": {"id": 388, "score": 2.5, "tags": ["a"], "meta": {"b": 1, "a": null}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{}
+	for _, k := range resp.(*Object).Keys() {
+		data[k], _ = resp.(*Object).Get(k)
+	}
+	cases := []struct {
+		src  string
+		want any
+	}{
+		{"{{ ticket.id }}", int64(388)},
+		{"  {{ ticket.score }}\n", 2.5},
+		{"{{ ticket.tags }}", []any{"a"}},
+		{"{{ ticket.missing }}", Undefined{}},
+		{"{{ ticket.tags + [1] }}", []any{"a", int64(1)}},
+		{"{{ ticket.id > 1 }}", true},
+		{"{{ none }}", nil},
+		{"{{ {'k': 1} }}", func() any { o := NewObject(); o.Set("k", int64(1)); return o }()},
+	}
+	for _, c := range cases {
+		tm, err := Compile(c.src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tm.IsExpression() {
+			t.Fatalf("%q: IsExpression false", c.src)
+		}
+		got, err := tm.Eval(context.Background(), data, Limits{})
+		if err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Fatalf("%q: got %#v, want %#v", c.src, got, c.want)
+		}
+	}
+	meta, _ := Compile("{{ ticket.meta }}", Options{})
+	got, _ := meta.Eval(context.Background(), data, Limits{})
+	if o, ok := got.(*Object); !ok || strings.Join(o.Keys(), ",") != "b,a" {
+		t.Fatalf("meta: got %#v", got)
+	}
+	for _, src := range []string{"x {{ a }}", "{{ a }}{{ b }}", "{% if a %}{{ a }}{% endif %}", "plain"} {
+		tm, _ := Compile(src, Options{})
+		if tm.IsExpression() {
+			t.Fatalf("%q: IsExpression true", src)
+		}
+		if _, err := tm.Eval(context.Background(), nil, Limits{}); err == nil {
+			t.Fatalf("%q: Eval succeeded", src)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	tm, err := Compile(`{{ certainly.reply }}{% set x = 1 %}{{ x }}{% for i in items %}{{ i }}{{ loop.index }}{{ y }}{% endfor %}{{ range(3) }}{% macro m(a) %}{{ a }}{{ b }}{% endmacro %}{{ m(c) }}{{ certainly.botId }}{{ fb is defined }}`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"certainly", "items", "y", "b", "c", "fb"}
+	if got := tm.Names(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	v, err := DecodeJSON([]byte(`{"b": 1, "a": [1.0, 2, 1e2, -0, 12345678901234567890, "\u00e9\ud83d\ude00"], "c": {"z": null, "y": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.(*Object)
+	if got := strings.Join(o.Keys(), ","); got != "b,a,c" {
+		t.Fatalf("keys %s", got)
+	}
+	a, _ := o.Get("a")
+	want := []any{1.0, int64(2), 100.0, int64(0), 12345678901234567890.0, "é😀"}
+	if !reflect.DeepEqual(a, want) {
+		t.Fatalf("got %#v, want %#v", a, want)
+	}
+	b, _ := o.MarshalJSON()
+	if string(b) != `{"b":1,"a":[1,2,100,0,12345678901234567000,"é😀"],"c":{"z":null,"y":true}}` {
+		t.Fatalf("marshal: %s", b)
+	}
+	for _, bad := range []string{`{"a":}`, `[1,]`, `{"a" 1}`, `"\x"`, `01`, `[1] 2`, strings.Repeat("[", 2000)} {
+		if _, err := DecodeJSON([]byte(bad)); err == nil {
+			t.Fatalf("%q decoded", bad)
+		}
+	}
+}
+
+func TestIncludeImportFromTemplates(t *testing.T) {
+	opts := Options{Templates: map[string]string{
+		"macros": "{% macro hi(n) %}hi {{ n }}{% endmacro %}{% set _secret = 1 %}{% set version = 2 %}",
+		"part":   "[{{ name }}]",
+		"self":   "{% include 'self' %}",
+	}}
+	tm, err := Compile(`{% import 'macros' as m %}{% from 'macros' import hi as h %}{{ m.hi('a') }} {{ h('b') }} v{{ m.version }}{% include 'part' %}`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tm.Render(context.Background(), map[string]any{"name": "x"}, Limits{})
+	if err != nil || got != "hi a hi b v2[x]" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	tm, _ = Compile(`{% include 'self' %}`, opts)
+	_, err = tm.Render(context.Background(), nil, Limits{})
+	wantError(t, err, kindBudget, 1, 0, "depth")
+	tm, _ = Compile(`{% include 'nope' %}`, opts)
+	_, err = tm.Render(context.Background(), nil, Limits{})
+	wantError(t, err, kindRender, 1, 0, "not found")
+}
+
+func TestCyclicDataDoesNotHang(t *testing.T) {
+	l := []any{nil}
+	l[0] = l
+	got, err := render(t, "{{ l }}", ModeText, map[string]any{"l": l})
+	if err != nil || got != "[[...]]" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if _, err := render(t, "{{ l == l }}{{ l|tojson }}", ModeText, map[string]any{"l": l}); err == nil {
+		t.Fatal("tojson of a cyclic list succeeded")
+	}
+	m := map[string]any{}
+	m["m"] = m
+	if _, err := render(t, "{{ m }}", ModeText, map[string]any{"m": m}); err == nil {
+		t.Fatal("printing a cyclic map succeeded")
+	}
+}
+
+func TestConcurrentRendersShareTemplate(t *testing.T) {
+	tm, err := Compile(`{% set ns = namespace(n=0) %}{% for x in xs %}{% set ns.n = ns.n + x %}{% endfor %}{"sum": {{ ns.n }}, "who": "{{ who }}"}`, Options{Mode: ModeJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			xs := []any{int64(g), int64(1)}
+			for i := 0; i < 200; i++ {
+				got, err := tm.Render(context.Background(), map[string]any{"xs": xs, "who": strings.Repeat("\"", g)}, Limits{})
+				want := `{"sum": ` + itoa(g+1) + `, "who": "` + strings.Repeat(`\"`, g) + `"}`
+				if err != nil || got != want {
+					t.Errorf("got %q, %v; want %q", got, err, want)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
