@@ -185,3 +185,38 @@ func requireEngineError(t *testing.T, err error) {
 		t.Fatalf("budget error without a Budget name: %#v", je)
 	}
 }
+
+// TestNastyInputs runs every nasty seed in every mode with each context: no panic, only
+// *jinja.Error failures, and nothing runs far past the render Timeout.
+func TestNastyInputs(t *testing.T) {
+	limit := 2 * time.Second
+	for i, src := range nastyTemplates {
+		for j, contextJSON := range nastyContexts {
+			if j != i%len(nastyContexts) && j != 0 {
+				continue
+			}
+			data := map[string]any{}
+			if v, err := jinja.DecodeJSON([]byte(contextJSON)); err == nil {
+				if obj, ok := v.(*jinja.Object); ok {
+					for _, k := range obj.Keys() {
+						data[k], _ = obj.Get(k)
+					}
+				}
+			}
+			for _, mode := range fuzzModes {
+				start := time.Now()
+				tmpl, err := jinja.Compile(src, jinja.Options{Mode: mode})
+				if err != nil {
+					requireEngineError(t, err)
+				} else {
+					renderChecked(t, tmpl, mode, data)
+				}
+				if d := time.Since(start); d > limit {
+					t.Errorf("template %.80q with context %s in mode %d took %v", src, contextJSON, mode, d)
+				} else if d > 50*time.Millisecond {
+					t.Logf("slow: template %.80q mode %d took %v", src, mode, d)
+				}
+			}
+		}
+	}
+}
