@@ -1055,16 +1055,11 @@ type WebhookError struct {
 	Kind    WebhookErrorKind `json:"kind"`
 	Message string           `json:"message"`
 	// Field names the part of the definition at fault for render errors,
-	// such as "body" or "headers[0].value".
+	// such as "body" or "headers[0].value"; Message starts with it too.
 	Field string `json:"field,omitempty"`
 }
 
-func (e *WebhookError) Error() string {
-	if e.Field != "" {
-		return string(e.Kind) + ": " + e.Field + ": " + e.Message
-	}
-	return string(e.Kind) + ": " + e.Message
-}
+func (e *WebhookError) Error() string { return string(e.Kind) + ": " + e.Message }
 
 // WebhookErrorKind classifies execution failures.
 type WebhookErrorKind string

@@ -1,0 +1,217 @@
+package webhook
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
+)
+
+// Executor sends webhooks through one egress client. It is safe for
+// concurrent use and implements hookline.WebhookRunner.
+type Executor struct {
+	client   *egress.Client
+	builtins func() ([]hookline.WebhookTemplate, error)
+}
+
+// NewExecutor returns an Executor that sends through client.
+func NewExecutor(client *egress.Client) *Executor {
+	return &Executor{client: client, builtins: sync.OnceValues(BuiltinTemplates)}
+}
+
+var _ hookline.WebhookEngine = (*Executor)(nil)
+
+// Run builds the request from data, sends it, and maps the response. It
+// never returns nil: every failure is described in the result's Error.
+func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
+	start := time.Now()
+	res := &hookline.WebhookResult{
+		Request:   hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}},
+		Variables: map[string]json.RawMessage{},
+	}
+	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
+
+	req, err := c.Build(ctx, data)
+	if err != nil {
+		res.Error = asWebhookError(err)
+		return res
+	}
+	res.Request = req.Shown
+
+	resp, err := e.client.Do(ctx, &req.Egress)
+	if err != nil {
+		res.Error = egressError(err)
+		return res
+	}
+	res.Response = c.shownResponse(resp)
+
+	m := c.Map(ctx, resp.Status, resp.Header, resp.Body, resp.Truncated)
+	if m.Data != nil {
+		if b, err := marshalValue(m.Data); err == nil {
+			res.Response.Data = json.RawMessage(c.scrub(string(b)))
+		}
+	}
+	if m.Err != nil {
+		res.Error = m.Err
+		return res
+	}
+	res.Variables = m.Variables
+	res.VariableErrors = m.Errors
+	return res
+}
+
+func (c *Compiled) shownResponse(resp *egress.Response) *hookline.WebhookResponseInfo {
+	headers := make(map[string]string, len(resp.Header))
+	for k, vs := range resp.Header {
+		headers[strings.ToLower(k)] = c.scrub(strings.Join(vs, ", "))
+	}
+	return &hookline.WebhookResponseInfo{
+		Status:    resp.Status,
+		Headers:   headers,
+		Body:      c.scrub(shownBody(resp.Body)),
+		Size:      len(resp.Body),
+		Truncated: resp.Truncated,
+		Attempts:  resp.Attempts,
+	}
+}
+
+// shownBody is the first MaxShownBodyBytes of body, cut at a character
+// boundary.
+func shownBody(body []byte) string {
+	if len(body) <= hookline.MaxShownBodyBytes {
+		return string(body)
+	}
+	cut := hookline.MaxShownBodyBytes
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return string(body[:cut])
+}
+
+// scrub masks the webhook's secrets in response text, for receivers that
+// echo the request (httpbin-style services do). Very short secrets are
+// left alone: masking every "a" would garble the text and hide nothing.
+func (c *Compiled) scrub(s string) string {
+	for _, secret := range c.secrets {
+		if len(secret) >= 6 && strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, hookline.SecretMask)
+		}
+	}
+	if a := c.def.Auth; a.Type == hookline.AuthBasic {
+		cred := base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password))
+		s = strings.ReplaceAll(s, cred, hookline.SecretMask)
+	}
+	return s
+}
+
+func asWebhookError(err error) *hookline.WebhookError {
+	var we *hookline.WebhookError
+	if errors.As(err, &we) {
+		return we
+	}
+	return &hookline.WebhookError{Kind: hookline.ErrRender, Message: err.Error()}
+}
+
+// egressError classifies a failed exchange. An invalid request (a URL or
+// header egress refuses) is a render error: the definition produced it.
+func egressError(err error) *hookline.WebhookError {
+	var ee *egress.Error
+	if !errors.As(err, &ee) {
+		return &hookline.WebhookError{Kind: hookline.ErrConnection, Message: err.Error()}
+	}
+	kind := hookline.WebhookErrorKind(ee.Kind)
+	switch ee.Kind {
+	case egress.KindTimeout, egress.KindConnection, egress.KindDNS, egress.KindTLS, egress.KindBlocked:
+	default:
+		kind = hookline.ErrRender
+	}
+	return &hookline.WebhookError{Kind: kind, Message: ee.Msg}
+}
+
+func milliseconds(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
+}
+
+// CheckWebhook validates a definition for saving (see Check).
+func (e *Executor) CheckWebhook(w *hookline.Webhook) error { return Check(w) }
+
+// ContextNames lists the context values w's URL needs.
+func (e *Executor) ContextNames(w *hookline.Webhook) ([]string, error) { return ContextNames(*w) }
+
+// RunWebhook runs w against a Run webhook context (see RunData). The error
+// is a CodeInvalid *hookline.Error for a definition that does not compile
+// or a context that is not a JSON object; everything else is in the result.
+func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawContext json.RawMessage) (*hookline.WebhookResult, error) {
+	c, err := Compile(*w)
+	if err != nil {
+		return nil, err
+	}
+	data, err := RunData(rawContext)
+	if err != nil {
+		return nil, err
+	}
+	return e.Run(ctx, c, data), nil
+}
+
+// RunConversation runs w in a conversation, as the bot runtime does.
+func (e *Executor) RunConversation(ctx context.Context, w *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+	c, err := Compile(*w)
+	if err != nil {
+		return nil, err
+	}
+	data, err := ConversationData(conv)
+	if err != nil {
+		return nil, err
+	}
+	return e.Run(ctx, c, data), nil
+}
+
+// BuiltinTemplates lists the built-in templates, loaded once per Executor.
+// The templates are copies: callers may change them.
+func (e *Executor) BuiltinTemplates() ([]hookline.WebhookTemplate, error) {
+	ts, err := e.builtins()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hookline.WebhookTemplate, len(ts))
+	for i, t := range ts {
+		out[i] = t.Masked() // deep copy; built-ins hold no secrets
+	}
+	return out, nil
+}
+
+// BuiltinTemplate returns the built-in template id (negative).
+func (e *Executor) BuiltinTemplate(id int64) (*hookline.WebhookTemplate, error) {
+	ts, err := e.BuiltinTemplates()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ts {
+		if ts[i].ID == id {
+			return &ts[i], nil
+		}
+	}
+	return nil, hookline.NotFound("webhook template", id)
+}
+
+// CheckTemplate validates a template for saving (see CheckTemplate).
+func (e *Executor) CheckTemplate(t *hookline.WebhookTemplate) error { return CheckTemplate(t) }
+
+// FillTemplate makes a definition from a template (see FillTemplate).
+func (e *Executor) FillTemplate(t *hookline.WebhookTemplate, values map[string]string) (hookline.Webhook, error) {
+	return FillTemplate(*t, values)
+}
+
+// TemplateFromWebhook makes a template of a definition (see
+// TemplateFromWebhook).
+func (e *Executor) TemplateFromWebhook(w *hookline.Webhook) hookline.WebhookTemplate {
+	return TemplateFromWebhook(*w)
+}

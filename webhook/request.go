@@ -1,0 +1,217 @@
+package webhook
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/jinja"
+)
+
+// Request is a built request: what egress sends, and what a result shows.
+type Request struct {
+	Egress egress.Request
+	// Shown is the request with its secrets masked: the Authorization value
+	// after the scheme word ("Bearer ********") and the API key's value in
+	// its header or query parameter.
+	Shown hookline.WebhookRequestInfo
+}
+
+// Build renders the request from the template context data (see
+// ConversationData and RunData): context values first (names data already
+// defines keep data's value), then the URL, params, headers and body; then
+// it applies the auth. A failure is a *hookline.WebhookError of kind render
+// naming the field and, for template errors, the line and column.
+func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, error) {
+	def := &c.def
+	d, err := c.withContextValues(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, n := range c.urlNames {
+		if _, ok := d[n]; !ok {
+			return nil, renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
+		}
+	}
+	rawURL, err := c.url.Render(ctx, d, c.limits)
+	if err != nil {
+		return nil, templateErr("url", err)
+	}
+	rawURL = strings.TrimSpace(rawURL)
+	if err := hookline.CheckWebhookURL(rawURL); err != nil {
+		return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
+	}
+	u, _ := url.Parse(rawURL) // CheckWebhookURL parsed it
+	u.Fragment, u.RawFragment = "", ""
+
+	// The query: the URL's own, then the params in order, then an API key.
+	var query, shownQuery strings.Builder
+	query.WriteString(u.RawQuery)
+	for _, p := range c.params {
+		v, err := p.tmpl.Render(ctx, d, c.limits)
+		if err != nil {
+			return nil, templateErr(p.field, err)
+		}
+		appendQuery(&query, p.key, url.QueryEscape(v))
+	}
+	shownQuery.WriteString(query.String())
+	if a := def.Auth; a.Type == hookline.AuthAPIKey && a.In == hookline.APIKeyInQuery {
+		appendQuery(&query, a.Name, url.QueryEscape(a.Value))
+		appendQuery(&shownQuery, a.Name, hookline.SecretMask)
+	}
+	u.RawQuery = query.String()
+	finalURL := u.String()
+	u.RawQuery = shownQuery.String()
+	shownURL := u.String()
+
+	h := make(http.Header, len(c.headers)+3)
+	for _, kv := range c.headers {
+		v, err := kv.tmpl.Render(ctx, d, c.limits)
+		if err != nil {
+			return nil, templateErr(kv.field, err)
+		}
+		h.Add(kv.key, v)
+	}
+
+	var body []byte
+	if c.body != nil {
+		s, err := c.body.Render(ctx, d, c.limits)
+		if err != nil {
+			return nil, templateErr("body", err)
+		}
+		body = []byte(s)
+		if h.Get("Content-Type") == "" {
+			h.Set("Content-Type", "application/json")
+		}
+	}
+	if h.Get("Accept") == "" {
+		switch def.ResponseType {
+		case hookline.ResponseJSON:
+			h.Set("Accept", "application/json")
+		case hookline.ResponseXML:
+			h.Set("Accept", "application/xml, text/xml;q=0.9")
+		}
+	}
+
+	apiKeyHeader := ""
+	switch a := def.Auth; a.Type {
+	case hookline.AuthBasic:
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
+	case hookline.AuthBearer:
+		h.Set("Authorization", "Bearer "+a.Token)
+	case hookline.AuthAPIKey:
+		if a.In == hookline.APIKeyInHeader {
+			apiKeyHeader = http.CanonicalHeaderKey(a.Name)
+			h.Set(apiKeyHeader, a.Value)
+		}
+	}
+
+	req := &Request{
+		Egress: egress.Request{
+			Method:      def.Method,
+			URL:         finalURL,
+			Header:      h,
+			Body:        body,
+			Timeout:     def.Timeout(),
+			RetryUnsafe: def.RetryNonIdempotent,
+		},
+		Shown: hookline.WebhookRequestInfo{
+			Method:  def.Method,
+			URL:     shownURL,
+			Headers: shownHeaders(h, apiKeyHeader),
+			Body:    string(body),
+		},
+	}
+	return req, nil
+}
+
+// withContextValues returns data with the webhook's context values added
+// under their names, rendered against data. data itself is not changed.
+func (c *Compiled) withContextValues(ctx context.Context, data map[string]any) (map[string]any, error) {
+	if len(c.values) == 0 {
+		return data, nil
+	}
+	d := make(map[string]any, len(data)+len(c.values))
+	for k, v := range data {
+		d[k] = v
+	}
+	for _, cv := range c.values {
+		if _, ok := data[cv.name]; ok {
+			continue
+		}
+		if cv.tmpl == nil {
+			d[cv.name] = cv.literal
+			continue
+		}
+		v, err := cv.tmpl.Render(ctx, data, c.limits)
+		if err != nil {
+			return nil, templateErr("context_values."+cv.name, err)
+		}
+		d[cv.name] = v
+	}
+	return d, nil
+}
+
+func appendQuery(b *strings.Builder, key, escapedValue string) {
+	if b.Len() > 0 {
+		b.WriteByte('&')
+	}
+	b.WriteString(url.QueryEscape(key))
+	b.WriteByte('=')
+	b.WriteString(escapedValue)
+}
+
+// shownHeaders flattens h for display, masking credentials: the
+// Authorization value keeps its scheme word, an API key header is masked
+// whole.
+func shownHeaders(h http.Header, apiKeyHeader string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
+		switch {
+		case k == "Authorization" || k == "Proxy-Authorization":
+			if scheme, _, ok := strings.Cut(v, " "); ok {
+				v = scheme + " " + hookline.SecretMask
+			} else {
+				v = hookline.SecretMask
+			}
+		case k == apiKeyHeader:
+			v = hookline.SecretMask
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func renderErr(field, msg string) *hookline.WebhookError {
+	return &hookline.WebhookError{Kind: hookline.ErrRender, Field: field, Message: field + ": " + msg}
+}
+
+// templateErr turns a render failure into a render error naming the field;
+// the engine's message carries the line and column (in the rendered text
+// when the output is at fault, such as a body that is not valid JSON).
+func templateErr(field string, err error) *hookline.WebhookError {
+	msg := templateMessage(err)
+	if je, ok := err.(*jinja.Error); ok && je.Kind == "output" {
+		msg = "the rendered " + fieldNoun(field) + " is invalid at " + msg
+	}
+	return renderErr(field, msg)
+}
+
+func fieldNoun(field string) string {
+	switch {
+	case field == "url":
+		return "URL"
+	case field == "body":
+		return "body (JSON)"
+	case strings.HasPrefix(field, "headers"):
+		return "header value"
+	}
+	return "value"
+}

@@ -1,0 +1,297 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/jinja"
+)
+
+// Parse parses a response body per the response type:
+//
+//   - json: ordered objects, integral numbers as int64; an empty body is null.
+//   - xml: see ParseXML; an empty body is null.
+//   - text: the body as a string.
+//
+// truncated says the body was cut by the egress cap: a parse failure then
+// says so. The error is a *hookline.WebhookError of kind invalid_response.
+func Parse(rt hookline.ResponseType, body []byte, truncated bool) (any, error) {
+	var (
+		v   any
+		err error
+	)
+	switch rt {
+	case hookline.ResponseText:
+		return string(body), nil
+	case hookline.ResponseXML:
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, nil
+		}
+		v, err = ParseXML(body)
+	default:
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, nil
+		}
+		v, err = jinja.DecodeJSON(body)
+	}
+	if err == nil {
+		return v, nil
+	}
+	name := "JSON"
+	if rt == hookline.ResponseXML {
+		name = "XML"
+	}
+	msg := fmt.Sprintf("the response body is not valid %s: %v", name, err)
+	if truncated {
+		msg = fmt.Sprintf("the response body was cut after %d bytes (the response size limit), so it is not complete %s: %v", len(body), name, err)
+	}
+	return nil, &hookline.WebhookError{Kind: hookline.ErrInvalidResponse, Message: msg}
+}
+
+// ParseXML turns an XML document into data for the response mappers, in
+// the widely used xmltodict convention:
+//
+//   - the result is an object whose one key is the root element's name:
+//     <ticket status="open"><id>388</id></ticket> gives
+//     {"ticket": {"@status": "open", "id": "388"}};
+//   - attributes become "@name" keys; child elements become keys by name,
+//     and a name that repeats becomes a list, in document order;
+//   - an element with only text becomes that text as a string (XML has no
+//     numbers, so "388" stays a string); an empty element becomes null;
+//   - text beside attributes or child elements (mixed content) goes under
+//     "#text": each text run trimmed, the runs joined with one space;
+//   - names are local names (namespace prefixes dropped) and namespace
+//     declarations are not kept; comments and processing instructions are
+//     skipped.
+func ParseXML(body []byte) (any, error) {
+	type frame struct {
+		name string
+		obj  *jinja.Object // nil until the element has an attribute or a child
+		text []string
+	}
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	var (
+		stack []*frame
+		root  *jinja.Object
+	)
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("line %d: %s", se.Line, se.Msg)
+			}
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if root != nil && len(stack) == 0 {
+				return nil, fmt.Errorf("line %d: a second root element <%s>", lineOf(dec, body), t.Name.Local)
+			}
+			f := &frame{name: t.Name.Local}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				if f.obj == nil {
+					f.obj = jinja.NewObject()
+				}
+				f.obj.Set("@"+a.Name.Local, a.Value)
+			}
+			stack = append(stack, f)
+		case xml.CharData:
+			if len(stack) == 0 {
+				if len(bytes.TrimSpace(t)) > 0 {
+					return nil, fmt.Errorf("line %d: text outside the root element", lineOf(dec, body))
+				}
+				continue
+			}
+			if s := strings.TrimSpace(string(t)); s != "" {
+				f := stack[len(stack)-1]
+				f.text = append(f.text, s)
+			}
+		case xml.EndElement:
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			var v any
+			switch {
+			case f.obj != nil:
+				if len(f.text) > 0 {
+					f.obj.Set("#text", strings.Join(f.text, " "))
+				}
+				v = f.obj
+			case len(f.text) > 0:
+				v = strings.Join(f.text, " ")
+			}
+			if len(stack) == 0 {
+				root = jinja.NewObject()
+				root.Set(f.name, v)
+				continue
+			}
+			parent := stack[len(stack)-1]
+			if parent.obj == nil {
+				parent.obj = jinja.NewObject()
+			}
+			// Values are strings, nil or objects until a name repeats, so a
+			// list here was made by an earlier repetition.
+			switch prev, ok := parent.obj.Get(f.name); {
+			case !ok:
+				parent.obj.Set(f.name, v)
+			case isList(prev):
+				parent.obj.Set(f.name, append(prev.([]any), v))
+			default:
+				parent.obj.Set(f.name, []any{prev, v})
+			}
+		}
+	}
+	if root == nil {
+		return nil, errors.New("no root element")
+	}
+	return root, nil
+}
+
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
+func lineOf(dec *xml.Decoder, body []byte) int {
+	off := dec.InputOffset()
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	return 1 + bytes.Count(body[:off], []byte("\n"))
+}
+
+// Mapped is the outcome of mapping a response.
+type Mapped struct {
+	// Data is the parsed body (nil when it did not parse).
+	Data any
+	// Variables holds each custom variable that mapped, as JSON.
+	Variables map[string]json.RawMessage
+	// Errors lists the variables whose mapper failed; the others still map.
+	Errors []hookline.VariableError
+	// Err is set when the variables were not mapped: a status of 400 or
+	// more (kind http_status) or a body that does not parse as the
+	// response type (invalid_response).
+	Err *hookline.WebhookError
+}
+
+// Map parses a response and evaluates the custom variables on it.
+//
+// A mapper's context holds the parsed body's top-level keys (when the body
+// is an object; an XML body's root element name is its one key), plus
+// `response` (the whole parsed body), `status` (the HTTP status, a number)
+// and `headers` (lower-case name → value) for whichever of those three
+// names the body does not define itself: a body's own "status" field is
+// what {{status}} usually means. `http` is always the exchange,
+// {"status", "headers", "response"}, whatever the body holds.
+//
+// A mapper that is exactly one {{ expression }} keeps the value's JSON
+// type (a number stays a number, objects and lists stay structured, an
+// undefined value is null); any other mapper renders a string.
+func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body []byte, truncated bool) *Mapped {
+	m := &Mapped{}
+	data, perr := Parse(c.def.ResponseType, body, truncated)
+	if status >= 400 {
+		if perr == nil {
+			m.Data = data
+		}
+		m.Err = &hookline.WebhookError{Kind: hookline.ErrHTTPStatus,
+			Message: fmt.Sprintf("the server answered %d %s; custom variables were not mapped", status, http.StatusText(status))}
+		return m
+	}
+	if perr != nil {
+		m.Err = perr.(*hookline.WebhookError)
+		return m
+	}
+	m.Data = data
+	m.Variables = make(map[string]json.RawMessage, len(c.mappers))
+	if len(c.mappers) == 0 {
+		return m
+	}
+
+	headers := make(map[string]any, len(header))
+	for k, vs := range header {
+		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+	}
+	st := int64(status)
+	md := map[string]any{"response": data, "status": st, "headers": headers}
+	if obj, ok := data.(*jinja.Object); ok {
+		for _, k := range obj.Keys() {
+			md[k], _ = obj.Get(k)
+		}
+	}
+	exchange := jinja.NewObject()
+	exchange.Set("status", st)
+	exchange.Set("headers", headers)
+	exchange.Set("response", data)
+	md["http"] = exchange
+
+	for _, mp := range c.mappers {
+		raw, err := c.mapOne(ctx, mp, md)
+		if err != nil {
+			m.Errors = append(m.Errors, hookline.VariableError{Name: mp.name, Message: mp.field + ": " + err.Error()})
+			continue
+		}
+		m.Variables[mp.name] = raw
+	}
+	return m
+}
+
+func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md map[string]any) (json.RawMessage, error) {
+	if !mp.expr {
+		s, err := mp.tmpl.Render(ctx, md, c.limits)
+		if err != nil {
+			return nil, errors.New(templateMessage(err))
+		}
+		return marshalValue(s)
+	}
+	v, err := mp.tmpl.Eval(ctx, md, c.limits)
+	if err != nil {
+		return nil, errors.New(templateMessage(err))
+	}
+	return marshalValue(v)
+}
+
+// marshalValue encodes a template value as JSON, undefined as null, without
+// HTML escaping (the values are data, not markup).
+func marshalValue(v any) (json.RawMessage, error) {
+	switch x := v.(type) {
+	case nil, jinja.Undefined:
+		return json.RawMessage("null"), nil
+	case string:
+		if isPlainJSONString(x) {
+			b := make([]byte, 0, len(x)+2)
+			b = append(b, '"')
+			b = append(b, x...)
+			return append(b, '"'), nil
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("the value cannot be stored as JSON: %v", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// isPlainJSONString reports whether s needs no escaping in a JSON string.
+func isPlainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,209 @@
+package webhook
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// templateFiles holds the built-in templates, one JSON file each.
+//
+//go:embed templates/*.json
+var templateFiles embed.FS
+
+// BuiltinTemplates loads the templates that ship with the binary, checked
+// as CheckTemplate does, ordered by ID (-1, -2, ...). Callers load them
+// once at start-up.
+func BuiltinTemplates() ([]hookline.WebhookTemplate, error) {
+	paths, err := fs.Glob(templateFiles, "templates/*.json")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hookline.WebhookTemplate, 0, len(paths))
+	ids := map[int64]string{}
+	for _, p := range paths {
+		b, err := templateFiles.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var t hookline.WebhookTemplate
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&t); err != nil {
+			return nil, fmt.Errorf("built-in template %s: %w", p, err)
+		}
+		t.Scope, t.OwnerID = hookline.TemplateBuiltin, 0
+		if t.ID >= 0 {
+			return nil, fmt.Errorf("built-in template %s: id %d must be negative", p, t.ID)
+		}
+		if other, dup := ids[t.ID]; dup {
+			return nil, fmt.Errorf("built-in template %s: id %d is also used by %s", p, t.ID, other)
+		}
+		ids[t.ID] = p
+		if err := CheckTemplate(&t); err != nil {
+			return nil, fmt.Errorf("built-in template %s: %w", p, err)
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b hookline.WebhookTemplate) int { return int(b.ID - a.ID) })
+	return out, nil
+}
+
+// CheckTemplate validates a template (see hookline.WebhookTemplate.Validate)
+// and compiles its definition with every blank filled with a sample value,
+// so that a template that cannot produce a working webhook is refused when
+// it is saved. Fields of definition errors are prefixed with "webhook.".
+func CheckTemplate(t *hookline.WebhookTemplate) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	sample := map[string]string{}
+	for _, b := range t.Blanks {
+		if b.Default == "" {
+			sample[b.Name] = sampleValue(b.Target)
+		}
+	}
+	w, err := t.Fill(sample)
+	if err != nil {
+		return err
+	}
+	if err := Check(&w); err != nil {
+		if e, ok := err.(*hookline.Error); ok {
+			c := *e
+			c.Field = "webhook." + c.Field
+			return &c
+		}
+		return err
+	}
+	return nil
+}
+
+func sampleValue(target string) string {
+	switch target {
+	case "url":
+		return "https://example.com/"
+	case "body":
+		return "{}"
+	}
+	return "sample"
+}
+
+// FillTemplate creates a webhook definition from a template: each blank's
+// target is set from values (by blank name) or the blank's default. The
+// error names every required blank that is missing ("values.subdomain is
+// required") and every value that matches no blank; a definition that
+// then does not compile is an error too. TemplateID links the result to t;
+// the caller sets CompanyID (and Name, if it wants another).
+func FillTemplate(t hookline.WebhookTemplate, values map[string]string) (hookline.Webhook, error) {
+	w, err := t.Fill(values)
+	if err != nil {
+		return hookline.Webhook{}, err
+	}
+	if err := Check(&w); err != nil {
+		return hookline.Webhook{}, err
+	}
+	return w, nil
+}
+
+// TemplateFromWebhook makes a template from an existing webhook. Its
+// secrets become required secret blanks and are never copied; the basic
+// auth username and each literal context value become blanks whose default
+// is the webhook's value. Context values that are templates (reading the
+// conversation) stay in the definition. The caller sets Scope, OwnerID and,
+// if it wants others than the webhook's, Name and Description.
+func TemplateFromWebhook(w hookline.Webhook) hookline.WebhookTemplate {
+	def := w.Clone()
+	def.ID, def.CompanyID, def.TemplateID = 0, 0, nil
+	def.CreatedAt, def.UpdatedAt = time.Time{}, time.Time{}
+	t := hookline.WebhookTemplate{
+		Name:        w.Name,
+		Description: fmt.Sprintf("Made from the webhook %q.", w.Name),
+		Webhook:     def,
+	}
+	used := map[string]bool{}
+	blankName := func(base string) string {
+		name := base
+		for i := 2; used[name]; i++ {
+			name = fmt.Sprintf("%s_%d", base, i)
+		}
+		used[name] = true
+		return name
+	}
+
+	for _, name := range sortedKeys(t.Webhook.ContextValues) {
+		v := t.Webhook.ContextValues[name]
+		if hasTags(v) {
+			continue
+		}
+		delete(t.Webhook.ContextValues, name)
+		t.Blanks = append(t.Blanks, hookline.TemplateBlank{
+			Name: blankName(name), Label: name, Target: "context_values." + name, Required: true, Default: v,
+		})
+	}
+	a := &t.Webhook.Auth
+	switch a.Type {
+	case hookline.AuthBasic:
+		t.Blanks = append(t.Blanks,
+			hookline.TemplateBlank{Name: blankName("username"), Label: "Username", Target: "auth.username", Required: true, Default: a.Username},
+			hookline.TemplateBlank{Name: blankName("password"), Label: "Password", Target: "auth.password", Required: true, Secret: true})
+		a.Username, a.Password = "", ""
+	case hookline.AuthBearer:
+		t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName("token"), Label: "Bearer token", Target: "auth.token", Required: true, Secret: true})
+		a.Token = ""
+	case hookline.AuthAPIKey:
+		t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName("api_key"), Label: "API key (" + a.Name + ")", Target: "auth.value", Required: true, Secret: true})
+		a.Value = ""
+	}
+	// Credentials typed into headers or params by hand are secrets too.
+	for i := range t.Webhook.Headers {
+		h := &t.Webhook.Headers[i]
+		if h.Type != hookline.ValueVariable && !hasTags(h.Value) && h.Value != "" && looksSecret(h.Key) {
+			t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName(identifier(h.Key)), Label: h.Key, Target: "headers." + h.Key, Required: true, Secret: true})
+			h.Value = ""
+		}
+	}
+	for i := range t.Webhook.Params {
+		p := &t.Webhook.Params[i]
+		if p.Type != hookline.ValueVariable && !hasTags(p.Value) && p.Value != "" && looksSecret(p.Key) {
+			t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName(identifier(p.Key)), Label: p.Key, Target: "params." + p.Key, Required: true, Secret: true})
+			p.Value = ""
+		}
+	}
+	if strings.TrimSpace(t.Webhook.Name) == "" {
+		t.Webhook.Name = t.Name
+	}
+	return t
+}
+
+// looksSecret reports whether a header or param name suggests a
+// credential, such as Authorization, X-Api-Key or access_token.
+func looksSecret(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"auth", "token", "key", "secret", "password", "passwd", "signature", "session", "cookie"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// identifier turns a header or param name into a blank name.
+func identifier(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if !(c == '_' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || '0' <= b[0] && b[0] <= '9' {
+		b = append([]byte("v_"), b...)
+	}
+	return string(b)
+}

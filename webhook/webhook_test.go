@@ -1,0 +1,899 @@
+package webhook
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
+)
+
+// seedBody is the sample body of seed 000, verbatim (comments included),
+// wrapped in braces as users paste it.
+const seedBody = `{
+"lastName": {% if fb is defined %}"{{fb.lastName}}"{% else %}{}{% endif %}, //Only available in FB channel
+"replyData": {% if certainly.replyData is defined %}{{certainly.replyData|tojson}}{% else %}{}{% endif %}, //Validated Response in a Collector Module
+"sessionId": {{certainly.sessionId}}, //Unique ID for the conversation
+"attachedMedia": "{{certainly.attachedMedia}}", //Empty value for now
+"direction": "{{certainly.direction}}", //"in" or "out". Always "in" for now. "in" if it is a message from the end user to the bot, and "out" if it is a message from the bot to the end user
+"reply": "{{certainly.reply}}", //Raw user response 
+"extractedData": {% if certainly.extractedData is defined %}{{certainly.extractedData|tojson}}{% else %}{}{% endif %}, //JSON with previously validated responses
+"botId": "{{certainly.botId}}", //Bot UUID
+"botDeploymentId": "{{certainly.botDeploymentId}}", //Bot deployment UUID
+"firstName": {% if fb is defined %}"{{fb.firstName}}"{% else %}{}{% endif %}, //Only available in FB channel
+"customVariables": {% if certainly.customVariables is defined %}{{certainly.customVariables|tojson}}{% else %}{}{% endif %}, //Previously generated Custom Variables
+"moduleId": {{certainly.moduleId}}, //ID of the current module
+"to": "{{certainly.to}}", //Channel ID
+"from": "{{certainly.from}}", //Bot User External ID
+"botTrainedModelId": "{{certainly.botTrainedModelId}}" //The UUID string for the AI model key
+}`
+
+// seedTicket is the response of seed 002.
+const seedTicket = `{"ticket": {"url": "https://aaaa.com/api/v2/tickets/388.json", "id": 388, "priority": "low", "status": "open", "external_id": null}}`
+
+func testClient() *egress.Client {
+	return egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+}
+
+// seen is one request as a receiver saw it.
+type seen struct {
+	method string
+	url    string
+	header http.Header
+	query  map[string][]string
+	body   []byte
+}
+
+// receiver answers every request with status and body, recording it.
+type receiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func newReceiver(t *testing.T, handler func(w http.ResponseWriter, r *http.Request)) *receiver {
+	t.Helper()
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.reqs = append(rc.reqs, seen{r.Method, r.URL.String(), r.Header.Clone(), r.URL.Query(), b})
+		rc.mu.Unlock()
+		handler(w, r)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func jsonReply(status int, body string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+func (rc *receiver) last(t *testing.T) seen {
+	t.Helper()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.reqs) == 0 {
+		t.Fatal("the receiver got no request")
+	}
+	return rc.reqs[len(rc.reqs)-1]
+}
+
+func (rc *receiver) count() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.reqs)
+}
+
+func run(t *testing.T, client *egress.Client, def hookline.Webhook, data map[string]any) *hookline.WebhookResult {
+	t.Helper()
+	c, err := Compile(def)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	if data == nil {
+		conv := SampleConversation()
+		data, err = ConversationData(&conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return NewExecutor(client).Run(context.Background(), c, data)
+}
+
+func marshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSeedBodyAndMapper(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	def := hookline.Webhook{
+		Name: "Seed", Method: "POST", URL: rc.URL + "/tickets", Body: seedBody,
+		CustomVariables: []hookline.CustomVariable{{Name: "ticket_status", Mapper: "{{ticket.status}}"}},
+	}
+	for _, channel := range []string{hookline.ChannelFacebook, "webhook"} {
+		conv := SampleConversation()
+		conv.Channel = channel
+		data, err := ConversationData(&conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, testClient(), def, data)
+		if res.Error != nil {
+			t.Fatalf("%s: %v", channel, res.Error)
+		}
+		if got := string(res.Variables["ticket_status"]); got != `"open"` {
+			t.Fatalf("%s: ticket_status = %s", channel, got)
+		}
+		var sent map[string]any
+		got := rc.last(t)
+		if err := json.Unmarshal(got.body, &sent); err != nil {
+			t.Fatalf("%s: the receiver got invalid JSON: %v\n%s", channel, err, got.body)
+		}
+		if got.header.Get("Content-Type") != "application/json" {
+			t.Errorf("Content-Type = %q", got.header.Get("Content-Type"))
+		}
+		if sent["sessionId"] != float64(conv.SessionID) || sent["moduleId"] != float64(12) || sent["reply"] != conv.Reply {
+			t.Errorf("%s: sent %v", channel, sent)
+		}
+		ed, _ := sent["extractedData"].(map[string]any)
+		if ed["ticket_id"] != "388" {
+			t.Errorf("%s: extractedData = %v", channel, sent["extractedData"])
+		}
+		if channel == hookline.ChannelFacebook {
+			if sent["lastName"] != "Lovelace" || sent["firstName"] != "Ada" {
+				t.Errorf("facebook: names %v %v", sent["firstName"], sent["lastName"])
+			}
+		} else if m, ok := sent["lastName"].(map[string]any); !ok || len(m) != 0 {
+			t.Errorf("%s: lastName = %v, want {} off Facebook", channel, sent["lastName"])
+		}
+		if res.Response == nil || res.Response.Status != 200 || !strings.Contains(res.Response.Body, `"status": "open"`) {
+			t.Errorf("response shown: %+v", res.Response)
+		}
+		if res.Request.Body != string(got.body) || res.Request.Method != "POST" {
+			t.Errorf("request shown differs from the one sent")
+		}
+	}
+}
+
+func TestAuthAsReceiverSees(t *testing.T) {
+	const secret = "s3cr3t-Tok3n-value"
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		// An echoing service: the response repeats the credentials.
+		w.Header().Set("X-Echo", r.Header.Get("Authorization")+r.Header.Get("X-Api-Key"))
+		json.NewEncoder(w).Encode(map[string]any{"headers": r.Header, "query": r.URL.RawQuery})
+	})
+	cases := []struct {
+		name  string
+		auth  hookline.Auth
+		check func(s seen) bool
+		shown func(res *hookline.WebhookResult) bool
+	}{
+		{"none", hookline.Auth{Type: hookline.AuthNone},
+			func(s seen) bool { return s.header.Get("Authorization") == "" },
+			func(res *hookline.WebhookResult) bool { return res.Request.Headers["Authorization"] == "" }},
+		{"basic", hookline.Auth{Type: hookline.AuthBasic, Username: "agent@example.com/token", Password: secret},
+			func(s seen) bool {
+				return s.header.Get("Authorization") == "Basic "+base64.StdEncoding.EncodeToString([]byte("agent@example.com/token:"+secret))
+			},
+			func(res *hookline.WebhookResult) bool {
+				return res.Request.Headers["Authorization"] == "Basic ********"
+			}},
+		{"bearer", hookline.Auth{Type: hookline.AuthBearer, Token: secret},
+			func(s seen) bool { return s.header.Get("Authorization") == "Bearer "+secret },
+			func(res *hookline.WebhookResult) bool {
+				return res.Request.Headers["Authorization"] == "Bearer ********"
+			}},
+		{"api_key header", hookline.Auth{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secret},
+			func(s seen) bool { return s.header.Get("X-Api-Key") == secret && s.header.Get("Authorization") == "" },
+			func(res *hookline.WebhookResult) bool { return res.Request.Headers["X-Api-Key"] == "********" }},
+		{"api_key query", hookline.Auth{Type: hookline.AuthAPIKey, Name: "api_key", Value: secret, In: "query"},
+			func(s seen) bool { return s.query["api_key"][0] == secret && s.query["page"][0] == "2" },
+			func(res *hookline.WebhookResult) bool {
+				return strings.HasSuffix(res.Request.URL, "?page=2&api_key=********")
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			def := hookline.Webhook{Name: "auth", Method: "GET", URL: rc.URL + "/x?page=2", Auth: c.auth}
+			res := run(t, testClient(), def, nil)
+			if res.Error != nil {
+				t.Fatal(res.Error)
+			}
+			if s := rc.last(t); !c.check(s) {
+				t.Errorf("receiver saw headers %v, query %v", s.header, s.query)
+			}
+			if !c.shown(res) {
+				t.Errorf("shown request: %+v", res.Request)
+			}
+			if out := marshal(t, res); strings.Contains(out, secret) ||
+				strings.Contains(out, base64.StdEncoding.EncodeToString([]byte("agent@example.com/token:"+secret))) {
+				t.Errorf("the secret appears in the result: %s", out)
+			}
+		})
+	}
+}
+
+func TestHeadersAndParams(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, `{}`))
+	def := hookline.Webhook{
+		Name: "hp", Method: "GET", URL: rc.URL + "/search?fixed=1",
+		Headers: []hookline.KeyValue{
+			{Key: "X-Static", Value: "plain text"},
+			{Key: "X-Session", Value: "certainly.sessionId", Type: hookline.ValueVariable},
+			{Key: "X-Lang", Value: "lang-{{ certainly.customVariables.language | upper }}"},
+			{Key: "X-Email", Value: `certainly.extractedData["email"]`, Type: hookline.ValueVariable},
+		},
+		Params: []hookline.KeyValue{
+			{Key: "q", Value: "{{ certainly.reply }}"},
+			{Key: "session", Value: "certainly.sessionId", Type: hookline.ValueVariable},
+			{Key: "odd key&", Value: "a=b&c ü/?"},
+		},
+	}
+	res := run(t, testClient(), def, nil)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	s := rc.last(t)
+	conv := SampleConversation()
+	want := map[string]string{"X-Static": "plain text", "X-Session": "4815162342", "X-Lang": "lang-EN", "X-Email": "ada@example.com"}
+	for k, v := range want {
+		if s.header.Get(k) != v {
+			t.Errorf("header %s = %q, want %q", k, s.header.Get(k), v)
+		}
+	}
+	if s.query["fixed"][0] != "1" || s.query["q"][0] != conv.Reply || s.query["session"][0] != "4815162342" || s.query["odd key&"][0] != "a=b&c ü/?" {
+		t.Errorf("query = %v (raw %s)", s.query, s.url)
+	}
+	if !strings.HasPrefix(s.url, "/search?fixed=1&q=") {
+		t.Errorf("params must follow the URL's own query in order: %s", s.url)
+	}
+	if res.Request.Headers["X-Session"] != "4815162342" {
+		t.Errorf("shown headers: %v", res.Request.Headers)
+	}
+}
+
+func TestReplyStaysValidJSON(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, `{"ok": true}`))
+	def := hookline.Webhook{Name: "esc", Method: "POST", URL: rc.URL,
+		Body: `{"reply": "{{certainly.reply}}", "from": "{{ certainly.from }}", "n": {{ certainly.sessionId }}}`}
+	replies := []string{
+		`He said "hi" \ and left`,
+		"line one\nline two\r\n\ttabbed",
+		`", "injected": true, "x": "`,
+		"Grüße, 東京 🎉 \u2028 </script>",
+		"\x01\x1f control",
+	}
+	for _, reply := range replies {
+		conv := SampleConversation()
+		conv.Reply = reply
+		conv.From = `a\"b`
+		data, _ := ConversationData(&conv)
+		res := run(t, testClient(), def, data)
+		if res.Error != nil {
+			t.Fatalf("%q: %v", reply, res.Error)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(rc.last(t).body, &got); err != nil {
+			t.Fatalf("%q: invalid JSON sent: %v\n%s", reply, err, rc.last(t).body)
+		}
+		if got["reply"] != reply || got["from"] != `a\"b` || len(got) != 3 {
+			t.Errorf("%q: receiver decoded %#v", reply, got)
+		}
+	}
+}
+
+func TestMappersKeepTypes(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "abc-123")
+		io.WriteString(w, `{"ticket": {"id": 388, "status": "open", "tags": ["a", "b"], "score": 4.5, "meta": {"z": 1, "a": 2}}, "status": "ok"}`)
+	})
+	def := hookline.Webhook{Name: "m", Method: "GET", URL: rc.URL, CustomVariables: []hookline.CustomVariable{
+		{Name: "id", Mapper: "{{ticket.id}}"},
+		{Name: "ticket", Mapper: "{{ ticket }}"},
+		{Name: "id_text", Mapper: "id: {{ticket.id}}"},
+		{Name: "tags", Mapper: "{{ticket.tags}}"},
+		{Name: "first_tag", Mapper: "{{ticket.tags[0]}}"},
+		{Name: "score", Mapper: "{{ticket.score}}"},
+		{Name: "missing", Mapper: "{{ticket.nothing}}"},
+		{Name: "body_status", Mapper: "{{status}}"},
+		{Name: "http_status", Mapper: "{{http.status}}"},
+		{Name: "request_id", Mapper: "{{headers['x-request-id']}}"},
+		{Name: "whole", Mapper: "{{response.ticket.meta}}"},
+		{Name: "broken", Mapper: "{{ ticket.id + 'x' }}"},
+		{Name: "after_broken", Mapper: "{{ ticket.status | upper }}"},
+	}}
+	res := run(t, testClient(), def, nil)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	want := map[string]string{
+		"id":           `388`,
+		"ticket":       `{"id":388,"status":"open","tags":["a","b"],"score":4.5,"meta":{"z":1,"a":2}}`,
+		"id_text":      `"id: 388"`,
+		"tags":         `["a","b"]`,
+		"first_tag":    `"a"`,
+		"score":        `4.5`,
+		"missing":      `null`,
+		"body_status":  `"ok"`,
+		"http_status":  `200`,
+		"request_id":   `"abc-123"`,
+		"whole":        `{"z":1,"a":2}`,
+		"after_broken": `"OPEN"`,
+	}
+	for name, w := range want {
+		if got := string(res.Variables[name]); got != w {
+			t.Errorf("%s = %s, want %s", name, got, w)
+		}
+	}
+	if _, ok := res.Variables["broken"]; ok || len(res.VariableErrors) != 1 || res.VariableErrors[0].Name != "broken" ||
+		!strings.Contains(res.VariableErrors[0].Message, "custom_variables[11].mapper") {
+		t.Errorf("variable errors: %+v", res.VariableErrors)
+	}
+	// Response.Data keeps the body's key order.
+	if !strings.HasPrefix(string(res.Response.Data), `{"ticket":{"id":388,"status":"open"`) {
+		t.Errorf("data = %s", res.Response.Data)
+	}
+}
+
+func TestXMLResponse(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<?xml version="1.0"?>
+<ticket status="open"><id>388</id><tag>a</tag><tag>b</tag><note/></ticket>`)
+	})
+	def := hookline.Webhook{Name: "x", Method: "GET", URL: rc.URL, ResponseType: hookline.ResponseXML,
+		CustomVariables: []hookline.CustomVariable{
+			{Name: "status", Mapper: "{{ ticket['@status'] }}"},
+			{Name: "id", Mapper: "{{ ticket.id }}"},
+			{Name: "tags", Mapper: "{{ ticket.tag }}"},
+			{Name: "note", Mapper: "{{ ticket.note }}"},
+		}}
+	res := run(t, testClient(), def, nil)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	if got := marshal(t, res.Variables); got != `{"id":"388","note":null,"status":"open","tags":["a","b"]}` {
+		t.Errorf("variables = %s", got)
+	}
+	if got := rc.last(t).header.Get("Accept"); !strings.Contains(got, "application/xml") {
+		t.Errorf("Accept = %q", got)
+	}
+}
+
+func TestParseXML(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`<ticket status="open"><id>388</id></ticket>`, `{"ticket":{"@status":"open","id":"388"}}`},
+		{`<a> text </a>`, `{"a":"text"}`},
+		{`<a/>`, `{"a":null}`},
+		{`<a x="1">t</a>`, `{"a":{"@x":"1","#text":"t"}}`},
+		{`<p>Hello <b>world</b> again</p>`, `{"p":{"b":"world","#text":"Hello again"}}`},
+		{`<r><i>1</i><j/><i>2</i><i>3</i></r>`, `{"r":{"i":["1","2","3"],"j":null}}`},
+		{`<r xmlns="urn:x" xmlns:s="urn:s"><s:v s:a="1">x</s:v></r>`, `{"r":{"v":{"@a":"1","#text":"x"}}}`},
+		{`<r><![CDATA[<raw> & stuff]]><!-- c --></r>`, `{"r":"\u003craw\u003e \u0026 stuff"}`},
+	}
+	for _, c := range cases {
+		v, err := ParseXML([]byte(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := marshal(t, v); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{`<a>`, `<a></b>`, `<a/><b/>`, `just text`, ``, "<a>\n<b>x</a>"} {
+		if _, err := ParseXML([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	_, err := ParseXML([]byte("<a>\n<b>x</a>"))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("error without line: %v", err)
+	}
+}
+
+func TestResponseErrors(t *testing.T) {
+	t.Run("http_status", func(t *testing.T) {
+		rc := newReceiver(t, jsonReply(404, `{"error": "RecordNotFound"}`))
+		def := hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL,
+			CustomVariables: []hookline.CustomVariable{{Name: "e", Mapper: "{{error}}"}}}
+		res := run(t, testClient(), def, nil)
+		if res.Error == nil || res.Error.Kind != hookline.ErrHTTPStatus || !strings.Contains(res.Error.Message, "404") {
+			t.Fatalf("error = %+v", res.Error)
+		}
+		if res.Response == nil || res.Response.Status != 404 || !strings.Contains(res.Response.Body, "RecordNotFound") || len(res.Variables) != 0 {
+			t.Fatalf("result = %s", marshal(t, res))
+		}
+		if !strings.Contains(marshal(t, res), `"variables":{}`) {
+			t.Errorf("variables must be an empty object: %s", marshal(t, res))
+		}
+	})
+	t.Run("invalid_response", func(t *testing.T) {
+		rc := newReceiver(t, jsonReply(200, `{"a": 1,}`))
+		res := run(t, testClient(), hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL}, nil)
+		if res.Error == nil || res.Error.Kind != hookline.ErrInvalidResponse || !strings.Contains(res.Error.Message, "not valid JSON") {
+			t.Fatalf("error = %+v", res.Error)
+		}
+	})
+	t.Run("empty body is null", func(t *testing.T) {
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+		def := hookline.Webhook{Name: "s", Method: "DELETE", URL: rc.URL,
+			CustomVariables: []hookline.CustomVariable{{Name: "v", Mapper: "{{response}}"}, {Name: "s", Mapper: "{{status}}"}}}
+		res := run(t, testClient(), def, nil)
+		if res.Error != nil || string(res.Variables["v"]) != "null" || string(res.Variables["s"]) != "204" {
+			t.Fatalf("result = %s", marshal(t, res))
+		}
+	})
+	t.Run("text", func(t *testing.T) {
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+		def := hookline.Webhook{Name: "s", Method: "POST", URL: rc.URL, ResponseType: hookline.ResponseText, Body: `{"text": "hi"}`,
+			CustomVariables: []hookline.CustomVariable{{Name: "r", Mapper: "{{response}}"}}}
+		res := run(t, testClient(), def, nil)
+		if res.Error != nil || string(res.Variables["r"]) != `"ok"` {
+			t.Fatalf("result = %s", marshal(t, res))
+		}
+	})
+}
+
+func TestOversizedResponse(t *testing.T) {
+	big := `{"items": [` + strings.Repeat(`"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",`, 2000) + `"end"]}`
+	rc := newReceiver(t, jsonReply(200, big))
+	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, MaxResponseBytes: 4096})
+	res := run(t, client, hookline.Webhook{Name: "big", Method: "GET", URL: rc.URL}, nil)
+	if res.Response == nil || !res.Response.Truncated || res.Response.Size != 4096 {
+		t.Fatalf("response = %+v", res.Response)
+	}
+	if res.Error == nil || res.Error.Kind != hookline.ErrInvalidResponse || !strings.Contains(res.Error.Message, "cut after 4096 bytes") {
+		t.Fatalf("error = %+v", res.Error)
+	}
+
+	// Within the cap, the shown body stops at 64 KiB on a character boundary.
+	long := strings.Repeat("ü", 50<<10) // 100 KiB
+	rc2 := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, long) })
+	res = run(t, testClient(), hookline.Webhook{Name: "long", Method: "GET", URL: rc2.URL, ResponseType: hookline.ResponseText}, nil)
+	if res.Error != nil || res.Response.Truncated || res.Response.Size != len(long) || len(res.Response.Body) != hookline.MaxShownBodyBytes ||
+		!strings.HasPrefix(long, res.Response.Body) {
+		t.Fatalf("shown body: size %d, len %d, truncated %v, err %v", res.Response.Size, len(res.Response.Body), res.Response.Truncated, res.Error)
+	}
+}
+
+func TestTimeoutClassified(t *testing.T) {
+	release := make(chan struct{})
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	start := time.Now()
+	res := run(t, testClient(), hookline.Webhook{Name: "slow", Method: "POST", URL: rc.URL, TimeoutMS: 200, Body: `{}`}, nil)
+	if res.Error == nil || res.Error.Kind != hookline.ErrTimeout {
+		t.Fatalf("error = %+v", res.Error)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("a 200 ms timeout took %v", took)
+	}
+	if res.Response != nil {
+		t.Errorf("response = %+v, want none", res.Response)
+	}
+}
+
+func TestRetriesPerMethod(t *testing.T) {
+	var n atomic.Int32
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 1 { // every first attempt fails
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, `{"ok": true}`)
+	})
+	cases := []struct {
+		method   string
+		optIn    bool
+		attempts int
+	}{
+		{"GET", false, 2},
+		{"PUT", false, 2},
+		{"DELETE", false, 2},
+		{"POST", false, 1},
+		{"PATCH", false, 1},
+		{"POST", true, 2},
+		{"PATCH", true, 2},
+	}
+	for _, c := range cases {
+		n.Store(0)
+		before := rc.count()
+		def := hookline.Webhook{Name: "r", Method: c.method, URL: rc.URL, RetryNonIdempotent: c.optIn, TimeoutMS: 5000}
+		res := run(t, testClient(), def, nil)
+		if got := rc.count() - before; got != c.attempts || res.Response.Attempts != c.attempts {
+			t.Errorf("%s (opt-in %v): %d attempts (shown %d), want %d", c.method, c.optIn, got, res.Response.Attempts, c.attempts)
+		}
+		if c.attempts == 1 && (res.Error == nil || res.Error.Kind != hookline.ErrHTTPStatus) {
+			t.Errorf("%s: error = %+v, want http_status", c.method, res.Error)
+		}
+		if c.attempts == 2 && res.Error != nil {
+			t.Errorf("%s: error = %+v", c.method, res.Error)
+		}
+	}
+}
+
+func TestBlockedAddress(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, `{}`))
+	res := run(t, egress.New(egress.Config{}), hookline.Webhook{Name: "b", Method: "GET", URL: rc.URL}, nil)
+	if res.Error == nil || res.Error.Kind != hookline.ErrBlockedAddress {
+		t.Fatalf("error = %+v", res.Error)
+	}
+	if rc.count() != 0 {
+		t.Fatal("the guarded request reached the receiver")
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, `{}`))
+	conv := SampleConversation()
+	conv.Reply = "two\nlines"
+	data, _ := ConversationData(&conv)
+	cases := []struct {
+		name  string
+		def   hookline.Webhook
+		field string
+		want  string
+	}{
+		{"body not JSON", hookline.Webhook{Method: "POST", URL: rc.URL, Body: "{\n  \"reply\": {{ certainly.reply }}\n}"}, "body", "line 2"},
+		{"header newline", hookline.Webhook{Method: "GET", URL: rc.URL,
+			Headers: []hookline.KeyValue{{Key: "X-Reply", Value: "certainly.reply", Type: hookline.ValueVariable}}}, "headers[0].value", ""},
+		{"missing context value", hookline.Webhook{Method: "GET", URL: "http://{{ host }}/x"}, "url", "context_values.host"},
+		{"url does not parse", hookline.Webhook{Method: "GET", URL: "{{ certainly.reply }}"}, "url", "rendered URL"},
+	}
+	for _, c := range cases {
+		c.def.Name = c.name
+		res := run(t, testClient(), c.def, data)
+		if res.Error == nil || res.Error.Kind != hookline.ErrRender || res.Error.Field != c.field || !strings.Contains(res.Error.Message, c.want) {
+			t.Errorf("%s: error = %+v", c.name, res.Error)
+		}
+		if res.Response != nil {
+			t.Errorf("%s: a request was sent", c.name)
+		}
+	}
+	if rc.count() != 0 {
+		t.Errorf("%d requests reached the receiver", rc.count())
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	base := func() hookline.Webhook {
+		return hookline.Webhook{Name: "c", Method: "POST", URL: "https://example.com/{{ a }}", Body: `{"a": 1}`,
+			Headers:         []hookline.KeyValue{{Key: "X-A", Value: "ok"}},
+			CustomVariables: []hookline.CustomVariable{{Name: "a", Mapper: "{{a}}"}, {Name: "b", Mapper: "{{b}}"}}}
+	}
+	cases := []struct {
+		field  string
+		change func(w *hookline.Webhook)
+	}{
+		{"url", func(w *hookline.Webhook) { w.URL = "https://example.com/{{ a " }},
+		{"body", func(w *hookline.Webhook) { w.Body = "{\n  \"a\": {{ a + }}\n}" }},
+		{"body", func(w *hookline.Webhook) { w.Body = `{% extends "x" %}` }},
+		{"headers[0].value", func(w *hookline.Webhook) { w.Headers[0].Value = "{% if %}" }},
+		{"custom_variables[1].mapper", func(w *hookline.Webhook) { w.CustomVariables[1].Mapper = "{{ b | }}" }},
+		{"context_values.a", func(w *hookline.Webhook) { w.ContextValues = map[string]string{"a": "{{ x"} }},
+		{"timeout_ms", func(w *hookline.Webhook) { w.TimeoutMS = 50 }},
+	}
+	for _, c := range cases {
+		w := base()
+		c.change(&w)
+		_, err := Compile(w)
+		if hookline.ErrorCode(err) != hookline.CodeInvalid || hookline.ErrorField(err) != c.field {
+			t.Errorf("%s: %v", c.field, err)
+			continue
+		}
+		if c.field != "timeout_ms" && !strings.Contains(hookline.ErrorMessage(err), "line ") {
+			t.Errorf("%s: message without a line: %q", c.field, hookline.ErrorMessage(err))
+		}
+	}
+	w := base()
+	w.Body = "{\n  \"a\": {{ a + }}\n}"
+	_, err := Compile(w)
+	if !strings.Contains(hookline.ErrorMessage(err), "line 2") {
+		t.Errorf("body error not on line 2: %v", err)
+	}
+}
+
+func TestContextNamesAndCheck(t *testing.T) {
+	w := hookline.Webhook{Name: "n", Method: "GET",
+		URL:    "https://{{subdomain}}.example.com/{{ certainly.botId }}/{{ticket_id}}?{% for i in range(2) %}x={{i}}{% endfor %}&{{subdomain}}",
+		Params: []hookline.KeyValue{{Key: "p", Value: "1"}}}
+	names, err := ContextNames(w)
+	if err != nil || strings.Join(names, ",") != "subdomain,ticket_id" {
+		t.Fatalf("names = %v, %v", names, err)
+	}
+	if err := Check(&w); hookline.ErrorField(err) != "context_values.subdomain" {
+		t.Fatalf("check without context values: %v", err)
+	}
+	w.ContextValues = map[string]string{"subdomain": "acme", "ticket_id": "{{ certainly.extractedData.ticket_id }}"}
+	if err := Check(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w.TimeoutMS != 5000 || w.Method != "GET" || w.ResponseType != "json" {
+		t.Errorf("Check did not fill defaults: %+v", w)
+	}
+	c, _ := Compile(w)
+	conv := SampleConversation()
+	data, _ := ConversationData(&conv)
+	req, err := c.Build(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://acme.example.com/" + conv.BotID + "/388?x=0x=1&acme&p=1"; req.Egress.URL != want {
+		t.Errorf("url = %s, want %s", req.Egress.URL, want)
+	}
+}
+
+func TestTemplateContext(t *testing.T) {
+	tmpl := func(src string, data map[string]any) string {
+		t.Helper()
+		rc := newReceiver(t, jsonReply(200, `{}`))
+		res := run(t, testClient(), hookline.Webhook{Name: "ctx", Method: "POST", URL: rc.URL, Body: src}, data)
+		if res.Error != nil {
+			t.Fatalf("%s: %v", src, res.Error)
+		}
+		return string(rc.last(t).body)
+	}
+	conv := hookline.Conversation{SessionID: 7, ModuleID: 3, Reply: "hi", Channel: "webhook",
+		CustomData: json.RawMessage(`{"orderId": 42}`)}
+	data, err := ConversationData(&conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tmpl(`{"s": {{ certainly.sessionId }}, "m": {{ conversation.moduleId }}, "fb": {{ (fb is defined) | tojson }},
+		"rd": {{ (certainly.replyData is defined) | tojson }}, "cd": {{ context.session.BotUserSession.lastMessage.customData.orderId }}}`, data)
+	if got != `{"s": 7, "m": 3, "fb": false,
+		"rd": false, "cd": 42}` {
+		t.Errorf("conversation data rendered %s", got)
+	}
+
+	// Run webhook: the user's context is used as given and mirrored.
+	data, err = RunData(json.RawMessage(`{"conversation": {"sessionId": 9, "reply": "yo"}, "extra": [1, 2]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tmpl(`{"a": {{ certainly.sessionId }}, "b": "{{ conversation.reply }}", "c": {{ extra | tojson }}}`, data); got != `{"a": 9, "b": "yo", "c": [1, 2]}` {
+		t.Errorf("run data rendered %s", got)
+	}
+	for _, bad := range []string{`[1]`, `{"a": `, `"x"`} {
+		if _, err := RunData(json.RawMessage(bad)); hookline.ErrorField(err) != "context" {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+
+	// No context: the sample, the same whether built from the conversation
+	// or read from SampleContext's JSON.
+	fromEmpty, _ := RunData(nil)
+	fromJSON, err := RunData(SampleContext())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tmpl(seedBody, fromEmpty), tmpl(seedBody, fromJSON)
+	if a != b {
+		t.Errorf("sample context differs:\n%s\n%s", a, b)
+	}
+}
+
+func TestRunWebhookAndConversation(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	e := NewExecutor(testClient())
+	w := &hookline.Webhook{Name: "r", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
+		ContextValues:   map[string]string{"path": "tickets"},
+		CustomVariables: []hookline.CustomVariable{{Name: "ticket_status", Mapper: "{{ticket.status}}"}}}
+	res, err := e.RunWebhook(context.Background(), w, nil)
+	if err != nil || res.Error != nil || string(res.Variables["ticket_status"]) != `"open"` || !strings.HasSuffix(res.Request.URL, "/tickets") {
+		t.Fatalf("run webhook: %v %s", err, marshal(t, res))
+	}
+	// A context value the user's context defines takes the user's value.
+	res, _ = e.RunWebhook(context.Background(), w, json.RawMessage(`{"path": "other", "certainly": {"sessionId": 1, "moduleId": 2}}`))
+	if !strings.HasSuffix(res.Request.URL, "/other") || res.Error != nil {
+		t.Fatalf("run with context: %s", marshal(t, res))
+	}
+	conv := SampleConversation()
+	res, err = e.RunConversation(context.Background(), w, &conv)
+	if err != nil || res.Error != nil || string(res.Variables["ticket_status"]) != `"open"` {
+		t.Fatalf("run conversation: %v %s", err, marshal(t, res))
+	}
+	bad := *w
+	bad.Body = "{{"
+	if _, err := e.RunWebhook(context.Background(), &bad, nil); hookline.ErrorField(err) != "body" {
+		t.Fatalf("bad definition: %v", err)
+	}
+	if _, err := e.RunWebhook(context.Background(), w, json.RawMessage(`[]`)); hookline.ErrorField(err) != "context" {
+		t.Fatalf("bad context: %v", err)
+	}
+}
+
+func TestBuiltinTemplates(t *testing.T) {
+	ts, err := BuiltinTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) < 6 {
+		t.Fatalf("%d built-in templates, want at least 6", len(ts))
+	}
+	files, _ := filepath.Glob("templates/*.json")
+	if len(files) != len(ts) {
+		t.Fatalf("%d files, %d templates", len(files), len(ts))
+	}
+	keys := map[string]bool{}
+	for i, tp := range ts {
+		if tp.ID != int64(-1-i) || tp.Scope != hookline.TemplateBuiltin || tp.Key == "" || keys[tp.Key] || tp.Description == "" || len(tp.Blanks) == 0 {
+			t.Errorf("template %d: %+v", i, tp)
+		}
+		keys[tp.Key] = true
+		// Every template fills into a webhook that compiles.
+		values := map[string]string{}
+		for _, b := range tp.Blanks {
+			if b.Required && b.Default == "" {
+				values[b.Name] = sampleValue(b.Target)
+			}
+		}
+		w, err := FillTemplate(tp, values)
+		if err != nil {
+			t.Errorf("%s: %v", tp.Key, err)
+			continue
+		}
+		if w.TemplateID == nil || *w.TemplateID != tp.ID {
+			t.Errorf("%s: template id %v", tp.Key, w.TemplateID)
+		}
+		for _, b := range tp.Blanks {
+			if b.Secret && b.Default != "" {
+				t.Errorf("%s: secret blank %s has a default", tp.Key, b.Name)
+			}
+		}
+		if len(tp.Webhook.Secrets()) != 0 {
+			t.Errorf("%s ships a secret", tp.Key)
+		}
+	}
+	for _, k := range []string{"zendesk-ticket-lookup", "hubspot-contact-upsert", "slack-incoming-webhook", "sheets-append-row", "order-status-lookup", "generic-rest-get"} {
+		if !keys[k] {
+			t.Errorf("missing built-in template %s", k)
+		}
+	}
+}
+
+func builtin(t *testing.T, key string) hookline.WebhookTemplate {
+	t.Helper()
+	ts, err := BuiltinTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ts {
+		if tp.Key == key {
+			return tp
+		}
+	}
+	t.Fatalf("no template %s", key)
+	return hookline.WebhookTemplate{}
+}
+
+func TestFillTemplate(t *testing.T) {
+	zd := builtin(t, "zendesk-ticket-lookup")
+	_, err := FillTemplate(zd, map[string]string{"agent_email": "a@acme.com/token", "colour": "red"})
+	msg := hookline.ErrorMessage(err)
+	for _, want := range []string{"values.subdomain is required", "values.api_token is required", "values.colour matches no blank"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("fill error %q lacks %q", msg, want)
+		}
+	}
+	w, err := FillTemplate(zd, map[string]string{"subdomain": "acme", "agent_email": "a@acme.com/token", "api_token": "zd-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compile(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := SampleConversation()
+	data, _ := ConversationData(&conv)
+	req, err := c.Build(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Egress.URL != "https://acme.zendesk.com/api/v2/tickets/388.json" || req.Shown.Headers["Authorization"] != "Basic ********" {
+		t.Errorf("built %s %v", req.Egress.URL, req.Shown.Headers)
+	}
+	m := c.Map(context.Background(), 200, http.Header{}, []byte(seedTicket), false)
+	if string(m.Variables["ticket_status"]) != `"open"` || string(m.Variables["ticket_priority"]) != `"low"` {
+		t.Errorf("mapped %v", m.Variables)
+	}
+
+	// The generic GET: the optional token left out turns auth off.
+	g := builtin(t, "generic-rest-get")
+	w, err = FillTemplate(g, map[string]string{"url": "https://api.example.com/v1/status"})
+	if err != nil || w.Auth.Type != hookline.AuthNone || w.URL != "https://api.example.com/v1/status" {
+		t.Fatalf("generic: %v %+v", err, w)
+	}
+	if _, err := FillTemplate(g, map[string]string{"url": "not a url"}); hookline.ErrorField(err) != "url" {
+		t.Fatalf("generic with a bad url: %v", err)
+	}
+}
+
+func TestBuiltinTemplatesRunLocally(t *testing.T) {
+	// The templates whose whole URL is a blank run against a local receiver.
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	slack := builtin(t, "slack-incoming-webhook")
+	w, err := FillTemplate(slack, map[string]string{"webhook_url": rc.URL + "/services/T/B/X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := SampleConversation()
+	conv.Reply = `I need a "human" \ now`
+	res, err := NewExecutor(testClient()).RunConversation(context.Background(), &w, &conv)
+	if err != nil || res.Error != nil {
+		t.Fatalf("%v %s", err, marshal(t, res))
+	}
+	var sent struct{ Text string }
+	if err := json.Unmarshal(rc.last(t).body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if want := `A user needs help: Ada Lovelace wrote "I need a "human" \ now" (session 4815162342)`; sent.Text != want {
+		t.Errorf("slack text %q\nwant %q", sent.Text, want)
+	}
+	if string(res.Variables["slack_result"]) != `"ok"` {
+		t.Errorf("variables %v", res.Variables)
+	}
+}
+
+func TestTemplateFromWebhook(t *testing.T) {
+	w := hookline.Webhook{ID: 5, CompanyID: 9, Name: "Orders", Method: "GET", URL: "https://{{host}}/orders/{{order}}",
+		Auth: hookline.Auth{Type: hookline.AuthAPIKey, Name: "X-Key", Value: "very-secret-key", In: "header"},
+		Headers: []hookline.KeyValue{{Key: "Accept-Language", Value: "da"}, {Key: "X-Session-Token", Value: "hand-typed-secret"},
+			{Key: "X-Trace", Value: "{{ certainly.sessionId }}"}},
+		ContextValues: map[string]string{"host": "shop.example.com", "order": "{{ certainly.extractedData.order_id }}"}}
+	tp := TemplateFromWebhook(w)
+	tp.Scope, tp.OwnerID = hookline.TemplateCompany, 9
+	if out := marshal(t, tp); strings.Contains(out, "very-secret-key") || strings.Contains(out, "hand-typed-secret") {
+		t.Fatalf("the secret was copied: %s", marshal(t, tp))
+	}
+	if err := CheckTemplate(&tp); err != nil {
+		t.Fatal(err)
+	}
+	if len(tp.Blanks) != 3 || tp.Blanks[0].Target != "context_values.host" || tp.Blanks[0].Default != "shop.example.com" ||
+		tp.Blanks[1].Target != "auth.value" || !tp.Blanks[1].Secret || !tp.Blanks[1].Required ||
+		tp.Blanks[2].Target != "headers.X-Session-Token" || tp.Blanks[2].Name != "x_session_token" || !tp.Blanks[2].Secret ||
+		tp.Webhook.Headers[0].Value != "da" {
+		t.Fatalf("blanks %+v", tp.Blanks)
+	}
+	if tp.Webhook.ID != 0 || tp.Webhook.CompanyID != 0 || tp.Webhook.ContextValues["order"] == "" {
+		t.Fatalf("definition %+v", tp.Webhook)
+	}
+	got, err := FillTemplate(tp, map[string]string{"api_key": "new-key", "x_session_token": "t2"})
+	if err != nil || got.Auth.Value != "new-key" || got.ContextValues["host"] != "shop.example.com" || got.Headers[1].Value != "t2" {
+		t.Fatalf("fill: %v %+v", err, got)
+	}
+}
+
+func TestMain(m *testing.M) {
+	// Proxy settings must not matter: egress ignores them. Set one to prove it.
+	os.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
+	os.Exit(m.Run())
+}
