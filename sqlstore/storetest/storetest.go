@@ -19,6 +19,9 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("Tenants", func(t *testing.T) { exerciseTenants(t, open) })
 	t.Run("TenantScopes", func(t *testing.T) { exerciseTenantScopes(t, open) })
 	t.Run("Keys", func(t *testing.T) { exerciseKeys(t, open) })
+	t.Run("Webhooks", func(t *testing.T) { exerciseWebhooks(t, open) })
+	t.Run("WebhookScopes", func(t *testing.T) { exerciseWebhookScopes(t, open) })
+	t.Run("WebhookTemplates", func(t *testing.T) { exerciseWebhookTemplates(t, open) })
 	t.Run("Migrate", func(t *testing.T) { exerciseMigrate(t, open) })
 }
 

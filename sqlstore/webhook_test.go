@@ -1,0 +1,105 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/seal"
+	"github.com/hookline/hookline/sqlstore"
+)
+
+func newSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	key := make([]byte, seal.KeySize)
+	_, _ = rand.Read(key)
+	s, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestWebhookSecretsSealedAtRest stores a webhook of each auth type, closes
+// the database and reads every file of the data directory (the database,
+// its WAL and shared memory): no secret may appear in them. Read back with
+// another key, the secrets do not open.
+func TestWebhookSecretsSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlstore.OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws := sqlstore.NewWebhookStore(db, newSealer(t))
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44"}
+	var ids []int64
+	for i, auth := range []hookline.Auth{
+		{Type: hookline.AuthBearer, Token: secrets[0]},
+		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
+		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
+	} {
+		w := &hookline.Webhook{CompanyID: company.ID, Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}
+		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
+			t.Fatalf("webhook %d: %v", i, err)
+		}
+		ids = append(ids, w.ID)
+	}
+	got, err := ws.FindWebhook(ctx, hookline.AdminScope(), ids[0])
+	if err != nil || got.Auth.Token != secrets[0] {
+		t.Fatalf("read back: %+v, %v", got, err)
+	}
+
+	scan := func() {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(dir, "*"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("data directory: %v, %v", files, err)
+		}
+		sawUsername := false
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range secrets {
+				if bytes.Contains(raw, []byte(s)) {
+					t.Fatalf("%s holds the secret %q in clear", filepath.Base(f), s)
+				}
+			}
+			sawUsername = sawUsername || bytes.Contains(raw, []byte("agent@example.com"))
+		}
+		if !sawUsername {
+			// The scan must be able to see stored text at all.
+			t.Fatalf("no file holds the username either: the scan reads the wrong files")
+		}
+	}
+	// While open, the rows may sit in the WAL; after Close they are in
+	// the database file.
+	scan()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	scan()
+
+	db, err = sqlstore.OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other := sqlstore.NewWebhookStore(db, newSealer(t))
+	if _, err := other.FindWebhook(ctx, hookline.AdminScope(), ids[0]); hookline.ErrorCode(err) != hookline.CodeInternal {
+		t.Fatalf("opening with another key: %v, want an internal error", err)
+	}
+}
