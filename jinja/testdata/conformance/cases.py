@@ -1242,3 +1242,27 @@ group("webhook/text_json", [
     ("manual_quote_escape", "{\"reply\": \"{{ reply|replace('\"', '\\\\\"') }}\"}", '{"reply": "say \\"hi\\""}'),
     ("tojson_safe", "{\"body\": {{ body|tojson|safe }}}", '{"body": {"b": 1, "a": "<x>"}}'),
 ])
+
+# --- edge cases found by differential probing -------------------------------------
+group("filter/edge", [
+    ("select_on_null_is_empty", "{{ v|select|list }} {{ v|reject|list }}", '{"v": null}'),
+    ("map_on_null_is_empty", "{{ v|map(attribute='id')|list }}", '{"v": null}'),
+    ("map_on_false_is_empty", "{{ false|map('string')|list }}"),
+    ("select_on_int_error", "{{ 7|select|list }}"),
+    ("indent_on_int_error", "{{ 42|indent }}"),
+    ("wordwrap_on_int_error", "{{ 42|wordwrap(3) }}"),
+    ("truncate_on_int_error", "{{ 42|truncate(3) }}"),
+    ("truncate_short_list_unchanged", "{{ ['b', 'a']|truncate(3) }}"),
+    ("indent_on_undefined_error", "{{ nope|indent }}"),
+    ("round_floor_neg_zero", "{{ -0.0|round(0, 'floor') }} {{ -0.0|round(0, 'ceil') }}"),
+    ("capitalize_sharp_s", "{{ 'ß'|capitalize }} {{ 'ßa'|capitalize }}"),
+])
+group("op/edge", [
+    ("pow_float_rounding", "{{ 2 ** 1.5 }} {{ 1.5 ** -2.5 }} {{ 3.0 ** -2.5 }}"),
+    ("percent_list_arg_no_spec", "{{ 'plain' % [1, 2] }}"),
+    ("undefined_in_dict", "{{ nope in {'b': 1} }} {{ nope not in {} }}"),
+])
+group("test/edge", [
+    ("undefined_is_sequence", "{{ nope is sequence }}"),
+    ("titlecase_char_not_upper", "{{ 'ǅ' is upper }} {{ 'ǅ' is lower }}"),
+])
