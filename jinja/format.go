@@ -470,7 +470,7 @@ func (r *renderer) formatValue(v Value, spec string) string {
 		sp.fill, sp.align = '0', '='
 	}
 	switch {
-	case v.isNum() && v.k != kBool || v.k == kBool && sp.typ != 0 && sp.typ != 's':
+	case v.isNum() && (v.k != kBool || sp.typ != 's'):
 		typ := sp.typ
 		if typ == 0 {
 			if v.k == kFloat {
@@ -605,6 +605,9 @@ func (r *renderer) strFormat(format string, args []Value, kw []kwArg) string {
 					rest = rest[k+1:]
 				} else {
 					rest = ""
+				}
+				if isMapping(v) && lookupMethod(v, attr) == nil {
+					r.failf(kindRender, "'%s' object has no attribute %s", typeName(v), pyRepr(attr))
 				}
 				v = r.getattr(v, attr)
 				if v.k == kUndef {
