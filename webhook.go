@@ -1042,9 +1042,11 @@ type WebhookResponseInfo struct {
 	Size int `json:"size"`
 	// Truncated: the body was longer than the egress cap and was cut.
 	Truncated bool `json:"truncated,omitempty"`
-	// Data is the body parsed per the response type, when it parsed.
-	Data     json.RawMessage `json:"data,omitempty"`
-	Attempts int             `json:"attempts"`
+	// Data is the body parsed per the response type, when it parsed. It
+	// is encoded as JSON only when the result is, so that the bot runtime,
+	// which reads Variables, does not pay for it.
+	Data     any `json:"data,omitempty"`
+	Attempts int `json:"attempts"`
 }
 
 // MaxShownBodyBytes bounds the response body a WebhookResult shows.

@@ -116,3 +116,27 @@ func BenchmarkBareNetHTTPPost(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEgressLocal sends the prepared request of BenchmarkRunLocal
+// through the egress client alone (no rendering, no mapping), to split
+// Run's cost between the executor and the guarded client.
+func BenchmarkEgressLocal(b *testing.B) {
+	srv := benchReceiver(b)
+	c, _ := Compile(benchDef(srv.URL + "/tickets"))
+	conv := SampleConversation()
+	data, _ := ConversationData(&conv)
+	req, err := c.Build(context.Background(), data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := testClient()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := req.Egress
+		resp, err := client.Do(ctx, &r)
+		if err != nil || resp.Status != 200 || len(resp.Body) == 0 {
+			b.Fatalf("egress: %v", err)
+		}
+	}
+}

@@ -55,9 +55,7 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 
 	m := c.Map(ctx, resp.Status, resp.Header, resp.Body, resp.Truncated)
 	if m.Data != nil {
-		if b, err := marshalValue(m.Data); err == nil {
-			res.Response.Data = json.RawMessage(c.scrub(string(b)))
-		}
+		res.Response.Data = shownData{value: m.Data, c: c}
 	}
 	if m.Err != nil {
 		res.Error = m.Err
@@ -81,6 +79,21 @@ func (c *Compiled) shownResponse(resp *egress.Response) *hookline.WebhookRespons
 		Truncated: resp.Truncated,
 		Attempts:  resp.Attempts,
 	}
+}
+
+// shownData is a parsed response body that encodes itself, secrets masked,
+// when the result is encoded.
+type shownData struct {
+	value any
+	c     *Compiled
+}
+
+func (d shownData) MarshalJSON() ([]byte, error) {
+	b, err := marshalValue(d.value)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(d.c.scrub(string(b))), nil
 }
 
 // shownBody is the first MaxShownBodyBytes of body, cut at a character

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/hookline/hookline"
@@ -268,6 +269,12 @@ func marshalValue(v any) (json.RawMessage, error) {
 	switch x := v.(type) {
 	case nil, jinja.Undefined:
 		return json.RawMessage("null"), nil
+	case bool:
+		return strconv.AppendBool(nil, x), nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), nil
 	case string:
 		if isPlainJSONString(x) {
 			b := make([]byte, 0, len(x)+2)
