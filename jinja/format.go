@@ -320,8 +320,10 @@ func (r *renderer) pyFormat(format string, args Value) string {
 		switch typ {
 		case 's':
 			body = r.str(v)
-		case 'r', 'a':
+		case 'r':
 			body = r.repr(v)
+		case 'a':
+			body = asciiRepr(r.repr(v))
 		case 'd', 'i', 'u', 'x', 'X', 'o', 'e', 'E', 'f', 'F', 'g', 'G', 'c':
 			if !v.isNum() {
 				if typ == 'c' && v.isStr() && utf8.RuneCountInString(v.s) == 1 {
@@ -478,6 +480,15 @@ func (r *renderer) formatValue(v Value, spec string) string {
 					typ = 'r'
 				} else {
 					body := formatFloat(v.f())
+					if sp.grouping != 0 && !strings.ContainsAny(body, "ein") {
+						neg := strings.HasPrefix(body, "-")
+						body = strings.TrimPrefix(body, "-")
+						ip, fp, _ := strings.Cut(body, ".")
+						body = groupDigits(ip, sp.grouping) + "." + fp
+						if neg {
+							body = "-" + body
+						}
+					}
 					if sp.sign == '+' && !strings.HasPrefix(body, "-") {
 						body = "+" + body
 					} else if sp.sign == ' ' && !strings.HasPrefix(body, "-") {
@@ -630,8 +641,10 @@ func (r *renderer) strFormat(format string, args []Value, kw []kwArg) string {
 			}
 		}
 		switch conv {
-		case 'r', 'a':
+		case 'r':
 			v = strVal(r.repr(v))
+		case 'a':
+			v = strVal(asciiRepr(r.repr(v)))
 		case 's':
 			v = strVal(r.str(v))
 		}
@@ -640,4 +653,24 @@ func (r *renderer) strFormat(format string, args []Value, kw []kwArg) string {
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// asciiRepr is Python's ascii(): repr with non-ASCII characters escaped.
+func asciiRepr(s string) string {
+	var b []byte
+	for _, c := range s {
+		switch {
+		case c < utf8.RuneSelf:
+			b = append(b, byte(c))
+		case c < 0x100:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		case c < 0x10000:
+			b = append(b, '\\', 'u')
+			b = appendHex(b, uint32(c), 4)
+		default:
+			b = append(b, '\\', 'U')
+			b = appendHex(b, uint32(c), 8)
+		}
+	}
+	return string(b)
 }

@@ -146,6 +146,11 @@ func (lx *lexer) run() {
 		}
 		switch kindc {
 		case '#':
+			if p >= len(src) {
+				// Jinja stops lexing when a comment opens at the very end.
+				pos = len(src) + 1
+				continue
+			}
 			end := strings.Index(src[p:], "#}")
 			if end < 0 {
 				lx.fail(idx, "Missing end of comment tag")
