@@ -1248,6 +1248,7 @@ group("filter/edge", [
     ("select_on_null_is_empty", "{{ v|select|list }} {{ v|reject|list }}", '{"v": null}'),
     ("map_on_null_is_empty", "{{ v|map(attribute='id')|list }}", '{"v": null}'),
     ("map_on_false_is_empty", "{{ false|map('string')|list }}"),
+    ("selectattr_on_null_is_empty", "{{ v|selectattr('a')|list }} {{ v|rejectattr('a')|list }}", '{"v": null}'),
     ("select_on_int_error", "{{ 7|select|list }}"),
     ("indent_on_int_error", "{{ 42|indent }}"),
     ("wordwrap_on_int_error", "{{ 42|wordwrap(3) }}"),
@@ -1261,6 +1262,14 @@ group("op/edge", [
     ("pow_float_rounding", "{{ 2 ** 1.5 }} {{ 1.5 ** -2.5 }} {{ 3.0 ** -2.5 }}"),
     ("percent_list_arg_no_spec", "{{ 'plain' % [1, 2] }}"),
     ("undefined_in_dict", "{{ nope in {'b': 1} }} {{ nope not in {} }}"),
+    ("rsplit_whitespace_maxsplit", "{{ '  Hello big World  '.rsplit(None, 1) }} {{ '  a b  '.split(None, 1) }}"),
+    ("format_n_float", "{{ '{:n}'.format(2.5) }} {{ '{:n}'.format(1234567.891) }} {{ '{:n}'.format(42) }}"),
+    ("format_width_on_none_error", "{{ '{:>8}'.format(none) }}"),
+    ("format_precision_on_int_error", "{{ '{:.3}'.format(7) }}"),
+    ("format_sign_on_string_error", "{{ '{:+}'.format('s') }}"),
+    ("format_s_on_bool_error", "{{ '{:s}'.format(true) }}"),
+    ("percent_c_out_of_range_error", "{{ '%c' % -7 }}"),
+    ("special_casing_methods", "{{ 'Straße'.swapcase() }} {{ 'ﬁx'.title() }} {{ 'Straße'.casefold() }}"),
 ])
 group("test/edge", [
     ("undefined_is_sequence", "{{ nope is sequence }}"),
