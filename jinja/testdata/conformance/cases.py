@@ -1262,6 +1262,8 @@ group("op/edge", [
     ("pow_float_rounding", "{{ 2 ** 1.5 }} {{ 1.5 ** -2.5 }} {{ 3.0 ** -2.5 }}"),
     ("percent_list_arg_no_spec", "{{ 'plain' % [1, 2] }}"),
     ("undefined_in_dict", "{{ nope in {'b': 1} }} {{ nope not in {} }}"),
+])
+group("method/edge", [
     ("rsplit_whitespace_maxsplit", "{{ '  Hello big World  '.rsplit(None, 1) }} {{ '  a b  '.split(None, 1) }}"),
     ("format_n_float", "{{ '{:n}'.format(2.5) }} {{ '{:n}'.format(1234567.891) }} {{ '{:n}'.format(42) }}"),
     ("format_width_on_none_error", "{{ '{:>8}'.format(none) }}"),
