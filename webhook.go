@@ -976,6 +976,43 @@ type SecretSealer interface {
 	Open(sealed string) (string, error)
 }
 
+// secretFields lists the auth fields that are secrets, with their JSON paths.
+func (a *Auth) secretFields() []struct {
+	field string
+	value *string
+} {
+	return []struct {
+		field string
+		value *string
+	}{{"auth.password", &a.Password}, {"auth.token", &a.Token}, {"auth.value", &a.Value}}
+}
+
+// SealSecrets returns a copy of w whose secrets are sealed with s, for
+// storing. Stores call it on write and OpenSecrets on read.
+func (w Webhook) SealSecrets(s SecretSealer) (Webhook, error) {
+	w = w.Clone()
+	for _, f := range w.Auth.secretFields() {
+		sealed, err := s.Seal(*f.value)
+		if err != nil {
+			return Webhook{}, fmt.Errorf("seal %s: %w", f.field, err)
+		}
+		*f.value = sealed
+	}
+	return w, nil
+}
+
+// OpenSecrets opens, in place, secrets sealed by SealSecrets.
+func (w *Webhook) OpenSecrets(s SecretSealer) error {
+	for _, f := range w.Auth.secretFields() {
+		plain, err := s.Open(*f.value)
+		if err != nil {
+			return fmt.Errorf("open %s of webhook %d: %w", f.field, w.ID, err)
+		}
+		*f.value = plain
+	}
+	return nil
+}
+
 // Conversation is the snapshot of a conversation that webhook templates
 // render against (DESIGN.md, "The template context"). The JSON-valued
 // fields hold JSON text, so that key order survives as users wrote it;

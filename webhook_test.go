@@ -2,6 +2,7 @@ package hookline
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -227,5 +228,62 @@ func TestTemplateValidate(t *testing.T) {
 		if err := tp.Validate(); ErrorField(err) != c.field {
 			t.Errorf("%s: got %v", c.field, err)
 		}
+	}
+}
+
+// prefixSealer stands in for package seal: it only marks values, which is
+// enough to see which fields pass through it.
+type prefixSealer struct{}
+
+func (prefixSealer) Seal(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	return "sealed:" + p, nil
+}
+
+func (prefixSealer) Open(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	p, ok := strings.CutPrefix(s, "sealed:")
+	if !ok {
+		return "", errors.New("not sealed")
+	}
+	return p, nil
+}
+
+func TestSealSecrets(t *testing.T) {
+	for _, a := range []Auth{
+		{Type: AuthBasic, Username: "u", Password: "pw"},
+		{Type: AuthBearer, Token: "tok"},
+		{Type: AuthAPIKey, Name: "X-Key", Value: "v", In: "header"},
+	} {
+		w := validWebhook()
+		w.Auth = a
+		sealed, err := w.SealSecrets(prefixSealer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Auth != a {
+			t.Fatal("SealSecrets changed the original")
+		}
+		for _, s := range []string{sealed.Auth.Password, sealed.Auth.Token, sealed.Auth.Value} {
+			if s != "" && !strings.HasPrefix(s, "sealed:") {
+				t.Fatalf("%+v: unsealed secret %q", a, s)
+			}
+		}
+		if sealed.Auth.Username != a.Username || sealed.Auth.Name != a.Name {
+			t.Fatalf("non-secret fields sealed: %+v", sealed.Auth)
+		}
+		if err := sealed.OpenSecrets(prefixSealer{}); err != nil || sealed.Auth != a {
+			t.Fatalf("open: %v %+v", err, sealed.Auth)
+		}
+	}
+	w := validWebhook()
+	w.ID = 3
+	w.Auth = Auth{Type: AuthBearer, Token: "not sealed"}
+	if err := w.OpenSecrets(prefixSealer{}); err == nil || !strings.Contains(err.Error(), "auth.token of webhook 3") {
+		t.Fatalf("open of a bad value: %v", err)
 	}
 }

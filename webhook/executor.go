@@ -159,11 +159,17 @@ func (e *Executor) CheckWebhook(w *hookline.Webhook) error { return Check(w) }
 // ContextNames lists the context values w's URL needs.
 func (e *Executor) ContextNames(w *hookline.Webhook) ([]string, error) { return ContextNames(*w) }
 
-// RunWebhook runs w against a Run webhook context (see RunData). The error
+// RunWebhook runs w against a Run webhook context (see RunData); w may be
+// unsaved and unnamed. The error
 // is a CodeInvalid *hookline.Error for a definition that does not compile
 // or a context that is not a JSON object; everything else is in the result.
 func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawContext json.RawMessage) (*hookline.WebhookResult, error) {
-	c, err := Compile(*w)
+	def := *w
+	if strings.TrimSpace(def.Name) == "" {
+		// An unsaved definition tried out before it is named.
+		def.Name = "unsaved webhook"
+	}
+	c, err := Compile(def)
 	if err != nil {
 		return nil, err
 	}

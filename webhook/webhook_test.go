@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -896,4 +897,47 @@ func TestMain(m *testing.M) {
 	// Proxy settings must not matter: egress ignores them. Set one to prove it.
 	os.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
 	os.Exit(m.Run())
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	c, err := Compile(hookline.Webhook{Name: "c", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
+		ContextValues:   map[string]string{"path": "{{ certainly.moduleId }}"},
+		CustomVariables: []hookline.CustomVariable{{Name: "s", Mapper: "{{ticket.status}}"}, {Name: "t", Mapper: "{{ticket}}"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewExecutor(testClient())
+	var wg sync.WaitGroup
+	errs := make(chan string, 32)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4 {
+				conv := SampleConversation()
+				conv.ModuleID = int64(g*10 + i)
+				data, _ := ConversationData(&conv)
+				res := e.Run(context.Background(), c, data)
+				if res.Error != nil || string(res.Variables["s"]) != `"open"` || !strings.HasSuffix(res.Request.URL, "/"+itoa(g*10+i)) {
+					errs <- marshal(t, res)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestRunUnsavedWithoutName(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, `{}`))
+	res, err := NewExecutor(testClient()).RunWebhook(context.Background(), &hookline.Webhook{Method: "GET", URL: rc.URL}, nil)
+	if err != nil || res.Error != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
 }
