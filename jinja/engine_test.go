@@ -173,8 +173,19 @@ func TestEvalAndIsExpression(t *testing.T) {
 			t.Fatalf("%q: got %#v, want %#v", c.src, got, c.want)
 		}
 	}
+	goData, _ := Compile("{{ m }}", Options{})
+	got, err := goData.Eval(context.Background(), map[string]any{"m": map[string]any{"b": []any{1, map[string]any{"z": 2}}, "a": 1}}, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := got.(*Object).MarshalJSON(); string(b) != `{"a":1,"b":[1,{"z":2}]}` {
+		t.Fatalf("Go data: %s", b)
+	}
+	if o := got.(*Object); func() bool { v, _ := o.Get("b"); _, ok := v.([]any)[0].(int64); return !ok }() {
+		t.Fatalf("int not converted to int64: %#v", got)
+	}
 	meta, _ := Compile("{{ ticket.meta }}", Options{})
-	got, _ := meta.Eval(context.Background(), data, Limits{})
+	got, _ = meta.Eval(context.Background(), data, Limits{})
 	if o, ok := got.(*Object); !ok || strings.Join(o.Keys(), ",") != "b,a" {
 		t.Fatalf("meta: got %#v", got)
 	}

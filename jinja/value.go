@@ -203,16 +203,29 @@ func (d *dictVal) copy() *dictVal {
 type rangeVal struct{ start, stop, step int64 }
 
 func (r *rangeVal) length() int64 {
+	// Unsigned arithmetic: the span of a range may exceed int64.
+	var diff, st uint64
 	if r.step > 0 {
 		if r.stop <= r.start {
 			return 0
 		}
-		return (r.stop - r.start + r.step - 1) / r.step
+		diff = uint64(r.stop) - uint64(r.start)
+		st = uint64(r.step)
+	} else {
+		if r.stop >= r.start {
+			return 0
+		}
+		diff = uint64(r.start) - uint64(r.stop)
+		st = uint64(-(r.step + 1)) + 1
 	}
-	if r.stop >= r.start {
-		return 0
+	n := diff / st
+	if diff%st != 0 {
+		n++
 	}
-	return (r.start - r.stop - r.step - 1) / (-r.step)
+	if n > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
 }
 
 func (r *rangeVal) at(i int64) int64 { return r.start + i*r.step }
@@ -495,7 +508,7 @@ func (r *renderer) toData(v Value, depth int) any {
 	case kStr, kMarkup:
 		return v.s
 	case kDataList, kDataObj, kDataMap:
-		return v.p
+		return r.normData(v.p, depth)
 	case kList, kTuple, kRange:
 		n, _ := seqLen(v)
 		r.checkSize(n)
@@ -513,4 +526,78 @@ func (r *renderer) toData(v Value, depth int) any {
 		return o
 	}
 	return r.str(v)
+}
+
+// normData returns render data in Eval's vocabulary: int becomes int64 and
+// map[string]any an *Object with sorted keys. Data already in that form is returned as
+// is, without copying.
+func (r *renderer) normData(x any, depth int) any {
+	if depth > 200 {
+		r.failf(kindRender, "value nested too deeply")
+	}
+	switch t := x.(type) {
+	case int:
+		return int64(t)
+	case map[string]any:
+		o := &Object{}
+		for _, k := range sortedKeys(t) {
+			o.Set(k, r.normData(t[k], depth+1))
+		}
+		return o
+	case []any:
+		for i, e := range t {
+			if n := r.normData(e, depth+1); !sameData(n, e) {
+				out := make([]any, len(t))
+				copy(out, t[:i])
+				out[i] = n
+				for j := i + 1; j < len(t); j++ {
+					out[j] = r.normData(t[j], depth+1)
+				}
+				return out
+			}
+		}
+		return t
+	case *Object:
+		if t == nil {
+			return nil
+		}
+		for i, e := range t.vals {
+			if n := r.normData(e, depth+1); !sameData(n, e) {
+				o := &Object{}
+				for j, k := range t.keys {
+					if j < i {
+						o.Set(k, t.vals[j])
+					} else {
+						o.Set(k, r.normData(t.vals[j], depth+1))
+					}
+				}
+				return o
+			}
+		}
+		return t
+	case nil, bool, int64, float64, string, Undefined:
+		return x
+	}
+	r.failf(kindRender, "unsupported data type %T", x)
+	return nil
+}
+
+// sameData reports whether normData left a value unchanged (containers by identity).
+func sameData(a, b any) bool {
+	switch at := a.(type) {
+	case []any:
+		bt, ok := b.([]any)
+		return ok && len(at) == len(bt) && (len(at) == 0 || &at[0] == &bt[0])
+	case *Object:
+		bt, ok := b.(*Object)
+		return ok && at == bt
+	case map[string]any:
+		return false
+	case int64:
+		bt, ok := b.(int64)
+		return ok && at == bt
+	}
+	_, isInt := b.(int)
+	_, isMap := b.(map[string]any)
+	return !isInt && !isMap
 }
