@@ -20,11 +20,20 @@ import (
 type Executor struct {
 	client   *egress.Client
 	builtins func() ([]hookline.WebhookTemplate, error)
+
+	// cache keeps compiled definitions by their JSON encoding: compiling
+	// costs several times more than a run, and the bot runtime runs the
+	// same few definitions over and over.
+	mu    sync.Mutex
+	cache map[string]*Compiled
 }
+
+// maxCached bounds the compile cache; past it, an arbitrary entry goes.
+const maxCached = 512
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
-	return &Executor{client: client, builtins: sync.OnceValues(BuiltinTemplates)}
+	return &Executor{client: client, builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
 }
 
 var _ hookline.WebhookEngine = (*Executor)(nil)
@@ -153,6 +162,35 @@ func milliseconds(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
 }
 
+// Compile is Compile with a cache: a definition compiled before, byte for
+// byte the same, is not compiled again.
+func (e *Executor) Compile(w *hookline.Webhook) (*Compiled, error) {
+	key, err := json.Marshal(w)
+	if err != nil {
+		return Compile(*w)
+	}
+	e.mu.Lock()
+	c, ok := e.cache[string(key)]
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err = Compile(*w)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if len(e.cache) >= maxCached {
+		for k := range e.cache {
+			delete(e.cache, k)
+			break
+		}
+	}
+	e.cache[string(key)] = c
+	e.mu.Unlock()
+	return c, nil
+}
+
 // CheckWebhook validates a definition for saving (see Check).
 func (e *Executor) CheckWebhook(w *hookline.Webhook) error { return Check(w) }
 
@@ -169,7 +207,7 @@ func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawConte
 		// An unsaved definition tried out before it is named.
 		def.Name = "unsaved webhook"
 	}
-	c, err := Compile(def)
+	c, err := e.Compile(&def)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +220,7 @@ func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawConte
 
 // RunConversation runs w in a conversation, as the bot runtime does.
 func (e *Executor) RunConversation(ctx context.Context, w *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
-	c, err := Compile(*w)
+	c, err := e.Compile(w)
 	if err != nil {
 		return nil, err
 	}

@@ -941,3 +941,34 @@ func TestRunUnsavedWithoutName(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
+
+func TestExecutorCompileCache(t *testing.T) {
+	e := NewExecutor(testClient())
+	w := hookline.Webhook{ID: 1, Name: "c", Method: "GET", URL: "https://example.com/{{ a }}", ContextValues: map[string]string{"a": "x"}}
+	c1, err := e.Compile(&w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := e.Compile(&w)
+	if c1 != c2 {
+		t.Error("the same definition was compiled twice")
+	}
+	w.ContextValues = map[string]string{"a": "y"}
+	c3, _ := e.Compile(&w)
+	if c3 == c1 || c3.def.ContextValues["a"] != "y" {
+		t.Error("a changed definition came from the cache")
+	}
+	w.Body = "{{"
+	if _, err := e.Compile(&w); hookline.ErrorField(err) != "body" {
+		t.Errorf("bad definition: %v", err)
+	}
+	for i := range maxCached + 10 {
+		w := hookline.Webhook{Name: "n" + itoa(i), Method: "GET", URL: "https://example.com/"}
+		if _, err := e.Compile(&w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.cache); n > maxCached {
+		t.Errorf("cache holds %d entries, bound %d", n, maxCached)
+	}
+}
