@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ type conformanceCase struct {
 	Context     string            `json:"context"`
 	Mode        string            `json:"mode"`
 	Templates   map[string]string `json:"templates"`
+	Names       []string          `json:"names"` // sorted jinja2.meta.find_undeclared_variables
 	Output      *string           `json:"output"`
 	Error       string            `json:"error"` // "compile" or "render" when Python raised
 	PythonError string            `json:"python_error"`
@@ -169,6 +171,34 @@ func describeExpectation(c conformanceCase) string {
 		return strconv.Quote(*c.Output)
 	}
 	return c.Error + " error " + c.PythonError
+}
+
+// TestConformanceNames compares Template.Names, as a set, with what Python's
+// jinja2.meta.find_undeclared_variables finds in the same template.
+func TestConformanceNames(t *testing.T) {
+	checked := 0
+	for _, c := range loadConformanceCases(t) {
+		if c.Names == nil || c.Error == "compile" {
+			continue
+		}
+		tmpl, err := jinja.Compile(c.Template, jinja.Options{Mode: parseMode(t, c.Mode)})
+		if err != nil {
+			continue // TestConformance reports it
+		}
+		checked++
+		names := tmpl.Names()
+		got := slices.Clone(names)
+		slices.Sort(got)
+		if !slices.Equal(got, c.Names) && !(len(got) == 0 && len(c.Names) == 0) {
+			t.Errorf("%s: Names() of %q = %q, Python finds %q", c.Name, c.Template, names, c.Names)
+		}
+		if len(slices.Compact(got)) != len(names) {
+			t.Errorf("%s: Names() = %q repeats a name", c.Name, names)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no case has names")
+	}
 }
 
 // TestConformanceDrift re-runs the generator against the installed Python Jinja2 and fails

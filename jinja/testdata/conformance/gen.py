@@ -5,6 +5,9 @@
     python3 gen.py --check    regenerate in memory; exit 1 with a summary if expected.json differs
     python3 gen.py --show N   print the expectation of the cases whose name starts with N
 
+Besides the output or error, each case that compiles (and names no in-memory templates) records
+names: the sorted jinja2.meta.find_undeclared_variables of its template.
+
 Every case is rendered by a default jinja2.Environment() (no autoescape, default Undefined,
 keep_trailing_newline=False); a case with "templates" gets a DictLoader over them and nothing else.
 """
@@ -14,6 +17,7 @@ import os
 import sys
 
 import jinja2
+from jinja2 import meta
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import cases as case_source  # noqa: E402
@@ -48,6 +52,9 @@ def render_case(c):
         out["error"] = "compile"
         out["python_error"] = f"{type(e).__name__}: {e}"
         return out
+    if c.get("templates") is None:
+        # Template.Names is specified as meta.find_undeclared_variables; Python gives a set.
+        out["names"] = sorted(meta.find_undeclared_variables(env.parse(c["template"])))
     try:
         text = tmpl.render(data)
     except Exception as e:  # noqa: BLE001 - any render failure is the expectation
