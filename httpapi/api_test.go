@@ -58,8 +58,10 @@ func newTestEnv(t *testing.T, maxBody int64) *testEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	webhooks, engine := webhookServices(t, db, loopback)
 	api, err := New(Config{
 		Tenants: db, Keys: db, Ready: db.Ping,
+		Webhooks: webhooks, WebhookTemplates: webhooks, WebhookEngine: engine,
 		AdminToken:   testAdminToken,
 		MaxBodyBytes: maxBody,
 		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

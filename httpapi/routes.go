@@ -26,6 +26,8 @@ func (s *Server) api() []resource {
 		s.systemAPI(),
 		s.tenantAPI(),
 		s.keyAPI(),
+		s.webhookAPI(),
+		s.templateAPI(),
 	}
 }
 

@@ -27,6 +27,11 @@ const DefaultMaxBodyBytes = 1 << 20
 type Config struct {
 	Tenants hookline.TenantService
 	Keys    hookline.KeyService
+	// Webhooks and WebhookTemplates store the Webhook Builder's
+	// definitions; WebhookEngine compiles, runs and fills them.
+	Webhooks         hookline.WebhookService
+	WebhookTemplates hookline.WebhookTemplateService
+	WebhookEngine    hookline.WebhookEngine
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
 	// AdminToken, when set, is accepted as an admin key besides the admin
@@ -41,6 +46,9 @@ type Config struct {
 type Server struct {
 	tenants      hookline.TenantService
 	keys         hookline.KeyService
+	webhooks     hookline.WebhookService
+	templates    hookline.WebhookTemplateService
+	engine       hookline.WebhookEngine
 	ready        func(context.Context) error
 	adminHash    []byte
 	maxBodyBytes int64
@@ -52,12 +60,16 @@ type Server struct {
 
 // New returns a Server with every route registered.
 func New(cfg Config) (*Server, error) {
-	if cfg.Tenants == nil || cfg.Keys == nil || cfg.Ready == nil {
-		return nil, errors.New("httpapi: Tenants, Keys and Ready are required")
+	if cfg.Tenants == nil || cfg.Keys == nil || cfg.Ready == nil ||
+		cfg.Webhooks == nil || cfg.WebhookTemplates == nil || cfg.WebhookEngine == nil {
+		return nil, errors.New("httpapi: Tenants, Keys, Webhooks, WebhookTemplates, WebhookEngine and Ready are required")
 	}
 	s := &Server{
 		tenants:      cfg.Tenants,
 		keys:         cfg.Keys,
+		webhooks:     cfg.Webhooks,
+		templates:    cfg.WebhookTemplates,
+		engine:       cfg.WebhookEngine,
 		ready:        cfg.Ready,
 		maxBodyBytes: cfg.MaxBodyBytes,
 		log:          cfg.Logger,
