@@ -201,6 +201,61 @@ func TestConformanceNames(t *testing.T) {
 	}
 }
 
+// TestConformanceEval evaluates every text-mode case that is a single expression: Eval
+// fails where Python's render fails, and a scalar it returns prints as Python printed it.
+func TestConformanceEval(t *testing.T) {
+	checked := 0
+	for _, c := range loadConformanceCases(t) {
+		if c.Error == "compile" || c.Mode != "" || c.Templates != nil {
+			continue
+		}
+		tmpl, err := jinja.Compile(c.Template, jinja.Options{})
+		if err != nil || !tmpl.IsExpression() {
+			continue
+		}
+		checked++
+		v, err := tmpl.Eval(context.Background(), contextData(t, c.Context), jinja.DefaultLimits())
+		if c.Error == "render" {
+			if err == nil {
+				t.Errorf("%s: Eval of %q = %#v; Python raises %s", c.Name, c.Template, v, c.PythonError)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: Eval of %q: %v", c.Name, c.Template, err)
+			continue
+		}
+		want := *c.Output
+		if strings.TrimSpace(want) != want {
+			continue // surrounding whitespace is part of the text, not of the value
+		}
+		var printed string
+		switch v := v.(type) {
+		case string:
+			printed = v
+		case int64:
+			printed = strconv.FormatInt(v, 10)
+		case bool:
+			printed = map[bool]string{true: "True", false: "False"}[v]
+		case nil:
+			printed = "None"
+		case jinja.Undefined:
+			printed = ""
+		case float64, []any, *jinja.Object:
+			continue // their printing is what TestConformance checks through Render
+		default:
+			t.Errorf("%s: Eval of %q returned %T, outside the contract's types", c.Name, c.Template, v)
+			continue
+		}
+		if printed != want {
+			t.Errorf("%s: Eval of %q = %#v, which prints %q; Python prints %q", c.Name, c.Template, v, printed, want)
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d single-expression cases evaluated", checked)
+	}
+}
+
 // TestConformanceDrift re-runs the generator against the installed Python Jinja2 and fails
 // when the checked-in expectations no longer match what Python produces.
 func TestConformanceDrift(t *testing.T) {
