@@ -670,7 +670,13 @@ func fIndent(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if a, ok := argN(args, kw, 2, "blank"); ok {
 		blank = truthy(a)
 	}
-	sv := r.softStr(v)
+	if !v.isStr() {
+		if v.k == kUndef {
+			r.failUndef(v)
+		}
+		r.failf(kindType, "unsupported operand type(s) for +=: '%s' and 'str'", typeName(v))
+	}
+	sv := v
 	s := sv.s + "\n"
 	lines := pySplitLines(s, false)
 	r.checkSize64(int64(len(s)) + int64(len(lines)+1)*int64(len(ind)))
@@ -746,6 +752,9 @@ func fList(r *renderer, v Value, args []Value, kw []kwArg) Value {
 }
 
 func fMap(r *renderer, v Value, args []Value, kw []kwArg) Value {
+	if !truthy(v) {
+		return listOf([]Value{})
+	}
 	items := r.iterAny(v)
 	out := make([]Value, len(items))
 	if len(args) == 0 {
@@ -842,6 +851,9 @@ func fSelect(keep, byAttr bool) filterFunc {
 				r.failf(kindRender, "No test named %s.", pyRepr(name))
 			}
 			args = args[1:]
+		}
+		if !truthy(v) {
+			return listOf([]Value{})
 		}
 		items := r.iterAny(v)
 		var out []Value
@@ -961,7 +973,8 @@ func fRound(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	} else {
 		x = math.Floor(x)
 	}
-	return floatVal(x / p)
+	// Python's math.floor and math.ceil return ints: no negative zero survives.
+	return floatVal(x/p + 0)
 }
 
 func fSlice(r *renderer, v Value, args []Value, kw []kwArg) Value {
@@ -1166,10 +1179,17 @@ func fTruncate(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if leeway < 0 {
 		r.failf(kindRender, "expected leeway >= 0, got %d", leeway)
 	}
-	s := r.str(v)
+	if !v.isStr() {
+		// Python applies len() and slicing to whatever it gets.
+		if int64(r.length(v)) <= length+leeway {
+			return v
+		}
+		r.failf(kindType, "unsupported operand type(s) for truncation: '%s'", typeName(v))
+	}
+	s := v.s
 	rs := []rune(s)
 	if int64(len(rs)) <= length+leeway {
-		return strVal(s)
+		return v
 	}
 	cut := string(rs[:length-endLen])
 	if kill {
@@ -1290,10 +1310,16 @@ func fWordwrap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if a, ok := argN(args, kw, 3, "break_on_hyphens"); ok {
 		hyphens = truthy(a)
 	}
+	if !v.isStr() {
+		if v.k == kUndef {
+			r.failUndef(v)
+		}
+		r.failf(kindType, "'%s' object has no attribute 'splitlines'", typeName(v))
+	}
 	if width <= 0 {
 		r.failf(kindRender, "invalid width %d (must be > 0)", width)
 	}
-	s := r.str(v)
+	s := v.s
 	var paras []string
 	for _, line := range pySplitLines(s, false) {
 		paras = append(paras, strings.Join(textWrap(line, int(width), breakLong, hyphens), wrap))

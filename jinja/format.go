@@ -97,6 +97,9 @@ func (r *renderer) formatNumber(v Value, sp fmtSpec) string {
 			n = int64(f)
 		}
 		if typ == 'c' {
+			if n < 0 || n > 0x10ffff {
+				r.fail(kindRender, "%c arg not in range(0x110000)")
+			}
 			return string(rune(n))
 		}
 		if n < 0 {
@@ -195,7 +198,8 @@ func (r *renderer) pyFormat(format string, args Value) string {
 	hasMap := false
 	if args.k == kTuple {
 		list = args.p.(*listVal).items
-	} else if isMapping(args) {
+	} else if isMapping(args) || args.k == kList || args.k == kDataList {
+		// Python treats any non-tuple, non-str argument with __getitem__ as a mapping.
 		mapping = args
 		hasMap = true
 		list = []Value{args}
@@ -305,6 +309,9 @@ func (r *renderer) pyFormat(format string, args Value) string {
 		if key != nil {
 			if !hasMap {
 				r.fail(kindType, "format requires a mapping")
+			}
+			if !isMapping(mapping) {
+				r.failf(kindType, "list indices must be integers or slices, not str")
 			}
 			mv, ok := r.mapGetStr(mapping, *key)
 			if !ok {
@@ -472,8 +479,18 @@ func (r *renderer) formatValue(v Value, spec string) string {
 		sp.fill, sp.align = '0', '='
 	}
 	switch {
-	case v.isNum() && (v.k != kBool || sp.typ != 's'):
+	case v.isNum():
 		typ := sp.typ
+		if typ == 'n' {
+			if v.k == kFloat {
+				typ = 'g'
+			} else {
+				typ = 'd'
+			}
+		}
+		if v.k != kFloat && sp.prec >= 0 && (typ == 0 || strings.IndexByte("dxXobc", typ) >= 0) {
+			r.fail(kindRender, "Precision not allowed in integer format specifier")
+		}
 		if typ == 0 {
 			if v.k == kFloat {
 				if sp.prec >= 0 {
@@ -508,9 +525,15 @@ func (r *renderer) formatValue(v Value, spec string) string {
 		}
 		sp.typ = typ
 		return r.pad(r.formatNumber(v, sp), sp, true)
-	case v.isStr() || v.k == kBool || v.k == kNone:
+	case v.isStr():
 		if sp.typ != 0 && sp.typ != 's' {
 			r.failf(kindRender, "Unknown format code '%c' for object of type '%s'", sp.typ, typeName(v))
+		}
+		if sp.sign != 0 {
+			r.fail(kindRender, "Sign not allowed in string format specifier")
+		}
+		if sp.align == '=' {
+			r.fail(kindRender, "'=' alignment not allowed in string format specifier")
 		}
 		body := r.str(v)
 		if sp.prec >= 0 {
@@ -521,10 +544,8 @@ func (r *renderer) formatValue(v Value, spec string) string {
 		}
 		return r.pad(body, sp, false)
 	}
-	if sp.typ != 0 {
-		r.failf(kindType, "unsupported format string passed to %s.__format__", typeName(v))
-	}
-	return r.pad(r.str(v), sp, false)
+	r.failf(kindType, "unsupported format string passed to %s.__format__", typeName(v))
+	return ""
 }
 
 // strFormat is Python's str.format.

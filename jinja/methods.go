@@ -362,15 +362,21 @@ func strMethod(name string) methodFunc {
 		return strMap(pyCapitalize)
 	case "swapcase":
 		return strMap(func(s string) string {
-			return strings.Map(func(c rune) rune {
-				if unicode.IsUpper(c) {
-					return unicode.ToLower(c)
+			var b strings.Builder
+			for _, c := range s {
+				switch {
+				case unicode.IsUpper(c):
+					b.WriteString(pyLower(string(c)))
+				case unicode.IsLower(c):
+					b.WriteString(pyUpper(string(c)))
+				default:
+					b.WriteRune(c)
 				}
-				return unicode.ToUpper(c)
-			}, s)
+			}
+			return b.String()
 		})
 	case "casefold":
-		return strMap(pyLower)
+		return strMap(pyCasefold)
 	case "strip", "lstrip", "rstrip":
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
 			return Value{k: self.k, s: pyStrip(self.s, r.optChars(args), name)}
@@ -688,11 +694,7 @@ func pySplitWS(s string, max int, fromRight bool) []string {
 				break
 			}
 			if max >= 0 && len(out) == max {
-				end := len(rs)
-				for end > i && isPySpace(rs[end-1]) {
-					end--
-				}
-				out = append(out, string(rs[i:end]))
+				out = append(out, string(rs[i:]))
 				break
 			}
 			j := i
@@ -718,11 +720,7 @@ func pySplitWS(s string, max int, fromRight bool) []string {
 			break
 		}
 		if max >= 0 && len(out) == max {
-			start := 0
-			for start < i && isPySpace(rs[start]) {
-				start++
-			}
-			out = append(out, string(rs[start:i]))
+			out = append(out, string(rs[:i]))
 			break
 		}
 		j := i
@@ -901,15 +899,29 @@ func isASCII(s string) bool {
 
 func isCased(c rune) bool { return unicode.IsUpper(c) || unicode.IsLower(c) || unicode.IsTitle(c) }
 
+// pyTitleSpecial holds Unicode SpecialCasing title mappings that expand.
+var pyTitleSpecial = map[rune]string{
+	'ß': "Ss", 'ŉ': "ʼN", 'ǰ': "J̌", 'ﬀ': "Ff", 'ﬁ': "Fi", 'ﬂ': "Fl", 'ﬃ': "Ffi", 'ﬄ': "Ffl",
+	'ﬅ': "St", 'ﬆ': "St", 'և': "Եւ", 'ﬓ': "Մն", 'ﬔ': "Մե", 'ﬕ': "Մի", 'ﬖ': "Վն", 'ﬗ': "Մխ",
+}
+
+func titleRune(b *strings.Builder, c rune) {
+	if sp, ok := pyTitleSpecial[c]; ok {
+		b.WriteString(sp)
+		return
+	}
+	b.WriteRune(unicode.ToTitle(c))
+}
+
 // pyTitle is Python's str.title.
 func pyTitle(s string) string {
 	var b strings.Builder
 	prevCased := false
 	for _, c := range s {
 		if prevCased {
-			b.WriteRune(unicode.ToLower(c))
+			b.WriteString(pyLower(string(c)))
 		} else {
-			b.WriteRune(unicode.ToTitle(c))
+			titleRune(&b, c)
 		}
 		prevCased = isCased(c)
 	}
@@ -921,7 +933,27 @@ func pyCapitalize(s string) string {
 		return s
 	}
 	c, sz := utf8.DecodeRuneInString(s)
-	return string(unicode.ToTitle(c)) + strings.ToLower(s[sz:])
+	var b strings.Builder
+	titleRune(&b, c)
+	b.WriteString(pyLower(s[sz:]))
+	return b.String()
+}
+
+// pyCasefold is Python's str.casefold for the mappings that matter in practice.
+func pyCasefold(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if sp, ok := pyUpperSpecial[c]; ok {
+			b.WriteString(strings.ToLower(sp))
+			continue
+		}
+		if c == 'ς' {
+			b.WriteRune('σ')
+			continue
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
 }
 
 func strPredicate(name, s string) bool {
@@ -932,7 +964,10 @@ func strPredicate(name, s string) bool {
 	case "islower", "isupper":
 		cased := false
 		for _, c := range s {
-			if unicode.IsUpper(c) || unicode.IsTitle(c) {
+			if unicode.IsTitle(c) {
+				return false
+			}
+			if unicode.IsUpper(c) {
 				if name == "islower" {
 					return false
 				}

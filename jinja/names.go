@@ -172,6 +172,15 @@ func scanMacroUses(m *macroDef) {
 type nameScope struct {
 	parent   *nameScope
 	declared map[string]bool
+	// branch marks an if branch: Jinja resolves names assigned only conditionally from
+	// the context, so they stay undeclared.
+	branch bool
+}
+
+func (s *nameScope) declare(n string) {
+	if !s.branch {
+		s.declared[n] = true
+	}
 }
 
 func (s *nameScope) has(n string) bool {
@@ -186,7 +195,7 @@ func (s *nameScope) has(n string) bool {
 func declareTarget(s *nameScope, t target) {
 	switch t := t.(type) {
 	case nameTarget:
-		s.declared[t.name] = true
+		s.declare(t.name)
 	case tupleTarget:
 		for _, it := range t.items {
 			declareTarget(s, it)
@@ -243,7 +252,7 @@ func undeclaredNames(body []stmt) []string {
 				}
 				visitBody(s.body, in)
 			case *macroStmt:
-				sc.declared[s.m.name] = true
+				sc.declare(s.m.name)
 				in := child(sc)
 				for i, p := range s.m.params {
 					visitExpr(s.m.defaults[i], in)
@@ -261,21 +270,22 @@ func undeclaredNames(body []stmt) []string {
 				}
 				visitBody(s.caller.body, in)
 			case *ifStmt:
+				br := &nameScope{parent: sc, declared: map[string]bool{}, branch: true}
 				for i, c := range s.conds {
 					visitExpr(c, sc)
-					visitBody(s.bodies[i], sc)
+					visitBody(s.bodies[i], br)
 				}
-				visitBody(s.els, sc)
+				visitBody(s.els, br)
 			case *filterStmt:
 				visitExpr(s.filter, sc)
 				visitBody(s.body, sc)
 			case *importStmt:
 				visitExpr(s.name, sc)
-				sc.declared[s.alias] = true
+				sc.declare(s.alias)
 			case *fromStmt:
 				visitExpr(s.name, sc)
 				for _, a := range s.aliases {
-					sc.declared[a] = true
+					sc.declare(a)
 				}
 			default:
 				for _, e := range stmtExprs(s) {

@@ -23,7 +23,7 @@ func lookupTest(name string) testFunc {
 		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return isIterable(v) }
 	case "sequence":
 		return func(r *renderer, v Value, a []Value, kw []kwArg) bool {
-			return isSequence(v) || isMapping(v)
+			return isSequence(v) || isMapping(v) || v.k == kUndef
 		}
 	case "boolean":
 		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return v.k == kBool }

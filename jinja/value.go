@@ -116,6 +116,8 @@ func hashKeyDepth(v Value, depth int) (string, bool) {
 		return "\x01" + strconv.FormatFloat(f, 'g', -1, 64), true
 	case kNone:
 		return "\x02None", true
+	case kUndef:
+		return "\x04Undefined", true
 	case kTuple:
 		b := []byte("\x03(")
 		for _, it := range v.p.(*listVal).items {
