@@ -7,10 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/seal"
 )
 
 // Config is the service's configuration, read from flags and HOOKLINE_*
@@ -24,6 +28,12 @@ type Config struct {
 	MaxBodyBytes    int64
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// SecretKey seals webhook secrets at rest; empty: a key file in
+	// DataDir, generated on first start.
+	SecretKey string
+	// EgressAllow opens address ranges to outbound requests that the
+	// egress guard refuses otherwise (loopback, private networks...).
+	EgressAllow []netip.Prefix
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -57,6 +67,10 @@ func settings() []setting {
 				c.ShutdownTimeout, err = parseDuration(v, 10*time.Minute)
 				return err
 			}},
+		{env: seal.EnvKey, usage: "key that seals webhook secrets at rest: 32 bytes as base64 or hex (openssl rand -base64 32); unset: generated into <data>/" + seal.KeyFileName + " on first start",
+			secret: true, apply: func(c *Config, v string) error { c.SecretKey = v; _, err := seal.ParseKey(v); return err }},
+		{flag: "egress-allow", env: "HOOKLINE_EGRESS_ALLOW", usage: "comma-separated CIDRs or IPs that webhooks may reach although the guard refuses them (loopback, private networks), e.g. 127.0.0.1/32",
+			apply: func(c *Config, v string) (err error) { c.EgressAllow, err = egress.ParseAllow(v); return err }},
 	}
 }
 

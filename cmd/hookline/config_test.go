@@ -3,8 +3,10 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults: %v, %v", err, rest)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "hookline-data", MaxBodyBytes: 1 << 20, LogLevel: slog.LevelInfo, ShutdownTimeout: 10 * time.Second}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
 }
@@ -32,14 +34,16 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigSources(t *testing.T) {
 	env := envOf("HOOKLINE_ADDR", "127.0.0.1:9000", "HOOKLINE_DATA", "/tmp/env-data",
 		"HOOKLINE_ADMIN_TOKEN", "0123456789abcdef0123", "HOOKLINE_MAX_BODY_BYTES", "512KiB",
-		"HOOKLINE_LOG_LEVEL", "DEBUG", "HOOKLINE_SHUTDOWN_TIMEOUT", "3s")
-	cfg, _, err := loadConfig("serve", []string{"--addr", "127.0.0.1:0", "--max-body-bytes=2048"}, env, io.Discard)
+		"HOOKLINE_LOG_LEVEL", "DEBUG", "HOOKLINE_SHUTDOWN_TIMEOUT", "3s",
+		"HOOKLINE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "HOOKLINE_EGRESS_ALLOW", "10.0.0.0/8")
+	cfg, _, err := loadConfig("serve", []string{"--addr", "127.0.0.1:0", "--max-body-bytes=2048", "--egress-allow", "127.0.0.1, 192.168.1.0/24"}, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:0", DataDir: "/tmp/env-data", AdminToken: "0123456789abcdef0123", MaxBodyBytes: 2048,
-		LogLevel: slog.LevelDebug, ShutdownTimeout: 3 * time.Second}
-	if cfg != want {
+		LogLevel: slog.LevelDebug, ShutdownTimeout: 3 * time.Second, SecretKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("192.168.1.0/24")}}
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config = %+v, want %+v (flags win over the environment)", cfg, want)
 	}
 }
@@ -64,6 +68,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"log level", nil, []string{"HOOKLINE_LOG_LEVEL", "loud"}, `HOOKLINE_LOG_LEVEL "loud": want debug, info, warn or error`},
 		{"shutdown", nil, []string{"HOOKLINE_SHUTDOWN_TIMEOUT", "10"}, `HOOKLINE_SHUTDOWN_TIMEOUT "10": want a duration such as 10s`},
 		{"token", nil, []string{"HOOKLINE_ADMIN_TOKEN", "short"}, `HOOKLINE_ADMIN_TOKEN: too short (5 characters)`},
+		{"secret key", nil, []string{"HOOKLINE_SECRET_KEY", "short"}, `HOOKLINE_SECRET_KEY: is neither base64 nor hex of 32 bytes`},
+		{"egress allow", nil, []string{"HOOKLINE_EGRESS_ALLOW", "127.0.0.1/32,10.0.0.0/33"}, `HOOKLINE_EGRESS_ALLOW "127.0.0.1/32,10.0.0.0/33": `},
+		{"egress allow flag", []string{"--egress-allow", "localhost"}, nil, `--egress-allow "localhost": `},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := loadConfig("serve", c.args, envOf(c.env...), io.Discard)

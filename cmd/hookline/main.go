@@ -3,6 +3,7 @@
 //	hookline serve      run the HTTP API (creates and migrates the data directory)
 //	hookline migrate    apply pending database migrations and exit
 //	hookline template   render a template as webhooks do (template render -h)
+//	hookline webhook    run a webhook definition once (webhook run -h)
 package main
 
 import (
@@ -35,6 +36,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runMigrate(ctx, args, getenv, stdout, stderr)
 		}},
 		{"template", "render a template: template render --template FILE [--context JSON_FILE] [--mode MODE]", runTemplate},
+		{"webhook", "run a webhook: webhook run --file DEF.json [--context CTX.json] [--allow CIDR]", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return runWebhookCommand(ctx, args, getenv, stdout, stderr)
+		}},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hookline <command> [flags]\n\ncommands:")

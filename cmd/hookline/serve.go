@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/webhook"
 )
 
 // Main is the running service: the store, the API and the HTTP server
@@ -63,13 +66,33 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err
 	}
+	key, err := seal.LoadOrCreateKey(m.cfg.DataDir, m.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return err
+	}
+	webhooks := sqlstore.NewWebhookStore(m.db, sealer)
+	engine := webhook.NewExecutor(egress.New(egress.Config{Allow: m.cfg.EgressAllow}))
+	if len(m.cfg.EgressAllow) > 0 {
+		allowed := make([]string, len(m.cfg.EgressAllow))
+		for i, p := range m.cfg.EgressAllow {
+			allowed[i] = p.String()
+		}
+		m.log.Info("egress allowlist", "allow", allowed)
+	}
 	api, err := httpapi.New(httpapi.Config{
-		Tenants:      m.db,
-		Keys:         m.db,
-		Ready:        m.db.Ping,
-		AdminToken:   m.cfg.AdminToken,
-		MaxBodyBytes: m.cfg.MaxBodyBytes,
-		Logger:       m.log,
+		Tenants:          m.db,
+		Keys:             m.db,
+		Webhooks:         webhooks,
+		WebhookTemplates: webhooks,
+		WebhookEngine:    engine,
+		Ready:            m.db.Ping,
+		AdminToken:       m.cfg.AdminToken,
+		MaxBodyBytes:     m.cfg.MaxBodyBytes,
+		Logger:           m.log,
 	})
 	if err != nil {
 		return err
