@@ -540,7 +540,7 @@ func (r *renderer) intOp(op string, a, b int64) Value {
 			if a == 0 {
 				r.fail(kindRender, "0.0 cannot be raised to a negative power")
 			}
-			return floatVal(math.Pow(float64(a), float64(b)))
+			return floatVal(pyPow(float64(a), float64(b)))
 		}
 		result := int64(1)
 		base := a
@@ -622,7 +622,7 @@ func (r *renderer) floatOp(op string, a, b float64) Value {
 		if a < 0 && b != math.Trunc(b) {
 			r.fail(kindRender, "complex result of a negative number raised to a fractional power is not supported")
 		}
-		res := math.Pow(a, b)
+		res := pyPow(a, b)
 		if math.IsInf(res, 0) && !math.IsInf(a, 0) && !math.IsInf(b, 0) {
 			r.fail(kindRender, "(34, 'Numerical result out of range')")
 		}
