@@ -254,27 +254,34 @@ func validateURLTemplate(raw string) error {
 // CheckWebhookURL checks a rendered URL: absolute, http or https, with a
 // host. The message says what is wrong without echoing query secrets.
 func CheckWebhookURL(s string) error {
+	_, err := ParseWebhookURL(s)
+	return err
+}
+
+// ParseWebhookURL parses a rendered URL and checks it as CheckWebhookURL
+// does.
+func ParseWebhookURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
-		return Invalid("url", "does not parse: %v", err)
+		return nil, Invalid("url", "does not parse: %v", err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return Invalid("url", "must be absolute, starting with http:// or https://")
+		return nil, Invalid("url", "must be absolute, starting with http:// or https://")
 	default:
-		return Invalid("url", "scheme %q is not supported; use http or https", u.Scheme)
+		return nil, Invalid("url", "scheme %q is not supported; use http or https", u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return Invalid("url", "has no host")
+		return nil, Invalid("url", "has no host")
 	}
 	if u.User != nil {
-		return Invalid("url", "must not contain credentials; use auth instead")
+		return nil, Invalid("url", "must not contain credentials; use auth instead")
 	}
-	return nil
+	return u, nil
 }
 
 func (a *Auth) validate() error {

@@ -44,31 +44,38 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		return nil, templateErr("url", err)
 	}
 	rawURL = strings.TrimSpace(rawURL)
-	if err := hookline.CheckWebhookURL(rawURL); err != nil {
+	u, err := hookline.ParseWebhookURL(rawURL)
+	if err != nil {
 		return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
 	}
-	u, _ := url.Parse(rawURL) // CheckWebhookURL parsed it
-	u.Fragment, u.RawFragment = "", ""
-
-	// The query: the URL's own, then the params in order, then an API key.
-	var query, shownQuery strings.Builder
-	query.WriteString(u.RawQuery)
-	for _, p := range c.params {
-		v, err := p.tmpl.Render(ctx, d, c.limits)
-		if err != nil {
-			return nil, templateErr(p.field, err)
+	finalURL, shownURL := rawURL, rawURL
+	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
+	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
+		// The query: the URL's own, then the params in order, then an API
+		// key. The fragment is never sent.
+		u.Fragment, u.RawFragment = "", ""
+		var query strings.Builder
+		query.WriteString(u.RawQuery)
+		for _, p := range c.params {
+			v, err := p.tmpl.Render(ctx, d, c.limits)
+			if err != nil {
+				return nil, templateErr(p.field, err)
+			}
+			appendQuery(&query, p.key, url.QueryEscape(v))
 		}
-		appendQuery(&query, p.key, url.QueryEscape(v))
+		shownQuery := query.String()
+		if keyInQuery {
+			appendQuery(&query, def.Auth.Name, url.QueryEscape(def.Auth.Value))
+			if shownQuery != "" {
+				shownQuery += "&"
+			}
+			shownQuery += url.QueryEscape(def.Auth.Name) + "=" + hookline.SecretMask
+		}
+		u.RawQuery = query.String()
+		finalURL = u.String()
+		u.RawQuery = shownQuery
+		shownURL = u.String()
 	}
-	shownQuery.WriteString(query.String())
-	if a := def.Auth; a.Type == hookline.AuthAPIKey && a.In == hookline.APIKeyInQuery {
-		appendQuery(&query, a.Name, url.QueryEscape(a.Value))
-		appendQuery(&shownQuery, a.Name, hookline.SecretMask)
-	}
-	u.RawQuery = query.String()
-	finalURL := u.String()
-	u.RawQuery = shownQuery.String()
-	shownURL := u.String()
 
 	h := make(http.Header, len(c.headers)+3)
 	for _, kv := range c.headers {

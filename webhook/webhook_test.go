@@ -972,3 +972,36 @@ func TestExecutorCompileCache(t *testing.T) {
 		t.Errorf("cache holds %d entries, bound %d", n, maxCached)
 	}
 }
+
+func TestBuildURL(t *testing.T) {
+	cases := []struct {
+		def         hookline.Webhook
+		want, shown string
+	}{
+		{hookline.Webhook{URL: "https://example.com/a?b=1#frag"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{hookline.Webhook{URL: "https://example.com/a?b=1"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{hookline.Webhook{URL: "https://example.com/{{ certainly.reply }}"}, "https://example.com/My%20ticket%20number%20is%20388", ""},
+		{hookline.Webhook{URL: "https://example.com/a", Auth: hookline.Auth{Type: hookline.AuthAPIKey, Name: "k", Value: "v&1", In: "query"},
+			Params: []hookline.KeyValue{{Key: "p", Value: "{{ certainly.moduleId }}"}}},
+			"https://example.com/a?p=12&k=v%261", "https://example.com/a?p=12&k=********"},
+	}
+	conv := SampleConversation()
+	data, _ := ConversationData(&conv)
+	for _, c := range cases {
+		c.def.Name, c.def.Method = "u", "GET"
+		comp, err := Compile(c.def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := comp.Build(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.shown == "" {
+			c.shown = c.want
+		}
+		if req.Egress.URL != c.want || req.Shown.URL != c.shown {
+			t.Errorf("%s: sent %s, shown %s; want %s, %s", c.def.URL, req.Egress.URL, req.Shown.URL, c.want, c.shown)
+		}
+	}
+}
