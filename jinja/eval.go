@@ -76,6 +76,19 @@ func (r *renderer) step() {
 	}
 }
 
+// work charges an operation proportional to n (bytes or elements scanned) to the step
+// budget, one step per KiB, so that long linear operations repeated in a loop still end.
+func (r *renderer) work(n int) {
+	if n < 1024 {
+		return
+	}
+	r.steps += int64(n >> 10)
+	if r.steps > r.lim.Steps {
+		r.failBudget("steps", "step budget exceeded ("+strconv.FormatInt(r.lim.Steps, 10)+" steps)")
+	}
+	r.checkDeadline()
+}
+
 func (r *renderer) checkDeadline() {
 	if r.ctx.Err() != nil || time.Now().After(r.deadline) {
 		r.failBudget("deadline", "render deadline exceeded")
@@ -586,6 +599,7 @@ func (e *callExpr) eval(r *renderer) Value {
 			r.failUndef(obj)
 		}
 		if m := lookupMethod(obj, ga.name); m != nil {
+			r.chargeLinear(obj)
 			args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
 			r.pos = e.pos
 			v := m(r, obj, args, kw)
@@ -744,8 +758,20 @@ func (e *filterExpr) eval(r *renderer) Value {
 	return r.callFilter(e, in)
 }
 
+// chargeLinear charges an operation that may scan all of v.
+func (r *renderer) chargeLinear(v Value) {
+	switch v.k {
+	case kStr, kMarkup:
+		r.work(len(v.s))
+	case kList, kTuple, kDataList:
+		n, _ := seqLen(v)
+		r.work(n * 16)
+	}
+}
+
 func (r *renderer) callFilter(e *filterExpr, in Value) Value {
 	r.step()
+	r.chargeLinear(in)
 	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
 	r.pos = e.pos
 	v := e.fn(r, in, args, kw)

@@ -273,6 +273,7 @@ func sortKey(v Value, caseSensitive bool) Value {
 }
 
 func (r *renderer) sortStable(items []Value, key func(Value) Value, reverse bool) {
+	r.work(len(items) * 64)
 	keys := make([]Value, len(items))
 	for i, it := range items {
 		keys[i] = key(it)
@@ -1061,11 +1062,13 @@ func fStriptags(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if v.k != kMarkup {
 		// Markup(value) of a plain str keeps it as is.
 	}
+	// Python's algorithm is quadratic; each removal is charged to the step budget.
 	for {
 		start := strings.Index(s, "<!--")
 		if start < 0 {
 			break
 		}
+		r.work(len(s))
 		end := strings.Index(s[start:], "-->")
 		if end < 0 {
 			break
@@ -1077,6 +1080,7 @@ func fStriptags(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		if start < 0 {
 			break
 		}
+		r.work(len(s))
 		end := strings.IndexByte(s[start:], '>')
 		if end < 0 {
 			break

@@ -40,6 +40,7 @@ func (r *renderer) iterate(v Value) []Value {
 		}
 		return out
 	case kStr, kMarkup:
+		r.work(len(v.s) * 16)
 		out := make([]Value, 0, len(v.s))
 		for _, c := range v.s {
 			out = append(out, Value{k: v.k, s: string(c)})
@@ -255,6 +256,7 @@ func (r *renderer) getitem(obj Value, key Value) Value {
 		}
 	case kStr, kMarkup:
 		if key.k == kInt || key.k == kBool {
+			r.work(len(obj.s))
 			n := utf8.RuneCountInString(obj.s)
 			if i, ok := normIndex(r, key, n); ok {
 				if n == len(obj.s) {
@@ -348,6 +350,7 @@ func (r *renderer) slice(obj, start, stop, step Value) Value {
 		}
 		return listOf(out)
 	case kStr, kMarkup:
+		r.work(len(obj.s) * 4)
 		rs := []rune(obj.s)
 		a, b, st := r.sliceBounds(start, stop, step, len(rs))
 		if st == 1 {
@@ -409,6 +412,7 @@ func (r *renderer) binop(op string, a, b Value) Value {
 			la, _ := seqLen(a)
 			lb, _ := seqLen(b)
 			r.alloc(la + lb)
+			r.work((la + lb) * 16)
 			out := make([]Value, 0, la+lb)
 			out = append(out, r.iterate(a)...)
 			out = append(out, r.iterate(b)...)
