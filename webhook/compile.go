@@ -1,7 +1,3 @@
-// Package webhook runs webhook definitions: it compiles their templates,
-// builds the request from a conversation's template context, sends it
-// through the egress client and maps the response onto custom variables.
-// The bot runtime, Run webhook and the CLI all go through Executor.Run.
 package webhook
 
 import (

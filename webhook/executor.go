@@ -16,7 +16,7 @@ import (
 )
 
 // Executor sends webhooks through one egress client. It is safe for
-// concurrent use and implements hookline.WebhookRunner.
+// concurrent use and implements hookline.WebhookEngine.
 type Executor struct {
 	client   *egress.Client
 	builtins func() ([]hookline.WebhookTemplate, error)
