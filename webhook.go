@@ -567,9 +567,9 @@ func (w Webhook) Clone() Webhook {
 
 // Masked returns a copy of a with its secrets replaced by SecretMask.
 func (a Auth) Masked() Auth {
-	for _, s := range []*string{&a.Password, &a.Token, &a.Value} {
-		if *s != "" {
-			*s = SecretMask
+	for _, f := range a.secretFields() {
+		if *f.value != "" {
+			*f.value = SecretMask
 		}
 	}
 	return a
@@ -586,22 +586,15 @@ func (w *Webhook) KeepSecrets(stored *Webhook) error {
 
 // KeepSecrets is Webhook.KeepSecrets for one Auth.
 func (a *Auth) KeepSecrets(stored Auth) error {
-	fields := []struct {
-		name      string
-		in, saved *string
-	}{
-		{"auth.password", &a.Password, &stored.Password},
-		{"auth.token", &a.Token, &stored.Token},
-		{"auth.value", &a.Value, &stored.Value},
-	}
-	for _, f := range fields {
-		if *f.in != SecretMask {
+	saved := stored.secretFields()
+	for i, f := range a.secretFields() {
+		if *f.value != SecretMask {
 			continue
 		}
-		if *f.saved == "" {
-			return Invalid(f.name, "is masked but no secret is stored for it; send the secret itself")
+		if *saved[i].value == "" {
+			return Invalid(f.field, "is masked but no secret is stored for it; send the secret itself")
 		}
-		*f.in = *f.saved
+		*f.value = *saved[i].value
 	}
 	return nil
 }
@@ -610,9 +603,9 @@ func (a *Auth) KeepSecrets(stored Auth) error {
 // out of logs and output.
 func (w *Webhook) Secrets() []string {
 	var out []string
-	for _, s := range []string{w.Auth.Password, w.Auth.Token, w.Auth.Value} {
-		if s != "" && s != SecretMask {
-			out = append(out, s)
+	for _, f := range w.Auth.secretFields() {
+		if *f.value != "" && *f.value != SecretMask {
+			out = append(out, *f.value)
 		}
 	}
 	return out
