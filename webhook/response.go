@@ -32,6 +32,11 @@ func Parse(rt hookline.ResponseType, body []byte, truncated bool) (any, error) {
 	switch rt {
 	case hookline.ResponseText:
 		return string(body), nil
+	}
+	// A byte order mark is legal before JSON and XML text; the parsers
+	// would take it for content.
+	body = bytes.TrimPrefix(body, utf8BOM)
+	switch rt {
 	case hookline.ResponseXML:
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil, nil
@@ -78,7 +83,9 @@ func ParseXML(body []byte) (any, error) {
 		obj  *jinja.Object // nil until the element has an attribute or a child
 		text []string
 	}
+	body = bytes.TrimPrefix(body, utf8BOM)
 	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.CharsetReader = charsetReader
 	var (
 		stack []*frame
 		root  *jinja.Object
@@ -160,6 +167,26 @@ func ParseXML(body []byte) (any, error) {
 		return nil, errors.New("no root element")
 	}
 	return root, nil
+}
+
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// charsetReader decodes the single-byte charsets XML APIs still declare;
+// UTF-8 needs no reader.
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(charset) {
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii":
+		b, err := io.ReadAll(input)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]rune, len(b))
+		for i, c := range b {
+			out[i] = rune(c)
+		}
+		return strings.NewReader(string(out)), nil
+	}
+	return nil, fmt.Errorf("the declared encoding %q is not supported; use UTF-8 or ISO-8859-1", charset)
 }
 
 func isList(v any) bool { _, ok := v.([]any); return ok }

@@ -393,6 +393,8 @@ func TestParseXML(t *testing.T) {
 		{`<r><i>1</i><j/><i>2</i><i>3</i></r>`, `{"r":{"i":["1","2","3"],"j":null}}`},
 		{`<r xmlns="urn:x" xmlns:s="urn:s"><s:v s:a="1">x</s:v></r>`, `{"r":{"v":{"@a":"1","#text":"x"}}}`},
 		{`<r><![CDATA[<raw> & stuff]]><!-- c --></r>`, `{"r":"\u003craw\u003e \u0026 stuff"}`},
+		{"\xEF\xBB\xBF<a>bom</a>", `{"a":"bom"}`},
+		{"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>K\xf8benhavn</a>", `{"a":"København"}`},
 	}
 	for _, c := range cases {
 		v, err := ParseXML([]byte(c.in))
@@ -408,6 +410,12 @@ func TestParseXML(t *testing.T) {
 		if _, err := ParseXML([]byte(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+	if v, err := Parse(hookline.ResponseJSON, []byte("\xEF\xBB\xBF{\"a\": 1}"), false); err != nil || marshal(t, v) != `{"a":1}` {
+		t.Errorf("JSON with a byte order mark: %v %v", v, err)
+	}
+	if _, err := ParseXML([]byte(`<?xml version="1.0" encoding="Shift_JIS"?><a/>`)); err == nil || !strings.Contains(err.Error(), "Shift_JIS") {
+		t.Errorf("unsupported charset: %v", err)
 	}
 	_, err := ParseXML([]byte("<a>\n<b>x</a>"))
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
