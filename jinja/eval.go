@@ -805,11 +805,16 @@ func (e *unaryExpr) eval(r *renderer) Value {
 	case kInt, kBool:
 		if e.op == "-" {
 			if x.n == -1<<63 {
-				r.failBudget("value", "integer result too large")
+				return r.bigOp("-", intVal(0), x)
 			}
 			return intVal(-x.n)
 		}
 		return intVal(x.n)
+	case kBig:
+		if e.op == "-" {
+			return r.bigOp("-", intVal(0), x)
+		}
+		return x
 	case kFloat:
 		if e.op == "-" {
 			return floatVal(-x.f())

@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
@@ -132,9 +133,11 @@ func fAbs(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	switch v.k {
 	case kInt, kBool:
 		if v.n == math.MinInt64 {
-			r.tooBig()
+			return r.bigOp("-", intVal(0), v)
 		}
 		return intVal(abs64(v.n))
+	case kBig:
+		return r.mkBig(new(big.Int).Abs(v.p.(*big.Int)))
 	case kFloat:
 		return floatVal(math.Abs(v.f()))
 	case kUndef:
@@ -255,6 +258,8 @@ func fFloat(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		return v
 	case kInt, kBool:
 		return floatVal(float64(v.n))
+	case kBig:
+		return floatVal(r.floatOfBig(v.p.(*big.Int)))
 	case kStr, kMarkup:
 		if f, ok := parsePyFloat(v.s); ok {
 			return floatVal(f)
@@ -265,8 +270,23 @@ func fFloat(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	return def
 }
 
-// parsePyInt is Python's int(str, base).
-func parsePyInt(s string, base int) (int64, bool, bool) {
+// intOfFloat is Python's int(float).
+func (r *renderer) intOfFloat(f float64) Value {
+	if math.IsInf(f, 0) {
+		r.fail(kindRender, "cannot convert float infinity to integer")
+	}
+	if math.IsNaN(f) {
+		r.fail(kindRender, "cannot convert float NaN to integer")
+	}
+	if math.Abs(f) < 9.2e18 {
+		return intVal(int64(f))
+	}
+	b, _ := new(big.Float).SetFloat64(math.Trunc(f)).Int(nil)
+	return r.mkBig(b)
+}
+
+// parsePyInt is Python's int(str, base); the *big.Int is set when the value exceeds int64.
+func parsePyInt(s string, base int) (int64, *big.Int, bool) {
 	s = strings.TrimFunc(s, isPySpace)
 	neg := false
 	if s != "" && (s[0] == '+' || s[0] == '-') {
@@ -291,32 +311,39 @@ func parsePyInt(s string, base int) (int64, bool, bool) {
 		if base == 0 {
 			base = 10
 			if len(s) > 1 && s[0] == '0' && strings.Trim(s, "0_") != "" {
-				return 0, false, false
+				return 0, nil, false
 			}
 		}
 	}
 	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
-		return 0, false, false
+		return 0, nil, false
 	}
 	s = strings.ReplaceAll(s, "_", "")
 	for _, c := range s {
 		if c >= utf8.RuneSelf {
 			if d := unicode.IsDigit(c); !d {
-				return 0, false, false
+				return 0, nil, false
 			}
 		}
 	}
 	n, err := strconv.ParseInt(s, base, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, true, true
+			b, ok := new(big.Int).SetString(s, base)
+			if !ok || len(s) > maxIntDigits {
+				return 0, nil, false
+			}
+			if neg {
+				b.Neg(b)
+			}
+			return 0, b, true
 		}
-		return 0, false, false
+		return 0, nil, false
 	}
 	if neg {
 		n = -n
 	}
-	return n, true, false
+	return n, nil, true
 }
 
 func fInt(r *renderer, v Value, args []Value, kw []kwArg) Value {
@@ -330,40 +357,24 @@ func fInt(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		base = r.toInt(a, "base")
 	}
 	switch v.k {
-	case kInt:
+	case kInt, kBig:
 		return v
 	case kBool:
 		return intVal(v.n)
 	case kFloat:
-		f := v.f()
-		if math.IsInf(f, 0) {
-			r.fail(kindRender, "cannot convert float infinity to integer")
-		}
-		if math.IsNaN(f) {
-			r.fail(kindRender, "cannot convert float NaN to integer")
-		}
-		if math.Abs(f) >= 9.2e18 {
-			r.tooBig()
-		}
-		return intVal(int64(f))
+		return r.intOfFloat(v.f())
 	case kStr, kMarkup:
 		if base != 10 && (base < 2 || base > 36) && base != 0 {
 			return def
 		}
-		if n, ok, big := parsePyInt(v.s, int(base)); ok {
-			if big {
-				r.tooBig()
+		if n, b, ok := parsePyInt(v.s, int(base)); ok {
+			if b != nil {
+				return r.mkBig(b)
 			}
 			return intVal(n)
 		}
 		if f, ok := parsePyFloat(v.s); ok {
-			if math.IsInf(f, 0) || math.IsNaN(f) {
-				r.fail(kindRender, "cannot convert float infinity to integer")
-			}
-			if math.Abs(f) >= 9.2e18 {
-				r.tooBig()
-			}
-			return intVal(int64(f))
+			return r.intOfFloat(f)
 		}
 	case kUndef:
 		r.failUndef(v)
@@ -418,12 +429,26 @@ func fRound(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		r.failf(kindType, "type %s doesn't define __round__ method", typeName(v))
 	}
 	if method == "common" {
-		if v.k == kInt || v.k == kBool {
+		if isIntegral(v) {
 			if prec >= 0 {
-				return intVal(v.n)
+				if v.k == kBool {
+					return intVal(v.n)
+				}
+				return v
 			}
-			p := math.Pow(10, float64(-prec))
-			return intVal(int64(math.RoundToEven(float64(v.n)/p) * p))
+			// Exact, ties to even, as Python rounds ints.
+			if -prec > 4400 {
+				return intVal(0)
+			}
+			p := r.bigOp("**", intVal(10), intVal(-prec))
+			q := r.binop("//", v, p)
+			m := r.binop("%", v, p)
+			twice := r.binop("*", m, intVal(2))
+			c := r.cmpOrder("<", twice, p)
+			if c > 0 || c == 0 && valuesEqual(r.binop("%", q, intVal(2)), intVal(1)) {
+				q = r.binop("+", q, intVal(1))
+			}
+			return r.binop("*", q, p)
 		}
 		return floatVal(pyRound(v.f(), prec))
 	}

@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -86,30 +87,35 @@ func (r *renderer) formatNumber(v Value, sp fmtSpec) string {
 	isInt := v.k == kInt || v.k == kBool
 	switch typ {
 	case 'd', 'i', 'u', 'n', 'x', 'X', 'o', 'b', 'c':
-		var n int64
-		if isInt {
-			n = v.n
-		} else {
+		var n *big.Int
+		switch {
+		case isInt:
+			n = big.NewInt(v.n)
+		case v.k == kBig:
+			n = new(big.Int).Set(v.p.(*big.Int))
+		default:
 			f := v.f()
 			if math.IsInf(f, 0) || math.IsNaN(f) {
 				r.fail(kindRender, "cannot convert float infinity or NaN to integer")
 			}
-			n = int64(f)
+			n, _ = new(big.Float).SetFloat64(math.Trunc(f)).Int(nil)
 		}
 		if typ == 'c' {
-			if n < 0 || n > 0x10ffff {
+			if !n.IsInt64() || n.Int64() < 0 || n.Int64() > 0x10ffff {
 				r.fail(kindRender, "%c arg not in range(0x110000)")
 			}
-			return string(rune(n))
+			return string(rune(n.Int64()))
 		}
-		if n < 0 {
+		if n.Sign() < 0 {
 			neg = true
-			n = -n
+			n.Neg(n)
 		}
-		u := uint64(n)
+		if n.BitLen() > maxIntDigits*3 {
+			r.appendBig(nil, n)
+		}
 		switch typ {
 		case 'x', 'X':
-			body = strconv.FormatUint(u, 16)
+			body = n.Text(16)
 			if typ == 'X' {
 				body = strings.ToUpper(body)
 			}
@@ -117,20 +123,20 @@ func (r *renderer) formatNumber(v Value, sp fmtSpec) string {
 				body = "0" + string(typ) + body
 			}
 		case 'o':
-			body = strconv.FormatUint(u, 8)
+			body = n.Text(8)
 			if sp.alt {
 				body = "0o" + body
 			}
 		case 'b':
-			body = strconv.FormatUint(u, 2)
+			body = n.Text(2)
 			if sp.alt {
 				body = "0b" + body
 			}
 		default:
-			body = groupDigits(strconv.FormatUint(u, 10), sp.grouping)
+			body = groupDigits(n.Text(10), sp.grouping)
 		}
 	default:
-		f := num(v)
+		f := r.toFloat(v)
 		if math.Signbit(f) && !math.IsNaN(f) {
 			neg = true
 			f = -f

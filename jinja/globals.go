@@ -50,6 +50,8 @@ func (r *renderer) toInt(v Value, what string) int64 {
 	switch v.k {
 	case kInt, kBool:
 		return v.n
+	case kBig:
+		r.fail(kindRender, "Python int too large to convert to C ssize_t")
 	case kUndef:
 		r.failUndef(v)
 	}

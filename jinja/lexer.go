@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
@@ -29,6 +30,7 @@ type token struct {
 	val string // data text, name, decoded string, operator
 	pos int    // byte offset in the normalized source
 	i   int64
+	big *big.Int // an integer literal beyond int64
 	f   float64
 }
 
@@ -460,6 +462,10 @@ func (lx *lexer) number(p int) int {
 	}
 	n, err := strconv.ParseInt(txt, base, 64)
 	if err != nil {
+		if b, ok := new(big.Int).SetString(txt, base); ok && len(txt) <= maxIntDigits {
+			lx.emit(token{typ: tInt, big: b, pos: p})
+			return q
+		}
 		lx.fail(p, "integer literal too large")
 		return len(src)
 	}

@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
 	"strings"
 	"unicode/utf8"
@@ -387,8 +388,11 @@ func (r *renderer) binop(op string, a, b Value) Value {
 	if (a.k == kInt || a.k == kBool) && (b.k == kInt || b.k == kBool) {
 		return r.intOp(op, a.n, b.n)
 	}
+	if isIntegral(a) && isIntegral(b) {
+		return r.bigOp(op, a, b)
+	}
 	if a.isNum() && b.isNum() {
-		return r.floatOp(op, num(a), num(b))
+		return r.floatOp(op, r.toFloat(a), r.toFloat(b))
 	}
 	switch op {
 	case "+":
@@ -430,6 +434,13 @@ func (r *renderer) binop(op string, a, b Value) Value {
 			a, b = b, a
 		}
 		if a.isStr() || isListy(a) {
+			if b.k == kBig {
+				if b.p.(*big.Int).Sign() < 0 {
+					b = intVal(0)
+				} else {
+					r.fail(kindRender, "cannot fit 'int' into an index-sized integer")
+				}
+			}
 			if b.k != kInt && b.k != kBool {
 				r.failf(kindType, "can't multiply sequence by non-int of type '%s'", typeName(b))
 			}
@@ -487,18 +498,20 @@ func (r *renderer) tooBig() {
 	r.failBudget("value", "integer result too large")
 }
 
+// intOp is int64 arithmetic; results outside int64 continue in big integers.
 func (r *renderer) intOp(op string, a, b int64) Value {
+	big := func() Value { return r.bigOp(op, intVal(a), intVal(b)) }
 	switch op {
 	case "+":
 		c := a + b
 		if (c > a) != (b > 0) {
-			r.tooBig()
+			return big()
 		}
 		return intVal(c)
 	case "-":
 		c := a - b
 		if (c < a) != (b > 0) {
-			r.tooBig()
+			return big()
 		}
 		return intVal(c)
 	case "*":
@@ -507,12 +520,15 @@ func (r *renderer) intOp(op string, a, b int64) Value {
 		}
 		c := a * b
 		if c/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
-			r.tooBig()
+			return big()
 		}
 		return intVal(c)
 	case "/":
 		if b == 0 {
 			r.fail(kindRender, "division by zero")
+		}
+		if abs64(a) > 1<<53 || abs64(b) > 1<<53 || a == math.MinInt64 || b == math.MinInt64 {
+			return big()
 		}
 		return floatVal(float64(a) / float64(b))
 	case "//":
@@ -520,7 +536,7 @@ func (r *renderer) intOp(op string, a, b int64) Value {
 			r.fail(kindRender, "integer division or modulo by zero")
 		}
 		if a == math.MinInt64 && b == -1 {
-			r.tooBig()
+			return big()
 		}
 		q := a / b
 		if (a%b != 0) && ((a < 0) != (b < 0)) {
@@ -549,11 +565,14 @@ func (r *renderer) intOp(op string, a, b int64) Value {
 		result := int64(1)
 		base := a
 		e := b
+		if a == math.MinInt64 {
+			return big()
+		}
 		for e > 0 {
 			if e&1 == 1 {
 				hi, lo := bits.Mul64(uint64(abs64(result)), uint64(abs64(base)))
 				if hi != 0 || lo > math.MaxInt64 {
-					r.tooBig()
+					return big()
 				}
 				neg := (result < 0) != (base < 0)
 				result = int64(lo)
@@ -568,7 +587,7 @@ func (r *renderer) intOp(op string, a, b int64) Value {
 					if base == 1 || base == -1 {
 						break
 					}
-					r.tooBig()
+					return big()
 				}
 				base = int64(lo)
 			}
@@ -646,6 +665,9 @@ func valuesEqualDepth(a, b Value, depth int) bool {
 		return false
 	}
 	if a.isNum() && b.isNum() {
+		if c := cmpNum(a, b); c != 3 {
+			return c == 0
+		}
 		if a.k == kFloat || b.k == kFloat {
 			return num(a) == num(b)
 		}
@@ -715,6 +737,9 @@ func (r *renderer) cmpOrderDepth(op string, a, b Value, depth int) int {
 		r.fail(kindRender, "maximum recursion depth exceeded in comparison")
 	}
 	if a.isNum() && b.isNum() {
+		if c := cmpNum(a, b); c != 3 {
+			return c
+		}
 		if a.k == kFloat || b.k == kFloat {
 			x, y := num(a), num(b)
 			switch {

@@ -690,6 +690,9 @@ func (p *parser) parsePrimary() expr {
 		return &constExpr{v: strVal(s)}
 	case tInt:
 		p.next()
+		if t.big != nil {
+			return &constExpr{v: Value{k: kBig, p: t.big}}
+		}
 		return &constExpr{v: intVal(t.i)}
 	case tFloat:
 		p.next()

@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,6 +187,8 @@ func (r *renderer) appendStr(b []byte, v Value) []byte {
 		return b
 	case kInt:
 		return strconv.AppendInt(b, v.n, 10)
+	case kBig:
+		return r.appendBig(b, v.p.(*big.Int))
 	case kFloat:
 		return appendFloat(b, v.f())
 	case kNamespace:
@@ -270,7 +273,7 @@ func (r *renderer) appendReprInner(b []byte, v Value, sorted bool) []byte {
 			return append(b, "True"...)
 		}
 		return append(b, "False"...)
-	case kInt, kFloat:
+	case kInt, kFloat, kBig:
 		return r.appendStr(b, v)
 	case kList, kTuple, kDataList:
 		var id any
@@ -473,6 +476,8 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 		return append(b, "false"...)
 	case kInt:
 		return strconv.AppendInt(b, v.n, 10)
+	case kBig:
+		return r.appendBig(b, v.p.(*big.Int))
 	case kFloat:
 		f := v.f()
 		switch {
@@ -551,7 +556,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 			switch k.k {
 			case kStr, kMarkup:
 				keys[i] = k.s
-			case kInt, kFloat:
+			case kInt, kFloat, kBig:
 				keys[i] = r.str(k)
 			case kBool:
 				keys[i] = map[bool]string{true: "true", false: "false"}[k.n != 0]

@@ -32,7 +32,7 @@ func lookupTest(name string) testFunc {
 	case "false":
 		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return v.k == kBool && v.n == 0 }
 	case "integer":
-		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return v.k == kInt }
+		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return v.k == kInt || v.k == kBig }
 	case "float":
 		return func(r *renderer, v Value, a []Value, kw []kwArg) bool { return v.k == kFloat }
 	case "even", "odd":

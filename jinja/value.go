@@ -3,6 +3,7 @@ package jinja
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 )
@@ -31,6 +32,7 @@ const (
 	kCycler         // p: *cyclerVal
 	kJoiner         // p: *joinerVal
 	kFunc           // p: *funcVal, a global function or a bound method
+	kBig            // p: *big.Int outside int64, never mutated
 )
 
 // Value is the interpreter's representation of a Python value. Scalars never allocate:
@@ -72,7 +74,7 @@ func (v Value) f() float64 { return math.Float64frombits(uint64(v.n)) }
 
 func (v Value) isUndef() bool { return v.k == kUndef }
 func (v Value) isStr() bool   { return v.k == kStr || v.k == kMarkup }
-func (v Value) isNum() bool   { return v.k == kInt || v.k == kFloat || v.k == kBool }
+func (v Value) isNum() bool   { return v.k == kInt || v.k == kFloat || v.k == kBool || v.k == kBig }
 
 // undefMessage is the text Jinja's default Undefined raises with.
 func (v Value) undefMessage() string {
@@ -114,6 +116,8 @@ func hashKeyDepth(v Value, depth int) (string, bool) {
 			return "\x00" + strconv.FormatInt(int64(f), 10), true
 		}
 		return "\x01" + strconv.FormatFloat(f, 'g', -1, 64), true
+	case kBig:
+		return "\x00" + v.p.(*big.Int).String(), true
 	case kNone:
 		return "\x02None", true
 	case kUndef:
@@ -392,7 +396,7 @@ func typeName(v Value) string {
 		return "NoneType"
 	case kBool:
 		return "bool"
-	case kInt:
+	case kInt, kBig:
 		return "int"
 	case kFloat:
 		return "float"
@@ -505,6 +509,9 @@ func (r *renderer) toData(v Value, depth int) any {
 		return v.n != 0
 	case kInt:
 		return v.n
+	case kBig:
+		f, _ := new(big.Float).SetInt(v.p.(*big.Int)).Float64()
+		return f
 	case kFloat:
 		return v.f()
 	case kStr, kMarkup:
