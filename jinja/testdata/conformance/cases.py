@@ -1277,3 +1277,13 @@ group("test/edge", [
     ("undefined_is_sequence", "{{ nope is sequence }}"),
     ("titlecase_char_not_upper", "{{ 'ǅ' is upper }} {{ 'ǅ' is lower }}"),
 ])
+group("unicode/properties", [
+    ("nfd_wordcount", "{{ 'cafe\u0301 cre\u0300me bru\u0302le\u0301e'|wordcount }}"),
+    ("wordcount_underscore_dash_digits", "{{ 'snake_case and dash-word 42x'|wordcount }}"),
+    ("nfd_title_method", "{{ 'cafe\u0301s'.title() }} {{ 'cafe\u0301s'|title }}"),
+    ("special_casing_upper_greek", "{{ 'ΰ ᾀ ǰ'|upper }}"),
+    ("roman_numerals_are_cased", "{{ 'Ⅻ'|lower }} {{ 'ⅻ' is lower }} {{ 'Ⅻ'.isupper() }}"),
+    ("ordinal_indicators_are_lowercase", "{{ 'º'.islower() }} {{ 'ª' is lower }}"),
+    ("superscript_digit", "{{ '²'.isdigit() }} {{ '²'.isdecimal() }} {{ '½'.isnumeric() }}"),
+    ("final_sigma_contexts", "{{ 'ΑΣ.'|lower }} {{ 'Σ'|lower }} {{ 'ΑΣΑ'|lower }} {{ 'ΑΣ\u0301'|lower }} {{ 'Α.Σ'|lower }}"),
+])
