@@ -238,3 +238,59 @@ func TestConcurrentRender(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRenderLeavesDataAlone renders templates that try to mutate their data, from several
+// goroutines sharing one data map: the caller's values stay as they were (run it with -race).
+func TestRenderLeavesDataAlone(t *testing.T) {
+	obj := jinja.NewObject()
+	obj.Set("a", int64(1))
+	obj.Set("list", []any{"x"})
+	items := []any{int64(0), jinja.NewObject()}
+	plain := map[string]any{"k": "v"}
+	data := map[string]any{"items": items, "obj": obj, "plain": plain}
+	for _, src := range []string{
+		"{% set _ = items.append(1) %}",
+		"{% set _ = items.pop() %}",
+		"{% set _ = obj.update({'k': 1}) %}",
+		"{% set _ = obj.pop('a') %}",
+		"{% set _ = obj.setdefault('z', 1) %}",
+		"{% set _ = obj.clear() %}",
+		"{% set _ = obj.list.append(2) %}",
+		"{% set _ = plain.update({'x': 1}) %}",
+		"{% set ns = namespace(x=items) %}{% set _ = ns.x.append(2) %}",
+		"{% set copy = items|list %}{% set _ = copy.append(9) %}{{ copy|length }}",
+	} {
+		tmpl, err := jinja.Compile(src, jinja.Options{})
+		if err != nil {
+			requireEngineError(t, err)
+			continue
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					if _, err := tmpl.Render(context.Background(), data, jinja.DefaultLimits()); err != nil {
+						if _, ok := err.(*jinja.Error); !ok {
+							t.Errorf("%s: error %T, want *jinja.Error", src, err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if obj.Len() != 2 || len(items) != 2 || len(plain) != 1 {
+		t.Fatalf("data changed: obj has %d keys, items %d, plain %d", obj.Len(), len(items), len(plain))
+	}
+	if v, _ := obj.Get("a"); v != int64(1) {
+		t.Fatalf("obj.a = %#v", v)
+	}
+	if l, _ := obj.Get("list"); len(l.([]any)) != 1 {
+		t.Fatalf("obj.list = %#v", l)
+	}
+	if _, ok := obj.Get("z"); ok {
+		t.Fatal("obj gained key z")
+	}
+}
