@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -11,10 +12,15 @@ const maxJSONDepth = 1000
 // DecodeJSON decodes JSON into render data: nil, bool, int64 (integral literals without
 // fraction/exponent that fit), float64, string, []any and *Object, preserving object key
 // order.
-func DecodeJSON(data []byte) (any, error) {
+func DecodeJSON(data []byte) (v any, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			v, err = nil, &Error{Kind: kindRender, Msg: fmt.Sprintf("internal error while decoding JSON: %v", x)}
+		}
+	}()
 	d := &jsonDecoder{b: data}
 	d.ws()
-	v := d.value(0)
+	v = d.value(0)
 	if d.err == nil {
 		d.ws()
 		if d.i < len(d.b) {

@@ -87,7 +87,16 @@ func parseSource(src string, opts *Options) (c *compiled, err *Error) {
 }
 
 // Compile parses a template. The error is a *Error with Kind "syntax" or "unsupported".
-func Compile(src string, opts Options) (*Template, error) {
+func Compile(src string, opts Options) (t *Template, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			t, err = nil, &Error{Kind: kindRender, Msg: fmt.Sprintf("internal error while compiling: %v", x)}
+		}
+	}()
+	return compile(src, opts)
+}
+
+func compile(src string, opts Options) (*Template, error) {
 	main, err := parseSource(src, &opts)
 	if err != nil {
 		return nil, err
