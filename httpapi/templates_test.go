@@ -80,6 +80,8 @@ func TestWebhookTemplates(t *testing.T) {
 		wantField(t, e.do("POST", "/api/v1/webhooks", key, map[string]any{"template_id": -1, "name": "Other", "values": with(values, "nope", "x")}), http.StatusBadRequest, "values.nope")
 		wantField(t, e.do("POST", "/api/v1/webhooks", key, map[string]any{"template_id": -1, "url": "https://example.com/", "values": values}), http.StatusBadRequest, "url")
 		wantField(t, e.do("POST", "/api/v1/webhooks", key, map[string]any{"template_id": -99, "values": values}), http.StatusNotFound, "template_id")
+		// A value that breaks the field it fills is named as that value.
+		wantField(t, e.do("POST", "/api/v1/webhooks", key, map[string]any{"template_id": -6, "values": map[string]any{"url": "ftp://example.com/"}}), http.StatusBadRequest, "values.url")
 	})
 
 	var companyTemplate float64

@@ -201,7 +201,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, caller *h
 			return err
 		}
 		if wh, err = s.engine.FillTemplate(t, req.Values); err != nil {
-			return err
+			return blankField(err, t)
 		}
 		if strings.TrimSpace(req.Name) != "" {
 			wh.Name = req.Name
@@ -222,6 +222,18 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, caller *h
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/webhooks/%d", wh.ID))
 	writeJSON(w, http.StatusCreated, s.toWebhookJSON(&wh))
 	return nil
+}
+
+// blankField names the value the user gave when a filled template fails
+// on a field a blank filled: values.<blank> rather than the webhook's field.
+func blankField(err error, t *hookline.WebhookTemplate) error {
+	field := hookline.ErrorField(err)
+	for _, b := range t.Blanks {
+		if field != "" && field == b.Target {
+			return withField(err, "values."+b.Name)
+		}
+	}
+	return err
 }
 
 // withField returns err naming field, keeping its code and message.
