@@ -1287,3 +1287,20 @@ group("unicode/properties", [
     ("superscript_digit", "{{ '²'.isdigit() }} {{ '²'.isdecimal() }} {{ '½'.isnumeric() }}"),
     ("final_sigma_contexts", "{{ 'ΑΣ.'|lower }} {{ 'Σ'|lower }} {{ 'ΑΣΑ'|lower }} {{ 'ΑΣ\u0301'|lower }} {{ 'Α.Σ'|lower }}"),
 ])
+group("stmt/scope", [
+    ("set_in_filter_block_stays_inside", "{% filter upper %}{% set x = 'a' %}{{ x }}{% endfilter %}[{{ x }}]"),
+    ("set_in_set_block_stays_inside", "{% set x %}{% set y = 1 %}{{ y }}{% endset %}[{{ x }}{{ y }}]"),
+    ("macro_sees_later_top_level_set", "{% macro m() %}{{ x }}{% endmacro %}{% set x = 1 %}{{ m() }}"),
+    ("macro_does_not_see_loop_var", "{% macro m() %}[{{ i }}]{% endmacro %}{% for i in [1, 2] %}{{ m() }}{% endfor %}"),
+    ("set_in_macro_stays_inside", "{% macro m() %}{% set x = 'in' %}{{ x }}{% endmacro %}{% set x = 'out' %}{{ m() }}{{ x }}"),
+    ("macro_in_loop_sees_loop_var", "{% for i in [1] %}{% macro m() %}{{ i }}{% endmacro %}{{ m() }}{% endfor %}"),
+    ("caller_sees_loop", "{% macro m() %}{{ caller() }}{% endmacro %}{% for i in [1, 2] %}{% call m() %}{{ loop.index }}{{ i }}{% endcall %}{% endfor %}"),
+    ("namespace_through_macro", "{% set ns = namespace(n=0) %}{% macro inc() %}{% set ns.n = ns.n + 1 %}{% endmacro %}{{ inc() }}{{ inc() }}{{ ns.n }}"),
+    ("splat_args", "{% set args = [1, 2] %}{% set kw = {'b': 3} %}{% macro m(a, b=0) %}{{ a }}{{ b }}{% endmacro %}{{ m(*args) }}{{ m(1, **kw) }}"),
+])
+case("include/loop_var_visible", "{% for x in [1, 2] %}{% include 'show.j2' %}{% endfor %}", templates={"show.j2": "[{{ x }}]"})
+case("include/without_context", "{% set x = 'X' %}{% include 'show.j2' without context %}", templates={"show.j2": "[{{ x }}]"})
+case("include/first_existing_of_list", "{% include ['nope.j2', 'show.j2'] %}", '{"x": 1}', templates={"show.j2": "[{{ x }}]"})
+case("import/without_context_by_default", "{% set x = 'X' %}{% import 'm.j2' as m %}{{ m.f(1) }}", templates={"m.j2": "{% macro f(a) %}<{{ a }}{{ x }}>{% endmacro %}"})
+case("import/with_context", "{% set x = 'X' %}{% import 'm.j2' as m with context %}{{ m.f(1) }}", templates={"m.j2": "{% macro f(a) %}<{{ a }}{{ x }}>{% endmacro %}"})
+case("import/exported_variable", "{% import 'm.j2' as m %}{{ m.y }}", templates={"m.j2": "{% set y = 'Y' %}"})
