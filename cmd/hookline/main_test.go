@@ -211,3 +211,25 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// TestOpenRefusesChangedSecretKey restarts the service on the same data with
+// another HOOKLINE_SECRET_KEY: it must refuse to start, naming the setting,
+// rather than fail later on every stored secret.
+func TestOpenRefusesChangedSecretKey(t *testing.T) {
+	dir := t.TempDir()
+	m, _, _ := startMain(t, Config{DataDir: dir, SecretKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{DataDir: dir, Addr: "127.0.0.1:0", MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second,
+		SecretKey: "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
+	m = NewMain(cfg, &syncBuffer{}, &syncBuffer{})
+	err := m.Open(context.Background())
+	if err == nil {
+		m.Close()
+		t.Fatal("started with a different secret key")
+	}
+	if !strings.Contains(err.Error(), "HOOKLINE_SECRET_KEY") {
+		t.Fatalf("error %q does not name HOOKLINE_SECRET_KEY", err)
+	}
+}

@@ -75,6 +75,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	webhooks := sqlstore.NewWebhookStore(m.db, sealer)
+	if err := webhooks.VerifySealer(ctx); err != nil {
+		return err
+	}
 	engine := webhook.NewExecutor(egress.New(egress.Config{Allow: m.cfg.EgressAllow}))
 	if len(m.cfg.EgressAllow) > 0 {
 		allowed := make([]string, len(m.cfg.EgressAllow))
