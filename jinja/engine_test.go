@@ -205,7 +205,7 @@ func TestNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"certainly", "items", "y", "b", "c", "fb"}
+	want := []string{"certainly", "items", "y", "c", "fb", "b"}
 	if got := tm.Names(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}

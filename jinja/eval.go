@@ -200,10 +200,19 @@ func (s *setStmt) exec(r *renderer) {
 	r.assign(s.target, s.value.eval(r))
 }
 
+// execScoped runs body in a child scope: assignments inside stay inside, as in Jinja's
+// {% set %} and {% filter %} blocks.
+func (r *renderer) execScoped(body []stmt) {
+	saved := r.sc
+	r.sc = &scope{parent: saved}
+	r.execBody(body)
+	r.sc = saved
+}
+
 func (s *setBlockStmt) exec(r *renderer) {
 	r.step()
 	r.beginCapture()
-	r.execBody(s.body)
+	r.execScoped(s.body)
 	v := strVal(r.endCapture())
 	r.pos = s.pos
 	if s.filter != nil {
@@ -295,7 +304,7 @@ func (s *callStmt) exec(r *renderer) {
 func (s *filterStmt) exec(r *renderer) {
 	r.step()
 	r.beginCapture()
-	r.execBody(s.body)
+	r.execScoped(s.body)
 	v := strVal(r.endCapture())
 	r.pos = s.pos
 	v = r.applyFilterChain(s.filter, v)

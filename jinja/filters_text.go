@@ -305,9 +305,8 @@ func fUrlencode(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	return strVal(strings.Join(pairs, "&"))
 }
 
-func isWordChar(c rune) bool {
-	return c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Mn, c)
-}
+// isWordChar is a character Python's \w matches: '_' or one for which isalnum is true.
+func isWordChar(c rune) bool { return c == '_' || unicode.IsLetter(c) || isPyNumeric(c) }
 
 func fWordcount(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("wordcount", args, kw)

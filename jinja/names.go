@@ -223,6 +223,7 @@ func undeclaredNames(body []stmt) []string {
 		})
 	}
 	child := func(sc *nameScope) *nameScope { return &nameScope{parent: sc, declared: map[string]bool{}} }
+	var deferred []func()
 	visitBody = func(body []stmt, sc *nameScope) {
 		for _, s := range body {
 			switch s := s.(type) {
@@ -241,7 +242,7 @@ func undeclaredNames(body []stmt) []string {
 				}
 				declareTarget(sc, s.target)
 			case *setBlockStmt:
-				visitBody(s.body, sc)
+				visitBody(s.body, child(sc))
 				visitExpr(s.filter, sc)
 				declareTarget(sc, s.target)
 			case *withStmt:
@@ -261,7 +262,10 @@ func undeclaredNames(body []stmt) []string {
 				in.declared["caller"] = true
 				in.declared["varargs"] = true
 				in.declared["kwargs"] = true
-				visitBody(s.m.body, in)
+				// A macro body resolves names when called, so assignments anywhere in
+				// the enclosing scope count: visit it once the scope is complete.
+				m := s.m
+				deferred = append(deferred, func() { visitBody(m.body, in) })
 			case *callStmt:
 				visitExpr(s.call, sc)
 				in := child(sc)
@@ -278,7 +282,7 @@ func undeclaredNames(body []stmt) []string {
 				visitBody(s.els, br)
 			case *filterStmt:
 				visitExpr(s.filter, sc)
-				visitBody(s.body, sc)
+				visitBody(s.body, child(sc))
 			case *importStmt:
 				visitExpr(s.name, sc)
 				sc.declare(s.alias)
@@ -295,5 +299,8 @@ func undeclaredNames(body []stmt) []string {
 		}
 	}
 	visitBody(body, top)
+	for i := 0; i < len(deferred); i++ {
+		deferred[i]()
+	}
 	return out
 }

@@ -486,13 +486,6 @@ func pyUpper(s string) string {
 	return b.String()
 }
 
-// pyUpperSpecial holds Unicode SpecialCasing upper mappings that expand.
-var pyUpperSpecial = map[rune]string{
-	'ß': "SS", 'ŉ': "ʼN", 'ǰ': "J̌", 'ΐ': "Ϊ́", 'ΰ': "Ϋ́", 'և': "ԵՒ", 'ẖ': "H̱", 'ẗ': "T̈",
-	'ẘ': "W̊", 'ẙ': "Y̊", 'ẚ': "Aʾ", 'ﬀ': "FF", 'ﬁ': "FI", 'ﬂ': "FL", 'ﬃ': "FFI", 'ﬄ': "FFL",
-	'ﬅ': "ST", 'ﬆ': "ST", 'ﬓ': "ՄՆ", 'ﬔ': "ՄԵ", 'ﬕ': "ՄԻ", 'ﬖ': "ՎՆ", 'ﬗ': "ՄԽ",
-}
-
 // pyLower is Python's str.lower, including the final sigma and dotted capital I rules.
 func pyLower(s string) string {
 	if isASCII(s) {
@@ -553,13 +546,7 @@ func isASCII(s string) bool {
 	return true
 }
 
-func isCased(c rune) bool { return unicode.IsUpper(c) || unicode.IsLower(c) || unicode.IsTitle(c) }
-
-// pyTitleSpecial holds Unicode SpecialCasing title mappings that expand.
-var pyTitleSpecial = map[rune]string{
-	'ß': "Ss", 'ŉ': "ʼN", 'ǰ': "J̌", 'ﬀ': "Ff", 'ﬁ': "Fi", 'ﬂ': "Fl", 'ﬃ': "Ffi", 'ﬄ': "Ffl",
-	'ﬅ': "St", 'ﬆ': "St", 'և': "Եւ", 'ﬓ': "Մն", 'ﬔ': "Մե", 'ﬕ': "Մի", 'ﬖ': "Վն", 'ﬗ': "Մխ",
-}
+func isCased(c rune) bool { return isPyUpper(c) || isPyLower(c) || unicode.IsTitle(c) }
 
 func titleRune(b *strings.Builder, c rune) {
 	if sp, ok := pyTitleSpecial[c]; ok {
@@ -595,22 +582,23 @@ func pyCapitalize(s string) string {
 	return b.String()
 }
 
-// pyCasefold is Python's str.casefold for the mappings that matter in practice.
+// pyCasefold is Python's str.casefold.
 func pyCasefold(s string) string {
 	var b strings.Builder
 	for _, c := range s {
-		if sp, ok := pyUpperSpecial[c]; ok {
-			b.WriteString(strings.ToLower(sp))
+		if sp, ok := pyFoldSpecial[c]; ok {
+			b.WriteString(sp)
 			continue
 		}
-		if c == 'ς' {
-			b.WriteRune('σ')
-			continue
-		}
-		b.WriteRune(unicode.ToLower(c))
+		b.WriteString(pyLower(string(c)))
 	}
 	return b.String()
 }
+
+// isPyUpper and isPyLower are the Unicode Uppercase and Lowercase properties Python's
+// isupper and islower use.
+func isPyUpper(c rune) bool { return unicode.IsUpper(c) || unicode.Is(unicode.Other_Uppercase, c) }
+func isPyLower(c rune) bool { return unicode.IsLower(c) || unicode.Is(unicode.Other_Lowercase, c) }
 
 func strPredicate(name, s string) bool {
 	if s == "" {
@@ -623,12 +611,12 @@ func strPredicate(name, s string) bool {
 			if unicode.IsTitle(c) {
 				return false
 			}
-			if unicode.IsUpper(c) {
+			if isPyUpper(c) {
 				if name == "islower" {
 					return false
 				}
 				cased = true
-			} else if unicode.IsLower(c) {
+			} else if isPyLower(c) {
 				if name == "isupper" {
 					return false
 				}
@@ -639,12 +627,12 @@ func strPredicate(name, s string) bool {
 	case "istitle":
 		prevCased, any := false, false
 		for _, c := range s {
-			if unicode.IsUpper(c) || unicode.IsTitle(c) {
+			if isPyUpper(c) || unicode.IsTitle(c) {
 				if prevCased {
 					return false
 				}
 				prevCased, any = true, true
-			} else if unicode.IsLower(c) {
+			} else if isPyLower(c) {
 				if !prevCased {
 					return false
 				}
@@ -665,14 +653,16 @@ func strPredicate(name, s string) bool {
 	for _, c := range s {
 		ok := false
 		switch name {
-		case "isdigit", "isdecimal":
+		case "isdecimal":
 			ok = unicode.IsDigit(c)
+		case "isdigit":
+			ok = unicode.IsDigit(c) || strings.ContainsRune(pyDigitExtra, c)
 		case "isnumeric":
-			ok = unicode.IsNumber(c)
+			ok = isPyNumeric(c)
 		case "isalpha":
 			ok = unicode.IsLetter(c)
 		case "isalnum":
-			ok = unicode.IsLetter(c) || unicode.IsNumber(c)
+			ok = unicode.IsLetter(c) || isPyNumeric(c)
 		case "isspace":
 			ok = isPySpace(c)
 		case "isascii":
@@ -685,4 +675,8 @@ func strPredicate(name, s string) bool {
 		}
 	}
 	return true
+}
+
+func isPyNumeric(c rune) bool {
+	return unicode.IsNumber(c) || c >= 0x3000 && strings.ContainsRune(pyNumericExtra, c)
 }
