@@ -63,3 +63,16 @@ func BenchmarkEvalMapper(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEmptyNestedLoop(b *testing.B) {
+	tm, err := Compile(`{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}`, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tm.Render(context.Background(), nil, Limits{Steps: 1 << 40}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

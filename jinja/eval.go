@@ -385,12 +385,24 @@ func (r *renderer) runLoop(s *forStmt, it Value, depth int) {
 	saved := r.sc
 	r.sc = sc
 	loopV := Value{k: kLoop, p: ls}
+	nt, simple := s.target.(nameTarget)
+	simple = simple && nt.name != "loop"
 	for i := 0; i < ls.length; i++ {
 		r.step()
 		ls.index0 = i
-		sc.reset()
-		sc.set("loop", loopV)
-		r.assign(s.target, ls.at(r, i))
+		// Each iteration starts from a fresh scope holding loop and the target; the
+		// slots of the first iteration are reused.
+		if i == 0 || !simple {
+			sc.reset()
+			sc.set("loop", loopV)
+			r.assign(s.target, ls.at(r, i))
+		} else {
+			clear(sc.vals[2:])
+			sc.names = sc.names[:2]
+			sc.vals = sc.vals[:2]
+			sc.vals[0] = loopV
+			sc.vals[1] = ls.at(r, i)
+		}
 		r.execBody(s.body)
 	}
 	r.sc = saved
