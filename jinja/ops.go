@@ -135,8 +135,10 @@ func (r *renderer) mapGetStr(v Value, key string) (Value, bool) {
 	return Value{}, false
 }
 
+// noAttr is the undefined value of a missing attribute. Its message is built only if
+// it is ever raised: the object's kind travels in n.
 func noAttr(obj Value, name string) Value {
-	return undefMsg(pyRepr(objectTypeRepr(obj)) + " has no attribute " + pyRepr(name))
+	return Value{k: kUndef, n: undefAttr | int64(obj.k)<<8, s: name}
 }
 
 // getattr is Jinja's environment.getattr: the Python attribute first, then the item.

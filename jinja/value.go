@@ -76,10 +76,20 @@ func (v Value) isUndef() bool { return v.k == kUndef }
 func (v Value) isStr() bool   { return v.k == kStr || v.k == kMarkup }
 func (v Value) isNum() bool   { return v.k == kInt || v.k == kFloat || v.k == kBool || v.k == kBig }
 
+// Undefined values: n is 0 for a missing name (s), undefMsg for a full message (s), or
+// undefAttr with the owner's kind above bit 8 for a missing attribute (s).
+const (
+	undefMsgFlag = 1
+	undefAttr    = 2
+)
+
 // undefMessage is the text Jinja's default Undefined raises with.
 func (v Value) undefMessage() string {
-	if v.n == 1 {
+	switch v.n & 0xff {
+	case undefMsgFlag:
 		return v.s
+	case undefAttr:
+		return pyRepr(objectTypeRepr(Value{k: kind(v.n >> 8)})) + " has no attribute " + pyRepr(v.s)
 	}
 	return "'" + v.s + "' is undefined"
 }
