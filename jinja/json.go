@@ -437,9 +437,23 @@ func hasPrefixAt(b []byte, i int, s string) bool {
 	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
 }
 
+// jsonPlain marks the bytes that stand for themselves inside a JSON string.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func scanJSONString(b []byte, ip *int) (int, string) {
 	i := *ip + 1
 	for i < len(b) {
+		for i < len(b) && jsonPlain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
