@@ -1304,3 +1304,12 @@ case("include/first_existing_of_list", "{% include ['nope.j2', 'show.j2'] %}", '
 case("import/without_context_by_default", "{% set x = 'X' %}{% import 'm.j2' as m %}{{ m.f(1) }}", templates={"m.j2": "{% macro f(a) %}<{{ a }}{{ x }}>{% endmacro %}"})
 case("import/with_context", "{% set x = 'X' %}{% import 'm.j2' as m with context %}{{ m.f(1) }}", templates={"m.j2": "{% macro f(a) %}<{{ a }}{{ x }}>{% endmacro %}"})
 case("import/exported_variable", "{% import 'm.j2' as m %}{{ m.y }}", templates={"m.j2": "{% set y = 'Y' %}"})
+group("filter/args", [
+    ("indent_negative_width", "[{{ 'a\nb'|indent(-1) }}]"),
+    ("trim_non_string_chars_error", "{{ 'xax'|trim(1) }}"),
+    ("tojson_string_indent", "{{ {'b': [1], 'a': 2}|tojson(indent='\t') }}"),
+    ("sort_reverse_not_bool_error", "{{ [3, 1, 2]|sort('x') }}"),
+    ("round_precision_none", "{{ 2.5|round(none) }} {{ 12|round(none) }}"),
+    ("attr_name_not_string_error", "{{ 'abc'|attr(1) }}"),
+    ("wordwrap_empty_string_any_width", "[{{ ''|wordwrap(0) }}]"),
+])
