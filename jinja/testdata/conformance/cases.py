@@ -1313,3 +1313,8 @@ group("filter/args", [
     ("attr_name_not_string_error", "{{ 'abc'|attr(1) }}"),
     ("wordwrap_empty_string_any_width", "[{{ ''|wordwrap(0) }}]"),
 ])
+group("filter/edge2", [
+    ("sort_by_attribute_missing_everywhere_keeps_order", "{{ users|sort(attribute='nick')|map(attribute='name')|join(',') }}", USERS),
+    ("sort_by_attribute_missing_in_some_error", "{{ [{'a': 2}, {'b': 1}]|sort(attribute='a') }}"),
+    ("pprint_width_counts_characters", "{{ v|pprint }}", '{"v": [{"\\u00e9\\u00e9\\u00e9\\u00e9": "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9", "k k": [7, "\\u00e9\\"\\\\", 1, 3.0], "b": 7}, [null, 1], "\\u00e9\\u00e9\\u00e9"]}'),
+])
