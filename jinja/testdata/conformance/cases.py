@@ -1062,6 +1062,9 @@ group("syntax", [
     ("trailing_garbage", "{{ 1 2 }}"),
     ("lone_close_braces_are_text", "a }} b %} c #}"),
     ("single_brace_text", "{ {x} }"),
+    ("for_target_trailing_comma", "{% for a , in [[1]] %}{{ a }}{% endfor %}"),
+    ("set_target_trailing_comma", "{% set a, = [5] %}{{ a }}"),
+    ("underscore_number_forms", "{{ 1_0 }} {{ 0.0_1 }}"),
 ])
 
 # --- realistic webhook templates ------------------------------------------------------
