@@ -74,9 +74,13 @@ type Client struct {
 	allow     []netip.Prefix
 	maxBody   int64
 	userAgent string
-	http      *http.Client
-	transport *http.Transport
-	dialer    *net.Dialer
+	// userAgentValue is the header value added to requests without a
+	// User-Agent, shared by all of them: nothing writes to a request's
+	// header values once it is built.
+	userAgentValue []string
+	http           *http.Client
+	transport      *http.Transport
+	dialer         *net.Dialer
 	// lookup resolves host names; tests replace it to observe or answer
 	// lookups without a real resolver.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -97,6 +101,7 @@ func New(cfg Config) *Client {
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
+	c.userAgentValue = []string{c.userAgent}
 	c.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
 		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	}
@@ -133,6 +138,9 @@ func New(cfg Config) *Client {
 	}
 	return c
 }
+
+// UserAgent is the User-Agent the client sends with requests that set none.
+func (c *Client) UserAgent() string { return c.userAgent }
 
 // dialContext resolves the host, checks every address and dials the checked
 // addresses themselves, so nothing can change between check and connect
@@ -261,14 +269,21 @@ func (c *Client) checkURL(u *url.URL) error {
 	}
 	// Send the address in its canonical spelling, as a browser would, so
 	// the Host header and the dialer see what the guard saw.
-	canon := addr.String()
+	// It is built on the stack: most URLs already have it, and then
+	// nothing is allocated.
+	var buf [64]byte
+	canon := buf[:0]
 	if addr.Is6() {
-		canon = "[" + canon + "]"
+		canon = append(addr.AppendTo(append(canon, '[')), ']')
+	} else {
+		canon = addr.AppendTo(canon)
 	}
 	if p := u.Port(); p != "" {
-		canon += ":" + p
+		canon = append(append(canon, ':'), p...)
 	}
-	u.Host = canon
+	if string(canon) != u.Host {
+		u.Host = string(canon)
+	}
 	return nil
 }
 
@@ -290,12 +305,13 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// retryable reports whether a method may be sent again after a failure.
-func retryable(r *Request) bool {
+// retryable reports whether a request may be sent again after a failure;
+// method is r's, defaulted.
+func retryable(method string, r *Request) bool {
 	if r.NoRetry {
 		return false
 	}
-	switch r.Method {
+	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
 		return true
 	case http.MethodPost, http.MethodPatch:
@@ -316,7 +332,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, prep.timeout)
 	defer cancel()
 
-	retry := retryable(prep.req)
+	retry := prep.retry
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
 		attemptStart := time.Now()
@@ -397,9 +413,14 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
+// prepared is a checked request, ready for its attempts.
 type prepared struct {
-	req       *Request // normalized copy: method set, header cloned without Host
-	hostValue string   // a Host header's value, which overrides the URL's host
+	method string
+	retry  bool
+	// base is the request every attempt sends, without its context. Its
+	// URL and header are shared by all attempts: neither the transport nor
+	// the client (which has no cookie jar) modifies them.
+	base      http.Request
 	url       *url.URL
 	urlString string
 	host      string // for messages: host[:port], never path or query
@@ -410,14 +431,14 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	if r == nil {
 		return nil, &Error{Kind: KindInvalid, Msg: "no request"}
 	}
-	p := &prepared{req: &Request{}}
-	*p.req = *r
-	if p.req.Method == "" {
-		p.req.Method = http.MethodGet
+	p := &prepared{method: r.Method}
+	if p.method == "" {
+		p.method = http.MethodGet
 	}
-	if !isToken(p.req.Method) {
-		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.req.Method)}
+	if !isToken(p.method) {
+		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
 	}
+	p.retry = retryable(p.method, r)
 	switch {
 	case r.Timeout < 0:
 		return nil, &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
@@ -438,31 +459,73 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 		return nil, err
 	}
 	p.url, p.host, p.urlString = u, u.Host, u.String()
+
+	// The header is copied without Host, and with the User-Agent added, so
+	// the caller's map is never changed. The value slices are shared with
+	// the caller's, capped so that no append can write into them.
 	h := make(http.Header, len(r.Header)+1)
+	hostValue := ""
 	for k, vs := range r.Header {
 		if !isToken(k) {
 			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
 		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n\x00") {
+			if hasLineBreakOrNUL(v) {
 				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
 			}
 		}
 		ck := http.CanonicalHeaderKey(k)
 		if ck == "Host" {
 			if len(vs) > 0 {
-				p.hostValue = vs[len(vs)-1]
+				hostValue = vs[len(vs)-1]
 			}
 			continue
 		}
-		h[ck] = append(h[ck], vs...)
+		if prev, ok := h[ck]; ok {
+			// Two spellings of one name: the values are joined in a new slice.
+			h[ck] = append(prev[:len(prev):len(prev)], vs...)
+		} else {
+			h[ck] = vs[:len(vs):len(vs)]
+		}
 	}
 	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = []string{c.userAgent}
+		h["User-Agent"] = c.userAgentValue
 	}
-	p.req.Header = h
+
+	p.base = http.Request{
+		Method:     p.method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       u.Host,
+	}
+	if hostValue != "" {
+		p.base.Host = hostValue
+	}
+	if body := r.Body; len(body) > 0 {
+		p.base.ContentLength = int64(len(body))
+		p.base.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
+	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
+		p.base.GetBody = noBody
+	}
 	return p, nil
 }
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// bodyReader is a request body: a bytes.Reader that closes, in one
+// allocation.
+type bodyReader struct{ bytes.Reader }
+
+func newBodyReader(b []byte) *bodyReader {
+	r := &bodyReader{}
+	r.Reset(b)
+	return r
+}
+
+func (*bodyReader) Close() error { return nil }
 
 // isToken reports whether s is an RFC 9110 token (method or header name).
 func isToken(s string) bool {
@@ -471,41 +534,34 @@ func isToken(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
-		if ch >= 0x80 || ch <= ' ' || ch == 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", ch) >= 0 {
+		switch {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9', ch == '-':
+			// The common case, decided without a search.
+		case ch >= 0x80 || ch <= ' ' || ch == 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", ch) >= 0:
 			return false
 		}
 	}
 	return true
 }
 
+// hasLineBreakOrNUL reports whether a header value contains CR, LF or NUL,
+// which would end the header or the request early.
+func hasLineBreakOrNUL(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // attempt sends the request once, following redirects, and reads the body
 // up to the cap.
 func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
-	u := *p.url
-	// The header is shared by all attempts: neither the transport nor the
-	// client (which has no cookie jar) modifies a request's header.
-	req := &http.Request{
-		Method:     p.req.Method,
-		URL:        &u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     p.req.Header,
-		Host:       u.Host,
+	req := p.base.WithContext(ctx)
+	if req.GetBody != nil {
+		req.Body, _ = req.GetBody() // never fails
 	}
-	if p.hostValue != "" {
-		req.Host = p.hostValue
-	}
-	if len(p.req.Body) > 0 {
-		body := p.req.Body
-		req.ContentLength = int64(len(body))
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	} else if p.req.Method == http.MethodPost || p.req.Method == http.MethodPut || p.req.Method == http.MethodPatch {
-		req.Body = http.NoBody
-		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
-	}
-	req = req.WithContext(ctx)
 
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -518,7 +574,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 		Header: resp.Header,
 		URL:    p.urlString,
 	}
-	if resp.Request.URL != &u {
+	if resp.Request.URL != p.url {
 		out.URL = resp.Request.URL.String() // redirected
 	}
 	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)

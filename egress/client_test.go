@@ -154,6 +154,31 @@ func TestDoAllowed(t *testing.T) {
 	}
 }
 
+// The caller's header is used as given but never changed: not the map, not
+// the value slices (which the client shares), whatever it adds or drops.
+func TestDoLeavesCallerHeader(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen", strings.Join(r.Header.Values("X-Twice"), "|")+" "+r.UserAgent()+" "+r.Host)
+	})
+	c, _ := testClient(t, Config{Allow: allowLoopback1}, nil)
+	values := make([]string, 1, 4) // room that an append could write into
+	values[0] = "a"
+	header := http.Header{"X-Twice": values, "x-twice": {"b"}, "host": {"api.example.com"}}
+	for range 8 { // map order decides which spelling comes first
+		resp, err := c.Do(context.Background(), &Request{URL: srv.URL, Header: header})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("X-Seen"); got != "a|b hookline api.example.com" && got != "b|a hookline api.example.com" {
+			t.Errorf("server saw %q", got)
+		}
+	}
+	if len(header) != 3 || len(header["X-Twice"]) != 1 || header["User-Agent"] != nil || values[:2][1] != "" {
+		t.Errorf("caller's header changed: %v (spare room %q)", header, values[:2][1])
+	}
+}
+
 func TestDoKeepAlive(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
@@ -404,7 +429,12 @@ func TestDoInvalidRequests(t *testing.T) {
 		{&Request{URL: "http://127.0.0.1:99999/"}, `port "99999"`},
 		{&Request{Method: "GE T", URL: "http://127.0.0.1/"}, `method "GE T"`},
 		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"X-A": {"a\r\nX-B: b"}}}, "line break"},
+		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"X-A": {"ok", "a\nb"}}}, "line break"},
+		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"X-A": {"a\x00b"}}}, "NUL"},
 		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"Bad Name": {"v"}}}, `header name "Bad Name"`},
+		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"Bad:Name": {"v"}}}, `header name "Bad:Name"`},
+		{&Request{URL: "http://127.0.0.1/", Header: http.Header{"Nämé": {"v"}}}, `header name "Nämé"`},
+		{&Request{Method: "G{T", URL: "http://127.0.0.1/"}, `method "G{T"`},
 		{&Request{URL: "http://127.0.0.1/", Timeout: -time.Second}, "negative"},
 	}
 	for _, tc := range cases {

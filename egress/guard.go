@@ -255,11 +255,10 @@ func parseHostIP(host string) (addr netip.Addr, isIP bool, err error) {
 		return a, true, nil
 	}
 	h := strings.TrimSuffix(host, ".")
-	labels := strings.Split(h, ".")
-	if !isNumberLabel(labels[len(labels)-1]) {
+	if !isNumberLabel(h[strings.LastIndexByte(h, '.')+1:]) {
 		return netip.Addr{}, false, nil
 	}
-	a, ok := parseInetAton(labels)
+	a, ok := parseInetAton(strings.Split(h, "."))
 	if !ok {
 		return netip.Addr{}, true, fmt.Errorf("host %q is not a valid IPv4 address", host)
 	}
