@@ -1,8 +1,12 @@
 package webhook
 
 import (
+	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -23,6 +27,38 @@ type Compiled struct {
 	mappers  []compiledMapper
 	secrets  []string
 	limits   jinja.Limits
+
+	// What every request of this definition shares, prepared once.
+
+	// staticURL is the parsed URL when the URL template is plain text
+	// (staticRaw is its text); nil otherwise. It is shared: never changed.
+	staticURL *url.URL
+	staticRaw string
+	// fixed are the headers Build sets after the definition's own, in
+	// order: the default Content-Type and Accept, then the auth header.
+	fixed []fixedHeader
+	auth  authHeader
+	// basicCred is the base64 user:password of basic auth, masked in
+	// response text like the other secrets.
+	basicCred string
+	// mapperReads says which of the exchange names the mappers read, so
+	// that Map builds only those.
+	mapperReads struct{ headers, http bool }
+}
+
+// fixedHeader is a header whose value is known at compile time.
+type fixedHeader struct {
+	key   string
+	value string
+	// ifUnset: a default, set only when the definition's headers left the
+	// header unset or empty; else it replaces them.
+	ifUnset bool
+}
+
+// authHeader is the header the auth adds, if any, with the value shown in
+// results.
+type authHeader struct {
+	key, value, shown string
 }
 
 type compiledValue struct {
@@ -33,8 +69,12 @@ type compiledValue struct {
 
 type compiledKV struct {
 	field string // JSON path, for errors
-	key   string
+	key   string // canonical for headers
 	tmpl  *jinja.Template
+	// static is set when the value has no template tags: value then holds
+	// it, rendered once.
+	static bool
+	value  string
 }
 
 type compiledMapper struct {
@@ -97,8 +137,68 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 			return nil, err
 		}
 		c.mappers = append(c.mappers, compiledMapper{field: field, name: v.Name, tmpl: t, expr: t.IsExpression()})
+		names := t.Names()
+		c.mapperReads.headers = c.mapperReads.headers || slices.Contains(names, "headers")
+		c.mapperReads.http = c.mapperReads.http || slices.Contains(names, "http")
 	}
+	c.prepare()
 	return c, nil
+}
+
+// prepare works out once what every request shares: a plain-text URL
+// parsed, plain-text header values rendered, the default and auth headers.
+// Anything that fails here is left to Build, which reports it as before.
+func (c *Compiled) prepare() {
+	def := &c.def
+	if !hasTags(def.URL) {
+		if raw, ok := c.renderStatic(c.url); ok {
+			raw = strings.TrimSpace(raw)
+			if u, err := hookline.ParseWebhookURL(raw); err == nil {
+				c.staticURL, c.staticRaw = u, raw
+			}
+		}
+	}
+	for i := range c.headers {
+		kv := &c.headers[i]
+		kv.key = http.CanonicalHeaderKey(kv.key)
+		if !hasTags(def.Headers[i].Value) && def.Headers[i].Type != hookline.ValueVariable {
+			if v, ok := c.renderStatic(kv.tmpl); ok {
+				kv.static, kv.value = true, v
+			}
+		}
+	}
+
+	if c.body != nil {
+		c.fixed = append(c.fixed, fixedHeader{"Content-Type", "application/json", true})
+	}
+	switch def.ResponseType {
+	case hookline.ResponseJSON:
+		c.fixed = append(c.fixed, fixedHeader{"Accept", "application/json", true})
+	case hookline.ResponseXML:
+		c.fixed = append(c.fixed, fixedHeader{"Accept", "application/xml, text/xml;q=0.9", true})
+	}
+	switch a := def.Auth; a.Type {
+	case hookline.AuthBasic:
+		c.basicCred = base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password))
+		c.auth = authHeader{key: "Authorization", value: "Basic " + c.basicCred}
+	case hookline.AuthBearer:
+		c.auth = authHeader{key: "Authorization", value: "Bearer " + a.Token}
+	case hookline.AuthAPIKey:
+		if a.In == hookline.APIKeyInHeader {
+			c.auth = authHeader{key: http.CanonicalHeaderKey(a.Name), value: a.Value}
+		}
+	}
+	if c.auth.key != "" {
+		c.auth.shown = maskAuthorization(c.auth.key, c.auth.value)
+		c.fixed = append(c.fixed, fixedHeader{c.auth.key, c.auth.value, false})
+	}
+}
+
+// renderStatic renders a template without template tags, which needs no
+// data and always gives the same text.
+func (c *Compiled) renderStatic(t *jinja.Template) (string, bool) {
+	s, err := t.Render(context.Background(), nil, c.limits)
+	return s, err == nil
 }
 
 // Check validates def for saving: Compile, and every context value the URL

@@ -2,10 +2,10 @@ package webhook
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -42,52 +42,127 @@ var _ hookline.WebhookEngine = (*Executor)(nil)
 // never returns nil: every failure is described in the result's Error.
 func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
 	start := time.Now()
-	res := &hookline.WebhookResult{
-		Request:   hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}},
-		Variables: map[string]json.RawMessage{},
-	}
+	res := &hookline.WebhookResult{}
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
 	req, err := c.Build(ctx, data)
 	if err != nil {
-		res.Error = asWebhookError(err)
-		return res
+		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
+		return failed(res, asWebhookError(err))
 	}
 	res.Request = req.Shown
+	// Show what is sent: egress adds its User-Agent when the definition
+	// sets none.
+	if _, ok := req.Egress.Header["User-Agent"]; !ok {
+		res.Request.Headers["User-Agent"] = e.client.UserAgent()
+	}
 
 	resp, err := e.client.Do(ctx, &req.Egress)
 	if err != nil {
-		res.Error = egressError(err)
-		return res
+		return failed(res, egressError(err))
 	}
-	res.Response = c.shownResponse(resp)
+	headers := flatHeaders(resp.Header)
+	shown := c.shownResponse(resp, headers)
+	res.Response = &shown.info
 
-	m := c.Map(ctx, resp.Status, resp.Header, resp.Body, resp.Truncated)
+	var m Mapped
+	c.mapInto(&m, ctx, resp.Status, headers, resp.Body, resp.Truncated)
 	if m.Data != nil {
-		res.Response.Data = shownData{value: m.Data, c: c}
+		shown.data = shownData{value: m.Data, c: c}
+		res.Response.Data = &shown.data
 	}
 	if m.Err != nil {
-		res.Error = m.Err
-		return res
+		return failed(res, m.Err)
 	}
 	res.Variables = m.Variables
 	res.VariableErrors = m.Errors
 	return res
 }
 
-func (c *Compiled) shownResponse(resp *egress.Response) *hookline.WebhookResponseInfo {
-	headers := make(map[string]string, len(resp.Header))
-	for k, vs := range resp.Header {
-		headers[strings.ToLower(k)] = c.scrub(strings.Join(vs, ", "))
+// failed sets err on res, whose variables are then empty.
+func failed(res *hookline.WebhookResult, err *hookline.WebhookError) *hookline.WebhookResult {
+	res.Error = err
+	res.Variables = map[string]json.RawMessage{}
+	return res
+}
+
+// shownResponse is a response as a result shows it, with room for its
+// parsed data, in one allocation.
+type shownResponse struct {
+	info hookline.WebhookResponseInfo
+	data shownData
+}
+
+// shownResponse builds the shown response from the flattened headers
+// (see flatHeaders), masking secrets the receiver echoed. headers is
+// shown itself when nothing in it needs masking.
+func (c *Compiled) shownResponse(resp *egress.Response, headers map[string]string) *shownResponse {
+	shown := headers
+	for _, v := range headers {
+		if c.scrub(v) != v {
+			shown = make(map[string]string, len(headers))
+			for k, v := range headers {
+				shown[k] = c.scrub(v)
+			}
+			break
+		}
 	}
-	return &hookline.WebhookResponseInfo{
+	return &shownResponse{info: hookline.WebhookResponseInfo{
 		Status:    resp.Status,
-		Headers:   headers,
+		Headers:   shown,
 		Body:      c.scrub(shownBody(resp.Body)),
 		Size:      len(resp.Body),
 		Truncated: resp.Truncated,
 		Attempts:  resp.Attempts,
+	}}
+}
+
+// flatHeaders flattens a response header: lower-case names, repeated
+// values joined with ", ".
+func flatHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		out[lowerHeaderName(k)] = strings.Join(vs, ", ")
 	}
+	return out
+}
+
+// lowerHeaderName lower-cases a header name without allocating for the
+// names most responses carry.
+func lowerHeaderName(k string) string {
+	switch k {
+	case "Content-Type":
+		return "content-type"
+	case "Content-Length":
+		return "content-length"
+	case "Date":
+		return "date"
+	case "Server":
+		return "server"
+	case "Connection":
+		return "connection"
+	case "Cache-Control":
+		return "cache-control"
+	case "Etag":
+		return "etag"
+	case "Vary":
+		return "vary"
+	case "Content-Encoding":
+		return "content-encoding"
+	case "Transfer-Encoding":
+		return "transfer-encoding"
+	case "Location":
+		return "location"
+	case "Set-Cookie":
+		return "set-cookie"
+	case "Expires":
+		return "expires"
+	case "Last-Modified":
+		return "last-modified"
+	case "X-Request-Id":
+		return "x-request-id"
+	}
+	return strings.ToLower(k)
 }
 
 // shownData is a parsed response body that encodes itself, secrets masked,
@@ -97,7 +172,7 @@ type shownData struct {
 	c     *Compiled
 }
 
-func (d shownData) MarshalJSON() ([]byte, error) {
+func (d *shownData) MarshalJSON() ([]byte, error) {
 	b, err := marshalValue(d.value)
 	if err != nil {
 		return nil, err
@@ -121,15 +196,15 @@ func shownBody(body []byte) string {
 // scrub masks the webhook's secrets in response text, for receivers that
 // echo the request (httpbin-style services do). Very short secrets are
 // left alone: masking every "a" would garble the text and hide nothing.
+// Text without secrets comes back as it is, without a copy.
 func (c *Compiled) scrub(s string) string {
 	for _, secret := range c.secrets {
 		if len(secret) >= 6 && strings.Contains(s, secret) {
 			s = strings.ReplaceAll(s, secret, hookline.SecretMask)
 		}
 	}
-	if a := c.def.Auth; a.Type == hookline.AuthBasic {
-		cred := base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password))
-		s = strings.ReplaceAll(s, cred, hookline.SecretMask)
+	if c.basicCred != "" && strings.Contains(s, c.basicCred) {
+		s = strings.ReplaceAll(s, c.basicCred, hookline.SecretMask)
 	}
 	return s
 }

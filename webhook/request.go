@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -39,20 +38,23 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 			return nil, renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
 		}
 	}
-	rawURL, err := c.url.Render(ctx, d, c.limits)
-	if err != nil {
-		return nil, templateErr("url", err)
-	}
-	rawURL = strings.TrimSpace(rawURL)
-	u, err := hookline.ParseWebhookURL(rawURL)
-	if err != nil {
-		return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
+	rawURL, u := c.staticRaw, c.staticURL
+	if u == nil {
+		if rawURL, err = c.url.Render(ctx, d, c.limits); err != nil {
+			return nil, templateErr("url", err)
+		}
+		rawURL = strings.TrimSpace(rawURL)
+		if u, err = hookline.ParseWebhookURL(rawURL); err != nil {
+			return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
+		}
 	}
 	finalURL, shownURL := rawURL, rawURL
 	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
 	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
 		// The query: the URL's own, then the params in order, then an API
-		// key. The fragment is never sent.
+		// key. The fragment is never sent. u may be the shared static URL,
+		// so the changes go to a copy.
+		u := *u
 		u.Fragment, u.RawFragment = "", ""
 		var query strings.Builder
 		query.WriteString(u.RawQuery)
@@ -77,45 +79,29 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		shownURL = u.String()
 	}
 
-	h := make(http.Header, len(c.headers)+3)
+	h := headerBuilder{h: make(http.Header, len(c.headers)+len(c.fixed)), values: make([]string, 0, len(c.headers)+len(c.fixed))}
 	for _, kv := range c.headers {
-		v, err := kv.tmpl.Render(ctx, d, c.limits)
-		if err != nil {
-			return nil, templateErr(kv.field, err)
+		v := kv.value
+		if !kv.static {
+			if v, err = kv.tmpl.Render(ctx, d, c.limits); err != nil {
+				return nil, templateErr(kv.field, err)
+			}
 		}
-		h.Add(kv.key, v)
+		h.add(kv.key, v)
 	}
 
 	var body []byte
+	shownBody := ""
 	if c.body != nil {
 		s, err := c.body.Render(ctx, d, c.limits)
 		if err != nil {
 			return nil, templateErr("body", err)
 		}
-		body = []byte(s)
-		if h.Get("Content-Type") == "" {
-			h.Set("Content-Type", "application/json")
-		}
+		body, shownBody = []byte(s), s
 	}
-	if h.Get("Accept") == "" {
-		switch def.ResponseType {
-		case hookline.ResponseJSON:
-			h.Set("Accept", "application/json")
-		case hookline.ResponseXML:
-			h.Set("Accept", "application/xml, text/xml;q=0.9")
-		}
-	}
-
-	apiKeyHeader := ""
-	switch a := def.Auth; a.Type {
-	case hookline.AuthBasic:
-		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
-	case hookline.AuthBearer:
-		h.Set("Authorization", "Bearer "+a.Token)
-	case hookline.AuthAPIKey:
-		if a.In == hookline.APIKeyInHeader {
-			apiKeyHeader = http.CanonicalHeaderKey(a.Name)
-			h.Set(apiKeyHeader, a.Value)
+	for _, f := range c.fixed {
+		if !f.ifUnset || h.h.Get(f.key) == "" {
+			h.set(f.key, f.value)
 		}
 	}
 
@@ -123,7 +109,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		Egress: egress.Request{
 			Method:      def.Method,
 			URL:         finalURL,
-			Header:      h,
+			Header:      h.h,
 			Body:        body,
 			Timeout:     def.Timeout(),
 			RetryUnsafe: def.RetryNonIdempotent,
@@ -131,11 +117,40 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		Shown: hookline.WebhookRequestInfo{
 			Method:  def.Method,
 			URL:     shownURL,
-			Headers: shownHeaders(h, apiKeyHeader),
-			Body:    string(body),
+			Headers: c.shownHeaders(h.h),
+			Body:    shownBody,
 		},
 	}
 	return req, nil
+}
+
+// headerBuilder fills a header whose value slices, one value each unless a
+// name repeats, all live in one array sized for every value up front.
+// Each slice is capped at its own value, so appending to one copies it.
+type headerBuilder struct {
+	h      http.Header
+	values []string
+}
+
+// slot stores v in the shared array and returns the one-value slice of it.
+func (b *headerBuilder) slot(v string) []string {
+	b.values = append(b.values, v) // within capacity: the array never moves
+	n := len(b.values)
+	return b.values[n-1 : n : n]
+}
+
+// add adds v to key, a canonical name.
+func (b *headerBuilder) add(key, v string) {
+	if cur, ok := b.h[key]; ok {
+		b.h[key] = append(cur, v)
+	} else {
+		b.h[key] = b.slot(v)
+	}
+}
+
+// set replaces key's values with v.
+func (b *headerBuilder) set(key, v string) {
+	b.h[key] = b.slot(v)
 }
 
 // withContextValues returns data with the webhook's context values added
@@ -176,24 +191,31 @@ func appendQuery(b *strings.Builder, key, escapedValue string) {
 
 // shownHeaders flattens h for display, masking credentials: the
 // Authorization value keeps its scheme word, an API key header is masked
-// whole.
-func shownHeaders(h http.Header, apiKeyHeader string) map[string]string {
-	out := make(map[string]string, len(h))
+// whole. The map has room for the User-Agent that Run adds.
+func (c *Compiled) shownHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h)+1)
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
 		switch {
-		case k == "Authorization" || k == "Proxy-Authorization":
-			if scheme, _, ok := strings.Cut(v, " "); ok {
-				v = scheme + " " + hookline.SecretMask
-			} else {
-				v = hookline.SecretMask
-			}
-		case k == apiKeyHeader:
-			v = hookline.SecretMask
+		case k == c.auth.key && v == c.auth.value:
+			v = c.auth.shown // the usual case, masked at compile time
+		case k == c.auth.key || k == "Authorization" || k == "Proxy-Authorization":
+			v = maskAuthorization(k, v)
 		}
 		out[k] = v
 	}
 	return out
+}
+
+// maskAuthorization masks a credential header's value: an Authorization
+// value keeps its scheme word, anything else is masked whole.
+func maskAuthorization(key, v string) string {
+	if key == "Authorization" || key == "Proxy-Authorization" {
+		if scheme, _, ok := strings.Cut(v, " "); ok {
+			return scheme + " " + hookline.SecretMask
+		}
+	}
+	return hookline.SecretMask
 }
 
 func renderErr(field, msg string) *hookline.WebhookError {

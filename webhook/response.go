@@ -228,6 +228,12 @@ type Mapped struct {
 // undefined value is null); any other mapper renders a string.
 func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body []byte, truncated bool) *Mapped {
 	m := &Mapped{}
+	c.mapInto(m, ctx, status, flatHeaders(header), body, truncated)
+	return m
+}
+
+// mapInto is Map with the headers flattened (see flatHeaders).
+func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header map[string]string, body []byte, truncated bool) {
 	data, perr := Parse(c.def.ResponseType, body, truncated)
 	if status >= 400 {
 		if perr == nil {
@@ -235,34 +241,50 @@ func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body
 		}
 		m.Err = &hookline.WebhookError{Kind: hookline.ErrHTTPStatus,
 			Message: fmt.Sprintf("the server answered %d %s; custom variables were not mapped", status, http.StatusText(status))}
-		return m
+		return
 	}
 	if perr != nil {
 		m.Err = perr.(*hookline.WebhookError)
-		return m
+		return
 	}
 	m.Data = data
 	m.Variables = make(map[string]json.RawMessage, len(c.mappers))
 	if len(c.mappers) == 0 {
-		return m
+		return
 	}
 
-	headers := make(map[string]any, len(header))
-	for k, vs := range header {
-		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+	// The exchange names are built only when a mapper reads them (see
+	// jinja's Names: every name a template may look up is listed).
+	var headers map[string]any
+	if c.mapperReads.headers || c.mapperReads.http {
+		headers = make(map[string]any, len(header))
+		for k, v := range header {
+			headers[k] = v
+		}
 	}
+	obj, _ := data.(*jinja.Object)
+	size := 4
+	if obj != nil {
+		size += obj.Len()
+	}
+	md := make(map[string]any, size)
 	st := int64(status)
-	md := map[string]any{"response": data, "status": st, "headers": headers}
-	if obj, ok := data.(*jinja.Object); ok {
+	md["response"], md["status"] = data, st
+	if c.mapperReads.headers {
+		md["headers"] = headers
+	}
+	if obj != nil {
 		for _, k := range obj.Keys() {
 			md[k], _ = obj.Get(k)
 		}
 	}
-	exchange := jinja.NewObject()
-	exchange.Set("status", st)
-	exchange.Set("headers", headers)
-	exchange.Set("response", data)
-	md["http"] = exchange
+	if c.mapperReads.http {
+		exchange := jinja.NewObject()
+		exchange.Set("status", st)
+		exchange.Set("headers", headers)
+		exchange.Set("response", data)
+		md["http"] = exchange
+	}
 
 	for _, mp := range c.mappers {
 		raw, err := c.mapOne(ctx, mp, md)
@@ -272,7 +294,6 @@ func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body
 		}
 		m.Variables[mp.name] = raw
 	}
-	return m
 }
 
 func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md map[string]any) (json.RawMessage, error) {

@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -272,6 +274,61 @@ func TestHeadersAndParams(t *testing.T) {
 	}
 	if res.Request.Headers["X-Session"] != "4815162342" {
 		t.Errorf("shown headers: %v", res.Request.Headers)
+	}
+}
+
+// The shown request headers are what the receiver gets, secrets masked:
+// the definition's headers, the defaults, the auth header and the
+// User-Agent egress adds. Only what the Go transport adds on the wire is
+// not shown: Accept-Encoding (it negotiates gzip and decompresses itself)
+// and Content-Length (the body's length).
+func TestShownHeadersAreSent(t *testing.T) {
+	const secret = "s3cr3t-Tok3n-value"
+	rc := newReceiver(t, jsonReply(200, `{}`))
+	cases := []struct {
+		name    string
+		auth    hookline.Auth
+		headers []hookline.KeyValue
+		body    string
+	}{
+		{"bearer, defaults", hookline.Auth{Type: hookline.AuthBearer, Token: secret}, []hookline.KeyValue{
+			{Key: "x-static", Value: "plain"},
+			{Key: "X-Session", Value: "certainly.sessionId", Type: hookline.ValueVariable},
+			{Key: "X-Multi", Value: "one"},
+			{Key: "x-multi", Value: "{{ certainly.direction }}"},
+		}, seedBody},
+		{"api key, own user agent and content type", hookline.Auth{Type: hookline.AuthAPIKey, Name: "x-api-key", Value: secret}, []hookline.KeyValue{
+			{Key: "User-Agent", Value: "acme-bot/{{ certainly.moduleId }}"},
+			{Key: "Content-Type", Value: "application/vnd.acme+json"},
+			{Key: "Accept", Value: ""},
+		}, `{"a": 1}`},
+		{"basic, no body", hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: secret}, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			def := hookline.Webhook{Name: "h", Method: "POST", URL: rc.URL + "/h", Auth: c.auth, Headers: c.headers, Body: c.body}
+			res := run(t, testClient(), def, nil)
+			if res.Error != nil {
+				t.Fatal(res.Error)
+			}
+			want := map[string]string{}
+			for k, vs := range rc.last(t).header {
+				switch k {
+				case "Accept-Encoding", "Content-Length":
+					continue
+				case "Authorization":
+					scheme, _, _ := strings.Cut(vs[0], " ")
+					want[k] = scheme + " ********"
+				case "X-Api-Key":
+					want[k] = "********"
+				default:
+					want[k] = strings.Join(vs, ", ")
+				}
+			}
+			if got := res.Request.Headers; !maps.Equal(got, want) {
+				t.Errorf("shown headers\n %v\nreceiver got (masked)\n %v", got, want)
+			}
+		})
 	}
 }
 
@@ -1001,15 +1058,48 @@ func TestBuildURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := comp.Build(context.Background(), data)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if c.shown == "" {
 			c.shown = c.want
 		}
-		if req.Egress.URL != c.want || req.Shown.URL != c.shown {
-			t.Errorf("%s: sent %s, shown %s; want %s, %s", c.def.URL, req.Egress.URL, req.Shown.URL, c.want, c.shown)
+		// Twice: a plain-text URL is parsed once and shared by every build.
+		for range 2 {
+			req, err := comp.Build(context.Background(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Egress.URL != c.want || req.Shown.URL != c.shown {
+				t.Errorf("%s: sent %s, shown %s; want %s, %s", c.def.URL, req.Egress.URL, req.Shown.URL, c.want, c.shown)
+			}
+		}
+	}
+}
+
+// Plain-text header values, defaults and the auth header are prepared once
+// per definition and shared: what one request's caller does to its header
+// must not reach the next request.
+func TestBuildSharesNothingWritable(t *testing.T) {
+	comp, err := Compile(hookline.Webhook{Name: "s", Method: "POST", URL: "https://example.com/", Body: `{}`,
+		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok-123456"},
+		Headers: []hookline.KeyValue{
+			{Key: "X-Multi", Value: "one"}, {Key: "X-Multi", Value: "two"}, {Key: "X-Single", Value: "s"},
+			{Key: "Content-Type", Value: "{{ ct }}"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := http.Header{"X-Multi": {"one", "two"}, "X-Single": {"s"}, "Content-Type": {"application/json"},
+		"Accept": {"application/json"}, "Authorization": {"Bearer tok-123456"}}
+	for range 2 {
+		req, err := comp.Build(context.Background(), map[string]any{"ct": ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := req.Egress.Header; !reflect.DeepEqual(h, want) {
+			t.Fatalf("header %v, want %v", h, want)
+		}
+		for k := range req.Egress.Header {
+			req.Egress.Header[k][0] = "changed"
+			req.Egress.Header.Add(k, "added")
 		}
 	}
 }
