@@ -132,7 +132,6 @@ type (
 		cond      expr
 		body, els []stmt
 		recursive bool
-		usesLoop  bool
 	}
 	setStmt struct {
 		pos    int

@@ -170,7 +170,7 @@ func (s *outputStmt) exec(r *renderer) {
 	if !r.capturing() && r.t.mode == ModeJSON {
 		if f, ok := s.e.(*filterExpr); ok && f.name == "tojson" && f.args == nil && f.kw == nil && f.dynArg == nil && f.dynKw == nil {
 			v := f.input.eval(r)
-			r.tmp = r.appendJSON(r.tmp[:0], v, -1, 0)
+			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
 			r.emitBytes(r.tmp)
 			return
 		}

@@ -152,7 +152,10 @@ func fAttr(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if len(args) != 1 {
 		r.fail(kindType, "do_attr() missing 1 required positional argument: 'name'")
 	}
-	name := r.str(args[0])
+	if !args[0].isStr() {
+		r.failf(kindType, "attribute name must be string, not '%s'", typeName(args[0]))
+	}
+	name := args[0].s
 	switch v.k {
 	case kNamespace, kLoop, kMacro, kRange, kCycler:
 		return r.getattr(v, name)
@@ -412,12 +415,36 @@ func pyRound(x float64, n int64) float64 {
 func fRound(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("round", args, kw, "precision", "method")
 	prec := int64(0)
+	precNone := false
 	if a, ok := argN(args, kw, 0, "precision"); ok {
-		prec = r.toInt(a, "precision")
+		if a.k == kNone {
+			precNone = true
+		} else {
+			prec = r.toInt(a, "precision")
+		}
 	}
 	method := "common"
 	if a, ok := argN(args, kw, 1, "method"); ok {
 		method = r.str(a)
+	}
+	if precNone {
+		// round(x, None) is round(x): an int.
+		if method != "common" {
+			r.fail(kindType, "unsupported operand type(s) for ** or pow(): 'int' and 'NoneType'")
+		}
+		if v.k == kFloat {
+			f := v.f()
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				r.fail(kindRender, "cannot convert float infinity or NaN to integer")
+			}
+			return r.intOfFloat(math.RoundToEven(f))
+		}
+		if v.k == kBool {
+			return intVal(v.n)
+		}
+		if isIntegral(v) {
+			return v
+		}
 	}
 	if method != "common" && method != "ceil" && method != "floor" {
 		r.fail(kindRender, "method must be common, ceil or floor")

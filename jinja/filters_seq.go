@@ -107,7 +107,7 @@ func fDictsort(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	}
 	rev := false
 	if a, ok := argN(args, kw, 2, "reverse"); ok {
-		rev = truthy(a)
+		rev = r.toInt(a, "reverse") != 0
 	}
 	if !isMapping(v) {
 		if v.k == kUndef {
@@ -458,7 +458,8 @@ func fSort(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("sort", args, kw, "reverse", "case_sensitive", "attribute")
 	rev, cs := false, false
 	if a, ok := argN(args, kw, 0, "reverse"); ok {
-		rev = truthy(a)
+		// sorted() takes reverse as an integer.
+		rev = r.toInt(a, "reverse") != 0
 	}
 	if a, ok := argN(args, kw, 1, "case_sensitive"); ok {
 		cs = truthy(a)
@@ -478,9 +479,8 @@ func fSort(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		if len(getters) == 0 {
 			return sortKey(it, cs)
 		}
-		if len(getters) == 1 {
-			return sortKey(getters[0](it), cs)
-		}
+		// Jinja sorts by a list of attribute values: equal (even undefined) ones compare
+		// equal without being ordered.
 		ks := make([]Value, len(getters))
 		for i, g := range getters {
 			ks[i] = sortKey(g(it), cs)

@@ -73,9 +73,9 @@ func fIndent(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		if a.isStr() {
 			ind = a.s
 		} else {
-			w := r.toInt(a, "width")
+			w := max(r.toInt(a, "width"), 0)
 			r.checkSize64(w)
-			ind = strings.Repeat(" ", int(max(w, 0)))
+			ind = strings.Repeat(" ", int(w))
 		}
 	}
 	first, blank := false, false
@@ -143,9 +143,6 @@ func fString(r *renderer, v Value, args []Value, kw []kwArg) Value {
 func fStriptags(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("striptags", args, kw)
 	s := r.str(v)
-	if v.k != kMarkup {
-		// Markup(value) of a plain str keeps it as is.
-	}
 	// Python's algorithm is quadratic; each removal is charged to the step budget.
 	for {
 		start := strings.Index(s, "<!--")
@@ -198,13 +195,16 @@ func jinjaTitle(s string) string {
 
 func fTojson(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("tojson", args, kw, "indent")
-	indent := -1
+	var indent jsonIndent
 	if a, ok := argN(args, kw, 0, "indent"); ok && a.k != kNone {
-		indent = int(r.toInt(a, "indent"))
-		if indent < 0 {
-			indent = 0
+		indent.pretty = true
+		if a.isStr() {
+			indent.unit = a.s
+		} else {
+			n := max(r.toInt(a, "indent"), 0)
+			r.checkSize64(n)
+			indent.unit = strings.Repeat(" ", int(n))
 		}
-		r.checkSize(indent)
 	}
 	return markupVal(string(r.appendJSON(nil, v, indent, 0)))
 }
@@ -213,7 +213,10 @@ func fTrim(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("trim", args, kw, "chars")
 	var chars *string
 	if a, ok := argN(args, kw, 0, "chars"); ok && a.k != kNone {
-		s := r.str(a)
+		if !a.isStr() {
+			r.fail(kindType, "strip arg must be None or str")
+		}
+		s := a.s
 		chars = &s
 	}
 	sv := r.softStr(v)
@@ -346,12 +349,13 @@ func fWordwrap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		}
 		r.failf(kindType, "'%s' object has no attribute 'splitlines'", typeName(v))
 	}
-	if width <= 0 {
+	s := v.s
+	lines := pySplitLines(s, false)
+	if width <= 0 && len(lines) > 0 {
 		r.failf(kindRender, "invalid width %d (must be > 0)", width)
 	}
-	s := v.s
 	var paras []string
-	for _, line := range pySplitLines(s, false) {
+	for _, line := range lines {
 		paras = append(paras, strings.Join(textWrap(line, int(width), breakLong, hyphens), wrap))
 		r.checkSize(len(paras) * len(wrap))
 	}

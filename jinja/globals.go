@@ -1,9 +1,5 @@
 package jinja
 
-import (
-	"strconv"
-)
-
 // funcVal is a callable value: a global function or a bound method.
 type funcVal struct {
 	name string
@@ -105,7 +101,7 @@ func (r *renderer) fillDict(d *dictVal, src Value) {
 		}
 		return
 	}
-	if !isIterable(src) || src.k == kUndef && false {
+	if !isIterable(src) {
 		r.failf(kindType, "'%s' object is not iterable", typeName(src))
 	}
 	for i, item := range r.iterate(src) {
@@ -275,5 +271,3 @@ func joinerCall(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	}
 	return strVal(j.sep)
 }
-
-var _ = strconv.Itoa

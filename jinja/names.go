@@ -156,9 +156,6 @@ func scanMacroUses(m *macroDef) {
 		})
 	}
 	walkStmts(m.body, func(s stmt) {
-		if ms, ok := s.(*macroStmt); ok {
-			_ = ms // nested macros have their own caller/varargs/kwargs
-		}
 		for _, e := range stmtExprs(s) {
 			check(e)
 		}

@@ -217,9 +217,7 @@ func (p *parser) parseFor() stmt {
 		p.next()
 	}
 	p.expectBlockEnd()
-	f := &forStmt{pos: start.pos, target: tgt, iter: iter, cond: cond, body: body, els: els, recursive: recursive}
-	f.usesLoop = true
-	return f
+	return &forStmt{pos: start.pos, target: tgt, iter: iter, cond: cond, body: body, els: els, recursive: recursive}
 }
 
 func (p *parser) parseIf() stmt {
@@ -480,19 +478,11 @@ func toTarget(e expr) (target, bool) {
 	return nil, false
 }
 
+// isTupleEnd is Jinja's is_tuple_end. Jinja 3.1 passes its extra end rules to
+// Token.test_any as one tuple, so they never match: `for a, in x` fails there and here.
 func (p *parser) isTupleEnd(extraEnd []string) bool {
 	t := p.cur()
-	if t.typ == tVarEnd || t.typ == tBlockEnd || (t.typ == tOp && t.val == ")") {
-		return true
-	}
-	if t.typ == tName {
-		for _, e := range extraEnd {
-			if t.val == e {
-				return true
-			}
-		}
-	}
-	return false
+	return t.typ == tVarEnd || t.typ == tBlockEnd || (t.typ == tOp && t.val == ")")
 }
 
 // parseTuple is Jinja's parse_tuple: a comma-separated list becomes a tuple.

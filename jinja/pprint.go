@@ -1,6 +1,9 @@
 package jinja
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 const pprintWidth = 80
 
@@ -17,7 +20,7 @@ func (r *renderer) pformat(b *strings.Builder, v Value, indent, allowance, level
 	r.checkSize(b.Len())
 	rep := string(r.appendRepr(nil, v, true))
 	maxWidth := pprintWidth - indent - allowance
-	if len(rep) <= maxWidth || level > 200 {
+	if utf8.RuneCountInString(rep) <= maxWidth || level > 200 {
 		b.WriteString(rep)
 		return
 	}
@@ -36,7 +39,7 @@ func (r *renderer) pformat(b *strings.Builder, v Value, indent, allowance, level
 				if last {
 					al = allowance + 1
 				}
-				r.pformat(b, vs[i], ind+len(krep)+2, al, level+1)
+				r.pformat(b, vs[i], ind+utf8.RuneCountInString(krep)+2, al, level+1)
 				if !last {
 					b.WriteString(",\n")
 					b.WriteString(strings.Repeat(" ", ind))
@@ -94,7 +97,7 @@ func (r *renderer) pformatStr(b *strings.Builder, s string, indent, allowance, l
 		if i == len(lines)-1 {
 			maxWidth1 -= allowance
 		}
-		if len(lrep) <= maxWidth1 {
+		if utf8.RuneCountInString(lrep) <= maxWidth1 {
 			chunks = append(chunks, lrep)
 			continue
 		}
@@ -119,7 +122,7 @@ func (r *renderer) pformatStr(b *strings.Builder, s string, indent, allowance, l
 			if j == len(parts)-1 && i == len(lines)-1 {
 				maxWidth2 -= allowance
 			}
-			if len(pyRepr(candidate)) > maxWidth2 {
+			if utf8.RuneCountInString(pyRepr(candidate)) > maxWidth2 {
 				if current != "" {
 					chunks = append(chunks, pyRepr(current))
 				}

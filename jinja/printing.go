@@ -461,7 +461,13 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // appendJSON appends htmlsafe_json_dumps(v, sort_keys=True, indent=...).
-func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
+// jsonIndent is json.dumps' indent: pretty is false for indent=None.
+type jsonIndent struct {
+	pretty bool
+	unit   string
+}
+
+func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) []byte {
 	r.checkSize(len(b))
 	if level > 500 {
 		r.fail(kindType, "maximum recursion depth exceeded while encoding a JSON object")
@@ -503,7 +509,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 		for i := 0; i < n; i++ {
 			if i > 0 {
 				b = append(b, ',')
-				if indent < 0 {
+				if !indent.pretty {
 					b = append(b, ' ')
 				}
 			}
@@ -535,7 +541,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 		for n, i := range idx {
 			if n > 0 {
 				b = append(b, ',')
-				if indent < 0 {
+				if !indent.pretty {
 					b = append(b, ' ')
 				}
 			}
@@ -582,7 +588,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 		for n, i := range idx {
 			if n > 0 {
 				b = append(b, ',')
-				if indent < 0 {
+				if !indent.pretty {
 					b = append(b, ' ')
 				}
 			}
@@ -600,13 +606,13 @@ func (r *renderer) appendJSON(b []byte, v Value, indent int, level int) []byte {
 	return b
 }
 
-func appendIndent(b []byte, indent int, level int) []byte {
-	if indent < 0 {
+func appendIndent(b []byte, indent jsonIndent, level int) []byte {
+	if !indent.pretty {
 		return b
 	}
 	b = append(b, '\n')
-	for i := 0; i < level*indent; i++ {
-		b = append(b, ' ')
+	for i := 0; i < level; i++ {
+		b = append(b, indent.unit...)
 	}
 	return b
 }
