@@ -41,10 +41,11 @@ func (r *renderer) iterate(v Value) []Value {
 		}
 		return out
 	case kStr, kMarkup:
+		// Iterating a Markup yields plain strings, as str.__iter__ does.
 		r.work(len(v.s) * 16)
 		out := make([]Value, 0, len(v.s))
 		for _, c := range v.s {
-			out = append(out, Value{k: v.k, s: string(c)})
+			out = append(out, strVal(string(c)))
 		}
 		return out
 	case kDict, kDataObj, kDataMap:
@@ -331,7 +332,12 @@ func (r *renderer) sliceBounds(start, stop, step Value, n int) (int, int, int) {
 	return a, b, st
 }
 
+// slice is obj[start:stop:step]. Jinja compiles slices to plain Python subscripts,
+// so unlike other item access their errors propagate.
 func (r *renderer) slice(obj, start, stop, step Value) Value {
+	if isMapping(obj) {
+		r.fail(kindType, "unhashable type: 'slice'")
+	}
 	if obj.k == kRange {
 		rv := obj.p.(*rangeVal)
 		a, b, st := r.sliceBounds(start, stop, step, int(rv.length()))
