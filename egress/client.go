@@ -336,7 +336,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
 		attemptStart := time.Now()
-		resp, err := c.attempt(ctx, prep)
+		resp, err := c.attempt(ctx, prep, attempt == 1)
 		took := time.Since(attemptStart)
 		if err != nil {
 			lastErr = err
@@ -425,6 +425,11 @@ type prepared struct {
 	urlString string
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
+	body      []byte
+	// firstBody is the first attempt's body reader, kept here so that it
+	// costs no allocation of its own; later attempts and the transport's
+	// rewinds get new ones from GetBody.
+	firstBody bodyReader
 }
 
 func (c *Client) prepare(r *Request) (*prepared, error) {
@@ -460,11 +465,14 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	}
 	p.url, p.host, p.urlString = u, u.Host, u.String()
 
-	// The header is copied without Host, and with the User-Agent added, so
-	// the caller's map is never changed. The value slices are shared with
-	// the caller's, capped so that no append can write into them.
-	h := make(http.Header, len(r.Header)+1)
-	hostValue := ""
+	// A header with canonical names, a User-Agent and no Host is sent as
+	// it is (nothing in net/http writes to it). Any other is copied without
+	// Host and with the User-Agent added, so the caller's map is never
+	// changed; the value slices are shared, capped so that no append can
+	// write into them.
+	h := r.Header
+	_, hasAgent := h["User-Agent"]
+	copyHeader := !hasAgent
 	for k, vs := range r.Header {
 		if !isToken(k) {
 			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
@@ -474,22 +482,31 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
 			}
 		}
-		ck := http.CanonicalHeaderKey(k)
-		if ck == "Host" {
-			if len(vs) > 0 {
-				hostValue = vs[len(vs)-1]
-			}
-			continue
-		}
-		if prev, ok := h[ck]; ok {
-			// Two spellings of one name: the values are joined in a new slice.
-			h[ck] = append(prev[:len(prev):len(prev)], vs...)
-		} else {
-			h[ck] = vs[:len(vs):len(vs)]
+		if k == "Host" || http.CanonicalHeaderKey(k) != k {
+			copyHeader = true
 		}
 	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = c.userAgentValue
+	hostValue := ""
+	if copyHeader {
+		h = make(http.Header, len(r.Header)+1)
+		for k, vs := range r.Header {
+			ck := http.CanonicalHeaderKey(k)
+			if ck == "Host" {
+				if len(vs) > 0 {
+					hostValue = vs[len(vs)-1]
+				}
+				continue
+			}
+			if prev, ok := h[ck]; ok {
+				// Two spellings of one name: the values are joined in a new slice.
+				h[ck] = append(prev[:len(prev):len(prev)], vs...)
+			} else {
+				h[ck] = vs[:len(vs):len(vs)]
+			}
+		}
+		if _, ok := h["User-Agent"]; !ok {
+			h["User-Agent"] = c.userAgentValue
+		}
 	}
 
 	p.base = http.Request{
@@ -505,6 +522,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 		p.base.Host = hostValue
 	}
 	if body := r.Body; len(body) > 0 {
+		p.body = body
 		p.base.ContentLength = int64(len(body))
 		p.base.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
@@ -557,9 +575,13 @@ func hasLineBreakOrNUL(v string) bool {
 
 // attempt sends the request once, following redirects, and reads the body
 // up to the cap.
-func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
+func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Response, *Error) {
 	req := p.base.WithContext(ctx)
-	if req.GetBody != nil {
+	switch {
+	case first && p.body != nil:
+		p.firstBody.Reset(p.body)
+		req.Body = &p.firstBody
+	case req.GetBody != nil:
 		req.Body, _ = req.GetBody() // never fails
 	}
 

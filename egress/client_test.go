@@ -177,6 +177,19 @@ func TestDoLeavesCallerHeader(t *testing.T) {
 	if len(header) != 3 || len(header["X-Twice"]) != 1 || header["User-Agent"] != nil || values[:2][1] != "" {
 		t.Errorf("caller's header changed: %v (spare room %q)", header, values[:2][1])
 	}
+
+	// A header that needs nothing added or dropped is sent as it is.
+	clean := http.Header{"X-Twice": {"c"}, "User-Agent": {"mine/1"}}
+	resp, err := c.Do(context.Background(), &Request{URL: srv.URL, Header: clean})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Get("X-Seen"); got != "c mine/1 "+srv.Listener.Addr().String() {
+		t.Errorf("server saw %q", got)
+	}
+	if len(clean) != 2 {
+		t.Errorf("caller's header changed: %v", clean)
+	}
 }
 
 func TestDoKeepAlive(t *testing.T) {

@@ -18,8 +18,12 @@ import (
 // Executor sends webhooks through one egress client. It is safe for
 // concurrent use and implements hookline.WebhookEngine.
 type Executor struct {
-	client   *egress.Client
-	builtins func() ([]hookline.WebhookTemplate, error)
+	client *egress.Client
+	// userAgent is the client's User-Agent as a header value, shared by the
+	// requests Run sends: they are never handed out, and nothing sending
+	// them writes to header values.
+	userAgent []string
+	builtins  func() ([]hookline.WebhookTemplate, error)
 
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
@@ -33,7 +37,8 @@ const maxCached = 512
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
-	return &Executor{client: client, builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
+	return &Executor{client: client, userAgent: []string{client.UserAgent()},
+		builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
 }
 
 var _ hookline.WebhookEngine = (*Executor)(nil)
@@ -51,10 +56,11 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 		return failed(res, asWebhookError(err))
 	}
 	res.Request = req.Shown
-	// Show what is sent: egress adds its User-Agent when the definition
-	// sets none.
+	// The client's User-Agent, which egress would add, is set here so that
+	// the shown request is what is sent.
 	if _, ok := req.Egress.Header["User-Agent"]; !ok {
-		res.Request.Headers["User-Agent"] = e.client.UserAgent()
+		req.Egress.Header["User-Agent"] = e.userAgent
+		res.Request.Headers["User-Agent"] = e.userAgent[0]
 	}
 
 	resp, err := e.client.Do(ctx, &req.Egress)
