@@ -50,8 +50,8 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 	res := &hookline.WebhookResult{}
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
-	req, err := c.Build(ctx, data)
-	if err != nil {
+	var req Request
+	if err := c.build(ctx, data, &req); err != nil {
 		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
 		return failed(res, asWebhookError(err))
 	}

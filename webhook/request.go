@@ -27,25 +27,35 @@ type Request struct {
 // it applies the auth. A failure is a *hookline.WebhookError of kind render
 // naming the field and, for template errors, the line and column.
 func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, error) {
+	req := &Request{}
+	if err := c.build(ctx, data, req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// build is Build into a request the caller provides (Run's stays on its
+// stack).
+func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request) error {
 	def := &c.def
 	d, err := c.withContextValues(ctx, data)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	for _, n := range c.urlNames {
 		if _, ok := d[n]; !ok {
-			return nil, renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
+			return renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
 		}
 	}
 	rawURL, u := c.staticRaw, c.staticURL
 	if u == nil {
 		if rawURL, err = c.url.Render(ctx, d, c.limits); err != nil {
-			return nil, templateErr("url", err)
+			return templateErr("url", err)
 		}
 		rawURL = strings.TrimSpace(rawURL)
 		if u, err = hookline.ParseWebhookURL(rawURL); err != nil {
-			return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
+			return renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
 		}
 	}
 	finalURL, shownURL := rawURL, rawURL
@@ -61,7 +71,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		for _, p := range c.params {
 			v, err := p.tmpl.Render(ctx, d, c.limits)
 			if err != nil {
-				return nil, templateErr(p.field, err)
+				return templateErr(p.field, err)
 			}
 			appendQuery(&query, p.key, url.QueryEscape(v))
 		}
@@ -84,7 +94,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		v := kv.value
 		if !kv.static {
 			if v, err = kv.tmpl.Render(ctx, d, c.limits); err != nil {
-				return nil, templateErr(kv.field, err)
+				return templateErr(kv.field, err)
 			}
 		}
 		h.add(kv.key, v)
@@ -95,7 +105,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 	if c.body != nil {
 		s, err := c.body.Render(ctx, d, c.limits)
 		if err != nil {
-			return nil, templateErr("body", err)
+			return templateErr("body", err)
 		}
 		body, shownBody = []byte(s), s
 	}
@@ -105,7 +115,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 		}
 	}
 
-	req := &Request{
+	*req = Request{
 		Egress: egress.Request{
 			Method:      def.Method,
 			URL:         finalURL,
@@ -121,7 +131,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 			Body:    shownBody,
 		},
 	}
-	return req, nil
+	return nil
 }
 
 // headerBuilder fills a header whose value slices, one value each unless a
