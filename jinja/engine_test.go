@@ -298,3 +298,15 @@ func TestConcurrentRendersShareTemplate(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestFilterGeneratorsAreOneShot(t *testing.T) {
+	got, err := render(t, `{% set g = xs|select('odd') %}{% if []|select %}T{% endif %}{{ g|list }}{{ g|list }}{{ xs|reverse|join }}`, ModeText, map[string]any{"xs": []any{1, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "T[1, 3][]321"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	_, err = render(t, `{{ [1]|select|length }}`, ModeText, nil)
+	wantError(t, err, kindType, 1, 0, "object of type 'generator' has no len()")
+}

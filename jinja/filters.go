@@ -17,7 +17,7 @@ func lookupFilter(name string) filterFunc {
 	case "attr":
 		return fAttr
 	case "batch":
-		return fBatch
+		return genFilter("do_batch", fBatch)
 	case "capitalize":
 		return fStrFunc("capitalize", pyCapitalize)
 	case "center":
@@ -45,7 +45,7 @@ func lookupFilter(name string) filterFunc {
 	case "int":
 		return fInt
 	case "items":
-		return fItems
+		return genFilter("do_items", fItems)
 	case "join":
 		return fJoin
 	case "last":
@@ -57,7 +57,7 @@ func lookupFilter(name string) filterFunc {
 	case "upper":
 		return fStrFunc("upper", pyUpper)
 	case "map":
-		return fMap
+		return genFilter("sync_do_map", fMap)
 	case "max":
 		return fMinMax(1)
 	case "min":
@@ -65,13 +65,13 @@ func lookupFilter(name string) filterFunc {
 	case "pprint":
 		return fPprint
 	case "reject":
-		return fSelect(false, false)
+		return genFilter("select_or_reject", fSelect(false, false))
 	case "select":
-		return fSelect(true, false)
+		return genFilter("select_or_reject", fSelect(true, false))
 	case "rejectattr":
-		return fSelect(false, true)
+		return genFilter("select_or_reject", fSelect(false, true))
 	case "selectattr":
-		return fSelect(true, true)
+		return genFilter("select_or_reject", fSelect(true, true))
 	case "replace":
 		return fReplace
 	case "reverse":
@@ -81,7 +81,7 @@ func lookupFilter(name string) filterFunc {
 	case "safe":
 		return fSafe
 	case "slice":
-		return fSlice
+		return genFilter("sync_do_slice", fSlice)
 	case "sort":
 		return fSort
 	case "string":
@@ -99,7 +99,7 @@ func lookupFilter(name string) filterFunc {
 	case "truncate":
 		return fTruncate
 	case "unique":
-		return fUnique
+		return genFilter("sync_do_unique", fUnique)
 	case "urlencode":
 		return fUrlencode
 	case "wordcount":
@@ -112,6 +112,20 @@ func lookupFilter(name string) filterFunc {
 		return fFilesizeformat
 	}
 	return nil
+}
+
+// genFilter makes a filter return a generator, as Jinja's do: its body runs when the
+// result is first iterated.
+func genFilter(name string, f filterFunc) filterFunc {
+	return func(r *renderer, v Value, args []Value, kw []kwArg) Value {
+		args = append([]Value(nil), args...)
+		kw = append([]kwArg(nil), kw...)
+		g := &genVal{name: name}
+		g.produce = func() []Value {
+			return f(r, v, args, kw).p.(*listVal).items
+		}
+		return Value{k: kGen, p: g}
+	}
 }
 
 func (r *renderer) noArgs(name string, args []Value, kw []kwArg) {

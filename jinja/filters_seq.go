@@ -149,6 +149,9 @@ func fLast(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		}
 		return r.seqAt(v, n-1)
 	}
+	if v.k == kGen {
+		r.failf(kindType, "'%s' object is not reversible", typeName(v))
+	}
 	items := r.iterAny(v)
 	if len(items) == 0 {
 		return undefMsg("No last item, sequence was empty.")
@@ -410,12 +413,36 @@ func fReverse(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		}
 		return Value{k: v.k, s: string(rs)}
 	}
-	items := r.iterAny(v)
-	out := make([]Value, len(items))
-	for i, it := range items {
-		out[len(items)-1-i] = it
+	if v.k == kGen {
+		// reversed() fails on a generator, so Jinja falls back to a reversed list.
+		items := r.iterAny(v)
+		out := make([]Value, len(items))
+		for i, it := range items {
+			out[len(items)-1-i] = it
+		}
+		return listOf(out)
 	}
-	return listOf(out)
+	items := r.iterAny(v)
+	name := "list_reverseiterator"
+	switch v.k {
+	case kRange:
+		name = "range_iterator"
+	case kTuple:
+		name = "reversed"
+	case kDict, kDataObj, kDataMap:
+		name = "dict_reversekeyiterator"
+	case kUndef:
+		name = "reversed"
+	}
+	g := &genVal{name: name, iterator: true}
+	g.produce = func() []Value {
+		out := make([]Value, len(items))
+		for i, it := range items {
+			out[len(items)-1-i] = it
+		}
+		return out
+	}
+	return Value{k: kGen, p: g}
 }
 
 func fSlice(r *renderer, v Value, args []Value, kw []kwArg) Value {

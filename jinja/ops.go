@@ -10,7 +10,7 @@ import (
 
 func isIterable(v Value) bool {
 	switch v.k {
-	case kUndef, kList, kTuple, kDict, kDataList, kDataObj, kDataMap, kRange, kStr, kMarkup:
+	case kUndef, kList, kTuple, kDict, kDataList, kDataObj, kDataMap, kRange, kStr, kMarkup, kGen:
 		return true
 	}
 	return false
@@ -51,6 +51,13 @@ func (r *renderer) iterate(v Value) []Value {
 	case kDict, kDataObj, kDataMap:
 		ks, _ := r.mapItems(v)
 		return ks
+	case kGen:
+		g := v.p.(*genVal)
+		if g.consumed {
+			return nil
+		}
+		g.consumed = true
+		return g.produce()
 	}
 	r.failf(kindType, "'%s' object is not iterable", typeName(v))
 	return nil
@@ -874,6 +881,13 @@ func (r *renderer) contains(container, x Value) bool {
 		_, ok := r.mapGet(container, x)
 		return ok
 	case kUndef:
+		return false
+	case kGen:
+		for _, it := range r.iterate(container) {
+			if valuesEqual(it, x) {
+				return true
+			}
+		}
 		return false
 	}
 	r.failf(kindType, "argument of type '%s' is not iterable", typeName(container))

@@ -213,6 +213,12 @@ func (r *renderer) appendStr(b []byte, v Value) []byte {
 		return append(b, "<jinja2.utils.Cycler object>"...)
 	case kJoiner:
 		return append(b, "<jinja2.utils.Joiner object>"...)
+	case kGen:
+		g := v.p.(*genVal)
+		if g.iterator {
+			return append(b, "<"+g.name+" object>"...)
+		}
+		return append(b, "<generator object "+g.name+">"...)
 	case kFunc:
 		f := v.p.(*funcVal)
 		if f.self.k == kUndef && f.self.s == "" {

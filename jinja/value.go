@@ -33,7 +33,17 @@ const (
 	kJoiner         // p: *joinerVal
 	kFunc           // p: *funcVal, a global function or a bound method
 	kBig            // p: *big.Int outside int64, never mutated
+	kGen            // p: *genVal, a one-shot generator or iterator
 )
+
+// genVal stands for the generators and iterators Jinja's filters return (select, map,
+// unique, batch, reverse, ...): always true, without a length, and empty once iterated.
+type genVal struct {
+	name     string // Python's function or type name, for printing
+	iterator bool   // printed as <name object> rather than <generator object name>
+	produce  func() []Value
+	consumed bool
+}
 
 // Value is the interpreter's representation of a Python value. Scalars never allocate:
 // ints, bools and floats live in n and strings in s.
@@ -434,6 +444,12 @@ func typeName(v Value) string {
 		return "Joiner"
 	case kFunc:
 		return "builtin_function_or_method"
+	case kGen:
+		g := v.p.(*genVal)
+		if g.iterator {
+			return g.name
+		}
+		return "generator"
 	}
 	return "object"
 }
