@@ -310,3 +310,12 @@ func TestFilterGeneratorsAreOneShot(t *testing.T) {
 	_, err = render(t, `{{ [1]|select|length }}`, ModeText, nil)
 	wantError(t, err, kindType, 1, 0, "object of type 'generator' has no len()")
 }
+
+func TestEqualityOfDataObjects(t *testing.T) {
+	a, _ := DecodeJSON([]byte(`{"k": [1, {"z": null}], "j": "x"}`))
+	b, _ := DecodeJSON([]byte(`{"j": "x", "k": [1, {"z": null}]}`))
+	got, err := render(t, `{{ a == b }} {{ a == {'j': 'x', 'k': [1, {'z': none}]} }} {{ a != b }} {{ [a] == [b] }}`, ModeText, map[string]any{"a": a, "b": b})
+	if err != nil || got != "True True False True" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}

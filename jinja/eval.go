@@ -105,6 +105,9 @@ func (r *renderer) checkSize(n int) {
 // alloc charges n bytes or elements about to be built: each value stays under
 // ValueBytes and the render as a whole under allocFactor times that.
 func (r *renderer) alloc(n int) {
+	if r.lim.ValueBytes == 0 {
+		return // the scratch renderer of valuesEqual, which builds nothing lasting
+	}
 	r.checkSize(n)
 	r.allocated += int64(n)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {

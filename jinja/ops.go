@@ -25,6 +25,7 @@ func (r *renderer) iterate(v Value) []Value {
 		return v.p.(*listVal).items
 	case kDataList:
 		l := v.p.([]any)
+		r.alloc(len(l))
 		out := make([]Value, len(l))
 		for i, x := range l {
 			out[i] = r.fromData(x)
@@ -71,6 +72,7 @@ func (r *renderer) mapItems(v Value) ([]Value, []Value) {
 		return d.keys, d.vals
 	case kDataObj:
 		o := v.p.(*Object)
+		r.alloc(len(o.keys))
 		ks := make([]Value, len(o.keys))
 		vs := make([]Value, len(o.keys))
 		for i, k := range o.keys {
