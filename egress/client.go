@@ -429,7 +429,7 @@ type prepared struct {
 	// firstBody is the first attempt's body reader, kept here so that it
 	// costs no allocation of its own; later attempts and the transport's
 	// rewinds get new ones from GetBody.
-	firstBody bodyReader
+	firstBody bytes.Reader
 }
 
 func (c *Client) prepare(r *Request) (*prepared, error) {
@@ -524,7 +524,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	if body := r.Body; len(body) > 0 {
 		p.body = body
 		p.base.ContentLength = int64(len(body))
-		p.base.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
+		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
 		p.base.GetBody = noBody
 	}
@@ -532,18 +532,6 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
-
-// bodyReader is a request body: a bytes.Reader that closes, in one
-// allocation.
-type bodyReader struct{ bytes.Reader }
-
-func newBodyReader(b []byte) *bodyReader {
-	r := &bodyReader{}
-	r.Reset(b)
-	return r
-}
-
-func (*bodyReader) Close() error { return nil }
 
 // isToken reports whether s is an RFC 9110 token (method or header name).
 func isToken(s string) bool {
@@ -579,8 +567,11 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	req := p.base.WithContext(ctx)
 	switch {
 	case first && p.body != nil:
+		// A bytes.Reader in io.NopCloser is a body net/http knows to be in
+		// memory: it then writes the headers and the body together instead
+		// of flushing the headers in a packet of their own.
 		p.firstBody.Reset(p.body)
-		req.Body = &p.firstBody
+		req.Body = io.NopCloser(&p.firstBody)
 	case req.GetBody != nil:
 		req.Body, _ = req.GetBody() // never fails
 	}
