@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/jinja"
 )
 
 func benchDef(url string) hookline.Webhook {
@@ -139,4 +140,75 @@ func BenchmarkEgressLocal(b *testing.B) {
 			b.Fatalf("egress: %v", err)
 		}
 	}
+}
+
+// BenchmarkExecutorParts splits BenchmarkExecutorOverhead: the template
+// engine's share (rendering the seed body, decoding the response, the
+// three mappers) against the whole build and map.
+func BenchmarkExecutorParts(b *testing.B) {
+	c, err := Compile(benchDef("https://api.example.com/tickets"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	conv := SampleConversation()
+	data, err := ConversationData(&conv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	body := []byte(seedTicket)
+	header := http.Header{"Content-Type": {"application/json"}}
+	b.Run("build", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Build(ctx, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("jinja-render-body", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.body.Render(ctx, data, c.limits); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if m := c.Map(ctx, 200, header, body, false); m.Err != nil {
+				b.Fatal(m.Err)
+			}
+		}
+	})
+	b.Run("jinja-decode-response", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jinja.DecodeJSON(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	parsed, _ := jinja.DecodeJSON(body)
+	md := map[string]any{"response": parsed, "status": int64(200)}
+	for _, k := range parsed.(*jinja.Object).Keys() {
+		md[k], _ = parsed.(*jinja.Object).Get(k)
+	}
+	b.Run("jinja-mappers", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, mp := range c.mappers {
+				var err error
+				if mp.expr {
+					_, err = mp.tmpl.Eval(ctx, md, c.limits)
+				} else {
+					_, err = mp.tmpl.Render(ctx, md, c.limits)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }

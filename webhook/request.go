@@ -110,7 +110,9 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request)
 		body, shownBody = []byte(s), s
 	}
 	for _, f := range c.fixed {
-		if !f.ifUnset || h.h.Get(f.key) == "" {
+		// f.key is canonical: the map lookup is Header.Get without the
+		// canonicalization.
+		if vs := h.h[f.key]; !f.ifUnset || len(vs) == 0 || vs[0] == "" {
 			h.set(f.key, f.value)
 		}
 	}
