@@ -132,6 +132,7 @@ type (
 		cond      expr
 		body, els []stmt
 		recursive bool
+		frame     frameInfo
 	}
 	setStmt struct {
 		pos    int
@@ -143,11 +144,13 @@ type (
 		target target
 		body   []stmt
 		filter expr // filter chain applied to the body, or nil
+		frame  frameInfo
 	}
 	withStmt struct {
 		targets []target
 		values  []expr
 		body    []stmt
+		frame   frameInfo
 	}
 	macroStmt struct{ m *macroDef }
 	callStmt  struct {
@@ -159,6 +162,7 @@ type (
 		pos    int
 		filter expr
 		body   []stmt
+		frame  frameInfo
 	}
 	includeStmt struct {
 		pos           int
@@ -191,4 +195,13 @@ type macroDef struct {
 	usesVarargs  bool
 	usesKwargs   bool
 	isCallerBody bool
+	frame        frameInfo
+}
+
+// frameInfo is what Jinja's symbol analysis decides for one frame (the template, a loop
+// body, a macro, a with, filter or set block): the names assigned in it before any use
+// and unknown to enclosing frames start out undefined, hiding context variables of the
+// same name from the nested frames that read them first.
+type frameInfo struct {
+	undefInit []string
 }

@@ -319,3 +319,31 @@ func TestEqualityOfDataObjects(t *testing.T) {
 		t.Fatalf("got %q, %v", got, err)
 	}
 }
+
+// Jinja starts a name assigned in a frame before any use as undefined, so nested frames
+// that read it earlier do not see a context variable of the same name.
+func TestFrameScoping(t *testing.T) {
+	cases := []struct {
+		src, want string
+		names     []string
+	}{
+		{"{% for i in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}", "[]", nil},
+		{"{% for i in [1] %}{% for j in [1] %}[{{ x }}]{% endfor %}{% set x = 2 %}{% endfor %}", "[]", nil},
+		{"{% for i in [1] %}[{{ x }}]{% set x = 2 %}{% endfor %}", "[7]", []string{"x"}},
+		{"{% for i in [1] %}[{{ x }}]{% endfor %}{% if true %}{% set x = 2 %}{% endif %}", "[7]", []string{"x"}},
+		{"{% set x = x + 1 %}{{ x }}", "8", []string{"x"}},
+	}
+	for _, c := range cases {
+		tm, err := Compile(c.src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tm.Render(context.Background(), map[string]any{"x": 7}, Limits{})
+		if err != nil || got != c.want {
+			t.Errorf("%s: got %q, %v; want %q", c.src, got, err, c.want)
+		}
+		if names := tm.Names(); !reflect.DeepEqual(names, c.names) {
+			t.Errorf("%s: Names() = %v, want %v", c.src, names, c.names)
+		}
+	}
+}

@@ -205,9 +205,10 @@ func (s *setStmt) exec(r *renderer) {
 
 // execScoped runs body in a child scope: assignments inside stay inside, as in Jinja's
 // {% set %} and {% filter %} blocks.
-func (r *renderer) execScoped(body []stmt) {
+func (r *renderer) execScoped(body []stmt, f *frameInfo) {
 	saved := r.sc
 	r.sc = &scope{parent: saved}
+	initFrame(r.sc, f)
 	r.execBody(body)
 	r.sc = saved
 }
@@ -215,7 +216,7 @@ func (r *renderer) execScoped(body []stmt) {
 func (s *setBlockStmt) exec(r *renderer) {
 	r.step()
 	r.beginCapture()
-	r.execScoped(s.body)
+	r.execScoped(s.body, &s.frame)
 	v := strVal(r.endCapture())
 	r.pos = s.pos
 	if s.filter != nil {
@@ -279,6 +280,7 @@ func (s *withStmt) exec(r *renderer) {
 	for i, t := range s.targets {
 		r.assign(t, vals[i])
 	}
+	initFrame(sc, &s.frame)
 	r.execBody(s.body)
 	r.sc = saved
 }
@@ -307,7 +309,7 @@ func (s *callStmt) exec(r *renderer) {
 func (s *filterStmt) exec(r *renderer) {
 	r.step()
 	r.beginCapture()
-	r.execScoped(s.body)
+	r.execScoped(s.body, &s.frame)
 	v := strVal(r.endCapture())
 	r.pos = s.pos
 	v = r.applyFilterChain(s.filter, v)
@@ -406,6 +408,7 @@ func (r *renderer) runLoop(s *forStmt, it Value, depth int) {
 			sc.vals[0] = loopV
 			sc.vals[1] = ls.at(r, i)
 		}
+		initFrame(sc, &s.frame)
 		r.execBody(s.body)
 	}
 	r.sc = saved
@@ -447,6 +450,7 @@ func (s *includeStmt) exec(r *renderer) {
 	} else {
 		r.sc = &scope{}
 	}
+	initFrame(r.sc, &sub.frame)
 	r.execBody(sub.body)
 	r.sc = saved
 	r.depth--
@@ -472,6 +476,7 @@ func (r *renderer) module(nameV Value, withContext bool) *dictVal {
 		sc.parent = r.sc
 	}
 	r.sc = sc
+	initFrame(sc, &c.frame)
 	r.beginCapture()
 	r.execBody(c.body)
 	r.endCapture()
@@ -769,6 +774,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		}
 		sc.set("caller", caller)
 	}
+	initFrame(sc, &d.frame)
 	r.beginCapture()
 	r.execBody(d.body)
 	out := r.endCapture()

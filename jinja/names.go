@@ -200,10 +200,18 @@ func declareTarget(s *nameScope, t target) {
 	}
 }
 
-func undeclaredNames(body []stmt) []string {
+func undeclaredNames(body []stmt, frame *frameInfo) []string {
 	var out []string
 	seen := map[string]bool{}
 	top := &nameScope{declared: map[string]bool{}}
+	// Names a frame starts undefined are never looked up in the context.
+	predeclare := func(sc *nameScope, f *frameInfo) *nameScope {
+		for _, n := range f.undefInit {
+			sc.declared[n] = true
+		}
+		return sc
+	}
+	predeclare(top, frame)
 	var visitBody func(body []stmt, sc *nameScope)
 	visitExpr := func(e expr, sc *nameScope) {
 		walkExpr(e, func(x expr) {
@@ -226,7 +234,7 @@ func undeclaredNames(body []stmt) []string {
 			switch s := s.(type) {
 			case *forStmt:
 				visitExpr(s.iter, sc)
-				in := child(sc)
+				in := predeclare(child(sc), &s.frame)
 				declareTarget(in, s.target)
 				in.declared["loop"] = true
 				visitExpr(s.cond, in)
@@ -239,11 +247,11 @@ func undeclaredNames(body []stmt) []string {
 				}
 				declareTarget(sc, s.target)
 			case *setBlockStmt:
-				visitBody(s.body, child(sc))
+				visitBody(s.body, predeclare(child(sc), &s.frame))
 				visitExpr(s.filter, sc)
 				declareTarget(sc, s.target)
 			case *withStmt:
-				in := child(sc)
+				in := predeclare(child(sc), &s.frame)
 				for i, t := range s.targets {
 					visitExpr(s.values[i], sc)
 					declareTarget(in, t)
@@ -251,7 +259,7 @@ func undeclaredNames(body []stmt) []string {
 				visitBody(s.body, in)
 			case *macroStmt:
 				sc.declare(s.m.name)
-				in := child(sc)
+				in := predeclare(child(sc), &s.m.frame)
 				for i, p := range s.m.params {
 					visitExpr(s.m.defaults[i], in)
 					in.declared[p] = true
@@ -265,7 +273,7 @@ func undeclaredNames(body []stmt) []string {
 				deferred = append(deferred, func() { visitBody(m.body, in) })
 			case *callStmt:
 				visitExpr(s.call, sc)
-				in := child(sc)
+				in := predeclare(child(sc), &s.caller.frame)
 				for _, p := range s.caller.params {
 					in.declared[p] = true
 				}
@@ -279,7 +287,7 @@ func undeclaredNames(body []stmt) []string {
 				visitBody(s.els, br)
 			case *filterStmt:
 				visitExpr(s.filter, sc)
-				visitBody(s.body, child(sc))
+				visitBody(s.body, predeclare(child(sc), &s.frame))
 			case *importStmt:
 				visitExpr(s.name, sc)
 				sc.declare(s.alias)

@@ -52,8 +52,9 @@ func (l Limits) withDefaults() Limits {
 
 // compiled is one parsed template source.
 type compiled struct {
-	src  string
-	body []stmt
+	src   string
+	body  []stmt
+	frame frameInfo
 }
 
 // Template is immutable after Compile and safe for concurrent Render calls.
@@ -83,7 +84,9 @@ func parseSource(src string, opts *Options) (c *compiled, err *Error) {
 		}
 	}()
 	body := p.parseTemplate()
-	return &compiled{src: src, body: body}, nil
+	c = &compiled{src: src, body: body}
+	analyzeFrame(body, nil, nil, &c.frame)
+	return c, nil
 }
 
 // Compile parses a template. The error is a *Error with Kind "syntax" or "unsupported".
@@ -122,7 +125,7 @@ func compile(src string, opts Options) (*Template, error) {
 		}
 	}
 	t.expr = singleExpression(main.body)
-	t.names = undeclaredNames(main.body)
+	t.names = undeclaredNames(main.body, &main.frame)
 	return t, nil
 }
 
@@ -175,6 +178,7 @@ func (t *Template) newRenderer(ctx context.Context, data map[string]any, lim Lim
 	r.data = data
 	r.src = t.main.src
 	r.sc = &r.top
+	initFrame(&r.top, &t.main.frame)
 	return r
 }
 

@@ -1,0 +1,188 @@
+package jinja
+
+// Jinja compiles each frame with a symbol table: a name whose first reference in the
+// frame is an assignment, and that no enclosing frame references, starts undefined
+// rather than resolving from the context. analyzeFrames reproduces that decision.
+
+type frameRef struct {
+	name  string
+	store bool
+}
+
+// frameRefs lists the references one frame makes itself, in Jinja's analysis order,
+// without descending into nested frames. Assignments inside if branches count as reads:
+// Jinja resolves names assigned only conditionally from the context.
+func frameRefs(body []stmt) []frameRef {
+	var refs []frameRef
+	load := func(e expr) {
+		walkExpr(e, func(x expr) {
+			if n, ok := x.(*nameExpr); ok {
+				refs = append(refs, frameRef{name: n.name})
+			}
+		})
+	}
+	var visit func(body []stmt, branch bool)
+	store := func(t target, branch bool) {
+		var names []string
+		var collect func(t target)
+		collect = func(t target) {
+			switch t := t.(type) {
+			case nameTarget:
+				names = append(names, t.name)
+			case tupleTarget:
+				for _, it := range t.items {
+					collect(it)
+				}
+			case nsTarget:
+				refs = append(refs, frameRef{name: t.name})
+			}
+		}
+		collect(t)
+		for _, n := range names {
+			refs = append(refs, frameRef{name: n, store: !branch})
+		}
+	}
+	storeName := func(n string, branch bool) { refs = append(refs, frameRef{name: n, store: !branch}) }
+	visit = func(body []stmt, branch bool) {
+		for _, s := range body {
+			switch s := s.(type) {
+			case *outputStmt:
+				load(s.e)
+			case *ifStmt:
+				for i, c := range s.conds {
+					load(c)
+					visit(s.bodies[i], true)
+				}
+				visit(s.els, true)
+			case *forStmt:
+				load(s.iter)
+			case *setStmt:
+				load(s.value)
+				store(s.target, branch)
+			case *setBlockStmt:
+				store(s.target, branch)
+			case *withStmt:
+				for _, v := range s.values {
+					load(v)
+				}
+			case *macroStmt:
+				storeName(s.m.name, branch)
+			case *callStmt:
+				load(s.call)
+			case *filterStmt:
+				load(s.filter)
+			case *includeStmt:
+				load(s.name)
+			case *importStmt:
+				load(s.name)
+				storeName(s.alias, branch)
+			case *fromStmt:
+				load(s.name)
+				for _, a := range s.aliases {
+					storeName(a, branch)
+				}
+			}
+		}
+	}
+	visit(body, false)
+	return refs
+}
+
+type frameScope struct {
+	parent *frameScope
+	refs   map[string]bool
+}
+
+func (f *frameScope) has(n string) bool {
+	for ; f != nil; f = f.parent {
+		if f.refs[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// analyzeFrame fills info for the frame of body, whose own parameters are given, and
+// recurses into the frames nested in it.
+func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameInfo, extra ...expr) {
+	refs := frameRefs(body)
+	fs := &frameScope{parent: parent, refs: map[string]bool{}}
+	seen := map[string]bool{}
+	for _, p := range params {
+		seen[p] = true
+		fs.refs[p] = true
+	}
+	for _, e := range extra {
+		walkExpr(e, func(x expr) {
+			if n, ok := x.(*nameExpr); ok {
+				refs = append([]frameRef{{name: n.name}}, refs...)
+			}
+		})
+	}
+	for _, r := range refs {
+		fs.refs[r.name] = true
+		if seen[r.name] {
+			continue
+		}
+		seen[r.name] = true
+		if r.store && !parent.has(r.name) {
+			info.undefInit = append(info.undefInit, r.name)
+		}
+	}
+	analyzeNested(body, fs)
+}
+
+func targetNames(t target) []string {
+	switch t := t.(type) {
+	case nameTarget:
+		return []string{t.name}
+	case tupleTarget:
+		var out []string
+		for _, it := range t.items {
+			out = append(out, targetNames(it)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func analyzeNested(body []stmt, fs *frameScope) {
+	for _, s := range body {
+		switch s := s.(type) {
+		case *ifStmt:
+			for _, b := range s.bodies {
+				analyzeNested(b, fs)
+			}
+			analyzeNested(s.els, fs)
+		case *forStmt:
+			analyzeFrame(s.body, append(targetNames(s.target), "loop"), fs, &s.frame, s.cond)
+			analyzeNested(s.els, fs)
+		case *withStmt:
+			var names []string
+			for _, t := range s.targets {
+				names = append(names, targetNames(t)...)
+			}
+			analyzeFrame(s.body, names, fs, &s.frame)
+		case *macroStmt:
+			analyzeMacro(s.m, fs)
+		case *callStmt:
+			analyzeMacro(s.caller, fs)
+		case *filterStmt:
+			analyzeFrame(s.body, nil, fs, &s.frame)
+		case *setBlockStmt:
+			analyzeFrame(s.body, nil, fs, &s.frame)
+		}
+	}
+}
+
+func analyzeMacro(m *macroDef, fs *frameScope) {
+	params := append([]string{"caller", "varargs", "kwargs"}, m.params...)
+	analyzeFrame(m.body, params, fs, &m.frame, m.defaults...)
+}
+
+// initFrame binds the names a frame starts with undefined.
+func initFrame(sc *scope, f *frameInfo) {
+	for _, n := range f.undefInit {
+		sc.set(n, undefName(n))
+	}
+}
