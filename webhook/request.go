@@ -89,7 +89,8 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request)
 		shownURL = u.String()
 	}
 
-	h := headerBuilder{h: make(http.Header, len(c.headers)+len(c.fixed)), values: make([]string, 0, len(c.headers)+len(c.fixed))}
+	n := len(c.headers) + len(c.fixed) // at most one value array slot each
+	h := headerBuilder{h: make(http.Header, n), values: make([]string, 0, n)}
 	for _, kv := range c.headers {
 		v := kv.value
 		if !kv.static {
