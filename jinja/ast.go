@@ -30,6 +30,10 @@ type (
 		pos               int
 		obj               expr
 		start, stop, step expr
+		// folded: Jinja evaluates a printed expression made only of constants at
+		// compile time, where a slice goes through environment.getitem and a
+		// TypeError gives undefined.
+		folded bool
 	}
 	kwExpr struct {
 		name string

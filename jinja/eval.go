@@ -570,7 +570,24 @@ func (e *sliceExpr) eval(r *renderer) Value {
 			parts[i] = x.eval(r)
 		}
 	}
+	if e.folded && !sliceable(obj, parts) {
+		return undefMsg(objectTypeRepr(obj) + " has no element " + r.repr(tupleOf(parts[:])))
+	}
 	return r.slice(obj, parts[0], parts[1], parts[2])
+}
+
+func sliceable(obj Value, parts [3]Value) bool {
+	switch obj.k {
+	case kList, kTuple, kDataList, kRange, kStr, kMarkup:
+	default:
+		return false
+	}
+	for _, p := range parts {
+		if p.k != kNone && !isIntegral(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // evalArgs evaluates call arguments onto the renderer's stacks. The caller pops them.

@@ -204,7 +204,7 @@ func (r *renderer) pyFormat(format string, args Value) string {
 	hasMap := false
 	if args.k == kTuple {
 		list = args.p.(*listVal).items
-	} else if isMapping(args) || args.k == kList || args.k == kDataList {
+	} else if isMapping(args) || args.k == kList || args.k == kDataList || args.k == kUndef {
 		// Python treats any non-tuple, non-str argument with __getitem__ as a mapping.
 		mapping = args
 		hasMap = true
