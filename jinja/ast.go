@@ -30,10 +30,6 @@ type (
 		pos               int
 		obj               expr
 		start, stop, step expr
-		// folded: Jinja evaluates a printed expression made only of constants at
-		// compile time, where a slice goes through environment.getitem and a
-		// TypeError gives undefined.
-		folded bool
 	}
 	kwExpr struct {
 		name string
@@ -123,6 +119,10 @@ type (
 	outputStmt struct {
 		pos int
 		e   expr
+		// fold: the expression slices, and Jinja first tries to evaluate a printed
+		// expression at compile time, where slicing goes through environment.getitem
+		// and a TypeError gives undefined.
+		fold bool
 	}
 	ifStmt struct {
 		conds  []expr

@@ -36,6 +36,7 @@ type renderer struct {
 	kwStack   []kwArg
 	printing  []any // containers being printed, to spot cycles as Python's repr does
 	reprDepth int
+	folding   bool  // evaluating as Jinja's compile-time optimizer
 	allocated int64 // bytes and elements built so far, against a multiple of ValueBytes
 
 	jstate uint8 // ModeJSON: lexical state of the output so far
@@ -178,12 +179,44 @@ func (s *outputStmt) exec(r *renderer) {
 			return
 		}
 	}
-	v := s.e.eval(r)
+	var v Value
+	folded := false
+	if s.fold {
+		v, folded = r.fold(s.e)
+	}
+	if !folded {
+		v = s.e.eval(r)
+	}
 	if r.capturing() {
 		r.writeCapture(r.str(v))
 		return
 	}
 	r.emitValue(v)
+}
+
+// foldImpossible unwinds a compile-time evaluation that needs the context.
+type foldImpossible struct{}
+
+// fold evaluates e as Jinja's optimizer would at compile time, for printed expressions
+// that slice (the only case where the result differs). It fails for anything that
+// needs the context: names, calls, context filters, or an error.
+func (r *renderer) fold(e expr) (v Value, ok bool) {
+	if r.folding {
+		return Value{}, false
+	}
+	r.folding = true
+	defer func() {
+		r.folding = false
+		if x := recover(); x != nil {
+			switch x.(type) {
+			case foldImpossible, renderFail:
+				v, ok = Value{}, false
+			default:
+				panic(x)
+			}
+		}
+	}()
+	return e.eval(r), true
 }
 
 func (s *ifStmt) exec(r *renderer) {
@@ -529,6 +562,9 @@ func (r *renderer) lookup(name string) (Value, bool) {
 }
 
 func (e *nameExpr) eval(r *renderer) Value {
+	if r.folding {
+		panic(foldImpossible{})
+	}
 	r.step()
 	v, _ := r.lookup(e.name)
 	return v
@@ -570,7 +606,7 @@ func (e *sliceExpr) eval(r *renderer) Value {
 			parts[i] = x.eval(r)
 		}
 	}
-	if e.folded && !sliceable(obj, parts) {
+	if r.folding && !sliceable(obj, parts) {
 		return undefMsg(objectTypeRepr(obj) + " has no element " + r.repr(tupleOf(parts[:])))
 	}
 	return r.slice(obj, parts[0], parts[1], parts[2])
@@ -637,6 +673,9 @@ func (r *renderer) popArgs(base, kbase int) {
 }
 
 func (e *callExpr) eval(r *renderer) Value {
+	if r.folding {
+		panic(foldImpossible{})
+	}
 	r.step()
 	if ga, ok := e.fn.(*getattrExpr); ok {
 		obj := ga.obj.eval(r)
@@ -817,6 +856,12 @@ func (r *renderer) chargeLinear(v Value) {
 }
 
 func (r *renderer) callFilter(e *filterExpr, in Value) Value {
+	if r.folding {
+		switch e.name {
+		case "map", "select", "reject", "selectattr", "rejectattr":
+			panic(foldImpossible{}) // they take the context
+		}
+	}
 	r.step()
 	r.chargeLinear(in)
 	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)

@@ -187,81 +187,13 @@ func initFrame(sc *scope, f *frameInfo) {
 	}
 }
 
-// isFoldable reports whether Jinja's optimizer can evaluate e at compile time: constants
-// combined by operators, literals, and filters and tests that need no context.
-func isFoldable(e expr) bool {
-	all := func(es ...expr) bool {
-		for _, x := range es {
-			if x != nil && !isFoldable(x) {
-				return false
-			}
-		}
-		return true
-	}
-	args := func(c *callArgsExpr) bool {
-		if c.dynArg != nil || c.dynKw != nil || !all(c.args...) {
-			return false
-		}
-		for _, k := range c.kw {
-			if !isFoldable(k.v) {
-				return false
-			}
-		}
-		return true
-	}
-	switch e := e.(type) {
-	case nil:
-		return true
-	case *constExpr:
-		return true
-	case *listExpr:
-		return all(e.items...)
-	case *tupleExpr:
-		return all(e.items...)
-	case *dictExpr:
-		return all(e.keys...) && all(e.vals...)
-	case *unaryExpr:
-		return isFoldable(e.x)
-	case *notExpr:
-		return isFoldable(e.x)
-	case *binExpr:
-		return all(e.l, e.r)
-	case *andExpr:
-		return all(e.l, e.r)
-	case *orExpr:
-		return all(e.l, e.r)
-	case *compareExpr:
-		return isFoldable(e.first) && all(e.rest...)
-	case *concatExpr:
-		return all(e.items...)
-	case *condExpr:
-		return all(e.test, e.then, e.els)
-	case *getattrExpr:
-		return isFoldable(e.obj)
-	case *getitemExpr:
-		return all(e.obj, e.key)
-	case *sliceExpr:
-		return all(e.obj, e.start, e.stop, e.step)
-	case *filterExpr:
-		switch e.name {
-		case "map", "select", "reject", "selectattr", "rejectattr":
-			return false // they take the context
-		}
-		return e.input != nil && isFoldable(e.input) && args(&e.callArgsExpr)
-	case *testExpr:
-		return isFoldable(e.input) && args(&e.callArgsExpr)
-	}
-	return false
-}
-
-// markFolded marks the slices of an expression that Jinja's optimizer evaluates whole.
-func markFolded(e expr) {
-	if !isFoldable(e) {
-		return
-	}
+// hasSlice reports whether e slices anything.
+func hasSlice(e expr) bool {
+	found := false
 	walkExpr(e, func(x expr) {
-		if s, ok := x.(*sliceExpr); ok {
-			s.folded = true
+		if _, ok := x.(*sliceExpr); ok {
+			found = true
 		}
 	})
+	return found
 }

@@ -132,8 +132,7 @@ func (p *parser) subparse(ends []string) []stmt {
 				p.fail("expected token 'end of print statement', got '" + p.cur().describe() + "'")
 			}
 			p.next()
-			markFolded(e)
-			body = append(body, &outputStmt{pos: t.pos, e: e})
+			body = append(body, &outputStmt{pos: t.pos, e: e, fold: hasSlice(e)})
 		case tBlockBegin:
 			p.next()
 			nt := p.cur()
