@@ -195,7 +195,9 @@ func (r *renderer) release() {
 	r.top.reset()
 	r.top.parent = nil
 	r.sc = nil
+	clear(r.caps)
 	r.caps = r.caps[:0]
+	r.folding = false
 	r.printing = r.printing[:0]
 	clear(r.argStack)
 	r.argStack = r.argStack[:0]
