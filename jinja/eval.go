@@ -171,11 +171,14 @@ func (s *textStmt) exec(r *renderer) {
 func (s *outputStmt) exec(r *renderer) {
 	r.step()
 	r.pos = s.pos
-	if !r.capturing() && r.t.mode == ModeJSON {
+	if !r.capturing() {
+		// {{ x|tojson }} is encoded straight into the output, without a Markup string.
 		if f, ok := s.e.(*filterExpr); ok && f.name == "tojson" && f.args == nil && f.kw == nil && f.dynArg == nil && f.dynKw == nil {
 			v := f.input.eval(r)
+			r.step()
+			r.chargeLinear(v)
 			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
-			r.emitBytes(r.tmp)
+			r.emitPrinted(r.tmp)
 			return
 		}
 	}

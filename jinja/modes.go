@@ -133,6 +133,20 @@ func (r *renderer) emitValue(v Value) {
 	r.checkOutput()
 }
 
+// emitPrinted writes the printed form of a value according to the mode.
+func (r *renderer) emitPrinted(b []byte) {
+	switch r.t.mode {
+	case ModeJSON:
+		r.emitBytes(b)
+		return
+	case ModeURL:
+		r.emitURL(b)
+	default:
+		r.out = append(r.out, b...)
+	}
+	r.checkOutput()
+}
+
 // emitBytes writes a printed value in ModeJSON.
 func (r *renderer) emitBytes(b []byte) {
 	switch r.jstate {
