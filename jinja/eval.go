@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 type kwArg struct {
@@ -103,7 +104,7 @@ func (r *renderer) checkSize(n int) {
 	}
 }
 
-// alloc charges n bytes or elements about to be built: each value stays under
+// alloc charges a string of n bytes about to be built: each value stays under
 // ValueBytes and the render as a whole under allocFactor times that.
 func (r *renderer) alloc(n int) {
 	if r.lim.ValueBytes == 0 {
@@ -112,11 +113,27 @@ func (r *renderer) alloc(n int) {
 	r.checkSize(n)
 	r.allocated += int64(n)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
-		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes or elements in all)")
+		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
 	}
 }
 
 const allocFactor = 64
+
+// valueSize is what one list element costs in memory.
+const valueSize = int(unsafe.Sizeof(Value{}))
+
+// allocElems charges a list or tuple of n elements: n against ValueBytes, and the
+// memory it takes against the render's total.
+func (r *renderer) allocElems(n int) {
+	if r.lim.ValueBytes == 0 {
+		return
+	}
+	r.checkSize(n)
+	r.allocated += int64(n) * int64(valueSize)
+	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
+		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
+	}
+}
 
 func (r *renderer) checkSize64(n int64) {
 	if n > int64(r.lim.ValueBytes) || n < 0 {
@@ -610,7 +627,7 @@ func (e *sliceExpr) eval(r *renderer) Value {
 		}
 	}
 	if r.folding && !sliceable(obj, parts) {
-		return undefMsg(objectTypeRepr(obj) + " has no element " + r.repr(tupleOf(parts[:])))
+		return undefMsg(objectTypeRepr(obj) + " has no element " + r.repr(r.tupleOf(parts[:])))
 	}
 	return r.slice(obj, parts[0], parts[1], parts[2])
 }
@@ -819,7 +836,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		if extra == nil {
 			extra = []Value{}
 		}
-		sc.set("varargs", tupleOf(extra))
+		sc.set("varargs", r.tupleOf(extra))
 	}
 	if d.usesKwargs {
 		if extraKw == nil {
@@ -970,7 +987,7 @@ func (e *listExpr) eval(r *renderer) Value {
 	for i, x := range e.items {
 		items[i] = x.eval(r)
 	}
-	return listOf(items)
+	return r.listOf(items)
 }
 
 func (e *tupleExpr) eval(r *renderer) Value {
@@ -979,7 +996,7 @@ func (e *tupleExpr) eval(r *renderer) Value {
 	for i, x := range e.items {
 		items[i] = x.eval(r)
 	}
-	return tupleOf(items)
+	return r.tupleOf(items)
 }
 
 func (e *dictExpr) eval(r *renderer) Value {

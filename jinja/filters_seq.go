@@ -23,7 +23,7 @@ func fBatch(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	for _, item := range r.iterAny(v) {
 		r.step()
 		if int64(len(tmp)) == n {
-			out = append(out, listOf(tmp))
+			out = append(out, r.listOf(tmp))
 			tmp = nil
 		}
 		tmp = append(tmp, item)
@@ -35,12 +35,12 @@ func fBatch(r *renderer, v Value, args []Value, kw []kwArg) Value {
 				tmp = append(tmp, fill)
 			}
 		}
-		out = append(out, listOf(tmp))
+		out = append(out, r.listOf(tmp))
 	}
 	if out == nil {
 		out = []Value{}
 	}
-	return listOf(out)
+	return r.listOf(out)
 }
 
 func (r *renderer) iterAny(v Value) []Value {
@@ -118,12 +118,12 @@ func fDictsort(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	ks, vs := r.mapItems(v)
 	items := make([]Value, len(ks))
 	for i := range ks {
-		items[i] = tupleOf([]Value{ks[i], vs[i]})
+		items[i] = r.tupleOf([]Value{ks[i], vs[i]})
 	}
 	r.sortStable(items, func(it Value) Value {
 		return sortKey(it.p.(*listVal).items[pos], cs)
 	}, rev)
-	return listOf(items)
+	return r.listOf(items)
 }
 
 func fFirst(r *renderer, v Value, args []Value, kw []kwArg) Value {
@@ -219,7 +219,7 @@ func fGroupby(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		if !cs {
 			grouper = get(items[i])
 		}
-		g := tupleOf([]Value{grouper, listOf(append([]Value{}, items[i:j]...))})
+		g := r.tupleOf([]Value{grouper, r.listOf(append([]Value{}, items[i:j]...))})
 		g.s = "group"
 		out = append(out, g)
 		i = j
@@ -227,13 +227,13 @@ func fGroupby(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if out == nil {
 		out = []Value{}
 	}
-	return listOf(out)
+	return r.listOf(out)
 }
 
 func fItems(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("items", args, kw)
 	if v.k == kUndef {
-		return listOf([]Value{})
+		return r.listOf([]Value{})
 	}
 	if !isMapping(v) {
 		r.fail(kindType, "Can only get item pairs from a mapping.")
@@ -270,14 +270,14 @@ func fJoin(r *renderer, v Value, args []Value, kw []kwArg) Value {
 func fList(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("list", args, kw)
 	if n, ok := seqLen(v); ok {
-		r.alloc(n)
+		r.checkSize(n)
 	}
-	return listOf(append([]Value{}, r.iterAny(v)...))
+	return r.listOf(append([]Value{}, r.iterAny(v)...))
 }
 
 func fMap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if !truthy(v) {
-		return listOf([]Value{})
+		return r.listOf([]Value{})
 	}
 	items := r.iterAny(v)
 	out := make([]Value, len(items))
@@ -304,7 +304,7 @@ func fMap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 			r.step()
 			out[i] = get(it)
 		}
-		return listOf(out)
+		return r.listOf(out)
 	}
 	name := r.str(args[0])
 	f := lookupFilter(name)
@@ -316,7 +316,7 @@ func fMap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		r.step()
 		out[i] = f(r, it, rest, kw)
 	}
-	return listOf(out)
+	return r.listOf(out)
 }
 
 func fMinMax(dir int) filterFunc {
@@ -377,7 +377,7 @@ func fSelect(keep, byAttr bool) filterFunc {
 			args = args[1:]
 		}
 		if !truthy(v) {
-			return listOf([]Value{})
+			return r.listOf([]Value{})
 		}
 		items := r.iterAny(v)
 		var out []Value
@@ -400,7 +400,7 @@ func fSelect(keep, byAttr bool) filterFunc {
 		if out == nil {
 			out = []Value{}
 		}
-		return listOf(out)
+		return r.listOf(out)
 	}
 }
 
@@ -420,7 +420,7 @@ func fReverse(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		for i, it := range items {
 			out[len(items)-1-i] = it
 		}
-		return listOf(out)
+		return r.listOf(out)
 	}
 	items := r.iterAny(v)
 	name := "list_reverseiterator"
@@ -476,9 +476,9 @@ func fSlice(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		if hasFill && i >= extra {
 			tmp = append(tmp, fill)
 		}
-		out = append(out, listOf(tmp))
+		out = append(out, r.listOf(tmp))
 	}
-	return listOf(out)
+	return r.listOf(out)
 }
 
 func fSort(r *renderer, v Value, args []Value, kw []kwArg) Value {
@@ -512,10 +512,10 @@ func fSort(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		for i, g := range getters {
 			ks[i] = sortKey(g(it), cs)
 		}
-		return listOf(ks)
+		return r.listOf(ks)
 	}
 	r.sortStable(items, key, rev)
-	return listOf(items)
+	return r.listOf(items)
 }
 
 func fSum(r *renderer, v Value, args []Value, kw []kwArg) Value {
@@ -572,5 +572,5 @@ func fUnique(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	if out == nil {
 		out = []Value{}
 	}
-	return listOf(out)
+	return r.listOf(out)
 }

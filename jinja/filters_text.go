@@ -61,7 +61,7 @@ func fFormat(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		}
 		a = Value{k: kDict, p: d}
 	} else {
-		a = tupleOf(append([]Value{}, args...))
+		a = r.tupleOf(append([]Value{}, args...))
 	}
 	return Value{k: s.k, s: r.pyFormat(s.s, a)}
 }

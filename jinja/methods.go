@@ -201,7 +201,7 @@ func listReverse(r *renderer, self Value, args []Value, kw []kwArg) Value {
 }
 
 func seqCopy(r *renderer, self Value, args []Value, kw []kwArg) Value {
-	return listOf(append([]Value{}, r.iterate(self)...))
+	return r.listOf(append([]Value{}, r.iterate(self)...))
 }
 
 func seqIndex(r *renderer, self Value, args []Value, kw []kwArg) Value {
@@ -241,24 +241,24 @@ func dictItems(r *renderer, self Value, args []Value, kw []kwArg) Value {
 
 func itemsList(r *renderer, self Value) Value {
 	ks, vs := r.mapItems(self)
-	r.alloc(len(ks))
+	r.checkSize(len(ks))
 	out := make([]Value, len(ks))
 	for i := range ks {
-		out[i] = tupleOf([]Value{ks[i], vs[i]})
+		out[i] = r.tupleOf([]Value{ks[i], vs[i]})
 	}
-	return listOf(out)
+	return r.listOf(out)
 }
 
 func dictKeys(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	ks, _ := r.mapItems(self)
-	v := listOf(append([]Value{}, ks...))
+	v := r.listOf(append([]Value{}, ks...))
 	v.s = "dict_keys"
 	return v
 }
 
 func dictValues(r *renderer, self Value, args []Value, kw []kwArg) Value {
 	_, vs := r.mapItems(self)
-	v := listOf(append([]Value{}, vs...))
+	v := r.listOf(append([]Value{}, vs...))
 	v.s = "dict_values"
 	return v
 }

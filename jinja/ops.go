@@ -25,7 +25,7 @@ func (r *renderer) iterate(v Value) []Value {
 		return v.p.(*listVal).items
 	case kDataList:
 		l := v.p.([]any)
-		r.alloc(len(l))
+		r.allocElems(len(l))
 		out := make([]Value, len(l))
 		for i, x := range l {
 			out[i] = r.fromData(x)
@@ -35,7 +35,7 @@ func (r *renderer) iterate(v Value) []Value {
 		rv := v.p.(*rangeVal)
 		n := rv.length()
 		r.checkSize64(n)
-		r.alloc(int(n))
+		r.allocElems(int(n))
 		out := make([]Value, n)
 		for i := range out {
 			out[i] = intVal(rv.at(int64(i)))
@@ -72,7 +72,7 @@ func (r *renderer) mapItems(v Value) ([]Value, []Value) {
 		return d.keys, d.vals
 	case kDataObj:
 		o := v.p.(*Object)
-		r.alloc(len(o.keys))
+		r.allocElems(2 * len(o.keys))
 		ks := make([]Value, len(o.keys))
 		vs := make([]Value, len(o.keys))
 		for i, k := range o.keys {
@@ -207,7 +207,7 @@ func (r *renderer) getattr(obj Value, name string) Value {
 			for i, p := range d.params {
 				items[i] = strVal(p)
 			}
-			return tupleOf(items)
+			return r.tupleOf(items)
 		case "catch_kwargs":
 			return boolVal(d.usesKwargs)
 		case "catch_varargs":
@@ -364,9 +364,9 @@ func (r *renderer) slice(obj, start, stop, step Value) Value {
 			out = []Value{}
 		}
 		if obj.k == kTuple {
-			return tupleOf(out)
+			return r.tupleOf(out)
 		}
-		return listOf(out)
+		return r.listOf(out)
 	case kStr, kMarkup:
 		r.work(len(obj.s) * 4)
 		rs := []rune(obj.s)
@@ -432,15 +432,12 @@ func (r *renderer) binop(op string, a, b Value) Value {
 		case isListy(a) && isListy(b) && (a.k == kTuple) == (b.k == kTuple):
 			la, _ := seqLen(a)
 			lb, _ := seqLen(b)
-			r.alloc(la + lb)
+			r.allocElems(la + lb)
 			r.work((la + lb) * 16)
 			out := make([]Value, 0, la+lb)
 			out = append(out, r.iterate(a)...)
 			out = append(out, r.iterate(b)...)
-			if a.k == kTuple {
-				return tupleOf(out)
-			}
-			return listOf(out)
+			return Value{p: &listVal{items: out}}.asSeq(a.k == kTuple)
 		case isListy(a) && a.k != kTuple:
 			r.failf(kindType, "can only concatenate list (not \"%s\") to list", typeName(b))
 		case a.k == kTuple:
@@ -478,16 +475,13 @@ func (r *renderer) binop(op string, a, b Value) Value {
 			if hi != 0 || lo > math.MaxInt32 {
 				r.failBudget("value", "value too large (limit "+itoa(r.lim.ValueBytes)+")")
 			}
-			r.alloc(int(lo))
+			r.allocElems(int(lo))
 			items := r.iterate(a)
 			out := make([]Value, 0, int(lo))
 			for i := int64(0); i < n; i++ {
 				out = append(out, items...)
 			}
-			if a.k == kTuple {
-				return tupleOf(out)
-			}
-			return listOf(out)
+			return Value{p: &listVal{items: out}}.asSeq(a.k == kTuple)
 		}
 	case "%":
 		if a.isStr() {

@@ -70,7 +70,7 @@ func strMethod(name string) methodFunc {
 			for i, p := range parts {
 				out[i] = Value{k: self.k, s: p}
 			}
-			return listOf(out)
+			return r.listOf(out)
 		}
 	case "splitlines":
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
@@ -85,7 +85,7 @@ func strMethod(name string) methodFunc {
 			if out == nil {
 				out = []Value{}
 			}
-			return listOf(out)
+			return r.listOf(out)
 		}
 	case "startswith", "endswith":
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
@@ -246,11 +246,11 @@ func strMethod(name string) methodFunc {
 			}
 			if i < 0 {
 				if name == "partition" {
-					return tupleOf([]Value{self, {k: self.k}, {k: self.k}})
+					return r.tupleOf([]Value{self, {k: self.k}, {k: self.k}})
 				}
-				return tupleOf([]Value{{k: self.k}, {k: self.k}, self})
+				return r.tupleOf([]Value{{k: self.k}, {k: self.k}, self})
 			}
-			return tupleOf([]Value{{k: self.k, s: self.s[:i]}, {k: self.k, s: sep}, {k: self.k, s: self.s[i+len(sep):]}})
+			return r.tupleOf([]Value{{k: self.k, s: self.s[:i]}, {k: self.k, s: sep}, {k: self.k, s: self.s[i+len(sep):]}})
 		}
 	case "removeprefix", "removesuffix":
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {

@@ -71,8 +71,25 @@ func boolVal(b bool) Value {
 	}
 	return falseVal
 }
-func listOf(items []Value) Value  { return Value{k: kList, p: &listVal{items: items}} }
-func tupleOf(items []Value) Value { return Value{k: kTuple, p: &listVal{items: items}} }
+// listOf and tupleOf wrap items built by the render, charging them to its budgets.
+func (r *renderer) listOf(items []Value) Value {
+	r.allocElems(len(items))
+	return Value{k: kList, p: &listVal{items: items}}
+}
+
+// asSeq makes v, holding an already charged *listVal, a list or a tuple.
+func (v Value) asSeq(tuple bool) Value {
+	v.k = kList
+	if tuple {
+		v.k = kTuple
+	}
+	return v
+}
+
+func (r *renderer) tupleOf(items []Value) Value {
+	r.allocElems(len(items))
+	return Value{k: kTuple, p: &listVal{items: items}}
+}
 
 // undefName is an undefined value for a missing variable.
 func undefName(name string) Value { return Value{k: kUndef, s: name} }
