@@ -71,6 +71,7 @@ func boolVal(b bool) Value {
 	}
 	return falseVal
 }
+
 // listOf and tupleOf wrap items built by the render, charging them to its budgets.
 func (r *renderer) listOf(items []Value) Value {
 	r.allocElems(len(items))
