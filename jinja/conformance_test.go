@@ -3,6 +3,7 @@ package jinja_test
 import (
 	"context"
 	"encoding/json"
+	"math/big"
 	"os"
 	"os/exec"
 	"path"
@@ -235,6 +236,8 @@ func TestConformanceEval(t *testing.T) {
 			printed = v
 		case int64:
 			printed = strconv.FormatInt(v, 10)
+		case *big.Int:
+			printed = v.String()
 		case bool:
 			printed = map[bool]string{true: "True", false: "False"}[v]
 		case nil:

@@ -8,8 +8,8 @@
 //
 // # Sandbox
 //
-// Templates reach only data: the render data (nil, bool, int, int64, float64, string,
-// []any, map[string]any, *Object, Undefined) and values the template builds. Attribute
+// Templates reach only data: the render data (nil, bool, int, int64, *big.Int, float64,
+// string, []any, map[string]any, *Object, Undefined) and values the template builds. Attribute
 // access resolves to data keys and to the few Python str/list/dict methods Jinja2 allows;
 // no Go method, field or reflection is ever reachable, and a Go value of any other type
 // fails the render. There is no file, network or environment access: include, import

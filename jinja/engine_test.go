@@ -3,6 +3,7 @@ package jinja
 import (
 	"context"
 	"errors"
+	"math/big"
 	"reflect"
 	"strings"
 	"sync"
@@ -221,12 +222,13 @@ func TestDecodeJSON(t *testing.T) {
 		t.Fatalf("keys %s", got)
 	}
 	a, _ := o.Get("a")
-	want := []any{1.0, int64(2), 100.0, int64(0), 12345678901234567890.0, "é😀"}
+	wide, _ := new(big.Int).SetString("12345678901234567890", 10)
+	want := []any{1.0, int64(2), 100.0, int64(0), wide, "é😀"}
 	if !reflect.DeepEqual(a, want) {
 		t.Fatalf("got %#v, want %#v", a, want)
 	}
 	b, _ := o.MarshalJSON()
-	if string(b) != `{"b":1,"a":[1,2,100,0,12345678901234567000,"é😀"],"c":{"z":null,"y":true}}` {
+	if string(b) != `{"b":1,"a":[1,2,100,0,12345678901234567890,"é😀"],"c":{"z":null,"y":true}}` {
 		t.Fatalf("marshal: %s", b)
 	}
 	for _, bad := range []string{`{"a":}`, `[1,]`, `{"a" 1}`, `"\x"`, `01`, `[1] 2`, strings.Repeat("[", 2000)} {
@@ -345,5 +347,21 @@ func TestFrameScoping(t *testing.T) {
 		if names := tm.Names(); !reflect.DeepEqual(names, c.names) {
 			t.Errorf("%s: Names() = %v, want %v", c.src, names, c.names)
 		}
+	}
+}
+
+// TestDecodeJSONIntegerDigits keeps Python's limit: an integer literal of
+// more than 4300 digits is refused rather than parsed at quadratic cost.
+func TestDecodeJSONIntegerDigits(t *testing.T) {
+	ok := "[" + strings.Repeat("9", 4300) + "]"
+	v, err := DecodeJSON([]byte(ok))
+	if err != nil {
+		t.Fatalf("4300 digits: %v", err)
+	}
+	if n, isBig := v.([]any)[0].(*big.Int); !isBig || len(n.String()) != 4300 {
+		t.Fatalf("4300 digits decoded as %T", v.([]any)[0])
+	}
+	if _, err := DecodeJSON([]byte("[-" + strings.Repeat("9", 4301) + "]")); err == nil || !strings.Contains(err.Error(), "4300 digits") {
+		t.Fatalf("4301 digits: %v, want an error naming the limit", err)
 	}
 }

@@ -2,7 +2,9 @@ package jinja
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -10,8 +12,8 @@ import (
 const maxJSONDepth = 1000
 
 // DecodeJSON decodes JSON into render data: nil, bool, int64 (integral literals without
-// fraction/exponent that fit), float64, string, []any and *Object, preserving object key
-// order.
+// fraction/exponent that fit), *big.Int (longer integral literals, up to 4300 digits as
+// Python allows), float64, string, []any and *Object, preserving object key order.
 func DecodeJSON(data []byte) (v any, err error) {
 	defer func() {
 		if x := recover(); x != nil {
@@ -156,6 +158,16 @@ func (d *jsonDecoder) value(depth int) any {
 		if isInt {
 			if n, err := strconv.ParseInt(txt, 10, 64); err == nil {
 				return n
+			}
+			// Python's json keeps every integer exact, so a 20-digit id must
+			// not turn into a float; like Python it refuses more digits than
+			// it will ever print.
+			if len(strings.TrimPrefix(txt, "-")) > maxIntDigits {
+				d.fail("integer literal longer than 4300 digits")
+				return nil
+			}
+			if b, ok := new(big.Int).SetString(txt, 10); ok {
+				return b
 			}
 		}
 		f, _ := strconv.ParseFloat(txt, 64)

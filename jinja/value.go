@@ -373,6 +373,19 @@ func fromGo(x any) (Value, bool) {
 		return floatVal(t), true
 	case bool:
 		return boolVal(t), true
+	case *big.Int:
+		if t == nil {
+			return noneVal, true
+		}
+		if t.IsInt64() {
+			return Value{k: kInt, n: t.Int64()}, true
+		}
+		if t.BitLen() > maxBigBits {
+			return Value{}, false
+		}
+		// The engine never mutates a *big.Int it holds, so the caller's
+		// value is shared, not copied.
+		return Value{k: kBig, p: t}, true
 	case *Object:
 		if t == nil {
 			return noneVal, true
@@ -554,8 +567,7 @@ func (r *renderer) toData(v Value, depth int) any {
 	case kInt:
 		return v.n
 	case kBig:
-		f, _ := new(big.Float).SetInt(v.p.(*big.Int)).Float64()
-		return f
+		return new(big.Int).Set(v.p.(*big.Int))
 	case kFloat:
 		return v.f()
 	case kStr, kMarkup:
@@ -628,7 +640,7 @@ func (r *renderer) normData(x any, depth int) any {
 			}
 		}
 		return t
-	case nil, bool, int64, float64, string, Undefined:
+	case nil, bool, int64, float64, string, Undefined, *big.Int:
 		return x
 	}
 	r.failf(kindRender, "unsupported data type %T", x)

@@ -1321,3 +1321,12 @@ group("filter/edge2", [
     ("sort_by_attribute_missing_in_some_error", "{{ [{'a': 2}, {'b': 1}]|sort(attribute='a') }}"),
     ("pprint_width_counts_characters", "{{ v|pprint }}", '{"v": [{"\\u00e9\\u00e9\\u00e9\\u00e9": "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9", "k k": [7, "\\u00e9\\"\\\\", 1, 3.0], "b": 7}, [null, 1], "\\u00e9\\u00e9\\u00e9"]}'),
 ])
+group("data/wide_integers", [
+    ("id_past_int64_prints_exact", "{{ order.id }}", '{"order": {"id": 18446744073709551615}}'),
+    ("negative_past_int64", "{{ n }}", '{"n": -92233720368547758080}'),
+    ("wide_int_arithmetic", "{{ n + 1 }} {{ n // 10 }} {{ n % 7 }}", '{"n": 123456789012345678901234567890}'),
+    ("wide_int_compare_and_test", "{{ n > 9223372036854775807 }} {{ n is integer }} {{ n is number }}", '{"n": 9223372036854775808}'),
+    ("wide_int_tojson", "{{ d|tojson }}", '{"d": {"id": 18446744073709551616, "a": 1}}'),
+    ("wide_int_in_list_repr", "{{ l }}", '{"l": [1, 18446744073709551616]}'),
+    ("wide_int_string_filter", "{{ n|string|length }}", '{"n": 100000000000000000000}'),
+])
