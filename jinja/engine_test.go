@@ -2,7 +2,9 @@ package jinja
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"reflect"
 	"strings"
@@ -235,6 +237,53 @@ func TestDecodeJSON(t *testing.T) {
 		if _, err := DecodeJSON([]byte(bad)); err == nil {
 			t.Fatalf("%q decoded", bad)
 		}
+	}
+}
+
+// TestDecodeJSONContainers covers objects and lists nested in each other (they share
+// the decoder's member stacks), repeated keys as Python's json treats them (first
+// position, last value), large objects, and objects that grow after decoding.
+func TestDecodeJSONContainers(t *testing.T) {
+	v, err := DecodeJSON([]byte(`[{"a": [1, {"b": [], "c": {}}, 2], "d": "x\ty", "a": 3}, [], {"e": "\u00e9", "f": "caf` + "\xc3" + `"}, -12]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(v)
+	if want := `[{"a":3,"d":"x\ty"},[],{"e":"é","f":"caf�"},-12]`; string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	var src strings.Builder
+	src.WriteString("{")
+	for i := range 20 {
+		fmt.Fprintf(&src, `"k%d": %d, `, i, i)
+	}
+	src.WriteString(`"k3": "again", "inner": {"x": 1, "y": 2, "x": 3}}`)
+	v, err = DecodeJSON([]byte(src.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := v.(*Object)
+	if o.Len() != 21 {
+		t.Fatalf("%d keys, want 21", o.Len())
+	}
+	if k3, _ := o.Get("k3"); k3 != "again" || o.Keys()[3] != "k3" {
+		t.Fatalf("k3 = %v at %v", k3, o.Keys())
+	}
+	if k19, _ := o.Get("k19"); k19 != int64(19) {
+		t.Fatalf("k19 = %#v", k19)
+	}
+	inner, _ := o.Get("inner")
+	in := inner.(*Object)
+	in.Set("z", 4)
+	o.Set("k20", 20)
+	if got := strings.Join(in.Keys(), ","); got != "x,y,z" {
+		t.Fatalf("inner keys %s", got)
+	}
+	if x, _ := in.Get("x"); x != int64(3) {
+		t.Fatalf("x = %v", x)
+	}
+	if k20, _ := o.Get("k20"); k20 != 20 || o.Len() != 22 {
+		t.Fatalf("k20 = %v, %d keys", k20, o.Len())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -20,7 +21,15 @@ func DecodeJSON(data []byte) (v any, err error) {
 			v, err = nil, &Error{Kind: kindRender, Msg: fmt.Sprintf("internal error while decoding JSON: %v", x)}
 		}
 	}()
-	d := &jsonDecoder{b: data}
+	d := jsonDecoders.Get().(*jsonDecoder)
+	defer d.release()
+	d.b = data
+	// One copy of the whole input: strings without escapes are sliced from it
+	// instead of being copied one by one. A decoded value thus keeps the whole input
+	// alive, which is fine for the bounded documents (response bodies of at most
+	// 1 MiB) this decodes.
+	d.s = string(data)
+	d.valid = utf8.Valid(data)
 	d.ws()
 	v = d.value(0)
 	if d.err == nil {
@@ -35,10 +44,31 @@ func DecodeJSON(data []byte) (v any, err error) {
 	return v, nil
 }
 
+// jsonDecoders keeps decoders with their member stacks between calls.
+var jsonDecoders = sync.Pool{New: func() any { return new(jsonDecoder) }}
+
+// release returns d to the pool without holding on to the decoded document.
+func (d *jsonDecoder) release() {
+	clear(d.vals) // left over by an error; closed containers clear their own
+	clear(d.keys)
+	if cap(d.vals) > 1024 || cap(d.keys) > 1024 {
+		d.keys, d.vals = nil, nil
+	}
+	*d = jsonDecoder{keys: d.keys[:0], vals: d.vals[:0]}
+	jsonDecoders.Put(d)
+}
+
+// jsonDecoder holds one decoding. Members of the objects (and elements of the lists)
+// being decoded wait on its stacks until their container closes, so that each
+// container is built once at its exact size.
 type jsonDecoder struct {
-	b   []byte
-	i   int
-	err *Error
+	b     []byte
+	s     string // b as a string, for slicing out strings and numbers
+	valid bool   // b is valid UTF-8, so no string needs its invalid bytes replaced
+	i     int
+	err   *Error
+	keys  []string // pending object members, innermost object last
+	vals  []any
 }
 
 func (d *jsonDecoder) fail(msg string) {
@@ -74,12 +104,13 @@ func (d *jsonDecoder) value(depth int) any {
 	switch c := d.b[d.i]; {
 	case c == '{':
 		d.i++
-		o := &Object{}
 		d.ws()
 		if d.i < len(d.b) && d.b[d.i] == '}' {
 			d.i++
-			return o
+			return &Object{}
 		}
+		// Lists share the value stack, so keys and values have marks of their own.
+		km, vm := len(d.keys), len(d.vals)
 		for {
 			d.ws()
 			if d.i >= len(d.b) || d.b[d.i] != '"' {
@@ -98,7 +129,8 @@ func (d *jsonDecoder) value(depth int) any {
 			if d.err != nil {
 				return nil
 			}
-			o.Set(k, v)
+			d.keys = append(d.keys, k)
+			d.vals = append(d.vals, v)
 			d.ws()
 			if d.i < len(d.b) && d.b[d.i] == ',' {
 				d.i++
@@ -106,6 +138,10 @@ func (d *jsonDecoder) value(depth int) any {
 			}
 			if d.i < len(d.b) && d.b[d.i] == '}' {
 				d.i++
+				o := newObjectFrom(d.keys[km:], d.vals[vm:])
+				clear(d.keys[km:])
+				clear(d.vals[vm:])
+				d.keys, d.vals = d.keys[:km], d.vals[:vm]
 				return o
 			}
 			d.fail("expecting ',' delimiter")
@@ -113,19 +149,20 @@ func (d *jsonDecoder) value(depth int) any {
 		}
 	case c == '[':
 		d.i++
-		l := []any{}
 		d.ws()
 		if d.i < len(d.b) && d.b[d.i] == ']' {
 			d.i++
-			return l
+			return []any{}
 		}
+		// Elements wait on the value stack too, for a list of exact size.
+		mark := len(d.vals)
 		for {
 			d.ws()
 			v := d.value(depth + 1)
 			if d.err != nil {
 				return nil
 			}
-			l = append(l, v)
+			d.vals = append(d.vals, v)
 			d.ws()
 			if d.i < len(d.b) && d.b[d.i] == ',' {
 				d.i++
@@ -133,6 +170,9 @@ func (d *jsonDecoder) value(depth int) any {
 			}
 			if d.i < len(d.b) && d.b[d.i] == ']' {
 				d.i++
+				l := append([]any(nil), d.vals[mark:]...)
+				clear(d.vals[mark:])
+				d.vals = d.vals[:mark]
 				return l
 			}
 			d.fail("expecting ',' delimiter")
@@ -154,8 +194,11 @@ func (d *jsonDecoder) value(depth int) any {
 			return nil
 		}
 		d.i = end
-		txt := string(d.b[start:end])
+		txt := d.s[start:end]
 		if isInt {
+			if n, ok := smallInt(txt); ok {
+				return n
+			}
 			if n, err := strconv.ParseInt(txt, 10, 64); err == nil {
 				return n
 			}
@@ -175,6 +218,49 @@ func (d *jsonDecoder) value(depth int) any {
 	}
 	d.fail("expecting value")
 	return nil
+}
+
+// smallInt parses a JSON integer literal of at most 18 digits, which always fits in
+// an int64; ok is false for longer ones.
+func smallInt(txt string) (int64, bool) {
+	neg := txt[0] == '-'
+	digits := txt
+	if neg {
+		digits = txt[1:]
+	}
+	if len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(digits); i++ {
+		n = n*10 + int64(digits[i]-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// newObjectFrom builds an object from decoded members at its exact size. A repeated
+// key keeps the position of its first occurrence and takes the last value, as
+// Python's json does.
+func newObjectFrom(keys []string, vals []any) *Object {
+	o := &Object{keys: make([]string, 0, len(keys)), vals: make([]any, 0, len(vals))}
+	if len(keys) > 8 {
+		o.idx = make(map[string]int, len(keys))
+	}
+	for i, k := range keys {
+		if j := o.find(k); j >= 0 {
+			o.vals[j] = vals[i]
+			continue
+		}
+		if o.idx != nil {
+			o.idx[k] = len(o.keys)
+		}
+		o.keys = append(o.keys, k)
+		o.vals = append(o.vals, vals[i])
+	}
+	return o
 }
 
 func (d *jsonDecoder) lit(s string) bool {
@@ -238,9 +324,9 @@ func (d *jsonDecoder) str() string {
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		if c == '"' {
-			s := string(d.b[start:d.i])
+			s := d.s[start:d.i]
 			d.i++
-			if !utf8.ValidString(s) {
+			if !d.valid && !utf8.ValidString(s) {
 				s = string([]rune(s))
 			}
 			return s
