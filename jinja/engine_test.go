@@ -414,3 +414,79 @@ func TestDecodeJSONIntegerDigits(t *testing.T) {
 		t.Fatalf("4301 digits: %v, want an error naming the limit", err)
 	}
 }
+
+// TestJSONPlainEnd checks the word-at-a-time scans against a byte loop for every byte
+// value at every position of a buffer, with plain bytes (ASCII and not) around it.
+func TestJSONPlainEnd(t *testing.T) {
+	for _, fill := range []byte{'a', 0x7f, 0x80, 0xff, ' '} {
+		for pos := range 19 {
+			for c := range 256 {
+				b := make([]byte, 19)
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				for start := range 3 {
+					want, wantASCII := len(b), len(b)
+					for i := len(b) - 1; i >= start; i-- {
+						if b[i] < 0x20 || b[i] == '"' || b[i] == '\\' {
+							want = i
+						}
+						if b[i] < 0x20 || b[i] == '"' || b[i] == '\\' || b[i] >= 0x80 {
+							wantASCII = i
+						}
+					}
+					if got := jsonPlainEnd(b, start); got != want {
+						t.Fatalf("jsonPlainEnd(%q, %d) = %d, want %d", b, start, got, want)
+					}
+					if got := jsonASCIIEnd(b, start); got != wantASCII {
+						t.Fatalf("jsonASCIIEnd(%q, %d) = %d, want %d", b, start, got, wantASCII)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestJSONTrack checks the quote-to-quote state tracker against a byte-by-byte one on
+// every string of up to 7 bytes over an alphabet of the bytes that matter.
+func TestJSONTrack(t *testing.T) {
+	alphabet := []byte{'"', '\\', 'a', '\n', 0xc3, '/'}
+	ref := func(b []byte, st uint8) uint8 {
+		for _, c := range b {
+			switch st {
+			case jsOut:
+				if c == '"' {
+					st = jsStr
+				}
+			case jsStr:
+				if c == '\\' {
+					st = jsStrEsc
+				} else if c == '"' {
+					st = jsOut
+				}
+			case jsStrEsc:
+				st = jsStr
+			}
+		}
+		return st
+	}
+	var walk func(b []byte)
+	walk = func(b []byte) {
+		for _, st := range []uint8{jsOut, jsStr, jsStrEsc} {
+			if got, want := jsonTrack(b, st), ref(b, st); got != want {
+				t.Fatalf("jsonTrack(%q, %d) = %d, want %d", b, st, got, want)
+			}
+		}
+		if len(b) < 7 {
+			for _, c := range alphabet {
+				walk(append(b, c))
+			}
+		}
+	}
+	walk(nil)
+	long := []byte(strings.Repeat(`abcdefgh\"ijklmnopq`, 3) + `"tail`)
+	if got, want := jsonTrack(long, jsStr), ref(long, jsStr); got != want {
+		t.Fatalf("long: %d, want %d", got, want)
+	}
+}

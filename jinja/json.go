@@ -1,8 +1,10 @@
 package jinja
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,13 +81,8 @@ func (d *jsonDecoder) fail(msg string) {
 }
 
 func (d *jsonDecoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	for d.i < len(d.b) && jsonSpace[d.b[d.i]] {
+		d.i++
 	}
 }
 
@@ -423,14 +420,9 @@ func validateJSON(b []byte) (int, string) {
 	var small [64]byte
 	stack := small[:0]
 	i := 0
-	skip := func() {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-			i++
-		}
-	}
 	// expectValue: parse a scalar or open a container.
 	for {
-		skip()
+		i = skipJSONSpace(b, i)
 		if i >= len(b) {
 			return i, "expecting a value, got end of input"
 		}
@@ -438,7 +430,7 @@ func validateJSON(b []byte) (int, string) {
 		switch {
 		case c == '{':
 			i++
-			skip()
+			i = skipJSONSpace(b, i)
 			if i < len(b) && b[i] == '}' {
 				i++
 				goto afterValue
@@ -450,7 +442,7 @@ func validateJSON(b []byte) (int, string) {
 			if pos, msg := scanJSONString(b, &i); msg != "" {
 				return pos, msg
 			}
-			skip()
+			i = skipJSONSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
 				return i, "expecting ':' delimiter"
 			}
@@ -458,7 +450,7 @@ func validateJSON(b []byte) (int, string) {
 			continue
 		case c == '[':
 			i++
-			skip()
+			i = skipJSONSpace(b, i)
 			if i < len(b) && b[i] == ']' {
 				i++
 				goto afterValue
@@ -486,7 +478,7 @@ func validateJSON(b []byte) (int, string) {
 		}
 	afterValue:
 		for {
-			skip()
+			i = skipJSONSpace(b, i)
 			if len(stack) == 0 {
 				if i < len(b) {
 					return i, "extra data after the JSON value: " + describeByte(b, i)
@@ -501,14 +493,14 @@ func validateJSON(b []byte) (int, string) {
 			if c == ',' {
 				i++
 				if top == '{' {
-					skip()
+					i = skipJSONSpace(b, i)
 					if i >= len(b) || b[i] != '"' {
 						return i, "expecting property name enclosed in double quotes"
 					}
 					if pos, msg := scanJSONString(b, &i); msg != "" {
 						return pos, msg
 					}
-					skip()
+					i = skipJSONSpace(b, i)
 					if i >= len(b) || b[i] != ':' {
 						return i, "expecting ':' delimiter"
 					}
@@ -535,6 +527,64 @@ func hasPrefixAt(b []byte, i int, s string) bool {
 	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
 }
 
+// Word-at-a-time scanning: the classic "has a zero byte" bit trick, applied eight bytes
+// at once, finds the few bytes that end a run of plain JSON string content. Long
+// strings (UUIDs, user text) dominate rendered bodies, and this is several times
+// cheaper than testing each byte.
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// swarSpecial is non-zero iff some byte of w is a quote, a backslash or a control
+// character, the bytes that cannot stand for themselves in a JSON string. Its lowest
+// set bit is in the first such byte: a term can only mark a byte wrongly above one it
+// rightly marks, by borrowing from it.
+func swarSpecial(w uint64) uint64 {
+	q := w ^ (swarOnes * '"')
+	bs := w ^ (swarOnes * '\\')
+	return ((w - swarOnes*0x20) | (q - swarOnes) | (bs - swarOnes)) &^ w & swarHigh
+}
+
+// jsonPlainEnd returns the index of the first byte at or after i that does not stand
+// for itself inside a JSON string (quote, backslash, control character), or len(b).
+func jsonPlainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := swarSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && jsonPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// jsonASCIIEnd is jsonPlainEnd that also stops at any non-ASCII byte.
+func jsonASCIIEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if m := swarSpecial(w) | w&swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && jsonPlain[b[i]] && b[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
+// skipJSONSpace returns the index of the first non-whitespace byte at or after i.
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && jsonSpace[b[i]] {
+		i++
+	}
+	return i
+}
+
+// jsonSpace marks JSON's whitespace bytes.
+var jsonSpace = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
 // jsonPlain marks the bytes that stand for themselves inside a JSON string.
 var jsonPlain = func() (t [256]bool) {
 	for c := 0x20; c < 256; c++ {
@@ -546,9 +596,7 @@ var jsonPlain = func() (t [256]bool) {
 func scanJSONString(b []byte, ip *int) (int, string) {
 	i := *ip + 1
 	for i < len(b) {
-		for i < len(b) && jsonPlain[b[i]] {
-			i++
-		}
+		i = jsonPlainEnd(b, i)
 		if i >= len(b) {
 			break
 		}

@@ -161,37 +161,51 @@ func (r *renderer) emitBytes(b []byte) {
 			r.jstate = jsOut
 		}
 		r.out = append(r.out, b...)
-		st := r.jstate
-		for _, c := range b {
-			switch st {
-			case jsOut:
-				if c == '"' {
-					st = jsStr
-				}
-			case jsStr:
-				if c == '\\' {
-					st = jsStrEsc
-				} else if c == '"' {
-					st = jsOut
-				}
-			case jsStrEsc:
-				st = jsStr
-			}
-		}
-		r.jstate = st
+		r.jstate = jsonTrack(b, r.jstate)
 	}
 	r.checkOutput()
+}
+
+// jsonTrack returns the lexical state after printed bytes b, starting in state st
+// (outside a string literal or inside one: printed values never open comments).
+// It jumps from quote to quote rather than stepping through every byte.
+func jsonTrack(b []byte, st uint8) uint8 {
+	for i := 0; i < len(b); {
+		switch st {
+		case jsOut:
+			j := bytes.IndexByte(b[i:], '"')
+			if j < 0 {
+				return st
+			}
+			i += j + 1
+			st = jsStr
+		case jsStr:
+			if i = jsonPlainEnd(b, i); i >= len(b) {
+				return st
+			}
+			switch b[i] {
+			case '\\':
+				st = jsStrEsc
+			case '"':
+				st = jsOut
+			}
+			i++
+		default: // jsStrEsc
+			st = jsStr
+			i++
+		}
+	}
+	return st
 }
 
 // appendJSONContent escapes b as the content of a JSON string literal.
 func appendJSONContent(out []byte, b []byte) []byte {
 	start := 0
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
+		if i = jsonASCIIEnd(b, i); i >= len(b) {
+			break
 		}
+		c := b[i]
 		if c >= utf8.RuneSelf {
 			r, sz := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && sz == 1 {

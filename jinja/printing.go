@@ -417,11 +417,27 @@ func htmlEscape(s string) string {
 	return sb.String()
 }
 
+// jsonHTMLSafe marks the bytes appendJSONString copies as they are.
+var jsonHTMLSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&'`, rune(c))
+	}
+	return t
+}()
+
 // appendJSONString appends s as Python's json.dumps(ensure_ascii=True) with Jinja's
 // HTML-safe replacements.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		start := i
+		for i < len(s) && jsonHTMLSafe[s[i]] {
+			i++
+		}
+		b = append(b, s[start:i]...)
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
