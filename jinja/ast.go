@@ -20,6 +20,9 @@ type (
 		pos  int
 		obj  expr
 		name string
+		// dictMethod: name is a dict method (items, get, ...), which Jinja's getattr
+		// finds before any key of that name.
+		dictMethod bool
 	}
 	getitemExpr struct {
 		pos int

@@ -41,7 +41,21 @@ type renderer struct {
 	allocated int64 // bytes and elements built so far, against a multiple of ValueBytes
 
 	jstate uint8 // ModeJSON: lexical state of the output so far
+
+	// dataHits remembers the top-level names this render has read from data, which
+	// never changes during a render: templates read the same few names over and
+	// over (certainly.x, ticket.y), and scanning a handful is cheaper than the map.
+	dataHits []dataHit
 }
+
+type dataHit struct {
+	name string
+	v    Value
+	ok   bool // name is in data
+}
+
+// maxDataHits bounds the scan; names beyond it are looked up in the map each time.
+const maxDataHits = 8
 
 // renderFail unwinds a render; Render recovers it.
 type renderFail struct{ err *Error }
@@ -92,7 +106,20 @@ func (r *renderer) work(n int) {
 }
 
 func (r *renderer) checkDeadline() {
-	if r.ctx.Err() != nil || time.Now().After(r.deadline) {
+	if r.ctx.Err() != nil {
+		r.failBudget("deadline", "render deadline exceeded")
+	}
+	now := time.Now()
+	if r.deadline.IsZero() {
+		// The clock is first read here, not when the render starts: most renders
+		// end long before their first check (1024 steps, or the first operation
+		// on a KiB of data), and the time before it is that short.
+		r.deadline = now.Add(r.lim.Timeout)
+		if d, ok := r.ctx.Deadline(); ok && d.Before(r.deadline) {
+			r.deadline = d
+		}
+	}
+	if now.After(r.deadline) {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
 }
@@ -572,13 +599,32 @@ func (r *renderer) lookup(name string) (Value, bool) {
 	if v, ok := r.sc.get(name); ok {
 		return v, true
 	}
-	if x, ok := r.data[name]; ok {
-		return r.fromData(x), true
+	if v, ok := r.dataLookup(name); ok {
+		return v, true
 	}
 	if v, ok := builtinGlobal(name); ok {
 		return v, true
 	}
 	return undefName(name), false
+}
+
+// dataLookup returns the render data's value of a top-level name.
+func (r *renderer) dataLookup(name string) (Value, bool) {
+	for i := range r.dataHits {
+		// The parser interns names, so this is usually a pointer comparison.
+		if h := &r.dataHits[i]; h.name == name {
+			return h.v, h.ok
+		}
+	}
+	x, ok := r.data[name]
+	var v Value
+	if ok {
+		v = r.fromData(x)
+	}
+	if len(r.dataHits) < maxDataHits {
+		r.dataHits = append(r.dataHits, dataHit{name: name, v: v, ok: ok})
+	}
+	return v, ok
 }
 
 func (e *nameExpr) eval(r *renderer) Value {
@@ -597,7 +643,42 @@ func (e *getattrExpr) eval(r *renderer) Value {
 		r.pos = e.pos
 		r.failUndef(obj)
 	}
+	if e.isObjectKey(obj) {
+		if x, ok := obj.p.(*Object).Get(e.name); ok {
+			return r.fromData(x)
+		}
+	}
 	return r.getattr(obj, e.name)
+}
+
+// isObjectKey reports whether the attribute is read straight from a JSON object,
+// the common case (response.ticket.id): no dict method of that name comes first.
+func (e *getattrExpr) isObjectKey(obj Value) bool {
+	return obj.k == kDataObj && !e.dictMethod
+}
+
+// evalData evaluates a printed expression for Eval. A scalar read straight from a
+// JSON object comes back as the data value it already is, without boxing a copy.
+func (r *renderer) evalData(e expr) any {
+	if ga, ok := e.(*getattrExpr); ok {
+		obj := ga.obj.eval(r)
+		r.step()
+		if obj.k == kUndef {
+			r.pos = ga.pos
+			r.failUndef(obj)
+		}
+		if ga.isObjectKey(obj) {
+			if x, ok := obj.p.(*Object).Get(ga.name); ok {
+				switch x.(type) {
+				case string, int64, float64, bool, nil:
+					return x
+				}
+				return r.toData(r.fromData(x), 0)
+			}
+		}
+		return r.toData(r.getattr(obj, ga.name), 0)
+	}
+	return r.toData(e.eval(r), 0)
 }
 
 func (e *getitemExpr) eval(r *renderer) Value {

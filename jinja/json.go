@@ -243,7 +243,7 @@ func smallInt(txt string) (int64, bool) {
 // Python's json does.
 func newObjectFrom(keys []string, vals []any) *Object {
 	o := &Object{keys: make([]string, 0, len(keys)), vals: make([]any, 0, len(vals))}
-	if len(keys) > 8 {
+	if len(keys) > objectScanKeys {
 		o.idx = make(map[string]int, len(keys))
 	}
 	for i, k := range keys {

@@ -11,12 +11,26 @@ type parser struct {
 	depth int
 	opts  *Options
 	err   *Error
+	// names interns variable names, so that a render compares repeated names by
+	// pointer (see renderer.dataLookup).
+	names map[string]string
 }
 
 // parseError unwinds the parser; Compile recovers it.
 type parseError struct{ err *Error }
 
 func (p *parser) cur() token { return p.toks[p.i] }
+
+func (p *parser) intern(name string) string {
+	if s, ok := p.names[name]; ok {
+		return s
+	}
+	if p.names == nil {
+		p.names = map[string]string{}
+	}
+	p.names[name] = name
+	return name
+}
 func (p *parser) look() token {
 	if p.i+1 < len(p.toks) {
 		return p.toks[p.i+1]
@@ -670,7 +684,7 @@ func (p *parser) parsePrimary() expr {
 		case "none", "None":
 			return &constExpr{v: noneVal}
 		}
-		return &nameExpr{pos: t.pos, name: t.val}
+		return &nameExpr{pos: t.pos, name: p.intern(t.val)}
 	case tString:
 		p.next()
 		s := t.val
@@ -769,7 +783,7 @@ func (p *parser) parseSubscript(e expr) expr {
 	if t.val == "." {
 		a := p.next()
 		if a.typ == tName {
-			return &getattrExpr{pos: t.pos, obj: e, name: a.val}
+			return &getattrExpr{pos: t.pos, obj: e, name: a.val, dictMethod: lookupMethod(Value{k: kDict}, a.val) != nil}
 		}
 		if a.typ != tInt {
 			p.failAt(a.pos, kindSyntax, "expected name or number")

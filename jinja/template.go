@@ -171,10 +171,6 @@ func (t *Template) newRenderer(ctx context.Context, data map[string]any, lim Lim
 	r.t = t
 	r.ctx = ctx
 	r.lim = lim.withDefaults()
-	r.deadline = time.Now().Add(r.lim.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(r.deadline) {
-		r.deadline = d
-	}
 	r.data = data
 	r.src = t.main.src
 	r.sc = &r.top
@@ -192,6 +188,9 @@ func (r *renderer) release() {
 	r.allocated = 0
 	r.pos = 0
 	r.jstate = 0
+	r.deadline = time.Time{}
+	clear(r.dataHits)
+	r.dataHits = r.dataHits[:0]
 	r.top.reset()
 	r.top.parent = nil
 	r.sc = nil
@@ -261,7 +260,7 @@ func (t *Template) Eval(ctx context.Context, data map[string]any, lim Limits) (a
 		for _, s := range t.main.body {
 			if o, ok := s.(*outputStmt); ok {
 				r.pos = o.pos
-				out = r.toData(o.e.eval(r), 0)
+				out = r.evalData(o.e)
 			}
 		}
 	}); err != nil {

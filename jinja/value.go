@@ -286,6 +286,10 @@ type Object struct {
 	idx  map[string]int
 }
 
+// objectScanKeys is the most keys an Object finds by a linear scan; larger ones get a
+// map index. Comparing a dozen short keys (lengths first) is cheaper than hashing.
+const objectScanKeys = 16
+
 // NewObject returns an empty Object.
 func NewObject() *Object { return &Object{} }
 
@@ -299,7 +303,7 @@ func (o *Object) Set(key string, v any) {
 	o.vals = append(o.vals, v)
 	if o.idx != nil {
 		o.idx[key] = len(o.keys) - 1
-	} else if len(o.keys) > 8 {
+	} else if len(o.keys) > objectScanKeys {
 		o.idx = make(map[string]int, len(o.keys)*2)
 		for i, k := range o.keys {
 			o.idx[k] = i
@@ -545,6 +549,16 @@ func (r *renderer) seqAt(v Value, i int) Value {
 
 // fromData converts a data value, failing the render for a type outside the contract.
 func (r *renderer) fromData(x any) Value {
+	// Strings and objects are most of what templates read from data; two type
+	// comparisons are cheaper than fromGo's full switch.
+	switch t := x.(type) {
+	case string:
+		return Value{k: kStr, s: t}
+	case *Object:
+		if t != nil {
+			return Value{k: kDataObj, p: t}
+		}
+	}
 	v, ok := fromGo(x)
 	if !ok {
 		r.failf(kindRender, "unsupported data type %T", x)
