@@ -217,6 +217,45 @@ func (d *jsonDecoder) value(depth int) any {
 	return nil
 }
 
+// Small objects come in one allocation with room for their members; the slices'
+// capacity is exact, so an object that grows later moves its members out.
+type (
+	object2 struct {
+		o    Object
+		keys [2]string
+		vals [2]any
+	}
+	object4 struct {
+		o    Object
+		keys [4]string
+		vals [4]any
+	}
+	object8 struct {
+		o    Object
+		keys [8]string
+		vals [8]any
+	}
+)
+
+// allocObject returns an empty object with room for n members.
+func allocObject(n int) *Object {
+	switch {
+	case n <= 2:
+		b := &object2{}
+		b.o.keys, b.o.vals = b.keys[:0:n], b.vals[:0:n]
+		return &b.o
+	case n <= 4:
+		b := &object4{}
+		b.o.keys, b.o.vals = b.keys[:0:n], b.vals[:0:n]
+		return &b.o
+	case n <= 8:
+		b := &object8{}
+		b.o.keys, b.o.vals = b.keys[:0:n], b.vals[:0:n]
+		return &b.o
+	}
+	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
 // smallInt parses a JSON integer literal of at most 18 digits, which always fits in
 // an int64; ok is false for longer ones.
 func smallInt(txt string) (int64, bool) {
@@ -242,7 +281,7 @@ func smallInt(txt string) (int64, bool) {
 // key keeps the position of its first occurrence and takes the last value, as
 // Python's json does.
 func newObjectFrom(keys []string, vals []any) *Object {
-	o := &Object{keys: make([]string, 0, len(keys)), vals: make([]any, 0, len(vals))}
+	o := allocObject(len(keys))
 	if len(keys) > objectScanKeys {
 		o.idx = make(map[string]int, len(keys))
 	}
@@ -318,20 +357,13 @@ func (d *jsonDecoder) str() string {
 	d.i++ // opening quote
 	start := d.i
 	// Fast path: no escapes.
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if c == '"' {
-			s := d.s[start:d.i]
-			d.i++
-			if !d.valid && !utf8.ValidString(s) {
-				s = string([]rune(s))
-			}
-			return s
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
+	if d.i = jsonPlainEnd(d.b, d.i); d.i < len(d.b) && d.b[d.i] == '"' {
+		s := d.s[start:d.i]
 		d.i++
+		if !d.valid && !utf8.ValidString(s) {
+			s = string([]rune(s))
+		}
+		return s
 	}
 	buf := append([]byte(nil), d.b[start:d.i]...)
 	for d.i < len(d.b) {
