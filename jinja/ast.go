@@ -116,8 +116,9 @@ func (nsTarget) isTarget()    {}
 
 type (
 	textStmt struct {
-		s  string
-		js []jsonSeg // ModeJSON: the text as emitted from each lexical state
+		s    string
+		js   []jsonSeg // ModeJSON: the text as emitted from each lexical state
+		jsID uint32    // ModeJSON: the text's number in the output shape
 	}
 	outputStmt struct {
 		pos int

@@ -93,9 +93,13 @@ func jsonText(s string, st uint8) (string, uint8) {
 	return string(b), st
 }
 
-func precomputeJSON(body []stmt) {
+// precomputeJSON prepares the template text of body for ModeJSON; ids numbers the texts
+// of all of a template's sources, for the output shape (see jsonshape.go).
+func precomputeJSON(body []stmt, ids *uint32) {
 	walkStmts(body, func(s stmt) {
 		if t, ok := s.(*textStmt); ok {
+			*ids++
+			t.jsID = *ids
 			t.js = make([]jsonSeg, jsStates)
 			for st := uint8(0); st < jsStates; st++ {
 				out, exit := jsonText(t.s, st)
@@ -108,10 +112,14 @@ func precomputeJSON(body []stmt) {
 // emitText writes template text to the final output.
 func (r *renderer) emitText(s *textStmt) {
 	if r.t.mode == ModeJSON && s.js != nil {
+		r.shapeText(s, r.jstate)
 		seg := s.js[r.jstate]
 		r.out = append(r.out, seg.out...)
 		r.jstate = seg.exit
 	} else {
+		if r.t.mode == ModeJSON {
+			r.shapeOff = true
+		}
 		r.out = append(r.out, s.s...)
 	}
 	r.checkOutput()
@@ -122,7 +130,7 @@ func (r *renderer) emitValue(v Value) {
 	switch r.t.mode {
 	case ModeJSON:
 		r.tmp = r.appendStr(r.tmp[:0], v)
-		r.emitBytes(r.tmp)
+		r.emitBytes(r.tmp, false)
 		return
 	case ModeURL:
 		r.tmp = r.appendStr(r.tmp[:0], v)
@@ -133,11 +141,12 @@ func (r *renderer) emitValue(v Value) {
 	r.checkOutput()
 }
 
-// emitPrinted writes the printed form of a value according to the mode.
-func (r *renderer) emitPrinted(b []byte) {
+// emitPrinted writes the printed form of a value according to the mode. valid tells
+// that b is known to be one complete JSON value.
+func (r *renderer) emitPrinted(b []byte, valid bool) {
 	switch r.t.mode {
 	case ModeJSON:
-		r.emitBytes(b)
+		r.emitBytes(b, valid)
 		return
 	case ModeURL:
 		r.emitURL(b)
@@ -147,10 +156,16 @@ func (r *renderer) emitPrinted(b []byte) {
 	r.checkOutput()
 }
 
-// emitBytes writes a printed value in ModeJSON.
-func (r *renderer) emitBytes(b []byte) {
+// emitBytes writes a printed value in ModeJSON. valid tells that b is known to be one
+// complete JSON value.
+func (r *renderer) emitBytes(b []byte, valid bool) {
 	switch r.jstate {
 	case jsStr, jsStrEsc:
+		if r.jstate == jsStr {
+			r.addShape(shapeInString)
+		} else {
+			r.shapeOff = true // the value completes an escape begun in the text
+		}
 		r.out = appendJSONContent(r.out, b)
 		r.jstate = jsStr
 	case jsLine, jsBlock, jsBlockStar:
@@ -159,7 +174,9 @@ func (r *renderer) emitBytes(b []byte) {
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
 			r.jstate = jsOut
+			r.shapeOff = true
 		}
+		r.shapeOutside(b, valid)
 		r.out = append(r.out, b...)
 		r.jstate = jsonTrack(b, r.jstate)
 	}
@@ -323,11 +340,16 @@ func (r *renderer) finish() *Error {
 	case ModeJSON:
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
+			r.shapeOff = true
+		}
+		if r.knownValid() {
+			return nil
 		}
 		if pos, msg := validateJSON(r.out); msg != "" {
 			l, c := lineCol(string(r.out), pos)
 			return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "invalid JSON: " + msg}
 		}
+		r.rememberValid()
 	case ModeHeader:
 		for i, c := range r.out {
 			if c == '\r' || c == '\n' || c == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +66,10 @@ type Template struct {
 	serrs map[string]*Error
 	names []string
 	expr  expr // non-nil when the source is exactly one {{ expression }}
+
+	// validShape is the shape of the last ModeJSON output found valid (see
+	// jsonshape.go). Renders share it; it is replaced, never modified.
+	validShape atomic.Pointer[[]uint32]
 }
 
 func parseSource(src string, opts *Options) (c *compiled, err *Error) {
@@ -119,9 +124,10 @@ func compile(src string, opts Options) (*Template, error) {
 		}
 	}
 	if opts.Mode == ModeJSON {
-		precomputeJSON(main.body)
+		var ids uint32
+		precomputeJSON(main.body, &ids)
 		for _, c := range t.subs {
-			precomputeJSON(c.body)
+			precomputeJSON(c.body, &ids)
 		}
 	}
 	t.expr = singleExpression(main.body)
@@ -191,6 +197,16 @@ func (r *renderer) release() {
 	r.deadline = time.Time{}
 	clear(r.dataHits)
 	r.dataHits = r.dataHits[:0]
+	if cap(r.shape) > maxShape {
+		r.shape = nil
+	}
+	r.shape = r.shape[:0]
+	r.shapeOff = false
+	if cap(r.valueEnds) > maxShape {
+		r.valueEnds = nil
+	}
+	r.valueEnds = r.valueEnds[:0]
+	r.nonFinite = false
 	r.top.reset()
 	r.top.parent = nil
 	r.sc = nil
