@@ -91,6 +91,13 @@ func (r *renderer) failUndef(v Value) {
 
 func (r *renderer) step() {
 	r.steps++
+	// Small enough to inline: every expression node takes a step.
+	if r.steps > r.lim.Steps || r.steps&1023 == 0 {
+		r.stepCheck()
+	}
+}
+
+func (r *renderer) stepCheck() {
 	if r.steps > r.lim.Steps {
 		r.failBudget("steps", "step budget exceeded ("+strconv.FormatInt(r.lim.Steps, 10)+" steps)")
 	}

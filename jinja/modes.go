@@ -178,7 +178,9 @@ func (r *renderer) emitBytes(b []byte, valid bool) {
 		}
 		r.shapeOutside(b, valid)
 		r.out = append(r.out, b...)
-		r.jstate = jsonTrack(b, r.jstate)
+		if !valid { // one complete value leaves the output outside string literals
+			r.jstate = jsonTrack(b, r.jstate)
+		}
 	}
 	r.checkOutput()
 }
