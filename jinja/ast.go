@@ -116,9 +116,8 @@ func (nsTarget) isTarget()    {}
 
 type (
 	textStmt struct {
-		s    string
-		js   []jsonSeg // ModeJSON: the text as emitted from each lexical state
-		jsID uint32    // ModeJSON: the text's number in the output shape
+		s  string
+		js []jsonSeg // ModeJSON: the text as emitted from each lexical state
 	}
 	outputStmt struct {
 		pos int

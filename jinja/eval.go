@@ -46,13 +46,6 @@ type renderer struct {
 	// never changes during a render: templates read the same few names over and
 	// over (certainly.x, ticket.y), and scanning a handful is cheaper than the map.
 	dataHits []dataHit
-
-	// ModeJSON: the shape of the output so far, to skip the final scan when it is
-	// one already found valid (see jsonshape.go).
-	shape     []uint32
-	shapeOff  bool  // the shape cannot vouch for the output
-	valueEnds []int // ends of the values printed outside string literals
-	nonFinite bool  // appendJSON wrote NaN or Infinity
 }
 
 type dataHit struct {
@@ -235,11 +228,9 @@ func (s *outputStmt) exec(r *renderer) {
 			v := f.input.eval(r)
 			r.step()
 			r.chargeLinear(v)
-			r.nonFinite = false
 			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
-			// Python's json writes NaN and Infinity, which are not JSON; anything
-			// else appendJSON writes is one complete JSON value.
-			r.emitPrinted(r.tmp, !r.nonFinite)
+			// appendJSON closes every string it opens.
+			r.emitPrinted(r.tmp, true)
 			return
 		}
 	}

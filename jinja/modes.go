@@ -93,13 +93,9 @@ func jsonText(s string, st uint8) (string, uint8) {
 	return string(b), st
 }
 
-// precomputeJSON prepares the template text of body for ModeJSON; ids numbers the texts
-// of all of a template's sources, for the output shape (see jsonshape.go).
-func precomputeJSON(body []stmt, ids *uint32) {
+func precomputeJSON(body []stmt) {
 	walkStmts(body, func(s stmt) {
 		if t, ok := s.(*textStmt); ok {
-			*ids++
-			t.jsID = *ids
 			t.js = make([]jsonSeg, jsStates)
 			for st := uint8(0); st < jsStates; st++ {
 				out, exit := jsonText(t.s, st)
@@ -112,14 +108,10 @@ func precomputeJSON(body []stmt, ids *uint32) {
 // emitText writes template text to the final output.
 func (r *renderer) emitText(s *textStmt) {
 	if r.t.mode == ModeJSON && s.js != nil {
-		r.shapeText(s, r.jstate)
 		seg := s.js[r.jstate]
 		r.out = append(r.out, seg.out...)
 		r.jstate = seg.exit
 	} else {
-		if r.t.mode == ModeJSON {
-			r.shapeOff = true
-		}
 		r.out = append(r.out, s.s...)
 	}
 	r.checkOutput()
@@ -141,12 +133,13 @@ func (r *renderer) emitValue(v Value) {
 	r.checkOutput()
 }
 
-// emitPrinted writes the printed form of a value according to the mode. valid tells
-// that b is known to be one complete JSON value.
-func (r *renderer) emitPrinted(b []byte, valid bool) {
+// emitPrinted writes the printed form of a value according to the mode.
+// balanced tells that b has balanced string quotes (tojson output), so that
+// after it the output is outside string literals whatever b holds.
+func (r *renderer) emitPrinted(b []byte, balanced bool) {
 	switch r.t.mode {
 	case ModeJSON:
-		r.emitBytes(b, valid)
+		r.emitBytes(b, balanced)
 		return
 	case ModeURL:
 		r.emitURL(b)
@@ -156,16 +149,10 @@ func (r *renderer) emitPrinted(b []byte, valid bool) {
 	r.checkOutput()
 }
 
-// emitBytes writes a printed value in ModeJSON. valid tells that b is known to be one
-// complete JSON value.
-func (r *renderer) emitBytes(b []byte, valid bool) {
+// emitBytes writes a printed value in ModeJSON; balanced as for emitPrinted.
+func (r *renderer) emitBytes(b []byte, balanced bool) {
 	switch r.jstate {
 	case jsStr, jsStrEsc:
-		if r.jstate == jsStr {
-			r.addShape(shapeInString)
-		} else {
-			r.shapeOff = true // the value completes an escape begun in the text
-		}
 		r.out = appendJSONContent(r.out, b)
 		r.jstate = jsStr
 	case jsLine, jsBlock, jsBlockStar:
@@ -174,11 +161,9 @@ func (r *renderer) emitBytes(b []byte, valid bool) {
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
 			r.jstate = jsOut
-			r.shapeOff = true
 		}
-		r.shapeOutside(b, valid)
 		r.out = append(r.out, b...)
-		if !valid { // one complete value leaves the output outside string literals
+		if !balanced {
 			r.jstate = jsonTrack(b, r.jstate)
 		}
 	}
@@ -342,16 +327,11 @@ func (r *renderer) finish() *Error {
 	case ModeJSON:
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
-			r.shapeOff = true
-		}
-		if r.knownValid() {
-			return nil
 		}
 		if pos, msg := validateJSON(r.out); msg != "" {
 			l, c := lineCol(string(r.out), pos)
 			return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "invalid JSON: " + msg}
 		}
-		r.rememberValid()
 	case ModeHeader:
 		for i, c := range r.out {
 			if c == '\r' || c == '\n' || c == 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -66,10 +65,6 @@ type Template struct {
 	serrs map[string]*Error
 	names []string
 	expr  expr // non-nil when the source is exactly one {{ expression }}
-
-	// validShape is the shape of the last ModeJSON output found valid (see
-	// jsonshape.go). Renders share it; it is replaced, never modified.
-	validShape atomic.Pointer[[]uint32]
 }
 
 func parseSource(src string, opts *Options) (c *compiled, err *Error) {
@@ -124,10 +119,9 @@ func compile(src string, opts Options) (*Template, error) {
 		}
 	}
 	if opts.Mode == ModeJSON {
-		var ids uint32
-		precomputeJSON(main.body, &ids)
+		precomputeJSON(main.body)
 		for _, c := range t.subs {
-			precomputeJSON(c.body, &ids)
+			precomputeJSON(c.body)
 		}
 	}
 	t.expr = singleExpression(main.body)
@@ -197,16 +191,6 @@ func (r *renderer) release() {
 	r.deadline = time.Time{}
 	clear(r.dataHits)
 	r.dataHits = r.dataHits[:0]
-	if cap(r.shape) > maxShape {
-		r.shape = nil
-	}
-	r.shape = r.shape[:0]
-	r.shapeOff = false
-	if cap(r.valueEnds) > maxShape {
-		r.valueEnds = nil
-	}
-	r.valueEnds = r.valueEnds[:0]
-	r.nonFinite = false
 	r.top.reset()
 	r.top.parent = nil
 	r.sc = nil
