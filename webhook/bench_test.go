@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/jinja"
@@ -90,6 +91,17 @@ func BenchmarkRunLocal(b *testing.B) {
 // same kind of receiver with a plain keep-alive net/http client and reads
 // the answer: the floor Run is measured against.
 func BenchmarkBareNetHTTPPost(b *testing.B) {
+	benchBarePost(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}})
+}
+
+// BenchmarkBareNetHTTPPostTimeout is the same bare POST through a client
+// with a 5 s timeout, as any production client sets one and as Run does:
+// a second baseline, reported beside the first, not instead of it.
+func BenchmarkBareNetHTTPPostTimeout(b *testing.B) {
+	benchBarePost(b, &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}})
+}
+
+func benchBarePost(b *testing.B, client *http.Client) {
 	srv := benchReceiver(b)
 	c, _ := Compile(benchDef(srv.URL + "/tickets"))
 	conv := SampleConversation()
@@ -99,7 +111,6 @@ func BenchmarkBareNetHTTPPost(b *testing.B) {
 		b.Fatal(err)
 	}
 	body := req.Egress.Body
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	b.Cleanup(client.CloseIdleConnections)
 	b.ReportAllocs()
 	for b.Loop() {
