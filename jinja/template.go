@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,7 +31,8 @@ func DefaultLimits() Limits {
 	return Limits{Steps: 1_000_000, OutputBytes: 1 << 20, ValueBytes: 1 << 20, Depth: 64, Timeout: time.Second}
 }
 
-func (l Limits) withDefaults() Limits {
+// fillDefaults sets zero (or negative) fields to DefaultLimits' values in place.
+func (l *Limits) fillDefaults() {
 	d := DefaultLimits()
 	if l.Steps <= 0 {
 		l.Steps = d.Steps
@@ -47,7 +49,6 @@ func (l Limits) withDefaults() Limits {
 	if l.Timeout <= 0 {
 		l.Timeout = d.Timeout
 	}
-	return l
 }
 
 // compiled is one parsed template source.
@@ -65,6 +66,14 @@ type Template struct {
 	serrs map[string]*Error
 	names []string
 	expr  expr // non-nil when the source is exactly one {{ expression }}
+	pos   int  // the position of expr's {{ in the source, for errors
+
+	// spare holds one released renderer for the next call on this template. A
+	// webhook renders the same few templates over and over, and an atomic swap
+	// costs a fraction of sync.Pool's Get and Put; concurrent calls that find it
+	// empty fall back to the pool. It holds no state of any render: release
+	// clears the renderer before it is stored.
+	spare atomic.Pointer[renderer]
 }
 
 func parseSource(src string, opts *Options) (c *compiled, err *Error) {
@@ -124,7 +133,9 @@ func compile(src string, opts Options) (*Template, error) {
 			precomputeJSON(c.body)
 		}
 	}
-	t.expr = singleExpression(main.body)
+	if o := singleExpression(main.body); o != nil {
+		t.expr, t.pos = o.e, o.pos
+	}
 	t.names = undeclaredNames(main.body, &main.frame)
 	return t, nil
 }
@@ -136,8 +147,8 @@ func (t *Template) subTemplate(name string) (*compiled, *Error) {
 	return t.subs[name], nil
 }
 
-func singleExpression(body []stmt) expr {
-	var e expr
+func singleExpression(body []stmt) *outputStmt {
+	var e *outputStmt
 	for _, s := range body {
 		switch s := s.(type) {
 		case *textStmt:
@@ -148,7 +159,7 @@ func singleExpression(body []stmt) expr {
 			if e != nil {
 				return nil
 			}
-			e = s.e
+			e = s
 		default:
 			return nil
 		}
@@ -167,10 +178,14 @@ func (t *Template) Names() []string { return append([]string(nil), t.names...) }
 var rendererPool = sync.Pool{New: func() any { return &renderer{} }}
 
 func (t *Template) newRenderer(ctx context.Context, data map[string]any, lim Limits) *renderer {
-	r := rendererPool.Get().(*renderer)
+	r := t.spare.Swap(nil)
+	if r == nil {
+		r = rendererPool.Get().(*renderer)
+	}
 	r.t = t
 	r.ctx = ctx
-	r.lim = lim.withDefaults()
+	r.lim = lim
+	r.lim.fillDefaults()
 	r.data = data
 	r.src = t.main.src
 	r.sc = &r.top
@@ -178,7 +193,11 @@ func (t *Template) newRenderer(ctx context.Context, data map[string]any, lim Lim
 	return r
 }
 
+// release clears the renderer of everything the render put in it and keeps it for
+// the next render. Fields a render that did not touch them leaves as they were are
+// tested before they are cleared: most renders use none of them.
 func (r *renderer) release() {
+	t := r.t
 	r.t = nil
 	r.ctx = nil
 	r.data = nil
@@ -189,19 +208,32 @@ func (r *renderer) release() {
 	r.pos = 0
 	r.jstate = 0
 	r.deadline = time.Time{}
-	clear(r.dataHits)
+	// Only the pointers need clearing, so that the pool keeps no data alive;
+	// three stores per hit are cheaper than clear's bulk pointer clearing.
+	for i := range r.dataHits {
+		h := &r.dataHits[i]
+		h.name, h.v.s, h.v.p = "", "", nil
+	}
 	r.dataHits = r.dataHits[:0]
-	r.top.reset()
+	if len(r.top.names) > 0 {
+		r.top.reset()
+	}
 	r.top.parent = nil
 	r.sc = nil
-	clear(r.caps)
-	r.caps = r.caps[:0]
+	if len(r.caps) > 0 {
+		clear(r.caps)
+		r.caps = r.caps[:0]
+	}
 	r.folding = false
 	r.printing = r.printing[:0]
-	clear(r.argStack)
-	r.argStack = r.argStack[:0]
-	clear(r.kwStack)
-	r.kwStack = r.kwStack[:0]
+	if len(r.argStack) > 0 {
+		clear(r.argStack)
+		r.argStack = r.argStack[:0]
+	}
+	if len(r.kwStack) > 0 {
+		clear(r.kwStack)
+		r.kwStack = r.kwStack[:0]
+	}
 	if cap(r.out) > 1<<16 {
 		r.out = nil
 	}
@@ -210,40 +242,59 @@ func (r *renderer) release() {
 	}
 	r.out = r.out[:0]
 	r.tmp = r.tmp[:0]
-	rendererPool.Put(r)
+	if !t.spare.CompareAndSwap(nil, r) {
+		rendererPool.Put(r)
+	}
 }
 
-// run executes f, turning the render's unwinding and any unexpected panic into an error.
-func (r *renderer) run(f func()) (err *Error) {
-	defer func() {
-		if x := recover(); x != nil {
-			switch x := x.(type) {
-			case renderFail:
-				err = x.err
-			default:
-				l, c := lineCol(r.src, r.pos)
-				err = &Error{Kind: kindRender, Line: l, Col: c, Msg: fmt.Sprintf("internal error: %v", x)}
-			}
+// recoverFail, deferred, turns the render's unwinding and any unexpected panic
+// into *err.
+func (r *renderer) recoverFail(err **Error) {
+	if x := recover(); x != nil {
+		switch x := x.(type) {
+		case renderFail:
+			*err = x.err
+		default:
+			l, c := lineCol(r.src, r.pos)
+			*err = &Error{Kind: kindRender, Line: l, Col: c, Msg: fmt.Sprintf("internal error: %v", x)}
 		}
-	}()
+	}
+}
+
+// runBody executes the main body; a failed render returns its error.
+func (r *renderer) runBody(body []stmt) (err *Error) {
+	defer r.recoverFail(&err)
 	if r.ctx.Err() != nil {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
-	f()
+	r.execBody(body)
 	return nil
+}
+
+// runExpr evaluates the single expression of t as data.
+func (r *renderer) runExpr(t *Template) (out any, err *Error) {
+	defer r.recoverFail(&err)
+	if r.ctx.Err() != nil {
+		r.failBudget("deadline", "render deadline exceeded")
+	}
+	r.pos = t.pos
+	return r.evalData(t.expr), nil
 }
 
 // Render renders the template with data under the given limits.
 func (t *Template) Render(ctx context.Context, data map[string]any, lim Limits) (string, error) {
 	r := t.newRenderer(ctx, data, lim)
-	defer r.release()
-	if err := r.run(func() { r.execBody(t.main.body) }); err != nil {
+	if err := r.runBody(t.main.body); err != nil {
+		r.release()
 		return "", err
 	}
 	if err := r.finish(); err != nil {
+		r.release()
 		return "", err
 	}
-	return string(r.out), nil
+	out := string(r.out)
+	r.release()
+	return out, nil
 }
 
 // Eval evaluates a template for which IsExpression is true and returns the value as data:
@@ -254,16 +305,9 @@ func (t *Template) Eval(ctx context.Context, data map[string]any, lim Limits) (a
 		return nil, &Error{Kind: kindRender, Msg: "template is not a single {{ expression }}"}
 	}
 	r := t.newRenderer(ctx, data, lim)
-	defer r.release()
-	var out any
-	if err := r.run(func() {
-		for _, s := range t.main.body {
-			if o, ok := s.(*outputStmt); ok {
-				r.pos = o.pos
-				out = r.evalData(o.e)
-			}
-		}
-	}); err != nil {
+	out, err := r.runExpr(t)
+	r.release()
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
