@@ -448,67 +448,88 @@ func (d *jsonDecoder) hex4() (rune, bool) {
 
 // validateJSON checks b is exactly one JSON value in one pass without allocating. It
 // returns the byte offset and a message for the first error, or "" when valid.
+//
+// It runs on every ModeJSON render, so it is one loop with a single place that
+// scans strings (keys and values alike), a word at a time; only a string with an
+// escape or a bad byte goes through scanJSONString.
 func validateJSON(b []byte) (int, string) {
 	var small [64]byte
 	stack := small[:0]
 	i := 0
-	// expectValue: parse a scalar or open a container.
+	key := false // the next token must be an object's property name
 	for {
 		i = skipJSONSpace(b, i)
 		if i >= len(b) {
+			if key {
+				return i, "expecting property name enclosed in double quotes"
+			}
 			return i, "expecting a value, got end of input"
 		}
 		c := b[i]
-		switch {
-		case c == '{':
-			i++
-			i = skipJSONSpace(b, i)
-			if i < len(b) && b[i] == '}' {
-				i++
-				goto afterValue
+		if c == '"' {
+			j := i + 1
+			for ; j+8 <= len(b); j += 8 {
+				if m := swarSpecial(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+					j += bits.TrailingZeros64(m) / 8
+					goto stop
+				}
 			}
-			stack = append(stack, '{')
-			if i >= len(b) || b[i] != '"' {
-				return i, "expecting property name enclosed in double quotes"
+			for j < len(b) && jsonPlain[b[j]] {
+				j++
 			}
-			if pos, msg := scanJSONString(b, &i); msg != "" {
+		stop:
+			if j < len(b) && b[j] == '"' {
+				i = j + 1
+			} else if pos, msg := scanJSONString(b, &i); msg != "" {
 				return pos, msg
 			}
-			i = skipJSONSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, "expecting ':' delimiter"
-			}
-			i++
-			continue
-		case c == '[':
-			i++
-			i = skipJSONSpace(b, i)
-			if i < len(b) && b[i] == ']' {
+			if key {
+				key = false
+				i = skipJSONSpace(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return i, "expecting ':' delimiter"
+				}
 				i++
-				goto afterValue
+				continue
 			}
-			stack = append(stack, '[')
-			continue
-		case c == '"':
-			if pos, msg := scanJSONString(b, &i); msg != "" {
-				return pos, msg
+		} else if key {
+			return i, "expecting property name enclosed in double quotes"
+		} else {
+			switch {
+			case c == '{':
+				i = skipJSONSpace(b, i+1)
+				if i < len(b) && b[i] == '}' {
+					i++
+					break
+				}
+				stack = append(stack, '{')
+				key = true
+				continue
+			case c == '[':
+				i = skipJSONSpace(b, i+1)
+				if i < len(b) && b[i] == ']' {
+					i++
+					break
+				}
+				stack = append(stack, '[')
+				continue
+			case c == 't' && hasPrefixAt(b, i, "true"):
+				i += 4
+			case c == 'f' && hasPrefixAt(b, i, "false"):
+				i += 5
+			case c == 'n' && hasPrefixAt(b, i, "null"):
+				i += 4
+			case c == '-' || c >= '0' && c <= '9':
+				end, _ := scanJSONNumber(b, i)
+				if end < 0 {
+					return i, "invalid number"
+				}
+				i = end
+			default:
+				return i, "expecting a value, got " + describeByte(b, i)
 			}
-		case c == 't' && hasPrefixAt(b, i, "true"):
-			i += 4
-		case c == 'f' && hasPrefixAt(b, i, "false"):
-			i += 5
-		case c == 'n' && hasPrefixAt(b, i, "null"):
-			i += 4
-		case c == '-' || c >= '0' && c <= '9':
-			end, _ := scanJSONNumber(b, i)
-			if end < 0 {
-				return i, "invalid number"
-			}
-			i = end
-		default:
-			return i, "expecting a value, got " + describeByte(b, i)
 		}
-	afterValue:
+		// After a value: a comma, or the end of containers, or of the input.
 		for {
 			i = skipJSONSpace(b, i)
 			if len(stack) == 0 {
@@ -524,20 +545,7 @@ func validateJSON(b []byte) (int, string) {
 			c := b[i]
 			if c == ',' {
 				i++
-				if top == '{' {
-					i = skipJSONSpace(b, i)
-					if i >= len(b) || b[i] != '"' {
-						return i, "expecting property name enclosed in double quotes"
-					}
-					if pos, msg := scanJSONString(b, &i); msg != "" {
-						return pos, msg
-					}
-					i = skipJSONSpace(b, i)
-					if i >= len(b) || b[i] != ':' {
-						return i, "expecting ':' delimiter"
-					}
-					i++
-				}
+				key = top == '{'
 				break
 			}
 			if (top == '{' && c == '}') || (top == '[' && c == ']') {
@@ -594,11 +602,24 @@ func jsonPlainEnd(b []byte, i int) int {
 
 // jsonASCIIEnd is jsonPlainEnd that also stops at any non-ASCII byte.
 func jsonASCIIEnd(b []byte, i int) int {
+	start := i
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
 		if m := swarSpecial(w) | w&swarHigh; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
+	}
+	if i < len(b) && len(b)-start >= 8 {
+		// The last word overlaps bytes the loop found plain ASCII (it ran, as
+		// there were eight bytes from start), which are left unmarked, so its
+		// lowest mark is the first byte to stop at from i. Printed values are
+		// scanned from a buffer of their own, where this tail is common.
+		j := len(b) - 8
+		w := binary.LittleEndian.Uint64(b[j:])
+		if m := swarSpecial(w) | w&swarHigh; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+		return len(b)
 	}
 	for i < len(b) && jsonPlain[b[i]] && b[i] < utf8.RuneSelf {
 		i++
@@ -608,7 +629,8 @@ func jsonASCIIEnd(b []byte, i int) int {
 
 // skipJSONSpace returns the index of the first non-whitespace byte at or after i.
 func skipJSONSpace(b []byte, i int) int {
-	for i < len(b) && jsonSpace[b[i]] {
+	// Every JSON space is at most ' ': one comparison passes most bytes.
+	for i < len(b) && b[i] <= ' ' && jsonSpace[b[i]] {
 		i++
 	}
 	return i
