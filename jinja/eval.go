@@ -616,6 +616,28 @@ func (r *renderer) lookup(name string) (Value, bool) {
 	return undefName(name), false
 }
 
+// lookupRef returns where the value of a name set in a scope or already read from
+// the data this render is stored, or nil: lookup then finds it (or not) the long
+// way. The pointer is only good until the next lookup or assignment.
+func (r *renderer) lookupRef(name string) *Value {
+	for s := r.sc; s != nil; s = s.parent {
+		for i := len(s.names) - 1; i >= 0; i-- {
+			if s.names[i] == name {
+				return &s.vals[i]
+			}
+		}
+	}
+	for i := range r.dataHits {
+		if h := &r.dataHits[i]; h.name == name {
+			if h.ok {
+				return &h.v
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // dataLookup returns the render data's value of a top-level name.
 func (r *renderer) dataLookup(name string) (Value, bool) {
 	for i := range r.dataHits {
@@ -645,6 +667,21 @@ func (e *nameExpr) eval(r *renderer) Value {
 }
 
 func (e *getattrExpr) eval(r *renderer) Value {
+	// name.attr on a JSON object (certainly.reply, ticket.id) is most of what
+	// templates print. When the name's value is already at hand, read the key
+	// through a pointer to where it is stored rather than copying the Value out
+	// through three calls; the steps are those the general path takes.
+	if n, ok := e.obj.(*nameExpr); ok && !r.folding && !e.dictMethod {
+		if p := r.lookupRef(n.name); p != nil && p.k == kDataObj {
+			r.step()
+			r.step()
+			o := p.p.(*Object)
+			if i := o.find(e.name); i >= 0 {
+				return r.fromData(o.vals[i])
+			}
+			return r.getattr(*p, e.name)
+		}
+	}
 	obj := e.obj.eval(r)
 	r.step()
 	if obj.k == kUndef {
@@ -983,6 +1020,11 @@ func (r *renderer) callFilter(e *filterExpr, in Value) Value {
 func (e *testExpr) eval(r *renderer) Value {
 	in := e.input.eval(r)
 	r.step()
+	if len(e.args) == 0 && len(e.kw) == 0 && e.dynArg == nil && e.dynKw == nil {
+		// Most tests take no arguments (x is defined): nothing to evaluate or pop.
+		r.pos = e.pos
+		return boolVal(e.fn(r, in, nil, nil) != e.negated)
+	}
 	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
 	r.pos = e.pos
 	ok := e.fn(r, in, args, kw)

@@ -600,11 +600,12 @@ func jsonPlainEnd(b []byte, i int) int {
 	return i
 }
 
-// jsonASCIIEnd is jsonPlainEnd that also stops at any non-ASCII byte.
-func jsonASCIIEnd(b []byte, i int) int {
+// jsonASCIIEnd is jsonPlainEnd that also stops at any non-ASCII byte. It takes
+// strings too, so that printed strings are escaped without a copy first.
+func jsonASCIIEnd[T string | []byte](b T, i int) int {
 	start := i
 	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
+		w := load64(b, i)
 		if m := swarSpecial(w) | w&swarHigh; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
@@ -615,7 +616,7 @@ func jsonASCIIEnd(b []byte, i int) int {
 		// lowest mark is the first byte to stop at from i. Printed values are
 		// scanned from a buffer of their own, where this tail is common.
 		j := len(b) - 8
-		w := binary.LittleEndian.Uint64(b[j:])
+		w := load64(b, j)
 		if m := swarSpecial(w) | w&swarHigh; m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}
@@ -625,6 +626,14 @@ func jsonASCIIEnd(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// load64 reads the little-endian word at b[i:i+8]; the compiler merges the
+// byte loads into one, as it does in binary.LittleEndian.Uint64.
+func load64[T string | []byte](b T, i int) uint64 {
+	b = b[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // skipJSONSpace returns the index of the first non-whitespace byte at or after i.

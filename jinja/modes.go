@@ -121,6 +121,14 @@ func (r *renderer) emitText(s *textStmt) {
 func (r *renderer) emitValue(v Value) {
 	switch r.t.mode {
 	case ModeJSON:
+		if (v.k == kStr || v.k == kMarkup) && (r.jstate == jsStr || r.jstate == jsStrEsc) {
+			// A string printed inside a string literal, the common case
+			// ("reply": "{{ certainly.reply }}"): escaped straight into the output.
+			r.out = appendJSONContent(r.out, v.s)
+			r.jstate = jsStr
+			r.checkOutput()
+			return
+		}
 		r.tmp = r.appendStr(r.tmp[:0], v)
 		r.emitBytes(r.tmp, false)
 		return
@@ -203,7 +211,7 @@ func jsonTrack(b []byte, st uint8) uint8 {
 }
 
 // appendJSONContent escapes b as the content of a JSON string literal.
-func appendJSONContent(out []byte, b []byte) []byte {
+func appendJSONContent[T string | []byte](out []byte, b T) []byte {
 	start := 0
 	for i := 0; i < len(b); {
 		if i = jsonASCIIEnd(b, i); i >= len(b) {
@@ -211,7 +219,8 @@ func appendJSONContent(out []byte, b []byte) []byte {
 		}
 		c := b[i]
 		if c >= utf8.RuneSelf {
-			r, sz := utf8.DecodeRune(b[i:])
+			// At most UTFMax bytes, which converting to a string does not allocate.
+			r, sz := utf8.DecodeRuneInString(string(b[i:min(i+utf8.UTFMax, len(b))]))
 			if r == utf8.RuneError && sz == 1 {
 				out = append(out, b[start:i]...)
 				out = append(out, `\ufffd`...)
