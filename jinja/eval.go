@@ -46,6 +46,11 @@ type renderer struct {
 	// never changes during a render: templates read the same few names over and
 	// over (certainly.x, ticket.y), and scanning a handful is cheaper than the map.
 	dataHits []dataHit
+
+	// lastObj and lastKey are where getattr last found a key in a JSON object
+	// this render, the first place it looks next time.
+	lastObj *Object
+	lastKey int
 }
 
 type dataHit struct {
@@ -676,7 +681,25 @@ func (e *getattrExpr) eval(r *renderer) Value {
 			r.step()
 			r.step()
 			o := p.p.(*Object)
-			if i := o.find(e.name); i >= 0 {
+			// Templates tend to read an object's keys in order, or one key twice
+			// (x is defined, then x): try the key found last in this object and
+			// the one after it before scanning. Only a guess: the key is compared.
+			i := -1
+			if o == r.lastObj {
+				if j := r.lastKey; j < len(o.keys) && o.keys[j] == e.name {
+					i = j
+				} else if j+1 < len(o.keys) && o.keys[j+1] == e.name {
+					i = j + 1
+				}
+			}
+			if i < 0 {
+				i = o.find(e.name)
+			}
+			if i >= 0 {
+				r.lastObj, r.lastKey = o, i
+				if s, ok := o.vals[i].(string); ok {
+					return Value{k: kStr, s: s}
+				}
 				return r.fromData(o.vals[i])
 			}
 			return r.getattr(*p, e.name)

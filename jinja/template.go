@@ -220,6 +220,7 @@ func (r *renderer) release() {
 	}
 	r.top.parent = nil
 	r.sc = nil
+	r.lastObj, r.lastKey = nil, 0
 	if len(r.caps) > 0 {
 		clear(r.caps)
 		r.caps = r.caps[:0]
