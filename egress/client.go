@@ -53,6 +53,12 @@ type Request struct {
 	// DELETE, OPTIONS; for POST and PATCH only when RetryUnsafe is set.
 	RetryUnsafe bool
 	NoRetry     bool
+	// ParsedURL, when set, is URL as url.Parse gives it, for callers that
+	// send one URL many times and parse it once. Do checks it exactly as it
+	// checks URL's parse, and never modifies it. Response.URL reports URL's
+	// text (the canonical form when the host is an address spelled
+	// otherwise).
+	ParsedURL *url.URL
 }
 
 // Response is the outcome of a request that got an HTTP response, whatever
@@ -228,79 +234,85 @@ func blockedHost(host string, err error) *Error {
 
 // checkURL enforces the rules on every URL the client is about to request,
 // the first and each redirect's: http or https, no credentials, a host, and
-// a literal address checked (and rewritten to its canonical form) before
-// any lookup.
-func (c *Client) checkURL(u *url.URL) error {
+// a literal address checked before any lookup. canon is the host[:port] to
+// send instead of u.Host when the address is spelled otherwise than in its
+// canonical form; "" when u.Host is fine as it is. u is not modified.
+func (c *Client) checkURL(u *url.URL) (canon string, err error) {
 	switch u.Scheme {
 	case "http", "https":
 	default:
-		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("scheme %q is not allowed: use http or https", u.Scheme)}
+		return "", &Error{Kind: KindInvalid, Msg: fmt.Sprintf("scheme %q is not allowed: use http or https", u.Scheme)}
 	}
 	if u.User != nil {
-		return &Error{Kind: KindInvalid, Msg: "credentials in the URL are not allowed: send them in a header"}
+		return "", &Error{Kind: KindInvalid, Msg: "credentials in the URL are not allowed: send them in a header"}
 	}
 	if u.Opaque != "" {
-		return &Error{Kind: KindInvalid, Msg: "URL must be absolute, such as https://example.com/path"}
+		return "", &Error{Kind: KindInvalid, Msg: "URL must be absolute, such as https://example.com/path"}
 	}
 	host := u.Hostname()
 	if host == "" {
-		return &Error{Kind: KindInvalid, Msg: "URL has no host"}
+		return "", &Error{Kind: KindInvalid, Msg: "URL has no host"}
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("port %q is not valid", p)}
+			return "", &Error{Kind: KindInvalid, Msg: fmt.Sprintf("port %q is not valid", p)}
 		}
 	}
 	if strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
-		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("host %q has an empty label", host)}
+		return "", &Error{Kind: KindInvalid, Msg: fmt.Sprintf("host %q has an empty label", host)}
 	}
-	addr, isIP, err := parseHostIP(host)
-	if err != nil {
-		return &Error{Kind: KindInvalid, Msg: err.Error()}
+	addr, isIP, perr := parseHostIP(host)
+	if perr != nil {
+		return "", &Error{Kind: KindInvalid, Msg: perr.Error()}
 	}
 	if !isIP {
 		// Names are checked after resolution, in the dialer. net/http maps
 		// non-ASCII names through IDNA first, so fullwidth digits arrive
 		// there as an ordinary spelling of an address.
-		return nil
+		return "", nil
 	}
 	if err := Check(addr, c.allow); err != nil {
-		return blockedHost(host, err)
+		return "", blockedHost(host, err)
 	}
 	// Send the address in its canonical spelling, as a browser would, so
 	// the Host header and the dialer see what the guard saw.
 	// It is built on the stack: most URLs already have it, and then
 	// nothing is allocated.
 	var buf [64]byte
-	canon := buf[:0]
+	b := buf[:0]
 	if addr.Is6() {
-		canon = append(addr.AppendTo(append(canon, '[')), ']')
+		b = append(addr.AppendTo(append(b, '[')), ']')
 	} else {
-		canon = addr.AppendTo(canon)
+		b = addr.AppendTo(b)
 	}
 	if p := u.Port(); p != "" {
-		canon = append(append(canon, ':'), p...)
+		b = append(append(b, ':'), p...)
 	}
-	if string(canon) != u.Host {
-		u.Host = string(canon)
+	if string(b) != u.Host {
+		return string(b), nil
 	}
-	return nil
+	return "", nil
 }
 
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
 		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
 	}
-	oldHost := req.URL.Host
-	if err := c.checkURL(req.URL); err != nil {
+	canon, err := c.checkURL(req.URL)
+	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			return &Error{Kind: e.Kind, Msg: "redirect refused: " + e.Msg, Err: e.Err}
 		}
 		return err
 	}
-	if req.Host == oldHost {
-		req.Host = req.URL.Host
+	// The redirect's URL is the client's own, made for this request: it
+	// takes the canonical host in place.
+	if canon != "" {
+		if req.Host == req.URL.Host {
+			req.Host = canon
+		}
+		req.URL.Host = canon
 	}
 	return nil
 }
@@ -325,8 +337,10 @@ func retryable(method string, r *Request) bool {
 // error is always an *Error.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	start := time.Now()
-	prep, err := c.prepare(r)
-	if err != nil {
+	// The prepared request stays on Do's stack: nothing that outlives Do
+	// points into it.
+	var prep prepared
+	if err := c.prepare(r, &prep); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, prep.timeout)
@@ -335,9 +349,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	retry := prep.retry
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
-		attemptStart := time.Now()
-		resp, err := c.attempt(ctx, prep, attempt == 1)
-		took := time.Since(attemptStart)
+		var attemptStart time.Time
+		if retry {
+			attemptStart = time.Now()
+		}
+		resp, err := c.attempt(ctx, &prep, attempt == 1)
 		if err != nil {
 			lastErr = err
 			if !retry || err.Kind != KindConnection || errors.Is(err, context.Canceled) {
@@ -350,6 +366,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 				return resp, nil
 			}
 		}
+		took := time.Since(attemptStart)
 		wait := backoffDelay(attempt)
 		if resp != nil {
 			if ra, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && ra > wait {
@@ -426,44 +443,62 @@ type prepared struct {
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
 	body      []byte
-	// firstBody is the first attempt's body reader, kept here so that it
-	// costs no allocation of its own; later attempts and the transport's
-	// rewinds get new ones from GetBody.
-	firstBody bytes.Reader
 }
 
-func (c *Client) prepare(r *Request) (*prepared, error) {
+// prepare checks r and fills p.
+func (c *Client) prepare(r *Request, p *prepared) error {
 	if r == nil {
-		return nil, &Error{Kind: KindInvalid, Msg: "no request"}
+		return &Error{Kind: KindInvalid, Msg: "no request"}
 	}
-	p := &prepared{method: r.Method}
+	p.method = r.Method
 	if p.method == "" {
 		p.method = http.MethodGet
 	}
 	if !isToken(p.method) {
-		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
 	}
 	p.retry = retryable(p.method, r)
 	switch {
 	case r.Timeout < 0:
-		return nil, &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
+		return &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
 	case r.Timeout == 0:
 		p.timeout = DefaultTimeout
 	default:
 		p.timeout = min(r.Timeout, MaxTimeout)
 	}
-	u, err := url.Parse(r.URL)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its text repeats the whole URL
+	u, parsedHere := r.ParsedURL, false
+	if u == nil {
+		var err error
+		if u, err = url.Parse(r.URL); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // its text repeats the whole URL
+			}
+			return &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
 		}
-		return nil, &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
+		parsedHere = true
 	}
-	if err := c.checkURL(u); err != nil {
-		return nil, err
+	canon, err := c.checkURL(u)
+	if err != nil {
+		return err
 	}
-	p.url, p.host, p.urlString = u, u.Host, u.String()
+	switch {
+	case canon != "":
+		// The address is sent in its canonical spelling, as a browser
+		// would, so that the Host header and the dialer see what the guard
+		// saw. The caller's parsed URL is not changed.
+		if !parsedHere {
+			cp := *u
+			u = &cp
+		}
+		u.Host = canon
+		p.urlString = u.String()
+	case parsedHere || r.URL == "":
+		p.urlString = u.String()
+	default:
+		p.urlString = r.URL
+	}
+	p.url, p.host = u, u.Host
 
 	// A header with canonical names, a User-Agent and no Host is sent as
 	// it is (nothing in net/http writes to it). Any other is copied without
@@ -475,11 +510,11 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	copyHeader := !hasAgent
 	for k, vs := range r.Header {
 		if !isToken(k) {
-			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
+			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
 		}
 		for _, v := range vs {
 			if hasLineBreakOrNUL(v) {
-				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
+				return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
 			}
 		}
 		if k == "Host" || http.CanonicalHeaderKey(k) != k {
@@ -528,7 +563,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
 		p.base.GetBody = noBody
 	}
-	return p, nil
+	return nil
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
@@ -565,13 +600,18 @@ func hasLineBreakOrNUL(v string) bool {
 // up to the cap.
 func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Response, *Error) {
 	req := p.base.WithContext(ctx)
+	var out *Response
 	switch {
 	case first && p.body != nil:
 		// A bytes.Reader in io.NopCloser is a body net/http knows to be in
 		// memory: it then writes the headers and the body together instead
-		// of flushing the headers in a packet of their own.
-		p.firstBody.Reset(p.body)
-		req.Body = io.NopCloser(&p.firstBody)
+		// of flushing the headers in a packet of their own. The reader
+		// shares an allocation with the response; later attempts and the
+		// transport's rewinds get new readers from GetBody.
+		rb := new(responseAndBody)
+		rb.body.Reset(p.body)
+		req.Body = io.NopCloser(&rb.body)
+		out = &rb.Response
 	case req.GetBody != nil:
 		req.Body, _ = req.GetBody() // never fails
 	}
@@ -582,7 +622,10 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	}
 	defer resp.Body.Close()
 
-	out := &Response{
+	if out == nil {
+		out = new(Response)
+	}
+	*out = Response{
 		Status: resp.StatusCode,
 		Header: resp.Header,
 		URL:    p.urlString,
@@ -600,6 +643,13 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	}
 	out.Body = body
 	return out, nil
+}
+
+// responseAndBody is a response with the request body reader of the
+// attempt that got it, in one allocation.
+type responseAndBody struct {
+	Response
+	body bytes.Reader
 }
 
 // readCapped reads up to limit+1 bytes: one byte past the cap tells a body
