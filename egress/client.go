@@ -59,6 +59,9 @@ type Request struct {
 	// text (the canonical form when the host is an address spelled
 	// otherwise).
 	ParsedURL *url.URL
+	// BodyString is the body when Body is empty, for callers that hold it
+	// as a string: it is sent without a copy.
+	BodyString string
 }
 
 // Response is the outcome of a request that got an HTTP response, whatever
@@ -443,6 +446,7 @@ type prepared struct {
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
 	body      []byte
+	text      string // the body when it came as a string
 }
 
 // prepare checks r and fills p.
@@ -560,6 +564,10 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 		p.body = body
 		p.base.ContentLength = int64(len(body))
 		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	} else if text := r.BodyString; text != "" {
+		p.text = text
+		p.base.ContentLength = int64(len(text))
+		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
 		p.base.GetBody = noBody
 	}
@@ -603,15 +611,21 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	var out *Response
 	switch {
 	case first && p.body != nil:
-		// A bytes.Reader in io.NopCloser is a body net/http knows to be in
-		// memory: it then writes the headers and the body together instead
-		// of flushing the headers in a packet of their own. The reader
-		// shares an allocation with the response; later attempts and the
-		// transport's rewinds get new readers from GetBody.
+		// A bytes.Reader (or strings.Reader) in io.NopCloser is a body
+		// net/http knows to be in memory: it then writes the headers and
+		// the body together instead of flushing the headers in a packet of
+		// their own. The reader shares an allocation with the response;
+		// later attempts and the transport's rewinds get new readers from
+		// GetBody.
 		rb := new(responseAndBody)
 		rb.body.Reset(p.body)
 		req.Body = io.NopCloser(&rb.body)
 		out = &rb.Response
+	case first && p.text != "":
+		rt := new(responseAndText)
+		rt.text.Reset(p.text)
+		req.Body = io.NopCloser(&rt.text)
+		out = &rt.Response
 	case req.GetBody != nil:
 		req.Body, _ = req.GetBody() // never fails
 	}
@@ -650,6 +664,12 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 type responseAndBody struct {
 	Response
 	body bytes.Reader
+}
+
+// responseAndText is responseAndBody for a body given as a string.
+type responseAndText struct {
+	Response
+	text strings.Reader
 }
 
 // readCapped reads up to limit+1 bytes: one byte past the cap tells a body

@@ -474,6 +474,14 @@ func TestDoRedirects(t *testing.T) {
 	if want := "http://127.0.0.1:" + srv.port() + "/final?q=1"; resp.URL != want {
 		t.Errorf("final URL %q, want %q", resp.URL, want)
 	}
+	// A body given as a string is replayed the same way.
+	resp, err = c.Do(context.Background(), &Request{Method: "PUT", URL: srv.URL + "/hop1", BodyString: "text payload"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Body) != "PUT text payload" {
+		t.Errorf("body %q", resp.Body)
+	}
 }
 
 func TestDoInvalidRequests(t *testing.T) {
@@ -739,6 +747,17 @@ func TestDoRetries(t *testing.T) {
 			t.Fatalf("%+v, %v", resp, err)
 		}
 		if f.bodies[0] != `{"n":1}` || f.bodies[1] != `{"n":1}` {
+			t.Errorf("bodies %q", f.bodies)
+		}
+	})
+	t.Run("POST 503 with RetryUnsafe replays a string body", func(t *testing.T) {
+		t.Parallel()
+		f := &flaky{n: 1, status: 503}
+		resp, err := c.Do(ctx, &Request{Method: "POST", URL: retryServer(t, f), BodyString: `{"s":"é"}`, RetryUnsafe: true})
+		if err != nil || resp.Status != 200 || resp.Attempts != 2 {
+			t.Fatalf("%+v, %v", resp, err)
+		}
+		if f.bodies[0] != `{"s":"é"}` || f.bodies[1] != `{"s":"é"}` {
 			t.Errorf("bodies %q", f.bodies)
 		}
 	})
