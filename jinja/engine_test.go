@@ -517,3 +517,50 @@ func TestModeJSONValidatesEveryRender(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalAttrFastPath checks Eval's shortcut for {{ name.key }} against the
+// renderer's own evaluation of the same template, for values it takes and values
+// it must leave to the renderer, and under a step budget and a done context.
+func TestEvalAttrFastPath(t *testing.T) {
+	obj := func(k string, v any) *Object { o := NewObject(); o.Set(k, v); return o }
+	inner := obj("x", int64(1))
+	datas := []map[string]any{
+		{"t": obj("k", "text")},
+		{"t": obj("k", int64(7))},
+		{"t": obj("k", 2.5)},
+		{"t": obj("k", true)},
+		{"t": obj("k", nil)},
+		{"t": obj("k", 3)},
+		{"t": obj("k", []any{int64(1), "a"})},
+		{"t": obj("k", inner)},
+		{"t": obj("other", "x")},
+		{"t": map[string]any{"k": "from a map"}},
+		{"t": (*Object)(nil)},
+		{"t": "a string"},
+		{},
+		{"range": obj("k", "shadows the global")},
+	}
+	ctx := context.Background()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, src := range []string{"{{ t.k }}", "{{ range.k }}", " {{t.items}} "} {
+		fast, err := Compile(src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, _ := Compile(src, Options{})
+		slow.attrName = ""
+		for _, data := range datas {
+			for _, c := range []struct {
+				ctx context.Context
+				lim Limits
+			}{{ctx, Limits{}}, {ctx, Limits{Steps: 1}}, {ctx, Limits{Steps: 2}}, {done, Limits{}}} {
+				got, gerr := fast.Eval(c.ctx, data, c.lim)
+				want, werr := slow.Eval(c.ctx, data, c.lim)
+				if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+					t.Errorf("%s with %v, %+v: got %#v, %v; want %#v, %v", src, data, c.lim, got, gerr, want, werr)
+				}
+			}
+		}
+	}
+}

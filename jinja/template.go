@@ -26,28 +26,36 @@ type Limits struct {
 	Timeout     time.Duration // wall-clock per render, on top of ctx's deadline (default 1 s)
 }
 
+// The values of DefaultLimits, as constants for fillDefaults.
+const (
+	defaultSteps       = 1_000_000
+	defaultOutputBytes = 1 << 20
+	defaultValueBytes  = 1 << 20
+	defaultDepth       = 64
+	defaultTimeout     = time.Second
+)
+
 // DefaultLimits returns the limits a zero Limits stands for.
 func DefaultLimits() Limits {
-	return Limits{Steps: 1_000_000, OutputBytes: 1 << 20, ValueBytes: 1 << 20, Depth: 64, Timeout: time.Second}
+	return Limits{Steps: defaultSteps, OutputBytes: defaultOutputBytes, ValueBytes: defaultValueBytes, Depth: defaultDepth, Timeout: defaultTimeout}
 }
 
 // fillDefaults sets zero (or negative) fields to DefaultLimits' values in place.
 func (l *Limits) fillDefaults() {
-	d := DefaultLimits()
 	if l.Steps <= 0 {
-		l.Steps = d.Steps
+		l.Steps = defaultSteps
 	}
 	if l.OutputBytes <= 0 {
-		l.OutputBytes = d.OutputBytes
+		l.OutputBytes = defaultOutputBytes
 	}
 	if l.ValueBytes <= 0 {
-		l.ValueBytes = d.ValueBytes
+		l.ValueBytes = defaultValueBytes
 	}
 	if l.Depth <= 0 {
-		l.Depth = d.Depth
+		l.Depth = defaultDepth
 	}
 	if l.Timeout <= 0 {
-		l.Timeout = d.Timeout
+		l.Timeout = defaultTimeout
 	}
 }
 
@@ -67,6 +75,10 @@ type Template struct {
 	names []string
 	expr  expr // non-nil when the source is exactly one {{ expression }}
 	pos   int  // the position of expr's {{ in the source, for errors
+
+	// attrName and attrKey are set when expr is name.key (no dict method of that
+	// name, no variables of the template's own): see evalAttr.
+	attrName, attrKey string
 
 	// spare holds one released renderer for the next call on this template. A
 	// webhook renders the same few templates over and over, and an atomic swap
@@ -135,6 +147,11 @@ func compile(src string, opts Options) (*Template, error) {
 	}
 	if o := singleExpression(main.body); o != nil {
 		t.expr, t.pos = o.e, o.pos
+		if ga, ok := o.e.(*getattrExpr); ok && !ga.dictMethod && len(main.frame.undefInit) == 0 {
+			if n, ok := ga.obj.(*nameExpr); ok {
+				t.attrName, t.attrKey = n.name, ga.name
+			}
+		}
 	}
 	t.names = undeclaredNames(main.body, &main.frame)
 	return t, nil
@@ -282,6 +299,31 @@ func (r *renderer) runExpr(t *Template) (out any, err *Error) {
 	return r.evalData(t.expr), nil
 }
 
+// evalAttr is Eval for the most common Response Mapper, {{ name.key }} reading a
+// scalar from a JSON object in the data: the lookups the renderer would make,
+// with its checks (the context, two steps), without setting one up. ok is false
+// whenever anything else could happen (not an object, no such key, a container
+// or other value to convert, a step budget under two, a done context); the
+// renderer then does the work and reports what there is to report.
+func (t *Template) evalAttr(ctx context.Context, data map[string]any, lim Limits) (any, bool) {
+	if lim.Steps > 0 && lim.Steps < 2 || ctx.Err() != nil {
+		return nil, false
+	}
+	o, ok := data[t.attrName].(*Object)
+	if !ok || o == nil {
+		return nil, false
+	}
+	i := o.find(t.attrKey)
+	if i < 0 {
+		return nil, false
+	}
+	switch x := o.vals[i]; x.(type) {
+	case string, int64, float64, bool, nil:
+		return x, true
+	}
+	return nil, false
+}
+
 // Render renders the template with data under the given limits.
 func (t *Template) Render(ctx context.Context, data map[string]any, lim Limits) (string, error) {
 	r := t.newRenderer(ctx, data, lim)
@@ -304,6 +346,11 @@ func (t *Template) Render(ctx context.Context, data map[string]any, lim Limits) 
 func (t *Template) Eval(ctx context.Context, data map[string]any, lim Limits) (any, error) {
 	if t.expr == nil {
 		return nil, &Error{Kind: kindRender, Msg: "template is not a single {{ expression }}"}
+	}
+	if t.attrName != "" {
+		if x, ok := t.evalAttr(ctx, data, lim); ok {
+			return x, nil
+		}
 	}
 	r := t.newRenderer(ctx, data, lim)
 	out, err := r.runExpr(t)
