@@ -469,7 +469,7 @@ func validateJSON(b []byte) (int, string) {
 		if c == '"' {
 			j := i + 1
 			for ; j+8 <= len(b); j += 8 {
-				if m := swarSpecial(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				if m := swarSpecial(binary.LittleEndian.Uint64(b[j : j+8 : j+8])); m != 0 {
 					j += bits.TrailingZeros64(m) / 8
 					goto stop
 				}
@@ -589,8 +589,10 @@ func swarSpecial(w uint64) uint64 {
 // jsonPlainEnd returns the index of the first byte at or after i that does not stand
 // for itself inside a JSON string (quote, backslash, control character), or len(b).
 func jsonPlainEnd(b []byte, i int) int {
+	// b[i:i+8:i+8] rather than b[i:]: a slice with a capacity of eight needs no
+	// masking of its pointer, which saves a third of the instructions per word.
 	for ; i+8 <= len(b); i += 8 {
-		if m := swarSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+		if m := swarSpecial(binary.LittleEndian.Uint64(b[i : i+8 : i+8])); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
