@@ -137,10 +137,16 @@ func (r *renderer) checkDeadline() {
 }
 
 // checkSize fails before a string of n bytes or a container of n elements is built.
+// checkSize and checkOutput run on every value built and every write: the
+// failures are calls of their own so that the checks inline.
 func (r *renderer) checkSize(n int) {
 	if n > r.lim.ValueBytes || n < 0 {
-		r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
+		r.valueTooLarge()
 	}
+}
+
+func (r *renderer) valueTooLarge() {
+	r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
 }
 
 // alloc charges a string of n bytes about to be built: each value stays under
@@ -176,7 +182,7 @@ func (r *renderer) allocElems(n int) {
 
 func (r *renderer) checkSize64(n int64) {
 	if n > int64(r.lim.ValueBytes) || n < 0 {
-		r.failBudget("value", "value too large (limit "+strconv.Itoa(r.lim.ValueBytes)+")")
+		r.valueTooLarge()
 	}
 }
 
@@ -203,8 +209,12 @@ func (r *renderer) writeCapture(s string) {
 
 func (r *renderer) checkOutput() {
 	if len(r.out) > r.lim.OutputBytes {
-		r.failBudget("output", "output budget exceeded ("+strconv.Itoa(r.lim.OutputBytes)+" bytes)")
+		r.outputExceeded()
 	}
+}
+
+func (r *renderer) outputExceeded() {
+	r.failBudget("output", "output budget exceeded ("+strconv.Itoa(r.lim.OutputBytes)+" bytes)")
 }
 
 // ---- statements ----
