@@ -81,7 +81,7 @@ func (d *jsonDecoder) fail(msg string) {
 }
 
 func (d *jsonDecoder) ws() {
-	for d.i < len(d.b) && jsonSpace[d.b[d.i]] {
+	for d.i < len(d.b) && isJSONSpace(d.b[d.i]) {
 		d.i++
 	}
 }
@@ -640,15 +640,20 @@ func load64[T string | []byte](b T, i int) uint64 {
 
 // skipJSONSpace returns the index of the first non-whitespace byte at or after i.
 func skipJSONSpace(b []byte, i int) int {
-	// Every JSON space is at most ' ': one comparison passes most bytes.
-	for i < len(b) && b[i] <= ' ' && jsonSpace[b[i]] {
+	for i < len(b) && isJSONSpace(b[i]) {
 		i++
 	}
 	return i
 }
 
-// jsonSpace marks JSON's whitespace bytes.
-var jsonSpace = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+// jsonSpaceBits has bit c set for each JSON whitespace byte c, all below 64.
+const jsonSpaceBits = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r'
+
+// isJSONSpace tests a bit rather than load from a table: one comparison passes
+// the bytes above ' ', and a shift and a mask decide the rest.
+func isJSONSpace(c byte) bool {
+	return c <= ' ' && jsonSpaceBits>>c&1 != 0
+}
 
 // jsonPlain marks the bytes that stand for themselves inside a JSON string.
 var jsonPlain = func() (t [256]bool) {
