@@ -570,6 +570,20 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 			b = appendIndent(b, indent, level+1)
 			b = appendJSONString(b, o.keys[i])
 			b = append(b, ':', ' ')
+			// Strings and integers, most members of JSON data, are written here
+			// with the checks appendJSON would make, without boxing a Value.
+			if level+1 <= 500 {
+				switch x := o.vals[i].(type) {
+				case string:
+					r.checkSize(len(b))
+					b = appendJSONString(b, x)
+					continue
+				case int64:
+					r.checkSize(len(b))
+					b = strconv.AppendInt(b, x, 10)
+					continue
+				}
+			}
 			b = r.appendJSON(b, r.fromData(o.vals[i]), indent, level+1)
 		}
 		b = appendIndent(b, indent, level)
