@@ -292,7 +292,14 @@ func (r *renderer) fold(e expr) (v Value, ok bool) {
 func (s *ifStmt) exec(r *renderer) {
 	r.step()
 	for i, c := range s.conds {
-		if truthy(c.eval(r)) {
+		// A test ({% if x is defined %}) decides without a Value in between.
+		var ok bool
+		if t, isTest := c.(*testExpr); isTest {
+			ok = t.test(r)
+		} else {
+			ok = truthy(c.eval(r))
+		}
+		if ok {
 			r.execBody(s.bodies[i])
 			return
 		}
@@ -1050,19 +1057,22 @@ func (r *renderer) callFilter(e *filterExpr, in Value) Value {
 	return v
 }
 
-func (e *testExpr) eval(r *renderer) Value {
+func (e *testExpr) eval(r *renderer) Value { return boolVal(e.test(r)) }
+
+// test evaluates the test to its outcome.
+func (e *testExpr) test(r *renderer) bool {
 	in := e.input.eval(r)
 	r.step()
 	if len(e.args) == 0 && len(e.kw) == 0 && e.dynArg == nil && e.dynKw == nil {
 		// Most tests take no arguments (x is defined): nothing to evaluate or pop.
 		r.pos = e.pos
-		return boolVal(e.fn(r, in, nil, nil) != e.negated)
+		return e.fn(r, in, nil, nil) != e.negated
 	}
 	args, kw, base, kbase := r.evalArgs(&e.callArgsExpr)
 	r.pos = e.pos
 	ok := e.fn(r, in, args, kw)
 	r.popArgs(base, kbase)
-	return boolVal(ok != e.negated)
+	return ok != e.negated
 }
 
 func (e *binExpr) eval(r *renderer) Value {
