@@ -44,6 +44,11 @@ type Compiled struct {
 	// mapperReads says which of the exchange names the mappers read, so
 	// that Map builds only those.
 	mapperReads struct{ headers, http bool }
+	// constHeader is the request header when no header value has template
+	// tags, and constShown its shown form: Run sends clones of them. The
+	// value slices are shared by every request and never written to.
+	constHeader http.Header
+	constShown  map[string]string
 }
 
 // fixedHeader is a header whose value is known at compile time.
@@ -191,6 +196,11 @@ func (c *Compiled) prepare() {
 	if c.auth.key != "" {
 		c.auth.shown = maskAuthorization(c.auth.key, c.auth.value)
 		c.fixed = append(c.fixed, fixedHeader{c.auth.key, c.auth.value, false})
+	}
+	if !slices.ContainsFunc(c.headers, func(kv compiledKV) bool { return !kv.static }) {
+		if h, err := c.header(context.Background(), nil); err == nil {
+			c.constHeader, c.constShown = h, c.shownHeaders(h)
+		}
 	}
 }
 

@@ -47,11 +47,13 @@ var _ hookline.WebhookEngine = (*Executor)(nil)
 // never returns nil: every failure is described in the result's Error.
 func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
 	start := time.Now()
-	res := &hookline.WebhookResult{}
+	// The result and its shown response share one allocation.
+	rr := &runResult{}
+	res := &rr.res
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
 	var req Request
-	if err := c.build(ctx, data, &req); err != nil {
+	if err := c.build(ctx, data, &req, true); err != nil {
 		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
 		return failed(res, asWebhookError(err))
 	}
@@ -68,7 +70,8 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 		return failed(res, egressError(err))
 	}
 	headers := flatHeaders(resp.Header)
-	shown := c.shownResponse(resp, headers)
+	shown := &rr.shown
+	c.shownResponse(shown, resp, headers)
 	res.Response = &shown.info
 
 	var m Mapped
@@ -92,17 +95,23 @@ func failed(res *hookline.WebhookResult, err *hookline.WebhookError) *hookline.W
 	return res
 }
 
+// runResult is a result with room for its shown response.
+type runResult struct {
+	res   hookline.WebhookResult
+	shown shownResponse
+}
+
 // shownResponse is a response as a result shows it, with room for its
-// parsed data, in one allocation.
+// parsed data.
 type shownResponse struct {
 	info hookline.WebhookResponseInfo
 	data shownData
 }
 
-// shownResponse builds the shown response from the flattened headers
-// (see flatHeaders), masking secrets the receiver echoed. headers is
-// shown itself when nothing in it needs masking.
-func (c *Compiled) shownResponse(resp *egress.Response, headers map[string]string) *shownResponse {
+// shownResponse fills out with the shown response, built from the
+// flattened headers (see flatHeaders), masking secrets the receiver
+// echoed. headers is shown itself when nothing in it needs masking.
+func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, headers map[string]string) {
 	shown := headers
 	for _, v := range headers {
 		if c.scrub(v) != v {
@@ -113,14 +122,14 @@ func (c *Compiled) shownResponse(resp *egress.Response, headers map[string]strin
 			break
 		}
 	}
-	return &shownResponse{info: hookline.WebhookResponseInfo{
+	out.info = hookline.WebhookResponseInfo{
 		Status:    resp.Status,
 		Headers:   shown,
 		Body:      c.scrub(shownBody(resp.Body)),
 		Size:      len(resp.Body),
 		Truncated: resp.Truncated,
 		Attempts:  resp.Attempts,
-	}}
+	}
 }
 
 // flatHeaders flattens a response header: lower-case names, repeated

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,15 +29,17 @@ type Request struct {
 // naming the field and, for template errors, the line and column.
 func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, error) {
 	req := &Request{}
-	if err := c.build(ctx, data, req); err != nil {
+	if err := c.build(ctx, data, req, false); err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
 // build is Build into a request the caller provides (Run's stays on its
-// stack).
-func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request) error {
+// stack). forRun says the request is only sent, never handed out: its
+// header may then share the definition's constant values, and its body is
+// passed to egress as the string it was rendered to.
+func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request, forRun bool) error {
 	def := &c.def
 	d, err := c.withContextValues(ctx, data)
 	if err != nil {
@@ -58,12 +61,15 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request)
 			return renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
 		}
 	}
-	finalURL, shownURL := rawURL, rawURL
+	// sent is finalURL parsed, so that egress need not parse it again; nil
+	// when finalURL was put together here. It is never modified (it may be
+	// the shared static URL).
+	finalURL, shownURL, sent := rawURL, rawURL, u
 	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
 	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
 		// The query: the URL's own, then the params in order, then an API
 		// key. The fragment is never sent. u may be the shared static URL,
-		// so the changes go to a copy.
+		// so the changes go to copies.
 		u := *u
 		u.Fragment, u.RawFragment = "", ""
 		var query strings.Builder
@@ -84,31 +90,68 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request)
 			shownQuery += url.QueryEscape(def.Auth.Name) + "=" + hookline.SecretMask
 		}
 		u.RawQuery = query.String()
-		finalURL = u.String()
+		finalURL, sent = u.String(), nil
 		u.RawQuery = shownQuery
 		shownURL = u.String()
 	}
 
-	n := len(c.headers) + len(c.fixed) // at most one value array slot each
-	h := headerBuilder{h: make(http.Header, n), values: make([]string, 0, n)}
-	for _, kv := range c.headers {
-		v := kv.value
-		if !kv.static {
-			if v, err = kv.tmpl.Render(ctx, d, c.limits); err != nil {
-				return templateErr(kv.field, err)
-			}
+	var (
+		h     http.Header
+		shown map[string]string
+	)
+	if forRun && c.constHeader != nil {
+		h, shown = maps.Clone(c.constHeader), maps.Clone(c.constShown)
+	} else {
+		if h, err = c.header(ctx, d); err != nil {
+			return err
 		}
-		h.add(kv.key, v)
+		shown = c.shownHeaders(h)
 	}
 
-	var body []byte
-	shownBody := ""
+	*req = Request{
+		Egress: egress.Request{
+			Method:      def.Method,
+			URL:         finalURL,
+			ParsedURL:   sent,
+			Header:      h,
+			Timeout:     def.Timeout(),
+			RetryUnsafe: def.RetryNonIdempotent,
+		},
+		Shown: hookline.WebhookRequestInfo{
+			Method:  def.Method,
+			URL:     shownURL,
+			Headers: shown,
+		},
+	}
 	if c.body != nil {
 		s, err := c.body.Render(ctx, d, c.limits)
 		if err != nil {
 			return templateErr("body", err)
 		}
-		body, shownBody = []byte(s), s
+		if forRun {
+			req.Egress.BodyString = s
+		} else {
+			req.Egress.Body = []byte(s)
+		}
+		req.Shown.Body = s
+	}
+	return nil
+}
+
+// header renders the request header: the definition's headers, then the
+// default and auth headers.
+func (c *Compiled) header(ctx context.Context, d map[string]any) (http.Header, error) {
+	n := len(c.headers) + len(c.fixed) // at most one value array slot each
+	h := headerBuilder{h: make(http.Header, n), values: make([]string, 0, n)}
+	for _, kv := range c.headers {
+		v := kv.value
+		if !kv.static {
+			var err error
+			if v, err = kv.tmpl.Render(ctx, d, c.limits); err != nil {
+				return nil, templateErr(kv.field, err)
+			}
+		}
+		h.add(kv.key, v)
 	}
 	for _, f := range c.fixed {
 		// f.key is canonical: the map lookup is Header.Get without the
@@ -117,24 +160,7 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request)
 			h.set(f.key, f.value)
 		}
 	}
-
-	*req = Request{
-		Egress: egress.Request{
-			Method:      def.Method,
-			URL:         finalURL,
-			Header:      h.h,
-			Body:        body,
-			Timeout:     def.Timeout(),
-			RetryUnsafe: def.RetryNonIdempotent,
-		},
-		Shown: hookline.WebhookRequestInfo{
-			Method:  def.Method,
-			URL:     shownURL,
-			Headers: c.shownHeaders(h.h),
-			Body:    shownBody,
-		},
-	}
-	return nil
+	return h.h, nil
 }
 
 // headerBuilder fills a header whose value slices, one value each unless a

@@ -286,58 +286,78 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 		md["http"] = exchange
 	}
 
+	// The variables' JSON shares one buffer; each value is capped at its
+	// own end, so that appending to one copies it.
+	buf := make([]byte, 0, 32*len(c.mappers))
 	for _, mp := range c.mappers {
-		raw, err := c.mapOne(ctx, mp, md)
+		start := len(buf)
+		var err error
+		buf, err = c.mapOne(ctx, buf, mp, md)
 		if err != nil {
 			m.Errors = append(m.Errors, hookline.VariableError{Name: mp.name, Message: mp.field + ": " + err.Error()})
 			continue
 		}
-		m.Variables[mp.name] = raw
+		m.Variables[mp.name] = json.RawMessage(buf[start:len(buf):len(buf)])
 	}
 }
 
-func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md map[string]any) (json.RawMessage, error) {
+// mapOne appends the JSON of one mapper's value to dst; on failure dst
+// comes back unchanged.
+func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md map[string]any) ([]byte, error) {
 	if !mp.expr {
 		s, err := mp.tmpl.Render(ctx, md, c.limits)
 		if err != nil {
-			return nil, errors.New(templateMessage(err))
+			return dst, errors.New(templateMessage(err))
 		}
-		return marshalValue(s)
+		if isPlainJSONString(s) {
+			return appendPlainString(dst, s), nil
+		}
+		return appendValue(dst, s)
 	}
 	v, err := mp.tmpl.Eval(ctx, md, c.limits)
 	if err != nil {
-		return nil, errors.New(templateMessage(err))
+		return dst, errors.New(templateMessage(err))
 	}
-	return marshalValue(v)
+	return appendValue(dst, v)
 }
 
-// marshalValue encodes a template value as JSON, undefined as null, without
-// HTML escaping (the values are data, not markup).
+// marshalValue encodes a template value as JSON (see appendValue).
 func marshalValue(v any) (json.RawMessage, error) {
+	return appendValue(nil, v)
+}
+
+// appendValue appends the JSON of a template value to dst, undefined as
+// null, without HTML escaping (the values are data, not markup). On
+// failure dst comes back unchanged.
+func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil, jinja.Undefined:
-		return json.RawMessage("null"), nil
+		return append(dst, "null"...), nil
 	case bool:
-		return strconv.AppendBool(nil, x), nil
+		return strconv.AppendBool(dst, x), nil
 	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
+		return strconv.AppendInt(dst, x, 10), nil
 	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
+		return strconv.AppendInt(dst, int64(x), 10), nil
 	case string:
 		if isPlainJSONString(x) {
-			b := make([]byte, 0, len(x)+2)
-			b = append(b, '"')
-			b = append(b, x...)
-			return append(b, '"'), nil
+			return appendPlainString(dst, x), nil
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("the value cannot be stored as JSON: %v", err)
+		return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// appendPlainString appends s, which needs no escaping, as a JSON string.
+func appendPlainString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // isPlainJSONString reports whether s needs no escaping in a JSON string.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1101,5 +1102,56 @@ func TestBuildSharesNothingWritable(t *testing.T) {
 			req.Egress.Header[k][0] = "changed"
 			req.Egress.Header.Add(k, "added")
 		}
+	}
+}
+
+// TestRunsShareNothingWritable: the parts every request of a definition
+// shares are never handed out, so changing one result or built request
+// changes nothing that a later run sends or shows.
+func TestRunsShareNothingWritable(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	c, err := Compile(benchDef(rc.URL + "/tickets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := SampleConversation()
+	data, err := ConversationData(&conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewExecutor(testClient())
+	ctx := context.Background()
+	first := e.Run(ctx, c, data)
+	if first.Error != nil {
+		t.Fatal(first.Error)
+	}
+	sent := rc.last(t).header.Clone()
+	shown := maps.Clone(first.Request.Headers)
+	for k := range first.Request.Headers {
+		first.Request.Headers[k] = "changed"
+	}
+	first.Request.Headers["X-Added"] = "added"
+	built, err := c.Build(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vs := range built.Egress.Header {
+		vs[0] = "changed"
+	}
+	built.Egress.Header["X-Added"] = []string{"added"}
+
+	second := e.Run(ctx, c, data)
+	if second.Error != nil {
+		t.Fatal(second.Error)
+	}
+	if !maps.Equal(second.Request.Headers, shown) {
+		t.Errorf("second run shows %v, want %v", second.Request.Headers, shown)
+	}
+	if got := rc.last(t).header; !maps.EqualFunc(got, sent, slices.Equal) {
+		t.Errorf("second run sent %v, want %v", got, sent)
+	}
+	if string(second.Variables["ticket_status"]) != `"open"` || string(second.Variables["ticket_id"]) != "388" ||
+		string(second.Variables["ticket_summary"]) != `"Ticket 388 is open (low)"` {
+		t.Errorf("variables %s", marshal(t, second.Variables))
 	}
 }
