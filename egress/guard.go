@@ -205,7 +205,8 @@ func blocked(class string, addr, v4 netip.Addr, via string) *Error {
 // ParseAllow parses HOOKLINE_EGRESS_ALLOW: comma-separated CIDR ranges or
 // bare IP addresses (a bare address opens just itself). Spaces around
 // entries and empty entries are ignored. Host bits in a range are masked
-// off, so 10.1.2.3/8 means 10.0.0.0/8. The error names the bad entry.
+// off, so 10.1.2.3/8 means 10.0.0.0/8. The error names the bad entry; the
+// caller names the setting it came from (the variable or a flag).
 func ParseAllow(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for i, entry := range strings.Split(s, ",") {
@@ -215,7 +216,7 @@ func ParseAllow(s string) ([]netip.Prefix, error) {
 		}
 		p, err := parseAllowEntry(entry)
 		if err != nil {
-			return nil, fmt.Errorf("HOOKLINE_EGRESS_ALLOW entry %d %q: %w", i+1, entry, err)
+			return nil, fmt.Errorf("entry %d %q: %w", i+1, entry, err)
 		}
 		out = append(out, p)
 	}
