@@ -529,13 +529,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		}
 		b = append(b, '[')
 		for i := 0; i < n; i++ {
-			if i > 0 {
-				b = append(b, ',')
-				if !indent.pretty {
-					b = append(b, ' ')
-				}
-			}
-			b = appendIndent(b, indent, level+1)
+			b = appendJSONSep(b, i, indent, level+1)
 			b = r.appendJSON(b, r.seqAt(v, i), indent, level+1)
 		}
 		b = appendIndent(b, indent, level)
@@ -561,13 +555,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		}
 		b = append(b, '{')
 		for n, i := range idx {
-			if n > 0 {
-				b = append(b, ',')
-				if !indent.pretty {
-					b = append(b, ' ')
-				}
-			}
-			b = appendIndent(b, indent, level+1)
+			b = appendJSONSep(b, n, indent, level+1)
 			b = appendJSONString(b, o.keys[i])
 			b = append(b, ':', ' ')
 			// Strings and integers, most members of JSON data, are written here
@@ -622,13 +610,7 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		}
 		b = append(b, '{')
 		for n, i := range idx {
-			if n > 0 {
-				b = append(b, ',')
-				if !indent.pretty {
-					b = append(b, ' ')
-				}
-			}
-			b = appendIndent(b, indent, level+1)
+			b = appendJSONSep(b, n, indent, level+1)
 			b = appendJSONString(b, keys[i])
 			b = append(b, ':', ' ')
 			b = r.appendJSON(b, vs[i], indent, level+1)
@@ -651,4 +633,17 @@ func appendIndent(b []byte, indent jsonIndent, level int) []byte {
 		b = append(b, indent.unit...)
 	}
 	return b
+}
+
+// appendJSONSep writes what precedes member n of a JSON array or object as
+// Python's json writes it: a comma, followed by a space unless the output is
+// indented, then the indentation of the member's level.
+func appendJSONSep(b []byte, n int, indent jsonIndent, level int) []byte {
+	if n > 0 {
+		b = append(b, ',')
+		if !indent.pretty {
+			b = append(b, ' ')
+		}
+	}
+	return appendIndent(b, indent, level)
 }
