@@ -24,25 +24,19 @@ import (
 	"github.com/hookline/hookline/egress"
 )
 
-// seedBody is the sample body of seed 000, verbatim (comments included),
-// wrapped in braces as users paste it.
-const seedBody = `{
-"lastName": {% if fb is defined %}"{{fb.lastName}}"{% else %}{}{% endif %}, //Only available in FB channel
-"replyData": {% if certainly.replyData is defined %}{{certainly.replyData|tojson}}{% else %}{}{% endif %}, //Validated Response in a Collector Module
-"sessionId": {{certainly.sessionId}}, //Unique ID for the conversation
-"attachedMedia": "{{certainly.attachedMedia}}", //Empty value for now
-"direction": "{{certainly.direction}}", //"in" or "out". Always "in" for now. "in" if it is a message from the end user to the bot, and "out" if it is a message from the bot to the end user
-"reply": "{{certainly.reply}}", //Raw user response 
-"extractedData": {% if certainly.extractedData is defined %}{{certainly.extractedData|tojson}}{% else %}{}{% endif %}, //JSON with previously validated responses
-"botId": "{{certainly.botId}}", //Bot UUID
-"botDeploymentId": "{{certainly.botDeploymentId}}", //Bot deployment UUID
-"firstName": {% if fb is defined %}"{{fb.firstName}}"{% else %}{}{% endif %}, //Only available in FB channel
-"customVariables": {% if certainly.customVariables is defined %}{{certainly.customVariables|tojson}}{% else %}{}{% endif %}, //Previously generated Custom Variables
-"moduleId": {{certainly.moduleId}}, //ID of the current module
-"to": "{{certainly.to}}", //Channel ID
-"from": "{{certainly.from}}", //Bot User External ID
-"botTrainedModelId": "{{certainly.botTrainedModelId}}" //The UUID string for the AI model key
-}`
+// seedBody is the sample body of seed 000, verbatim (comments included, and
+// the no-break space the seed has after "Raw user response"), wrapped in
+// braces as users paste it. It is read from the one copy that jinja's
+// benchmark and Python's reference run use too.
+var seedBody = readSeedBody()
+
+func readSeedBody() string {
+	b, err := os.ReadFile("../jinja/testdata/bench/seed_body.j2")
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
 
 // seedTicket is the response of seed 002.
 const seedTicket = `{"ticket": {"url": "https://aaaa.com/api/v2/tickets/388.json", "id": 388, "priority": "low", "status": "open", "external_id": null}}`
