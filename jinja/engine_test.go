@@ -564,3 +564,41 @@ func TestEvalAttrFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectMarshalJSON checks the encoding against encoding/json's for the
+// same values, and that deeply nested data encodes in one pass: nesting up to
+// DecodeJSON's limit works, deeper data is refused rather than recursed into.
+func TestObjectMarshalJSON(t *testing.T) {
+	src := `{"b": [1, 2.5, -0.0, 1e+20, null, true, "a<b>&\u00e9\u2028"], "a": {"z": {}, "y": []}, "n": 18446744073709551616}`
+	v, err := DecodeJSON([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// encoding/json sorts map keys; the object keeps b, a, n in order.
+	want := `{"b":[1,2.5,-0,100000000000000000000,null,true,"a\u003cb\u003e\u0026é\u2028"],"a":{"z":{},"y":[]},"n":18446744073709551616}`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+
+	nest := func(depth int) *Object {
+		root := NewObject()
+		o := root
+		for range depth - 1 {
+			child := NewObject()
+			o.Set("a", child)
+			o = child
+		}
+		return root
+	}
+	b, err := json.Marshal(nest(maxJSONDepth))
+	if err != nil || !json.Valid(b) || len(b) != maxJSONDepth*len(`{"a":}`)-len(`"a":`) {
+		t.Fatalf("depth %d: %d bytes, %v", maxJSONDepth, len(b), err)
+	}
+	if _, err := json.Marshal(nest(100 * maxJSONDepth)); err == nil || len(err.Error()) > 500 {
+		t.Fatalf("depth %d: want a short error, got %.200v", 100*maxJSONDepth, err)
+	}
+}

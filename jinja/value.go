@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/big"
 	"sort"
@@ -340,26 +341,63 @@ func (o *Object) Keys() []string { return append([]string(nil), o.keys...) }
 // Len returns the number of keys.
 func (o *Object) Len() int { return len(o.keys) }
 
-// MarshalJSON encodes the object with its key order preserved.
+// MarshalJSON encodes the object with its key order preserved, its values as
+// encoding/json encodes them. Nested objects and lists are written here in
+// one pass: going through json.Marshal for each of them would validate every
+// nested level again, which is quadratic in the nesting depth of data that
+// comes from webhook responses.
 func (o *Object) MarshalJSON() ([]byte, error) {
-	b := []byte{'{'}
-	for i, k := range o.keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		kb, err := json.Marshal(k)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, kb...)
-		b = append(b, ':')
-		vb, err := json.Marshal(o.vals[i])
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, vb...)
+	return appendDataJSON(nil, o, 0)
+}
+
+// appendDataJSON appends the JSON encoding of render data v.
+func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return nil, fmt.Errorf("jinja: data nested deeper than %d levels", maxJSONDepth)
 	}
-	return append(b, '}'), nil
+	switch x := v.(type) {
+	case *Object:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '{')
+		for i, k := range x.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			kb, err := json.Marshal(k)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, kb...)
+			b = append(b, ':')
+			if b, err = appendDataJSON(b, x.vals[i], depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendDataJSON(b, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	// Scalars, and any other value, as encoding/json writes them.
+	eb, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, eb...), nil
 }
 
 // fromGo converts a render data value. ok is false for a Go type outside the contract.
