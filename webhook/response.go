@@ -107,6 +107,9 @@ func ParseXML(body []byte) (any, error) {
 			if root != nil && len(stack) == 0 {
 				return nil, fmt.Errorf("line %d: a second root element <%s>", lineOf(dec, body), t.Name.Local)
 			}
+			if len(stack) >= maxXMLDepth {
+				return nil, fmt.Errorf("line %d: elements nested deeper than %d levels", lineOf(dec, body), maxXMLDepth)
+			}
 			f := &frame{name: t.Name.Local}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
@@ -170,6 +173,11 @@ func ParseXML(body []byte) (any, error) {
 }
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// maxXMLDepth bounds element nesting as DecodeJSON bounds JSON nesting: no
+// real API answers deeper, and a response a megabyte deep would make every
+// later walk over the parsed data (mappers, the shown result) costly.
+const maxXMLDepth = 1000
 
 // charsetReader decodes the single-byte charsets XML APIs still declare;
 // UTF-8 needs no reader.

@@ -1149,3 +1149,21 @@ func TestRunsShareNothingWritable(t *testing.T) {
 		t.Errorf("variables %s", marshal(t, second.Variables))
 	}
 }
+
+// TestParseXMLDepth accepts nesting up to the limit and refuses deeper
+// responses with the line of the element that goes too deep.
+func TestParseXMLDepth(t *testing.T) {
+	nested := func(n int) []byte {
+		return []byte(strings.Repeat("<a>", n) + "x" + strings.Repeat("</a>", n))
+	}
+	if _, err := ParseXML(nested(maxXMLDepth)); err != nil {
+		t.Fatalf("%d levels: %v", maxXMLDepth, err)
+	}
+	_, err := ParseXML(nested(maxXMLDepth + 1))
+	if err == nil || !strings.Contains(err.Error(), "nested deeper than 1000 levels") || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("%d levels: %v, want an error naming the limit and the line", maxXMLDepth+1, err)
+	}
+	if _, err := ParseXML(nested(200000)); err == nil {
+		t.Fatal("200000 levels parsed")
+	}
+}
