@@ -28,12 +28,21 @@ type Executor struct {
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
 	// same few definitions over and over.
-	mu    sync.Mutex
-	cache map[string]*Compiled
+	mu         sync.Mutex
+	cache      map[string]*Compiled
+	cacheBytes int // the summed length of the cache's keys
 }
 
-// maxCached bounds the compile cache; past it, an arbitrary entry goes.
-const maxCached = 512
+// The compile cache is bounded by entries and by bytes: a compiled template
+// takes some 35 times its source in memory, so a tenant sending many large
+// unsaved definitions to Run must not be able to pin them all. Past a bound,
+// arbitrary entries go; definitions larger than maxCachedDef are compiled
+// for each run and never kept (real ones are a few KiB).
+const (
+	maxCached      = 512
+	maxCachedBytes = 4 << 20
+	maxCachedDef   = 64 << 10
+)
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
@@ -266,17 +275,21 @@ func (e *Executor) Compile(w *hookline.Webhook) (*Compiled, error) {
 		return c, nil
 	}
 	c, err = Compile(*w)
-	if err != nil {
-		return nil, err
+	if err != nil || len(key) > maxCachedDef {
+		return c, err
 	}
 	e.mu.Lock()
-	if len(e.cache) >= maxCached {
-		for k := range e.cache {
-			delete(e.cache, k)
+	for k := range e.cache {
+		if len(e.cache) < maxCached && e.cacheBytes+len(key) <= maxCachedBytes {
 			break
 		}
+		delete(e.cache, k)
+		e.cacheBytes -= len(k)
 	}
-	e.cache[string(key)] = c
+	if _, ok := e.cache[string(key)]; !ok {
+		e.cache[string(key)] = c
+		e.cacheBytes += len(key)
+	}
 	e.mu.Unlock()
 	return c, nil
 }

@@ -1031,6 +1031,31 @@ func TestExecutorCompileCache(t *testing.T) {
 	if n := len(e.cache); n > maxCached {
 		t.Errorf("cache holds %d entries, bound %d", n, maxCached)
 	}
+
+	// Large definitions: bounded by bytes, and the largest never kept.
+	e = NewExecutor(testClient())
+	body := `{"pad": "` + strings.Repeat("x", 60<<10) + `"}`
+	for i := range 100 {
+		w := hookline.Webhook{Name: "big" + itoa(i), Method: "POST", URL: "https://example.com/", Body: body}
+		if _, err := e.Compile(&w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := 0
+	for k := range e.cache {
+		sum += len(k)
+	}
+	if sum != e.cacheBytes || sum > maxCachedBytes || len(e.cache) == 0 {
+		t.Errorf("cache keys hold %d bytes (counted %d) in %d entries; bound %d", sum, e.cacheBytes, len(e.cache), maxCachedBytes)
+	}
+	huge := hookline.Webhook{Name: "huge", Method: "POST", URL: "https://example.com/", Body: `{"pad": "` + strings.Repeat("x", maxCachedDef) + `"}`}
+	c, err := e.Compile(&huge)
+	if err != nil || c == nil {
+		t.Fatalf("huge definition: %v", err)
+	}
+	if again, _ := e.Compile(&huge); again == c {
+		t.Error("a definition over maxCachedDef was cached")
+	}
 }
 
 func TestBuildURL(t *testing.T) {
