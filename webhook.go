@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -389,7 +390,7 @@ func validateContextValues(values map[string]string) error {
 	if len(values) > MaxWebhookListLen {
 		return Invalid("context_values", "at most %d entries are allowed", MaxWebhookListLen)
 	}
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		at := "context_values." + name
 		switch {
 		case !IsIdentifier(name):
@@ -528,15 +529,6 @@ func validIndex(s string) bool {
 		return !strings.ContainsAny(inner, "\"'\\\r\n")
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // SecretMask stands in for a secret in everything hookline shows.
@@ -855,7 +847,7 @@ func (t *WebhookTemplate) Fill(values map[string]string) (Webhook, error) {
 	for _, b := range t.Blanks {
 		known[b.Name] = true
 	}
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		if !known[name] {
 			note("values."+name, "matches no blank of this template")
 		}

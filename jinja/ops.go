@@ -1,9 +1,11 @@
 package jinja
 
 import (
+	"maps"
 	"math"
 	"math/big"
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -82,7 +84,7 @@ func (r *renderer) mapItems(v Value) ([]Value, []Value) {
 		return ks, vs
 	case kDataMap:
 		m := v.p.(map[string]any)
-		keys := sortedKeys(m)
+		keys := slices.Sorted(maps.Keys(m))
 		ks := make([]Value, len(keys))
 		vs := make([]Value, len(keys))
 		for i, k := range keys {

@@ -3,9 +3,10 @@ package jinja
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
-	"sort"
+	"slices"
 	"strconv"
 )
 
@@ -443,16 +444,6 @@ func fromGo(x any) (Value, bool) {
 	return Value{}, false
 }
 
-// sortedKeys returns a map's keys in sorted order.
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // truthy is Python's bool(v).
 func truthy(v Value) bool {
 	switch v.k {
@@ -657,7 +648,7 @@ func (r *renderer) normData(x any, depth int) any {
 		return int64(t)
 	case map[string]any:
 		o := &Object{}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			o.Set(k, r.normData(t[k], depth+1))
 		}
 		return o

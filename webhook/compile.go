@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -111,7 +112,7 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 	}
 	c.urlNames = contextNames(c.url, def.Params)
 
-	for _, name := range sortedKeys(def.ContextValues) {
+	for _, name := range slices.Sorted(maps.Keys(def.ContextValues)) {
 		v := def.ContextValues[name]
 		cv := compiledValue{name: name, literal: v}
 		if hasTags(v) {
@@ -295,13 +296,4 @@ func templateMessage(err error) string {
 
 func hasTags(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -137,7 +138,7 @@ func TemplateFromWebhook(w hookline.Webhook) hookline.WebhookTemplate {
 		return name
 	}
 
-	for _, name := range sortedKeys(t.Webhook.ContextValues) {
+	for _, name := range slices.Sorted(maps.Keys(t.Webhook.ContextValues)) {
 		v := t.Webhook.ContextValues[name]
 		if hasTags(v) {
 			continue
