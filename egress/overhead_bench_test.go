@@ -52,20 +52,5 @@ func BenchmarkDoOverhead(b *testing.B) {
 // the same canned transport.
 func BenchmarkBareClientOverhead(b *testing.B) {
 	client := &http.Client{Timeout: 5 * time.Second, Transport: cannedTransport{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequest("POST", "http://127.0.0.1:8080/hook", bytes.NewReader(benchBody))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadAll(resp.Body); err != nil || resp.StatusCode != 200 {
-			b.Fatal(resp.StatusCode, err)
-		}
-		resp.Body.Close()
-	}
+	barePost(b, client, "http://127.0.0.1:8080/hook")
 }
