@@ -143,33 +143,28 @@ func fString(r *renderer, v Value, args []Value, kw []kwArg) Value {
 func fStriptags(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.noArgs("striptags", args, kw)
 	s := r.str(v)
-	// Python's algorithm is quadratic; each removal is charged to the step budget.
-	for {
-		start := strings.Index(s, "<!--")
-		if start < 0 {
-			break
-		}
-		r.work(len(s))
-		end := strings.Index(s[start:], "-->")
-		if end < 0 {
-			break
-		}
-		s = s[:start] + s[start+end+3:]
-	}
-	for {
-		start := strings.IndexByte(s, '<')
-		if start < 0 {
-			break
-		}
-		r.work(len(s))
-		end := strings.IndexByte(s[start:], '>')
-		if end < 0 {
-			break
-		}
-		s = s[:start] + s[start+end+1:]
-	}
+	s = r.removeSpans(s, "<!--", "-->")
+	s = r.removeSpans(s, "<", ">")
 	s = strings.Join(strings.FieldsFunc(s, isPySpace), " ")
 	return strVal(html.UnescapeString(s))
+}
+
+// removeSpans removes every span from open to the next close, as striptags
+// does. Python's algorithm is quadratic; each removal is charged to the step
+// budget.
+func (r *renderer) removeSpans(s, open, close string) string {
+	for {
+		start := strings.Index(s, open)
+		if start < 0 {
+			return s
+		}
+		r.work(len(s))
+		end := strings.Index(s[start:], close)
+		if end < 0 {
+			return s
+		}
+		s = s[:start] + s[start+end+len(close):]
+	}
 }
 
 // jinjaTitle is Jinja's title filter: words start after whitespace, '-', and brackets.
