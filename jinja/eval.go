@@ -1155,22 +1155,18 @@ func (e *condExpr) eval(r *renderer) Value {
 	return e.els.eval(r)
 }
 
-func (e *listExpr) eval(r *renderer) Value {
-	r.step()
-	items := make([]Value, len(e.items))
-	for i, x := range e.items {
-		items[i] = x.eval(r)
-	}
-	return r.listOf(items)
-}
+func (e *listExpr) eval(r *renderer) Value { return r.listOf(r.evalItems(e.items)) }
 
-func (e *tupleExpr) eval(r *renderer) Value {
+func (e *tupleExpr) eval(r *renderer) Value { return r.tupleOf(r.evalItems(e.items)) }
+
+// evalItems evaluates the items of a list or tuple literal, in order.
+func (r *renderer) evalItems(exprs []expr) []Value {
 	r.step()
-	items := make([]Value, len(e.items))
-	for i, x := range e.items {
+	items := make([]Value, len(exprs))
+	for i, x := range exprs {
 		items[i] = x.eval(r)
 	}
-	return r.tupleOf(items)
+	return items
 }
 
 func (e *dictExpr) eval(r *renderer) Value {

@@ -326,14 +326,7 @@ func fMinMax(dir int) filterFunc {
 			name = "min"
 		}
 		r.checkArgs(name, args, kw, "case_sensitive", "attribute")
-		cs := false
-		if a, ok := argN(args, kw, 0, "case_sensitive"); ok {
-			cs = truthy(a)
-		}
-		var get func(Value) Value
-		if a, ok := argN(args, kw, 1, "attribute"); ok && a.k != kNone {
-			get = r.attrGetter(a, nil, false)
-		}
+		cs, get := r.caseAttrArgs(args, kw)
 		items := r.iterAny(v)
 		if len(items) == 0 {
 			return undefMsg("No aggregated item, sequence was empty.")
@@ -542,14 +535,7 @@ func fSum(r *renderer, v Value, args []Value, kw []kwArg) Value {
 
 func fUnique(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("unique", args, kw, "case_sensitive", "attribute")
-	cs := false
-	if a, ok := argN(args, kw, 0, "case_sensitive"); ok {
-		cs = truthy(a)
-	}
-	var get func(Value) Value
-	if a, ok := argN(args, kw, 1, "attribute"); ok && a.k != kNone {
-		get = r.attrGetter(a, nil, false)
-	}
+	cs, get := r.caseAttrArgs(args, kw)
 	items := r.iterAny(v)
 	seen := newDict(len(items))
 	var out []Value
@@ -573,4 +559,16 @@ func fUnique(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		out = []Value{}
 	}
 	return r.listOf(out)
+}
+
+// caseAttrArgs reads the (case_sensitive=False, attribute=None) arguments
+// that min, max and unique share.
+func (r *renderer) caseAttrArgs(args []Value, kw []kwArg) (caseSensitive bool, get func(Value) Value) {
+	if a, ok := argN(args, kw, 0, "case_sensitive"); ok {
+		caseSensitive = truthy(a)
+	}
+	if a, ok := argN(args, kw, 1, "attribute"); ok && a.k != kNone {
+		get = r.attrGetter(a, nil, false)
+	}
+	return caseSensitive, get
 }
