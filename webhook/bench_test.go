@@ -25,12 +25,11 @@ func benchDef(url string) hookline.Webhook {
 	}
 }
 
-// BenchmarkExecutorOverhead measures what hookline adds to one webhook
-// call without the network: render URL, headers and the seed 000 body,
-// apply auth, parse the seed 002 ticket response and map three custom
-// variables.
-func BenchmarkExecutorOverhead(b *testing.B) {
-	c, err := Compile(benchDef("https://api.example.com/tickets"))
+// benchCompiled compiles the benchmark webhook for url and builds the
+// render data of the sample conversation.
+func benchCompiled(b *testing.B, url string) (*Compiled, map[string]any) {
+	b.Helper()
+	c, err := Compile(benchDef(url))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,6 +38,15 @@ func BenchmarkExecutorOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c, data
+}
+
+// BenchmarkExecutorOverhead measures what hookline adds to one webhook
+// call without the network: render URL, headers and the seed 000 body,
+// apply auth, parse the seed 002 ticket response and map three custom
+// variables.
+func BenchmarkExecutorOverhead(b *testing.B) {
+	c, data := benchCompiled(b, "https://api.example.com/tickets")
 	ctx := context.Background()
 	header := http.Header{"Content-Type": {"application/json"}}
 	body := []byte(seedTicket)
@@ -70,12 +78,7 @@ func benchReceiver(b *testing.B) *httptest.Server {
 // BenchmarkBareNetHTTPPost, the same exchange with bare net/http.
 func BenchmarkRunLocal(b *testing.B) {
 	srv := benchReceiver(b)
-	c, err := Compile(benchDef(srv.URL + "/tickets"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	conv := SampleConversation()
-	data, _ := ConversationData(&conv)
+	c, data := benchCompiled(b, srv.URL+"/tickets")
 	e := NewExecutor(testClient())
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -103,9 +106,7 @@ func BenchmarkBareNetHTTPPostTimeout(b *testing.B) {
 
 func benchBarePost(b *testing.B, client *http.Client) {
 	srv := benchReceiver(b)
-	c, _ := Compile(benchDef(srv.URL + "/tickets"))
-	conv := SampleConversation()
-	data, _ := ConversationData(&conv)
+	c, data := benchCompiled(b, srv.URL+"/tickets")
 	req, err := c.Build(context.Background(), data)
 	if err != nil {
 		b.Fatal(err)
@@ -134,9 +135,7 @@ func benchBarePost(b *testing.B, client *http.Client) {
 // Run's cost between the executor and the guarded client.
 func BenchmarkEgressLocal(b *testing.B) {
 	srv := benchReceiver(b)
-	c, _ := Compile(benchDef(srv.URL + "/tickets"))
-	conv := SampleConversation()
-	data, _ := ConversationData(&conv)
+	c, data := benchCompiled(b, srv.URL+"/tickets")
 	req, err := c.Build(context.Background(), data)
 	if err != nil {
 		b.Fatal(err)
@@ -157,15 +156,7 @@ func BenchmarkEgressLocal(b *testing.B) {
 // engine's share (rendering the seed body, decoding the response, the
 // three mappers) against the whole build and map.
 func BenchmarkExecutorParts(b *testing.B) {
-	c, err := Compile(benchDef("https://api.example.com/tickets"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	conv := SampleConversation()
-	data, err := ConversationData(&conv)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, data := benchCompiled(b, "https://api.example.com/tickets")
 	ctx := context.Background()
 	body := []byte(seedTicket)
 	header := http.Header{"Content-Type": {"application/json"}}
