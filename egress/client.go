@@ -62,6 +62,10 @@ type Request struct {
 	// BodyString is the body when Body is empty, for callers that hold it
 	// as a string: it is sent without a copy.
 	BodyString string
+	// SecretHeaders names headers that carry credentials besides the usual
+	// ones (Authorization, Cookie, ...), such as an API key header: like
+	// those, they are not sent on when a redirect leaves the host.
+	SecretHeaders []string
 }
 
 // Response is the outcome of a request that got an HTTP response, whatever
@@ -87,9 +91,11 @@ type Client struct {
 	// User-Agent, shared by all of them: nothing writes to a request's
 	// header values once it is built.
 	userAgentValue []string
-	http           *http.Client
 	transport      *http.Transport
-	dialer         *net.Dialer
+	// roundTrip sends one request: the transport, or a stand-in in
+	// benchmarks that measure the client without the network.
+	roundTrip http.RoundTripper
+	dialer    *net.Dialer
 	// lookup resolves host names; tests replace it to observe or answer
 	// lookups without a real resolver.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -141,10 +147,7 @@ func New(cfg Config) *Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	c.http = &http.Client{
-		Transport:     c.transport,
-		CheckRedirect: c.checkRedirect,
-	}
+	c.roundTrip = c.transport
 	return c
 }
 
@@ -297,8 +300,11 @@ func (c *Client) checkURL(u *url.URL) (canon string, err error) {
 	return "", nil
 }
 
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) > MaxRedirects {
+// checkRedirect checks the next hop of a redirect chain: hops counts the
+// redirects followed before it. A literal address in another spelling is
+// replaced by its canonical form in req, which the redirect loop made.
+func (c *Client) checkRedirect(req *http.Request, hops int) error {
+	if hops >= MaxRedirects {
 		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
 	}
 	canon, err := c.checkURL(req.URL)
@@ -309,8 +315,6 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		}
 		return err
 	}
-	// The redirect's URL is the client's own, made for this request: it
-	// takes the canonical host in place.
 	if canon != "" {
 		if req.Host == req.URL.Host {
 			req.Host = canon
@@ -445,8 +449,10 @@ type prepared struct {
 	urlString string
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
-	body      []byte
-	text      string // the body when it came as a string
+	// secretHeaders are the request's SecretHeaders (see follow).
+	secretHeaders []string
+	body          []byte
+	text          string // the body when it came as a string
 }
 
 // prepare checks r and fills p.
@@ -462,6 +468,7 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
 	}
 	p.retry = retryable(p.method, r)
+	p.secretHeaders = r.SecretHeaders
 	switch {
 	case r.Timeout < 0:
 		return &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
@@ -630,7 +637,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 		req.Body, _ = req.GetBody() // never fails
 	}
 
-	resp, err := c.http.Do(req)
+	resp, err := c.follow(req, p)
 	if err != nil {
 		return nil, classify(ctx, err, "sending the request to "+p.host)
 	}

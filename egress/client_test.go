@@ -1080,6 +1080,85 @@ func TestDoRedirectDropsCredentials(t *testing.T) {
 	}
 }
 
+// TestDoRedirectHeaders: which headers each hop of a redirect carries.
+// Credentials, the request's SecretHeaders included, stay on the host and
+// its subdomains (judged on the canonical host); headers describing a body
+// go when a 303 drops the body; no hop gets a Referer.
+func TestDoRedirectHeaders(t *testing.T) {
+	t.Parallel()
+	var srv *countingServer
+	srv = newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		to := func(host, path string, code int) {
+			http.Redirect(w, r, "http://"+host+":"+srv.port()+path, code)
+		}
+		switch r.URL.Path {
+		case "/to-sub":
+			to("sub.api.test", "/echo", http.StatusFound)
+		case "/to-other":
+			to("other.test", "/echo", http.StatusFound)
+		case "/to-odd-self":
+			to("2130706433", "/echo", http.StatusFound) // 127.0.0.1 spelled otherwise
+		case "/see-other":
+			http.Redirect(w, r, "/echo", http.StatusSeeOther)
+		case "/temporary":
+			http.Redirect(w, r, "/echo", http.StatusTemporaryRedirect)
+		case "/no-location":
+			w.WriteHeader(http.StatusFound)
+			io.WriteString(w, "moved, but not saying where")
+		case "/echo":
+			b, _ := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "%s body=%q auth=%q key=%q cookie=%q type=%q referer=%q trace=%q",
+				r.Method, b, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"), r.Header.Get("Cookie"),
+				r.Header.Get("Content-Type"), r.Header.Get("Referer"), r.Header.Get("X-Trace"))
+		}
+	})
+	loopback := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	c, _ := testClient(t, Config{Allow: allowLoopback1}, map[string][]netip.Addr{
+		"api.test": loopback, "sub.api.test": loopback, "other.test": loopback,
+	})
+	header := http.Header{
+		"Authorization": {"Bearer t0ken"}, "X-Api-Key": {"k3y-secret"}, "Cookie": {"s=1"},
+		"Content-Type": {"application/json"}, "X-Trace": {"t-1"},
+	}
+	base := "http://api.test:" + srv.port()
+	const all = `auth="Bearer t0ken" key="k3y-secret" cookie="s=1"`
+	const none = `auth="" key="" cookie=""`
+	for _, tc := range []struct {
+		name, url, method, want string
+	}{
+		{"subdomain keeps credentials", base + "/to-sub", "POST",
+			`GET body="" ` + all + ` type="" referer="" trace="t-1"`},
+		{"another host gets none", base + "/to-other", "POST",
+			`GET body="" ` + none + ` type="" referer="" trace="t-1"`},
+		{"a 303 drops the body and its type", base + "/see-other", "PUT",
+			`GET body="" ` + all + ` type="" referer="" trace="t-1"`},
+		{"a 307 repeats method, body and type", base + "/temporary", "PATCH",
+			`PATCH body="{}" ` + all + ` type="application/json" referer="" trace="t-1"`},
+		{"the same address spelled otherwise is the same host", srv.URL + "/to-odd-self", "GET",
+			`GET body="" ` + all + ` type="" referer="" trace="t-1"`},
+	} {
+		resp, err := c.Do(context.Background(), &Request{Method: tc.method, URL: tc.url, Header: header,
+			Body: []byte("{}"), SecretHeaders: []string{"x-api-key"}, RetryUnsafe: true})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if string(resp.Body) != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, resp.Body, tc.want)
+		}
+	}
+
+	// Without SecretHeaders an API key header is an ordinary header.
+	resp, err := c.Do(context.Background(), &Request{URL: base + "/to-other", Header: header})
+	if err != nil || !strings.Contains(string(resp.Body), `key="k3y-secret"`) {
+		t.Errorf("plain header: %s, %v", resp.Body, err)
+	}
+	// A 3xx without a Location is the answer.
+	resp, err = c.Do(context.Background(), &Request{URL: base + "/no-location"})
+	if err != nil || resp.Status != http.StatusFound || string(resp.Body) != "moved, but not saying where" {
+		t.Errorf("no Location: %+v, %v", resp, err)
+	}
+}
+
 // TestDoFallsBackToNextAddress: when the first checked address refuses the
 // connection, the next one is dialed.
 func TestDoFallsBackToNextAddress(t *testing.T) {

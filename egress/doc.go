@@ -60,9 +60,13 @@
 // Credentials in URLs are refused because they end up in logs and Referer
 // headers; they belong in an Authorization header. Redirects are followed
 // up to MaxRedirects, and every hop is validated like the first URL: a
-// public endpoint could otherwise redirect to an internal one. Go's client
-// drops Authorization and Cookie headers when a redirect leaves the
-// original domain.
+// public endpoint could otherwise redirect to an internal one. A redirect
+// that leaves the host (or its subdomains) drops Authorization, Cookie and
+// the request's SecretHeaders, such as an API key header; no Referer is
+// ever added, since it would carry the previous URL's query to the next
+// host. Methods and bodies change per hop as with Go's client: 301, 302
+// and 303 turn other methods into a GET without a body, 307 and 308
+// repeat both.
 //
 // No proxy is used, not even one from HTTP_PROXY/HTTPS_PROXY: through a
 // proxy the dialer would check the proxy's address while the proxy

@@ -36,7 +36,7 @@ func (cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // costs on top of net/http's client (BenchmarkBareClientOverhead).
 func BenchmarkDoOverhead(b *testing.B) {
 	c := New(Config{Allow: allowLoopback1})
-	c.http.Transport = cannedTransport{}
+	c.roundTrip = cannedTransport{}
 	header := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"hookline"}}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -39,6 +39,10 @@ type Compiled struct {
 	// order: the default Content-Type and Accept, then the auth header.
 	fixed []fixedHeader
 	auth  authHeader
+	// secretHeaders names the API key header, which egress must not carry
+	// to another host on a redirect; shared by every request, never
+	// written to.
+	secretHeaders []string
 	// basicCred is the base64 user:password of basic auth, masked in
 	// response text like the other secrets.
 	basicCred string
@@ -192,6 +196,7 @@ func (c *Compiled) prepare() {
 	case hookline.AuthAPIKey:
 		if a.In == hookline.APIKeyInHeader {
 			c.auth = authHeader{key: http.CanonicalHeaderKey(a.Name), value: a.Value}
+			c.secretHeaders = []string{c.auth.key}
 		}
 	}
 	if c.auth.key != "" {

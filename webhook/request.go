@@ -110,12 +110,13 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 
 	*req = Request{
 		Egress: egress.Request{
-			Method:      def.Method,
-			URL:         finalURL,
-			ParsedURL:   sent,
-			Header:      h,
-			Timeout:     def.Timeout(),
-			RetryUnsafe: def.RetryNonIdempotent,
+			Method:        def.Method,
+			URL:           finalURL,
+			ParsedURL:     sent,
+			Header:        h,
+			Timeout:       def.Timeout(),
+			RetryUnsafe:   def.RetryNonIdempotent,
+			SecretHeaders: c.secretHeaders,
 		},
 		Shown: hookline.WebhookRequestInfo{
 			Method:  def.Method,

@@ -233,6 +233,33 @@ func TestAuthAsReceiverSees(t *testing.T) {
 	}
 }
 
+// TestAPIKeyHeaderIsSecret: the API key header is named to egress as a
+// credential, so that a redirect to another host does not carry it (egress's
+// TestDoRedirectHeaders shows the redirect side).
+func TestAPIKeyHeaderIsSecret(t *testing.T) {
+	for _, auth := range []hookline.Auth{
+		{Type: hookline.AuthAPIKey, Name: "x-api-key", Value: "k3y-secret"},
+		{Type: hookline.AuthAPIKey, Name: "api_key", Value: "k3y-secret", In: "query"},
+		{Type: hookline.AuthBearer, Token: "t0ken-secret"},
+	} {
+		c, err := Compile(hookline.Webhook{Name: "k", Method: "GET", URL: "https://api.example.com/x", Auth: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := c.Build(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string(nil)
+		if auth.Type == hookline.AuthAPIKey && auth.In != "query" {
+			want = []string{"X-Api-Key"}
+		}
+		if !slices.Equal(req.Egress.SecretHeaders, want) {
+			t.Errorf("%s %s: SecretHeaders %q, want %q", auth.Type, auth.In, req.Egress.SecretHeaders, want)
+		}
+	}
+}
+
 func TestHeadersAndParams(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, `{}`))
 	def := hookline.Webhook{
