@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/jinja"
@@ -54,6 +55,35 @@ type Compiled struct {
 	// value slices are shared by every request and never written to.
 	constHeader http.Header
 	constShown  map[string]string
+	// runHeader is constHeader as Run sends it, with the executor's
+	// User-Agent, made on the first run (see runHeaders).
+	runHeader atomic.Pointer[runHeader]
+}
+
+// runHeader is a constant request header with the User-Agent added, and
+// its shown form. header is sent by every run, concurrently: neither egress
+// nor net/http writes to a request's header. shown is cloned for each
+// result, which hands it out.
+type runHeader struct {
+	userAgent string
+	header    http.Header
+	shown     map[string]string
+}
+
+// runHeaders returns the constant header with userAgent added unless the
+// definition sets its own. Executors of one process share a User-Agent, so
+// it is made once; another one replaces it.
+func (c *Compiled) runHeaders(userAgent []string) *runHeader {
+	if rh := c.runHeader.Load(); rh != nil && rh.userAgent == userAgent[0] {
+		return rh
+	}
+	rh := &runHeader{userAgent: userAgent[0], header: maps.Clone(c.constHeader), shown: maps.Clone(c.constShown)}
+	if _, ok := rh.header["User-Agent"]; !ok {
+		rh.header["User-Agent"] = userAgent
+		rh.shown["User-Agent"] = userAgent[0]
+	}
+	c.runHeader.Store(rh)
+	return rh
 }
 
 // fixedHeader is a header whose value is known at compile time.

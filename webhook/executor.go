@@ -21,7 +21,7 @@ type Executor struct {
 	client *egress.Client
 	// userAgent is the client's User-Agent as a header value, shared by the
 	// requests Run sends: they are never handed out, and nothing sending
-	// them writes to header values.
+	// them writes to header values. Never empty.
 	userAgent []string
 	builtins  func() ([]hookline.WebhookTemplate, error)
 
@@ -61,18 +61,14 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 	res := &rr.res
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
+	// The client's User-Agent, which egress would add, is set by build so
+	// that the shown request is what is sent.
 	var req Request
-	if err := c.build(ctx, data, &req, true); err != nil {
+	if err := c.build(ctx, data, &req, e.userAgent); err != nil {
 		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
 		return failed(res, asWebhookError(err))
 	}
 	res.Request = req.Shown
-	// The client's User-Agent, which egress would add, is set here so that
-	// the shown request is what is sent.
-	if _, ok := req.Egress.Header["User-Agent"]; !ok {
-		req.Egress.Header["User-Agent"] = e.userAgent
-		res.Request.Headers["User-Agent"] = e.userAgent[0]
-	}
 
 	resp, err := e.client.Do(ctx, &req.Egress)
 	if err != nil {

@@ -29,17 +29,19 @@ type Request struct {
 // naming the field and, for template errors, the line and column.
 func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, error) {
 	req := &Request{}
-	if err := c.build(ctx, data, req, false); err != nil {
+	if err := c.build(ctx, data, req, nil); err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
 // build is Build into a request the caller provides (Run's stays on its
-// stack). forRun says the request is only sent, never handed out: its
-// header may then share the definition's constant values, and its body is
-// passed to egress as the string it was rendered to.
-func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request, forRun bool) error {
+// stack). A userAgent says the request is only sent, by Run, never handed
+// out: its header then carries that User-Agent unless the definition sets
+// one, a constant header is shared by every run, and the body is passed to
+// egress as the string it was rendered to.
+func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request, userAgent []string) error {
+	forRun := userAgent != nil
 	def := &c.def
 	d, err := c.withContextValues(ctx, data)
 	if err != nil {
@@ -99,13 +101,19 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 		h     http.Header
 		shown map[string]string
 	)
-	if forRun && c.constHeader != nil {
-		h, shown = maps.Clone(c.constHeader), maps.Clone(c.constShown)
-	} else {
+	switch {
+	case forRun && c.constHeader != nil:
+		rh := c.runHeaders(userAgent)
+		h, shown = rh.header, maps.Clone(rh.shown)
+	default:
 		if h, err = c.header(ctx, d); err != nil {
 			return err
 		}
 		shown = c.shownHeaders(h)
+		if _, ok := h["User-Agent"]; forRun && !ok {
+			h["User-Agent"] = userAgent
+			shown["User-Agent"] = userAgent[0]
+		}
 	}
 
 	*req = Request{
