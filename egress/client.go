@@ -95,6 +95,8 @@ type Client struct {
 	// roundTrip sends one request: the transport, or a stand-in in
 	// benchmarks that measure the client without the network.
 	roundTrip http.RoundTripper
+	// deadlines enforces the requests' timeouts.
+	deadlines *deadlines
 	dialer    *net.Dialer
 	// lookup resolves host names; tests replace it to observe or answer
 	// lookups without a real resolver.
@@ -106,6 +108,7 @@ func New(cfg Config) *Client {
 	c := &Client{
 		maxBody:   cfg.MaxResponseBytes,
 		userAgent: cfg.UserAgent,
+		deadlines: newDeadlines(),
 	}
 	for _, p := range cfg.Allow {
 		c.allow = append(c.allow, p.Masked())
@@ -350,8 +353,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err := c.prepare(r, &prep); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, prep.timeout)
-	defer cancel()
+	dctx := c.deadlines.start(ctx, prep.timeout)
+	defer dctx.stop()
+	ctx = dctx
 
 	retry := prep.retry
 	var lastErr *Error
