@@ -23,7 +23,7 @@ type renderer struct {
 	lim      Limits
 	steps    int64
 	deadline time.Time
-	data     map[string]any
+	data     Data
 	top      scope
 	sc       *scope
 	depth    int
@@ -668,7 +668,7 @@ func (r *renderer) dataLookup(name string) (Value, bool) {
 			return h.v, h.ok
 		}
 	}
-	x, ok := r.data[name]
+	x, ok := r.data.Lookup(name)
 	var v Value
 	if ok {
 		v = r.fromData(x)

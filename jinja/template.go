@@ -192,9 +192,27 @@ func (t *Template) IsExpression() bool { return t.expr != nil }
 // first appearance (like jinja2.meta.find_undeclared_variables).
 func (t *Template) Names() []string { return append([]string(nil), t.names...) }
 
+// Data is render data given as a lookup rather than a map, for callers that would
+// otherwise build a map per render: Lookup returns the value of a top-level name (one of
+// the render data types, see Render) and whether it is set. It is asked only for names
+// the template reads (Names, and Jinja's globals, which data may shadow), and must
+// answer the same for a name throughout a render.
+type Data interface {
+	Lookup(name string) (any, bool)
+}
+
+// mapData is a map as Data. A map is a pointer, so it becomes a Data without an
+// allocation.
+type mapData map[string]any
+
+func (m mapData) Lookup(name string) (any, bool) {
+	x, ok := m[name]
+	return x, ok
+}
+
 var rendererPool = sync.Pool{New: func() any { return &renderer{} }}
 
-func (t *Template) newRenderer(ctx context.Context, data map[string]any, lim Limits) *renderer {
+func (t *Template) newRenderer(ctx context.Context, data Data, lim Limits) *renderer {
 	r := t.spare.Swap(nil)
 	if r == nil {
 		r = rendererPool.Get().(*renderer)
@@ -305,11 +323,12 @@ func (r *renderer) runExpr(t *Template) (out any, err *Error) {
 // whenever anything else could happen (not an object, no such key, a container
 // or other value to convert, a step budget under two, a done context); the
 // renderer then does the work and reports what there is to report.
-func (t *Template) evalAttr(ctx context.Context, data map[string]any, lim Limits) (any, bool) {
+func (t *Template) evalAttr(ctx context.Context, data Data, lim Limits) (any, bool) {
 	if lim.Steps > 0 && lim.Steps < 2 || ctx.Err() != nil {
 		return nil, false
 	}
-	o, ok := data[t.attrName].(*Object)
+	x, _ := data.Lookup(t.attrName)
+	o, ok := x.(*Object)
 	if !ok || o == nil {
 		return nil, false
 	}
@@ -326,6 +345,11 @@ func (t *Template) evalAttr(ctx context.Context, data map[string]any, lim Limits
 
 // Render renders the template with data under the given limits.
 func (t *Template) Render(ctx context.Context, data map[string]any, lim Limits) (string, error) {
+	return t.RenderData(ctx, mapData(data), lim)
+}
+
+// RenderData is Render with the data given as a lookup.
+func (t *Template) RenderData(ctx context.Context, data Data, lim Limits) (string, error) {
 	r := t.newRenderer(ctx, data, lim)
 	if err := r.runBody(t.main.body); err != nil {
 		r.release()
@@ -344,6 +368,11 @@ func (t *Template) Render(ctx context.Context, data map[string]any, lim Limits) 
 // nil, bool, int64, float64, string, []any, *Object, or Undefined{} when undefined.
 // Other internal values (macros, cyclers, ...) come back as their printed string.
 func (t *Template) Eval(ctx context.Context, data map[string]any, lim Limits) (any, error) {
+	return t.EvalData(ctx, mapData(data), lim)
+}
+
+// EvalData is Eval with the data given as a lookup.
+func (t *Template) EvalData(ctx context.Context, data Data, lim Limits) (any, error) {
 	if t.expr == nil {
 		return nil, &Error{Kind: kindRender, Msg: "template is not a single {{ expression }}"}
 	}

@@ -263,35 +263,22 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 
 	// The exchange names are built only when a mapper reads them (see
 	// jinja's Names: every name a template may look up is listed).
-	var headers map[string]any
+	md := &mapperData{response: data, status: int64(status)}
+	md.obj, _ = data.(*jinja.Object)
 	if c.mapperReads.headers || c.mapperReads.http {
-		headers = make(map[string]any, len(header))
+		headers := make(map[string]any, len(header))
 		for k, v := range header {
 			headers[k] = v
 		}
-	}
-	obj, _ := data.(*jinja.Object)
-	size := 4
-	if obj != nil {
-		size += obj.Len()
-	}
-	md := make(map[string]any, size)
-	st := int64(status)
-	md["response"], md["status"] = data, st
-	if c.mapperReads.headers {
-		md["headers"] = headers
-	}
-	if obj != nil {
-		for _, k := range obj.Keys() {
-			md[k], _ = obj.Get(k)
+		if c.mapperReads.headers {
+			md.headers = headers
 		}
-	}
-	if c.mapperReads.http {
-		exchange := jinja.NewObject()
-		exchange.Set("status", st)
-		exchange.Set("headers", headers)
-		exchange.Set("response", data)
-		md["http"] = exchange
+		if c.mapperReads.http {
+			md.exchange = jinja.NewObject()
+			md.exchange.Set("status", md.status)
+			md.exchange.Set("headers", headers)
+			md.exchange.Set("response", data)
+		}
 	}
 
 	// The variables' JSON shares one buffer; each value is capped at its
@@ -309,11 +296,45 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 	}
 }
 
+// mapperData is the mappers' context (see Map) as a lookup, so that it
+// need not be copied into a map for every response.
+type mapperData struct {
+	obj      *jinja.Object // the parsed body when it is an object
+	response any
+	status   any            // int64
+	headers  map[string]any // nil unless a mapper reads headers
+	exchange *jinja.Object  // http; nil unless a mapper reads it
+}
+
+// Lookup gives http the exchange over the body's keys, and the body's keys
+// over response, status and headers.
+func (d *mapperData) Lookup(name string) (any, bool) {
+	if name == "http" && d.exchange != nil {
+		return d.exchange, true
+	}
+	if d.obj != nil {
+		if v, ok := d.obj.Get(name); ok {
+			return v, true
+		}
+	}
+	switch name {
+	case "response":
+		return d.response, true
+	case "status":
+		return d.status, true
+	case "headers":
+		if d.headers != nil {
+			return d.headers, true
+		}
+	}
+	return nil, false
+}
+
 // mapOne appends the JSON of one mapper's value to dst; on failure dst
 // comes back unchanged.
-func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md map[string]any) ([]byte, error) {
+func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md *mapperData) ([]byte, error) {
 	if !mp.expr {
-		s, err := mp.tmpl.Render(ctx, md, c.limits)
+		s, err := mp.tmpl.RenderData(ctx, md, c.limits)
 		if err != nil {
 			return dst, errors.New(templateMessage(err))
 		}
@@ -322,7 +343,7 @@ func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md
 		}
 		return appendValue(dst, s)
 	}
-	v, err := mp.tmpl.Eval(ctx, md, c.limits)
+	v, err := mp.tmpl.EvalData(ctx, md, c.limits)
 	if err != nil {
 		return dst, errors.New(templateMessage(err))
 	}
