@@ -146,3 +146,57 @@ func TestSeedBodyJSONModeHostileReply(t *testing.T) {
 		t.Errorf("reply %q to %q, want them intact", body["reply"], body["to"])
 	}
 }
+
+// seedTicketResponse is the seed 002 ticket response webhook/bench_test.go decodes and maps.
+const seedTicketResponse = `{"ticket": {"url": "https://aaaa.com/api/v2/tickets/388.json", "id": 388, "priority": "low", "status": "open", "external_id": null}}`
+
+// BenchmarkDecodeResponse decodes a small webhook response, as the executor does for
+// every call before its mappers read it.
+func BenchmarkDecodeResponse(b *testing.B) {
+	body := []byte(seedTicketResponse)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := jinja.DecodeJSON(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMappers runs the seed webhook's three Response Mappers (two single
+// expressions through Eval, one text through Render) against the decoded response,
+// laid out as the executor lays it out.
+func BenchmarkMappers(b *testing.B) {
+	parsed, err := jinja.DecodeJSON([]byte(seedTicketResponse))
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj := parsed.(*jinja.Object)
+	data := map[string]any{"response": obj, "status": int64(200)}
+	for _, k := range obj.Keys() {
+		data[k], _ = obj.Get(k)
+	}
+	compile := func(src string) *jinja.Template {
+		t, err := jinja.Compile(src, jinja.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return t
+	}
+	status, id := compile("{{ticket.status}}"), compile("{{ticket.id}}")
+	summary := compile("Ticket {{ticket.id}} is {{ticket.status}} ({{ticket.priority}})")
+	ctx := context.Background()
+	lim := jinja.DefaultLimits()
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, err := status.Eval(ctx, data, lim); err != nil || v != "open" {
+			b.Fatal(v, err)
+		}
+		if v, err := id.Eval(ctx, data, lim); err != nil || v != int64(388) {
+			b.Fatal(v, err)
+		}
+		if s, err := summary.Render(ctx, data, lim); err != nil || s != "Ticket 388 is open (low)" {
+			b.Fatal(s, err)
+		}
+	}
+}
