@@ -42,6 +42,13 @@ type renderer struct {
 
 	jstate uint8 // ModeJSON: lexical state of the output so far
 
+	// ModeJSON: the output's recognizer and how much of the output it has read.
+	jv    jsonStream
+	jvPos int
+	// jsonNonFinite is set when appendJSON writes Infinity or NaN, as Python's json
+	// does, which are not JSON.
+	jsonNonFinite bool
+
 	// dataHits remembers the top-level names this render has read from data, which
 	// never changes during a render: templates read the same few names over and
 	// over (certainly.x, ticket.y), and scanning a handful is cheaper than the map.
@@ -243,7 +250,12 @@ func (s *outputStmt) exec(r *renderer) {
 			v := f.input.eval(r)
 			r.step()
 			r.chargeLinear(v)
+			r.jsonNonFinite = false
 			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
+			if r.t.mode == ModeJSON && r.jstate == jsOut {
+				r.emitJSONValue(r.tmp, !r.jsonNonFinite)
+				return
+			}
 			// appendJSON closes every string it opens.
 			r.emitPrinted(r.tmp, true)
 			return

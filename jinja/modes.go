@@ -31,6 +31,9 @@ const (
 type jsonSeg struct {
 	out  string
 	exit uint8
+	// memo remembers where out takes the output's jsonStream from the states it
+	// was entered in before.
+	memo jsonMemos
 }
 
 // jsonText runs template text through the JSON tracker from state st, dropping comments.
@@ -98,8 +101,7 @@ func precomputeJSON(body []stmt) {
 		if t, ok := s.(*textStmt); ok {
 			t.js = make([]jsonSeg, jsStates)
 			for st := uint8(0); st < jsStates; st++ {
-				out, exit := jsonText(t.s, st)
-				t.js[st] = jsonSeg{out: out, exit: exit}
+				t.js[st].out, t.js[st].exit = jsonText(t.s, st)
 			}
 		}
 	})
@@ -108,13 +110,61 @@ func precomputeJSON(body []stmt) {
 // emitText writes template text to the final output.
 func (r *renderer) emitText(s *textStmt) {
 	if r.t.mode == ModeJSON && s.js != nil {
-		seg := s.js[r.jstate]
+		seg := &s.js[r.jstate]
+		start := len(r.out)
 		r.out = append(r.out, seg.out...)
 		r.jstate = seg.exit
-	} else {
-		r.out = append(r.out, s.s...)
+		r.checkOutput()
+		r.trackJSON(start)
+		// The memos hold what reading these very bytes from the same state gave.
+		seg.memo.apply(&r.jv, r.out[start:])
+		r.jvPos = len(r.out)
+		return
 	}
+	r.out = append(r.out, s.s...)
 	r.checkOutput()
+}
+
+// The ModeJSON output is checked as it is written (see jsonStream). r.jv is the
+// recognizer's state after r.out[:r.jvPos]: each write either advances it over
+// the bytes it wrote, through a shortcut whose outcome is proven to be the one
+// reading them would give, or leaves them for trackJSON to read before the next
+// shortcut and at the end. No byte of the output goes unchecked.
+
+// trackJSON reads the output written since r.jvPos up to end.
+func (r *renderer) trackJSON(end int) {
+	if r.jvPos < end {
+		r.jv.feed(r.out[r.jvPos:end])
+	}
+	r.jvPos = end
+}
+
+// stringContentWritten accounts for appendJSONContent's output from start.
+// appendJSONContent writes no control byte, and each quote or backslash it writes
+// is part of a complete escape (\", \\, \n, \r, \t, \b, \f, \u00XX, \ufffd):
+// inside a string and outside an escape, the recognizer reads it and stays where
+// it was. TestAppendJSONContentStaysInString checks that claim.
+func (r *renderer) stringContentWritten(start int) {
+	if r.jvPos == start && r.jv.inPlainString() {
+		r.jvPos = len(r.out)
+	}
+}
+
+// emitJSONValue writes tojson's output b in ModeJSON outside string literals and
+// comments. valid tells that b is one JSON value: appendJSON without indent
+// writes only JSON (TestAppendJSONIsOneValue), except for Infinity and NaN.
+// Reading one whole value that does not end in a digit (which a number could
+// continue) takes the recognizer from expecting a value to after one, with its
+// brackets as they were; anything else is left for trackJSON to read.
+func (r *renderer) emitJSONValue(b []byte, valid bool) {
+	start := len(r.out)
+	r.out = append(r.out, b...)
+	r.checkOutput()
+	if valid && len(b) > 0 && !(b[len(b)-1] >= '0' && b[len(b)-1] <= '9') &&
+		r.jvPos == start && (r.jv.st == jvValue || r.jv.st == jvValueOrEnd) {
+		r.jv.st = jvAfter
+		r.jvPos = len(r.out)
+	}
 }
 
 // emitValue writes a printed value to the final output according to the mode.
@@ -124,9 +174,11 @@ func (r *renderer) emitValue(v Value) {
 		if (v.k == kStr || v.k == kMarkup) && (r.jstate == jsStr || r.jstate == jsStrEsc) {
 			// A string printed inside a string literal, the common case
 			// ("reply": "{{ certainly.reply }}"): escaped straight into the output.
+			start := len(r.out)
 			r.out = appendJSONContent(r.out, v.s)
 			r.jstate = jsStr
 			r.checkOutput()
+			r.stringContentWritten(start)
 			return
 		}
 		r.tmp = r.appendStr(r.tmp[:0], v)
@@ -161,8 +213,10 @@ func (r *renderer) emitPrinted(b []byte, balanced bool) {
 func (r *renderer) emitBytes(b []byte, balanced bool) {
 	switch r.jstate {
 	case jsStr, jsStrEsc:
+		start := len(r.out)
 		r.out = appendJSONContent(r.out, b)
 		r.jstate = jsStr
+		r.stringContentWritten(start)
 	case jsLine, jsBlock, jsBlockStar:
 		// Printed inside a template comment: dropped with it.
 	default:
@@ -336,6 +390,11 @@ func (r *renderer) finish() *Error {
 	case ModeJSON:
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
+		}
+		r.trackJSON(len(r.out))
+		if r.jv.accepts() {
+			// The recognizer read or accounted for every byte: see trackJSON.
+			return nil
 		}
 		if pos, msg := validateJSON(r.out); msg != "" {
 			l, c := lineCol(string(r.out), pos)

@@ -510,10 +510,13 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		f := v.f()
 		switch {
 		case math.IsInf(f, 1):
+			r.jsonNonFinite = true
 			return append(b, "Infinity"...)
 		case math.IsInf(f, -1):
+			r.jsonNonFinite = true
 			return append(b, "-Infinity"...)
 		case math.IsNaN(f):
+			r.jsonNonFinite = true
 			return append(b, "NaN"...)
 		}
 		return appendFloat(b, f)

@@ -242,6 +242,8 @@ func (r *renderer) release() {
 	r.allocated = 0
 	r.pos = 0
 	r.jstate = 0
+	r.jv = jsonStream{}
+	r.jvPos = 0
 	r.deadline = time.Time{}
 	// Only the pointers need clearing, so that the pool keeps no data alive;
 	// three stores per hit are cheaper than clear's bulk pointer clearing.
