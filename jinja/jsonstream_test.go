@@ -344,7 +344,7 @@ func TestJSONTrackingMatchesValidate(t *testing.T) {
 					xs[i] = values[rng.IntN(len(values))]
 				}
 				data := map[string]any{"x": x, "y": y, "xs": xs}
-				r := tm.newRenderer(context.Background(), data, Limits{})
+				r := tm.newRenderer(context.Background(), mapData(data), Limits{})
 				if err := r.runBody(tm.main.body); err != nil {
 					r.release()
 					continue
