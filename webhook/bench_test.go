@@ -104,8 +104,37 @@ func BenchmarkBareNetHTTPPostTimeout(b *testing.B) {
 	benchBarePost(b, &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}})
 }
 
-func benchBarePost(b *testing.B, client *http.Client) {
+// BenchmarkBareNetHTTPPostPlusExecutor is the bare POST with the
+// executor's own work (BenchmarkExecutorOverhead: build and map, no
+// network) done between requests: what Run would cost if the guarded
+// client were free. It is a diagnostic, not a baseline: set beside
+// BenchmarkRunLocal, it shows how much of Run's time over the bare POST is
+// the executor's CPU work (and the scheduling it causes between requests)
+// rather than anything else Run does.
+func BenchmarkBareNetHTTPPostPlusExecutor(b *testing.B) {
 	srv := benchReceiver(b)
+	c, data := benchCompiled(b, srv.URL+"/tickets")
+	ctx := context.Background()
+	header := http.Header{"Content-Type": {"application/json"}}
+	reply := []byte(seedTicket)
+	benchBarePostWith(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, srv, func() {
+		req, err := c.Build(ctx, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m := c.Map(ctx, 200, header, reply, false); m.Err != nil || len(req.Egress.Body) == 0 {
+			b.Fatalf("map: %+v", m.Err)
+		}
+	})
+}
+
+func benchBarePost(b *testing.B, client *http.Client) {
+	benchBarePostWith(b, client, benchReceiver(b), func() {})
+}
+
+// benchBarePostWith posts the seed body to srv with client, doing work
+// before each request.
+func benchBarePostWith(b *testing.B, client *http.Client, srv *httptest.Server, work func()) {
 	c, data := benchCompiled(b, srv.URL+"/tickets")
 	req, err := c.Build(context.Background(), data)
 	if err != nil {
@@ -115,6 +144,7 @@ func benchBarePost(b *testing.B, client *http.Client) {
 	b.Cleanup(client.CloseIdleConnections)
 	b.ReportAllocs()
 	for b.Loop() {
+		work()
 		r, _ := http.NewRequest("POST", srv.URL+"/tickets", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Authorization", "Bearer bench-token-123456")
