@@ -353,7 +353,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err := c.prepare(r, &prep); err != nil {
 		return nil, err
 	}
-	dctx := c.deadlines.start(ctx, prep.timeout)
+	dctx := c.deadlines.start(ctx, start.Add(prep.timeout))
 	defer dctx.stop()
 	ctx = dctx
 

@@ -25,13 +25,13 @@ func newDeadlines() *deadlines {
 	return &deadlines{pending: map[*deadlineCtx]struct{}{}}
 }
 
-// start returns a context that is done timeout from now, when parent is, or
+// start returns a context that is done at deadline, when parent is, or
 // when stop is called, whichever comes first. Its Err is
 // context.DeadlineExceeded once its own deadline has passed, like a
-// context.WithTimeout's. The caller must call stop.
-func (d *deadlines) start(parent context.Context, timeout time.Duration) *deadlineCtx {
+// context.WithDeadline's. The caller must call stop.
+func (d *deadlines) start(parent context.Context, deadline time.Time) *deadlineCtx {
 	inner, cancel := context.WithCancelCause(parent)
-	c := &deadlineCtx{Context: inner, cancel: cancel, deadline: time.Now().Add(timeout), owner: d}
+	c := &deadlineCtx{Context: inner, cancel: cancel, deadline: deadline, owner: d}
 	d.mu.Lock()
 	d.pending[c] = struct{}{}
 	if d.at.IsZero() || c.deadline.Before(d.at) {

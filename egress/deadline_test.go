@@ -27,13 +27,13 @@ func TestDeadlinesFireInOrder(t *testing.T) {
 	d := newDeadlines()
 	// The long one arms the timer first; the shorter ones that follow must
 	// re-arm it, or they would wait for it.
-	long := d.start(context.Background(), time.Minute)
+	long := d.start(context.Background(), time.Now().Add(time.Minute))
 	timeouts := []time.Duration{120 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 40 * time.Millisecond}
 	ctxs := make([]*deadlineCtx, len(timeouts))
 	starts := make([]time.Time, len(timeouts))
 	for i, to := range timeouts {
 		starts[i] = time.Now()
-		ctxs[i] = d.start(context.Background(), to)
+		ctxs[i] = d.start(context.Background(), time.Now().Add(to))
 	}
 	for i, c := range ctxs {
 		// net/http derives a context of its own from the request's.
@@ -75,7 +75,7 @@ func TestDeadlinesCallerWins(t *testing.T) {
 	t.Parallel()
 	d := newDeadlines()
 	parent, cancel := context.WithCancel(context.Background())
-	c := d.start(parent, 50*time.Millisecond)
+	c := d.start(parent, time.Now().Add(50*time.Millisecond))
 	cancel()
 	waitDone(t, c, "canceled request")
 	time.Sleep(100 * time.Millisecond) // the request's own deadline passes
@@ -86,7 +86,7 @@ func TestDeadlinesCallerWins(t *testing.T) {
 
 	early, cancelEarly := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancelEarly()
-	c = d.start(early, time.Minute)
+	c = d.start(early, time.Now().Add(time.Minute))
 	defer c.stop()
 	want, _ := early.Deadline()
 	if dl, _ := c.Deadline(); !dl.Equal(want) {
@@ -105,7 +105,7 @@ func TestDeadlinesStoppedRequestsAreForgotten(t *testing.T) {
 	t.Parallel()
 	d := newDeadlines()
 	for range 100 {
-		c := d.start(context.Background(), 20*time.Millisecond)
+		c := d.start(context.Background(), time.Now().Add(20*time.Millisecond))
 		c.stop()
 		if !errors.Is(c.Err(), context.Canceled) {
 			t.Fatalf("Err %v", c.Err())

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -77,7 +78,7 @@ func (c *Client) follow(req *http.Request, p *prepared) (*http.Response, error) 
 			strip = true
 		}
 		for k, vs := range first.Header {
-			if strip && (sensitiveHeader(k) || containsFold(p.secretHeaders, k)) {
+			if strip && (sensitiveHeader(k) || slices.ContainsFunc(p.secretHeaders, func(n string) bool { return strings.EqualFold(n, k) })) {
 				continue
 			}
 			if !includeBody && bodyHeader(k) {
@@ -147,14 +148,5 @@ func isDomainOrSubdomain(sub, parent string) bool {
 	if strings.ContainsAny(sub, ":%") {
 		return false
 	}
-	return strings.HasSuffix(sub, parent) && len(sub) > len(parent) && sub[len(sub)-len(parent)-1] == '.'
-}
-
-func containsFold(names []string, k string) bool {
-	for _, n := range names {
-		if strings.EqualFold(n, k) {
-			return true
-		}
-	}
-	return false
+	return strings.HasSuffix(sub, parent) && sub[len(sub)-len(parent)-1] == '.'
 }
