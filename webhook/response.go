@@ -261,25 +261,7 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 		return
 	}
 
-	// The exchange names are built only when a mapper reads them (see
-	// jinja's Names: every name a template may look up is listed).
-	md := &mapperData{response: data, status: int64(status)}
-	md.obj, _ = data.(*jinja.Object)
-	if c.mapperReads.headers || c.mapperReads.http {
-		headers := make(map[string]any, len(header))
-		for k, v := range header {
-			headers[k] = v
-		}
-		if c.mapperReads.headers {
-			md.headers = headers
-		}
-		if c.mapperReads.http {
-			md.exchange = jinja.NewObject()
-			md.exchange.Set("status", md.status)
-			md.exchange.Set("headers", headers)
-			md.exchange.Set("response", data)
-		}
-	}
+	md := c.mapperData(status, header, data)
 
 	// The variables' JSON shares one buffer; each value is capped at its
 	// own end, so that appending to one copies it.
@@ -328,6 +310,30 @@ func (d *mapperData) Lookup(name string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// mapperData is the mappers' context for a response (see Map). The
+// exchange names are built only when a mapper reads them (see jinja's
+// Names: every name a template may look up is listed).
+func (c *Compiled) mapperData(status int, header map[string]string, data any) *mapperData {
+	md := &mapperData{response: data, status: int64(status)}
+	md.obj, _ = data.(*jinja.Object)
+	if c.mapperReads.headers || c.mapperReads.http {
+		headers := make(map[string]any, len(header))
+		for k, v := range header {
+			headers[k] = v
+		}
+		if c.mapperReads.headers {
+			md.headers = headers
+		}
+		if c.mapperReads.http {
+			md.exchange = jinja.NewObject()
+			md.exchange.Set("status", md.status)
+			md.exchange.Set("headers", headers)
+			md.exchange.Set("response", data)
+		}
+	}
+	return md
 }
 
 // mapOne appends the JSON of one mapper's value to dst; on failure dst
