@@ -78,12 +78,18 @@ func (c *Compiled) runHeaders(userAgent []string) *runHeader {
 		return rh
 	}
 	rh := &runHeader{userAgent: userAgent[0], header: maps.Clone(c.constHeader), shown: maps.Clone(c.constShown)}
-	if _, ok := rh.header["User-Agent"]; !ok {
-		rh.header["User-Agent"] = userAgent
-		rh.shown["User-Agent"] = userAgent[0]
-	}
+	addUserAgent(rh.header, rh.shown, userAgent)
 	c.runHeader.Store(rh)
 	return rh
+}
+
+// addUserAgent adds userAgent to a request header and its shown form
+// unless the definition set a User-Agent of its own.
+func addUserAgent(h http.Header, shown map[string]string, userAgent []string) {
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = userAgent
+		shown["User-Agent"] = userAgent[0]
+	}
 }
 
 // fixedHeader is a header whose value is known at compile time.

@@ -101,18 +101,16 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 		h     http.Header
 		shown map[string]string
 	)
-	switch {
-	case forRun && c.constHeader != nil:
+	if forRun && c.constHeader != nil {
 		rh := c.runHeaders(userAgent)
 		h, shown = rh.header, maps.Clone(rh.shown)
-	default:
+	} else {
 		if h, err = c.header(ctx, d); err != nil {
 			return err
 		}
 		shown = c.shownHeaders(h)
-		if _, ok := h["User-Agent"]; forRun && !ok {
-			h["User-Agent"] = userAgent
-			shown["User-Agent"] = userAgent[0]
+		if forRun {
+			addUserAgent(h, shown, userAgent)
 		}
 	}
 
