@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,6 +127,19 @@ func BenchmarkBareNetHTTPPostPlusExecutor(b *testing.B) {
 	benchBarePostWith(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, srv, executorWork(b, c, data))
 }
 
+// BenchmarkBareNetHTTPPostPlusSpin is the bare POST with a busy loop of
+// 8 µs between requests: pure CPU, no allocation, about the executor's
+// work measured alone. A diagnostic like the one above: set beside it, it
+// shows how much wall time any client CPU between requests costs on the
+// machine at hand, whoever spends it.
+func BenchmarkBareNetHTTPPostPlusSpin(b *testing.B) {
+	srv := benchReceiver(b)
+	benchBarePostWith(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, srv, func() {
+		for end := time.Now().Add(8 * time.Microsecond); time.Now().Before(end); {
+		}
+	})
+}
+
 func benchBarePost(b *testing.B, client *http.Client) {
 	benchBarePostWith(b, client, benchReceiver(b), func() {})
 }
@@ -133,6 +147,20 @@ func benchBarePost(b *testing.B, client *http.Client) {
 // benchBarePostWith posts the seed body to srv with client, doing work
 // before each request.
 func benchBarePostWith(b *testing.B, client *http.Client, srv *httptest.Server, work func()) {
+	post := barePoster(b, client, srv)
+	b.ReportAllocs()
+	for b.Loop() {
+		work()
+		if err := post(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// barePoster returns a function that posts the body the seed webhook
+// renders to srv with client and reads the answer. It is safe for
+// concurrent use.
+func barePoster(b *testing.B, client *http.Client, srv *httptest.Server) func() error {
 	c, data := benchCompiled(b, srv.URL+"/tickets")
 	req, err := c.Build(context.Background(), data)
 	if err != nil {
@@ -140,22 +168,62 @@ func benchBarePostWith(b *testing.B, client *http.Client, srv *httptest.Server, 
 	}
 	body := req.Egress.Body
 	b.Cleanup(client.CloseIdleConnections)
-	b.ReportAllocs()
-	for b.Loop() {
-		work()
+	return func() error {
 		r, _ := http.NewRequest("POST", srv.URL+"/tickets", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Authorization", "Bearer bench-token-123456")
 		resp, err := client.Do(r)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		out, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 || len(out) == 0 {
-			b.Fatalf("bare post: %v %d", err, resp.StatusCode)
+			return fmt.Errorf("bare post: %v, status %d, %d bytes", err, resp.StatusCode, len(out))
 		}
+		return nil
 	}
+}
+
+// benchParallelism is how many requests per core the parallel benchmarks
+// keep in flight: 8 on 2 cores, a small host under steady load.
+const benchParallelism = 4
+
+// BenchmarkRunLocalParallel is BenchmarkRunLocal with several runs in
+// flight at once: the time per run when the machine is busy, which is what
+// bounds a host's throughput.
+func BenchmarkRunLocalParallel(b *testing.B) {
+	srv := benchReceiver(b)
+	c, data := benchCompiled(b, srv.URL+"/tickets")
+	e := NewExecutor(testClient())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res := e.Run(ctx, c, data)
+			if res.Error != nil || len(res.Variables) != 3 {
+				b.Errorf("run: %+v", res.Error)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkBareNetHTTPPostParallel is the bare POST with as many requests
+// in flight as BenchmarkRunLocalParallel.
+func BenchmarkBareNetHTTPPostParallel(b *testing.B) {
+	post := barePoster(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, benchReceiver(b))
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := post(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkEgressLocal sends the prepared request of BenchmarkRunLocal
