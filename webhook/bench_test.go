@@ -87,16 +87,28 @@ func benchReceiver(b *testing.B) *httptest.Server {
 // seed webhook against a local receiver; compare with
 // BenchmarkBareNetHTTPPost, the same exchange with bare net/http.
 func BenchmarkRunLocal(b *testing.B) {
+	run := localRunner(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// localRunner returns a function that runs the seed webhook against a
+// local receiver. It is safe for concurrent use.
+func localRunner(b *testing.B) func() error {
 	srv := benchReceiver(b)
 	c, data := benchCompiled(b, srv.URL+"/tickets")
 	e := NewExecutor(testClient())
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
+	return func() error {
 		res := e.Run(ctx, c, data)
 		if res.Error != nil || len(res.Variables) != 3 {
-			b.Fatalf("run: %+v", res.Error)
+			return fmt.Errorf("run: %+v, %d variables", res.Error, len(res.Variables))
 		}
+		return nil
 	}
 }
 
@@ -193,17 +205,17 @@ const benchParallelism = 4
 // flight at once: the time per run when the machine is busy, which is what
 // bounds a host's throughput.
 func BenchmarkRunLocalParallel(b *testing.B) {
-	srv := benchReceiver(b)
-	c, data := benchCompiled(b, srv.URL+"/tickets")
-	e := NewExecutor(testClient())
-	ctx := context.Background()
+	benchParallel(b, localRunner(b))
+}
+
+// benchParallel calls do from benchParallelism goroutines per core.
+func benchParallel(b *testing.B, do func() error) {
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			res := e.Run(ctx, c, data)
-			if res.Error != nil || len(res.Variables) != 3 {
-				b.Errorf("run: %+v", res.Error)
+			if err := do(); err != nil {
+				b.Error(err)
 				return
 			}
 		}
@@ -213,17 +225,7 @@ func BenchmarkRunLocalParallel(b *testing.B) {
 // BenchmarkBareNetHTTPPostParallel is the bare POST with as many requests
 // in flight as BenchmarkRunLocalParallel.
 func BenchmarkBareNetHTTPPostParallel(b *testing.B) {
-	post := barePoster(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, benchReceiver(b))
-	b.ReportAllocs()
-	b.SetParallelism(benchParallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := post(); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	benchParallel(b, barePoster(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, benchReceiver(b)))
 }
 
 // BenchmarkEgressLocal sends the prepared request of BenchmarkRunLocal
