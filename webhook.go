@@ -742,22 +742,36 @@ func (t *WebhookTemplate) Validate() error {
 			b.Label = b.Name
 		}
 	}
-	sample := map[string]string{}
-	for _, b := range t.Blanks {
-		if b.Default == "" {
-			sample[b.Name] = sampleBlankValue(b.Target)
-		}
-	}
-	w, err := t.Fill(sample)
+	w, err := t.SampleWebhook()
 	if err != nil {
 		return err
 	}
-	if err := w.Validate(); err != nil {
-		e := *err.(*Error)
-		e.Field = "webhook." + e.Field
-		return &e
+	return InTemplate(w.Validate())
+}
+
+// SampleWebhook is the definition t makes with a sample value (see
+// SampleBlankValue) in each blank that has no default: what a template is
+// checked by before it is saved, here and by the webhook engine.
+func (t *WebhookTemplate) SampleWebhook() (Webhook, error) {
+	sample := map[string]string{}
+	for _, b := range t.Blanks {
+		if b.Default == "" {
+			sample[b.Name] = SampleBlankValue(b.Target)
+		}
 	}
-	return nil
+	return t.Fill(sample)
+}
+
+// InTemplate re-roots an *Error about a definition at the template's
+// "webhook" field; other errors, and nil, come back as they are.
+func InTemplate(err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Field = "webhook." + c.Field
+	return &c
 }
 
 // checkAuthBlank refuses an auth blank that the template's auth type would
@@ -781,7 +795,9 @@ func (t WebhookTemplate) Masked() WebhookTemplate {
 	return t
 }
 
-func sampleBlankValue(target string) string {
+// SampleBlankValue is a value that fills a blank with target in a way the
+// definition accepts.
+func SampleBlankValue(target string) string {
 	switch target {
 	case "url":
 		return "https://example.com/"

@@ -65,35 +65,11 @@ func CheckTemplate(t *hookline.WebhookTemplate) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	sample := map[string]string{}
-	for _, b := range t.Blanks {
-		if b.Default == "" {
-			sample[b.Name] = sampleValue(b.Target)
-		}
-	}
-	w, err := t.Fill(sample)
+	w, err := t.SampleWebhook()
 	if err != nil {
 		return err
 	}
-	if err := Check(&w); err != nil {
-		if e, ok := err.(*hookline.Error); ok {
-			c := *e
-			c.Field = "webhook." + c.Field
-			return &c
-		}
-		return err
-	}
-	return nil
-}
-
-func sampleValue(target string) string {
-	switch target {
-	case "url":
-		return "https://example.com/"
-	case "body":
-		return "{}"
-	}
-	return "sample"
+	return hookline.InTemplate(Check(&w))
 }
 
 // FillTemplate creates a webhook definition from a template: each blank's

@@ -841,7 +841,7 @@ func TestBuiltinTemplates(t *testing.T) {
 		values := map[string]string{}
 		for _, b := range tp.Blanks {
 			if b.Required && b.Default == "" {
-				values[b.Name] = sampleValue(b.Target)
+				values[b.Name] = hookline.SampleBlankValue(b.Target)
 			}
 		}
 		w, err := FillTemplate(tp, values)
