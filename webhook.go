@@ -452,16 +452,21 @@ func IsIdentifier(s string) bool {
 }
 
 // IsHeaderName reports whether s is an HTTP header name (an RFC 9110 token).
-func IsHeaderName(s string) bool {
+func IsHeaderName(s string) bool { return IsToken(s) }
+
+// IsToken reports whether s is an RFC 9110 token, as a method or a header
+// name is. The egress client checks every request with it, so that what a
+// definition may save and what is sent follow one grammar.
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+			// The common case, decided without a search.
+		case strings.IndexByte("!#$%&'*+.^_`|~", c) < 0:
 			return false
 		}
 	}

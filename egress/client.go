@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookline/hookline"
 )
 
 // Limits and defaults of a request.
@@ -468,7 +470,7 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 	if p.method == "" {
 		p.method = http.MethodGet
 	}
-	if !isToken(p.method) {
+	if !hookline.IsToken(p.method) {
 		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
 	}
 	p.retry = retryable(p.method, r)
@@ -524,7 +526,7 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 	_, hasAgent := h["User-Agent"]
 	copyHeader := !hasAgent
 	for k, vs := range r.Header {
-		if !isToken(k) {
+		if !hookline.IsToken(k) {
 			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
 		}
 		for _, v := range vs {
@@ -586,23 +588,6 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
-
-// isToken reports whether s is an RFC 9110 token (method or header name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9', ch == '-':
-			// The common case, decided without a search.
-		case ch >= 0x80 || ch <= ' ' || ch == 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", ch) >= 0:
-			return false
-		}
-	}
-	return true
-}
 
 // hasLineBreakOrNUL reports whether a header value contains CR, LF or NUL,
 // which would end the header or the request early.
