@@ -186,6 +186,28 @@ func (c conn) queryRow(ctx context.Context, query string, args []any, dest ...an
 	return c.d.translate(c.q.QueryRowContext(ctx, c.d.rebind(query), args...).Scan(dest...))
 }
 
+// queryAll runs a query and scans each of its rows with scan; what names
+// the list in errors ("list webhooks: ...").
+func queryAll[T any](ctx context.Context, c conn, what, query string, args []any, scan func(func(...any) error) (*T, error)) ([]*T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		v, err := scan(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, c.d.translate(err))
+	}
+	return out, nil
+}
+
 func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil.

@@ -67,23 +67,7 @@ func (db *DB) FindKeyByHash(ctx context.Context, hash []byte) (*hookline.APIKey,
 // FindKeys lists a tenant's keys (0: the admin keys), ordered by ID.
 func (db *DB) FindKeys(ctx context.Context, tenantID int64) ([]*hookline.APIKey, error) {
 	cond, args := tenantCond(tenantID)
-	rows, err := db.conn().query(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE "+cond+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
-	}
-	defer rows.Close()
-	ks := []*hookline.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
-		}
-		ks = append(ks, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list keys: %w", db.dialect.translate(err))
-	}
-	return ks, nil
+	return queryAll(ctx, db.conn(), "keys", "SELECT "+keyColumns+" FROM api_keys WHERE "+cond+" ORDER BY id", args, scanKey)
 }
 
 // DeleteKey revokes key id of the tenant (0: admin keys).

@@ -149,23 +149,7 @@ func (s *WebhookStore) FindWebhookTemplates(ctx context.Context, f hookline.Webh
 		cond += " AND owner_id = ?"
 		args = append(args, f.OwnerID)
 	}
-	rows, err := s.db.conn().query(ctx, "SELECT "+templateColumns+" FROM webhook_templates WHERE "+cond+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list webhook templates: %w", err)
-	}
-	defer rows.Close()
-	ts := []*hookline.WebhookTemplate{}
-	for rows.Next() {
-		t, err := s.scanTemplate(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("list webhook templates: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhook templates: %w", s.db.dialect.translate(err))
-	}
-	return ts, nil
+	return queryAll(ctx, s.db.conn(), "webhook templates", "SELECT "+templateColumns+" FROM webhook_templates WHERE "+cond+" ORDER BY id", args, s.scanTemplate)
 }
 
 // UpdateWebhookTemplate replaces template t.ID's name, description,

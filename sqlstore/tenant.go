@@ -102,23 +102,7 @@ func (db *DB) FindTenants(ctx context.Context, f hookline.TenantFilter) ([]*hook
 		cond += " AND agency_id = ?"
 		args = append(args, f.AgencyID)
 	}
-	rows, err := db.conn().query(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE "+cond+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	defer rows.Close()
-	ts := []*hookline.Tenant{}
-	for rows.Next() {
-		t, err := scanTenant(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("list tenants: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tenants: %w", db.dialect.translate(err))
-	}
-	return ts, nil
+	return queryAll(ctx, db.conn(), "tenants", "SELECT "+tenantColumns+" FROM tenants WHERE "+cond+" ORDER BY id", args, scanTenant)
 }
 
 // RenameTenant changes the name of tenant id when it lies within scope.

@@ -234,23 +234,7 @@ func (s *WebhookStore) FindWebhooks(ctx context.Context, f hookline.WebhookFilte
 		cond += " AND company_id = ?"
 		args = append(args, f.CompanyID)
 	}
-	rows, err := s.db.conn().query(ctx, "SELECT "+webhookColumns+" FROM webhooks WHERE "+cond+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	defer rows.Close()
-	ws := []*hookline.Webhook{}
-	for rows.Next() {
-		w, err := s.scanWebhook(rows.Scan)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
-		}
-		ws = append(ws, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", s.db.dialect.translate(err))
-	}
-	return ws, nil
+	return queryAll(ctx, s.db.conn(), "webhooks", "SELECT "+webhookColumns+" FROM webhooks WHERE "+cond+" ORDER BY id", args, s.scanWebhook)
 }
 
 // UpdateWebhook replaces the definition of webhook w.ID when it lies within
