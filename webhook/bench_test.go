@@ -87,7 +87,11 @@ func benchReceiver(b *testing.B) *httptest.Server {
 // seed webhook against a local receiver; compare with
 // BenchmarkBareNetHTTPPost, the same exchange with bare net/http.
 func BenchmarkRunLocal(b *testing.B) {
-	run := localRunner(b)
+	benchRun(b, localRunner(b))
+}
+
+// benchRun calls run in a loop, one call at a time.
+func benchRun(b *testing.B, run func() error) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := run(); err != nil {
@@ -99,17 +103,52 @@ func BenchmarkRunLocal(b *testing.B) {
 // localRunner returns a function that runs the seed webhook against a
 // local receiver. It is safe for concurrent use.
 func localRunner(b *testing.B) func() error {
+	return localRunnerOf(b, nil)
+}
+
+// localRunnerOf is localRunner for the seed webhook as edit changes it;
+// edit gets the definition and the body it renders.
+func localRunnerOf(b *testing.B, edit func(w *hookline.Webhook, body string)) func() error {
 	srv := benchReceiver(b)
 	c, data := benchCompiled(b, srv.URL+"/tickets")
+	if edit != nil {
+		req, err := c.Build(context.Background(), data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		def := benchDef(srv.URL + "/tickets")
+		edit(&def, string(req.Egress.Body))
+		if c, err = Compile(def); err != nil {
+			b.Fatal(err)
+		}
+	}
+	variables := len(c.mappers)
 	e := NewExecutor(testClient())
 	ctx := context.Background()
 	return func() error {
 		res := e.Run(ctx, c, data)
-		if res.Error != nil || len(res.Variables) != 3 {
+		if res.Error != nil || len(res.Variables) != variables {
 			return fmt.Errorf("run: %+v, %d variables", res.Error, len(res.Variables))
 		}
 		return nil
 	}
+}
+
+// BenchmarkRunLocalStaticBody is BenchmarkRunLocal with the seed body
+// replaced by the text it renders to, which has nothing to render: a
+// diagnostic that, set beside BenchmarkRunLocal, gives the wall time the
+// body's render costs one call at a time.
+func BenchmarkRunLocalStaticBody(b *testing.B) {
+	benchRun(b, localRunnerOf(b, func(w *hookline.Webhook, body string) { w.Body = body }))
+}
+
+// BenchmarkRunLocalNoMapping is BenchmarkRunLocal with a text response and
+// no custom variables, so that nothing is parsed or mapped: a diagnostic
+// like the one above, for the mapping's share.
+func BenchmarkRunLocalNoMapping(b *testing.B) {
+	benchRun(b, localRunnerOf(b, func(w *hookline.Webhook, _ string) {
+		w.ResponseType, w.CustomVariables = hookline.ResponseText, nil
+	}))
 }
 
 // BenchmarkBareNetHTTPPost posts the body the seed webhook renders to the
