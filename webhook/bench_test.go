@@ -73,6 +73,16 @@ func executorWork(b *testing.B, c *Compiled, data map[string]any) func() {
 	}
 }
 
+// benchBuilt is the request c builds from data.
+func benchBuilt(b *testing.B, c *Compiled, data map[string]any) *Request {
+	b.Helper()
+	req, err := c.Build(context.Background(), data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return req
+}
+
 func benchReceiver(b *testing.B) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -112,12 +122,9 @@ func localRunnerOf(b *testing.B, edit func(w *hookline.Webhook, body string)) fu
 	srv := benchReceiver(b)
 	c, data := benchCompiled(b, srv.URL+"/tickets")
 	if edit != nil {
-		req, err := c.Build(context.Background(), data)
-		if err != nil {
-			b.Fatal(err)
-		}
 		def := benchDef(srv.URL + "/tickets")
-		edit(&def, string(req.Egress.Body))
+		edit(&def, string(benchBuilt(b, c, data).Egress.Body))
+		var err error
 		if c, err = Compile(def); err != nil {
 			b.Fatal(err)
 		}
@@ -199,13 +206,10 @@ func benchBarePost(b *testing.B, client *http.Client) {
 // before each request.
 func benchBarePostWith(b *testing.B, client *http.Client, srv *httptest.Server, work func()) {
 	post := barePoster(b, client, srv)
-	b.ReportAllocs()
-	for b.Loop() {
+	benchRun(b, func() error {
 		work()
-		if err := post(); err != nil {
-			b.Fatal(err)
-		}
-	}
+		return post()
+	})
 }
 
 // barePoster returns a function that posts the body the seed webhook
@@ -213,11 +217,7 @@ func benchBarePostWith(b *testing.B, client *http.Client, srv *httptest.Server, 
 // concurrent use.
 func barePoster(b *testing.B, client *http.Client, srv *httptest.Server) func() error {
 	c, data := benchCompiled(b, srv.URL+"/tickets")
-	req, err := c.Build(context.Background(), data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body := req.Egress.Body
+	body := benchBuilt(b, c, data).Egress.Body
 	b.Cleanup(client.CloseIdleConnections)
 	return func() error {
 		r, _ := http.NewRequest("POST", srv.URL+"/tickets", bytes.NewReader(body))
@@ -273,10 +273,7 @@ func BenchmarkBareNetHTTPPostParallel(b *testing.B) {
 func BenchmarkEgressLocal(b *testing.B) {
 	srv := benchReceiver(b)
 	c, data := benchCompiled(b, srv.URL+"/tickets")
-	req, err := c.Build(context.Background(), data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	req := benchBuilt(b, c, data)
 	client := testClient()
 	ctx := context.Background()
 	b.ReportAllocs()
