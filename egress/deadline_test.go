@@ -63,8 +63,8 @@ func TestDeadlinesFireInOrder(t *testing.T) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.pending) != 0 {
-		t.Errorf("%d requests still watched after all ended", len(d.pending))
+	if d.pending != 0 {
+		t.Errorf("%d requests still watched after all ended", d.pending)
 	}
 }
 
@@ -114,7 +114,76 @@ func TestDeadlinesStoppedRequestsAreForgotten(t *testing.T) {
 	time.Sleep(60 * time.Millisecond)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.pending) != 0 || !d.at.IsZero() {
-		t.Errorf("pending %d, timer armed for %v; want none", len(d.pending), d.at)
+	if d.pending != 0 || !d.at.IsZero() {
+		t.Errorf("pending %d, timer armed for %v; want none", d.pending, d.at)
+	}
+}
+
+// TestDeadlineCtxAfterFunc: contexts made from a request's context, and
+// functions registered on it through context.AfterFunc, are released when
+// they stop first and run when the request ends first, however many there
+// are; a registration after the end runs at once.
+func TestDeadlineCtxAfterFunc(t *testing.T) {
+	t.Parallel()
+	d := newDeadlines()
+	c := d.start(context.Background(), time.Now().Add(time.Minute))
+
+	// Three children and one function: one child and the function stop
+	// before the request ends.
+	var children []context.Context
+	var cancels []context.CancelFunc
+	for range 3 {
+		child, cancel := context.WithCancel(c)
+		children = append(children, child)
+		cancels = append(cancels, cancel)
+	}
+	ran := make(chan struct{}, 2)
+	stopped := context.AfterFunc(c, func() { ran <- struct{}{} })
+	kept := context.AfterFunc(c, func() { ran <- struct{}{} })
+	cancels[1]()
+	if !stopped() {
+		t.Fatal("stop before the end reported false")
+	}
+	c.mu.Lock()
+	// Five registered, two stopped: the first child's inline, the third
+	// child and the kept function in more.
+	if n := len(c.more); n != 2 || !c.hasFirst {
+		t.Errorf("registrations left: first %v, %d more; want the first and 2 more", c.hasFirst, n)
+	}
+	c.mu.Unlock()
+
+	c.stop()
+	for i, child := range children {
+		waitDone(t, child, "child")
+		want := context.Canceled
+		if got := child.Err(); got != want {
+			t.Errorf("child %d: Err %v, want %v", i, got, want)
+		}
+	}
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the kept function did not run")
+	}
+	select {
+	case <-ran:
+		t.Error("the stopped function ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if kept() {
+		t.Error("stop after the function ran reported true")
+	}
+	// After the end: a new child is done at once, a new function runs.
+	late, cancel := context.WithCancel(c)
+	defer cancel()
+	waitDone(t, late, "child made after the end")
+	context.AfterFunc(c, func() { ran <- struct{}{} })
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a function registered after the end did not run")
+	}
+	if !errors.Is(context.Cause(late), context.Canceled) {
+		t.Errorf("cause %v", context.Cause(late))
 	}
 }
