@@ -41,7 +41,6 @@ func (d *deadlines) start(parent context.Context, deadline time.Time) *deadlineC
 		d.head.prev = c
 	}
 	d.head = c
-	c.listed = true
 	d.pending++
 	if d.at.IsZero() || c.deadline.Before(d.at) {
 		d.arm(c.deadline)
@@ -60,7 +59,7 @@ func (d *deadlines) remove(c *deadlineCtx) {
 	if c.next != nil {
 		c.next.prev = c.prev
 	}
-	c.prev, c.next, c.listed = nil, nil, false
+	c.prev, c.next = nil, nil
 	d.pending--
 }
 
@@ -111,10 +110,9 @@ type deadlineCtx struct {
 	parent   context.Context
 	deadline time.Time
 	owner    *deadlines
-	// prev, next and listed are guarded by owner.mu: listed says the
-	// request is on owner's list.
+	// prev and next link the requests on owner's list; guarded by
+	// owner.mu.
 	prev, next *deadlineCtx
-	listed     bool
 	// stopParent undoes the watch on a parent that can be done.
 	stopParent func() bool
 
@@ -236,7 +234,7 @@ func (c *deadlineCtx) end(err error) {
 func (c *deadlineCtx) stop() {
 	d := c.owner
 	d.mu.Lock()
-	if c.listed {
+	if c.prev != nil || d.head == c { // still on the list
 		d.remove(c)
 	}
 	d.mu.Unlock()
