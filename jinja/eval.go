@@ -734,46 +734,43 @@ func (e *getattrExpr) eval(r *renderer) Value {
 			return r.getattr(*p, e.name)
 		}
 	}
-	obj := e.obj.eval(r)
+	obj, x, ok := e.objectKey(r)
+	if ok {
+		return r.fromData(x)
+	}
+	return r.getattr(obj, e.name)
+}
+
+// objectKey evaluates the object and, when the attribute is read straight
+// from a JSON object (the common case, response.ticket.id: no dict method of
+// that name comes first) and the object has the key, returns its value with
+// ok set. An undefined object fails the render.
+func (e *getattrExpr) objectKey(r *renderer) (obj Value, x any, ok bool) {
+	obj = e.obj.eval(r)
 	r.step()
 	if obj.k == kUndef {
 		r.pos = e.pos
 		r.failUndef(obj)
 	}
-	if e.isObjectKey(obj) {
-		if x, ok := obj.p.(*Object).Get(e.name); ok {
-			return r.fromData(x)
-		}
+	if obj.k == kDataObj && !e.dictMethod {
+		x, ok = obj.p.(*Object).Get(e.name)
 	}
-	return r.getattr(obj, e.name)
-}
-
-// isObjectKey reports whether the attribute is read straight from a JSON object,
-// the common case (response.ticket.id): no dict method of that name comes first.
-func (e *getattrExpr) isObjectKey(obj Value) bool {
-	return obj.k == kDataObj && !e.dictMethod
+	return obj, x, ok
 }
 
 // evalData evaluates a printed expression for Eval. A scalar read straight from a
 // JSON object comes back as the data value it already is, without boxing a copy.
 func (r *renderer) evalData(e expr) any {
 	if ga, ok := e.(*getattrExpr); ok {
-		obj := ga.obj.eval(r)
-		r.step()
-		if obj.k == kUndef {
-			r.pos = ga.pos
-			r.failUndef(obj)
+		obj, x, ok := ga.objectKey(r)
+		if !ok {
+			return r.toData(r.getattr(obj, ga.name), 0)
 		}
-		if ga.isObjectKey(obj) {
-			if x, ok := obj.p.(*Object).Get(ga.name); ok {
-				switch x.(type) {
-				case string, int64, float64, bool, nil:
-					return x
-				}
-				return r.toData(r.fromData(x), 0)
-			}
+		switch x.(type) {
+		case string, int64, float64, bool, nil:
+			return x
 		}
-		return r.toData(r.getattr(obj, ga.name), 0)
+		return r.toData(r.fromData(x), 0)
 	}
 	return r.toData(e.eval(r), 0)
 }
