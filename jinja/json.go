@@ -496,22 +496,14 @@ func validateJSON(b []byte) (int, string) {
 			return i, "expecting property name enclosed in double quotes"
 		} else {
 			switch {
-			case c == '{':
+			case c == '{' || c == '[':
 				i = skipJSONSpace(b, i+1)
-				if i < len(b) && b[i] == '}' {
+				if i < len(b) && b[i] == c+2 { // '}' or ']': empty
 					i++
 					break
 				}
-				stack = append(stack, '{')
-				key = true
-				continue
-			case c == '[':
-				i = skipJSONSpace(b, i+1)
-				if i < len(b) && b[i] == ']' {
-					i++
-					break
-				}
-				stack = append(stack, '[')
+				stack = append(stack, c)
+				key = c == '{'
 				continue
 			case c == 't' && hasPrefixAt(b, i, "true"):
 				i += 4
