@@ -27,17 +27,17 @@ func benchDef(url string) hookline.Webhook {
 }
 
 // benchCompiled compiles the benchmark webhook for url and builds the
-// render data of the sample conversation.
-func benchCompiled(b *testing.B, url string) (*Compiled, map[string]any) {
-	b.Helper()
+// render data of the sample conversation (tests use it too).
+func benchCompiled(tb testing.TB, url string) (*Compiled, map[string]any) {
+	tb.Helper()
 	c, err := Compile(benchDef(url))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	conv := SampleConversation()
 	data, err := ConversationData(&conv)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c, data
 }

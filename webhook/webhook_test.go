@@ -1156,15 +1156,7 @@ func TestBuildSharesNothingWritable(t *testing.T) {
 // changes nothing that a later run sends or shows.
 func TestRunsShareNothingWritable(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, seedTicket))
-	c, err := Compile(benchDef(rc.URL + "/tickets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv := SampleConversation()
-	data, err := ConversationData(&conv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, data := benchCompiled(t, rc.URL+"/tickets")
 	e := NewExecutor(testClient())
 	ctx := context.Background()
 	first := e.Run(ctx, c, data)
