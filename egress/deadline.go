@@ -18,10 +18,9 @@ type deadlines struct {
 	// head lists the requests in flight, newest first, linked through
 	// their prev and next fields: adding and removing one neither hashes
 	// nor allocates.
-	head    *deadlineCtx
-	pending int
-	timer   *time.Timer // nil until the first request
-	at      time.Time   // when timer fires; zero while it is stopped
+	head  *deadlineCtx
+	timer *time.Timer // nil until the first request
+	at    time.Time   // when timer fires; zero while it is stopped
 }
 
 func newDeadlines() *deadlines { return &deadlines{} }
@@ -41,7 +40,6 @@ func (d *deadlines) start(parent context.Context, deadline time.Time) *deadlineC
 		d.head.prev = c
 	}
 	d.head = c
-	d.pending++
 	if d.at.IsZero() || c.deadline.Before(d.at) {
 		d.arm(c.deadline)
 	}
@@ -60,7 +58,6 @@ func (d *deadlines) remove(c *deadlineCtx) {
 		c.next.prev = c.prev
 	}
 	c.prev, c.next = nil, nil
-	d.pending--
 }
 
 // arm sets the timer to fire at at. d.mu is held.

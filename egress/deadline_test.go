@@ -63,8 +63,8 @@ func TestDeadlinesFireInOrder(t *testing.T) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.pending != 0 {
-		t.Errorf("%d requests still watched after all ended", d.pending)
+	if d.head != nil {
+		t.Errorf("requests still watched after all ended")
 	}
 }
 
@@ -114,8 +114,8 @@ func TestDeadlinesStoppedRequestsAreForgotten(t *testing.T) {
 	time.Sleep(60 * time.Millisecond)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.pending != 0 || !d.at.IsZero() {
-		t.Errorf("pending %d, timer armed for %v; want none", d.pending, d.at)
+	if d.head != nil || !d.at.IsZero() {
+		t.Errorf("requests still watched: %v, timer armed for %v; want none", d.head != nil, d.at)
 	}
 }
 
