@@ -37,17 +37,16 @@ func seedBodyByHand(r *renderer, data map[string]any, out []byte) []byte {
 		out = append(out, f.name...)
 		out = append(out, "\": "...)
 		switch f.kind {
-		case 's':
-			v, _ := get(c, f.name)
-			out = append(out, '"')
-			out = appendJSONContent(out, r.str(r.fromData(v)))
-			out = append(out, '"')
-		case 'f':
-			if !hasFB {
-				out = append(out, "{}"...)
-				break
+		case 's', 'f':
+			o := c
+			if f.kind == 'f' {
+				if !hasFB {
+					out = append(out, "{}"...)
+					break
+				}
+				o = fb
 			}
-			v, _ := get(fb, f.name)
+			v, _ := get(o, f.name)
 			out = append(out, '"')
 			out = appendJSONContent(out, r.str(r.fromData(v)))
 			out = append(out, '"')
