@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -98,6 +100,39 @@ func benchReceiver(b *testing.B) *httptest.Server {
 // BenchmarkBareNetHTTPPost, the same exchange with bare net/http.
 func BenchmarkRunLocal(b *testing.B) {
 	benchRun(b, localRunner(b))
+}
+
+// BenchmarkRunLocalLatency is BenchmarkRunLocal with every call timed on
+// its own: a diagnostic of how the calls spread, which the mean hides. It
+// reports the median and 90th percentile call (p50-ns, p90-ns) and the
+// share of calls that took more than twice the median (slow-%).
+func BenchmarkRunLocalLatency(b *testing.B) {
+	benchLatency(b, localRunner(b))
+}
+
+// BenchmarkBareNetHTTPPostLatency is the same diagnostic for the bare POST.
+func BenchmarkBareNetHTTPPostLatency(b *testing.B) {
+	benchLatency(b, barePoster(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}, benchReceiver(b)))
+}
+
+// benchLatency calls run in a loop, one call at a time, and reports how
+// long the calls took (see BenchmarkRunLocalLatency).
+func benchLatency(b *testing.B, run func() error) {
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	at := func(q float64) time.Duration { return took[int(q*float64(len(took)-1))] }
+	median := at(0.5)
+	slow := len(took) - sort.Search(len(took), func(i int) bool { return took[i] > 2*median })
+	b.ReportMetric(float64(median), "p50-ns")
+	b.ReportMetric(float64(at(0.9)), "p90-ns")
+	b.ReportMetric(100*float64(slow)/float64(len(took)), "slow-%")
 }
 
 // benchRun calls run in a loop, one call at a time.
