@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // kind is the dynamic type of a Value.
@@ -342,13 +343,23 @@ func (o *Object) Keys() []string { return append([]string(nil), o.keys...) }
 // Len returns the number of keys.
 func (o *Object) Len() int { return len(o.keys) }
 
-// MarshalJSON encodes the object with its key order preserved, its values as
-// encoding/json encodes them. Nested objects and lists are written here in
-// one pass: going through json.Marshal for each of them would validate every
-// nested level again, which is quadratic in the nesting depth of data that
-// comes from webhook responses.
+// MarshalJSON encodes the object with its key order preserved (see
+// MarshalData).
 func (o *Object) MarshalJSON() ([]byte, error) {
 	return appendDataJSON(nil, o, 0)
+}
+
+// MarshalData encodes render data as JSON: objects with their key order
+// preserved, other values as encoding/json encodes them, except that an
+// infinite or NaN number is written as null, as JavaScript's JSON.stringify
+// writes it. DecodeJSON reads a number beyond the range of a double (1e400)
+// as infinity, as Python does, and JSON has no way to write it back.
+// Nested objects and lists are written in one pass: going through
+// json.Marshal for each of them would validate every nested level again,
+// which is quadratic in the nesting depth of data that comes from webhook
+// responses.
+func MarshalData(v any) ([]byte, error) {
+	return appendDataJSON(nil, v, 0)
 }
 
 // appendDataJSON appends the JSON encoding of render data v.
@@ -366,12 +377,8 @@ func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			kb, err := json.Marshal(k)
-			if err != nil {
-				return nil, err
-			}
-			b = append(b, kb...)
-			b = append(b, ':')
+			b = append(appendDataString(b, k), ':')
+			var err error
 			if b, err = appendDataJSON(b, x.vals[i], depth+1); err != nil {
 				return nil, err
 			}
@@ -392,13 +399,73 @@ func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case string:
+		return appendDataString(b, x), nil
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return append(b, "null"...), nil
+		}
 	}
-	// Scalars, and any other value, as encoding/json writes them.
+	// Other scalars, and any other value, as encoding/json writes them.
 	eb, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, eb...), nil
+}
+
+// appendDataString appends s as a JSON string the way encoding/json writes
+// it, but without escaping <, > and &: data is shown to people and stored,
+// never put into HTML as it is, and an HTML-bearing field (a ticket's
+// description) would otherwise read as \u003cp\u003e. Invalid UTF-8 becomes
+// U+FFFD; U+2028 and U+2029 are escaped, as encoding/json escapes them.
+func appendDataString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&15])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // fromGo converts a render data value. ok is false for a Go type outside the contract.
