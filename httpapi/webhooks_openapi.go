@@ -34,7 +34,7 @@ func webhookSchemas() map[string]any {
 		"body": str("a JSON template (Jinja2); // and /* */ comments are dropped; empty: no body"),
 		"custom_variables": arrayOf(object([]string{"name", "mapper"}, map[string]any{
 			"name":   str("an identifier, unique within the webhook"),
-			"mapper": str("a template evaluated on the parsed response, such as {{ticket.status}}; exactly one {{ expression }} keeps the JSON type"),
+			"mapper": str("a template evaluated on the parsed response, such as {{ticket.status}}; exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null)"),
 		})),
 		"retry_non_idempotent": typed("boolean", "also retry POST and PATCH on connection errors and 502/503/504"),
 	}
@@ -95,7 +95,7 @@ func webhookSchemas() map[string]any {
 				"body":      str("the first 64 KiB"),
 				"size":      typed("integer", "bytes received"),
 				"truncated": typed("boolean", "the body was over the egress cap and was cut"),
-				"data":      map[string]any{"description": "the body parsed per response_type"},
+				"data":      map[string]any{"description": "the body parsed per response_type; a number beyond the range of a double (1e400) is shown as null, as JSON cannot hold infinity"},
 				"attempts":  typed("integer", "attempts made (in-flow retries)"),
 			}},
 			"variables": map[string]any{"type": "object", "description": "each custom variable that mapped, as JSON"},

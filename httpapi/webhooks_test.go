@@ -272,6 +272,47 @@ func TestWebhookCRUD(t *testing.T) {
 	e.noSecret(t, r.raw, got.raw, list.raw)
 }
 
+// TestWebhookRunAwkwardResponse: a reply whose numbers overflow a double
+// (valid JSON, which Python reads as infinity) and whose strings carry HTML
+// still gives a 200 with the data shown; it once gave a 500.
+func TestWebhookRunAwkwardResponse(t *testing.T) {
+	e, key, _ := companyEnv(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ticket": {"id": 388, "status": "open", "score": 1e700, "notes": "<p>Hi & bye</p>"}, "ranks": [-1e400, 2]}`)
+	}))
+	t.Cleanup(srv.Close)
+	def := map[string]any{"method": "GET", "url": srv.URL, "custom_variables": []any{
+		map[string]any{"name": "status", "mapper": "{{ticket.status}}"},
+		map[string]any{"name": "score", "mapper": "{{ticket.score}}"},
+		map[string]any{"name": "score_text", "mapper": "score {{ticket.score}}"},
+		map[string]any{"name": "ticket", "mapper": "{{ticket}}"},
+		map[string]any{"name": "ranks", "mapper": "{{ranks}}"},
+	}}
+	r := want(t, e.do("POST", "/api/v1/webhooks/run", key, map[string]any{"webhook": def}), http.StatusOK)
+	var res struct {
+		Response struct {
+			Data json.RawMessage `json:"data"`
+		}
+		Variables map[string]json.RawMessage
+		Error     any
+	}
+	if err := json.Unmarshal(r.raw, &res); err != nil || res.Error != nil {
+		t.Fatalf("run = %s (%v)", r.raw, err)
+	}
+	if got, want := string(res.Response.Data), `{"ticket":{"id":388,"status":"open","score":null,"notes":"<p>Hi & bye</p>"},"ranks":[null,2]}`; got != want {
+		t.Errorf("data = %s, want %s", got, want)
+	}
+	for name, want := range map[string]string{
+		"status": `"open"`, "score": `null`, "score_text": `"score inf"`,
+		"ticket": `{"id":388,"status":"open","score":null,"notes":"<p>Hi & bye</p>"}`, "ranks": `[null,2]`,
+	} {
+		if got := string(res.Variables[name]); got != want {
+			t.Errorf("%s = %s, want %s", name, got, want)
+		}
+	}
+}
+
 // TestWebhookRun is the Done-when: the seed 000 body, verbatim, with the
 // seed 002 mapper, run against a receiver answering seed 002's ticket.
 func TestWebhookRun(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -362,10 +363,21 @@ func marshalValue(v any) (json.RawMessage, error) {
 }
 
 // appendValue appends the JSON of a template value to dst, undefined as
-// null, without HTML escaping (the values are data, not markup). On
-// failure dst comes back unchanged.
+// null, without HTML escaping (the values are data, not markup), an
+// infinite number as null (see jinja.MarshalData). On failure dst comes
+// back unchanged.
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
+	case *jinja.Object, []any:
+		b, err := jinja.MarshalData(v)
+		if err != nil {
+			return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
+		}
+		return append(dst, b...), nil
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return append(dst, "null"...), nil
+		}
 	case nil, jinja.Undefined:
 		return append(dst, "null"...), nil
 	case bool:
