@@ -307,16 +307,22 @@ func (c *Client) checkURL(u *url.URL) (canon string, err error) {
 
 // checkRedirect checks the next hop of a redirect chain: hops counts the
 // redirects followed before it. A literal address in another spelling is
-// replaced by its canonical form in req, which the redirect loop made.
+// replaced by its canonical form in req, which the redirect loop made. A
+// hop the guard blocks is KindBlocked; any other refusal is the server's
+// answer at fault, KindInvalidResponse.
 func (c *Client) checkRedirect(req *http.Request, hops int) error {
 	if hops >= MaxRedirects {
-		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
+		return &Error{Kind: KindInvalidResponse, Msg: fmt.Sprintf("stopped after %d redirects", MaxRedirects)}
 	}
 	canon, err := c.checkURL(req.URL)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			return &Error{Kind: e.Kind, Msg: "redirect refused: " + e.Msg, Err: e.Err}
+			kind := e.Kind
+			if kind == KindInvalid {
+				kind = KindInvalidResponse
+			}
+			return &Error{Kind: kind, Msg: "redirect refused: " + e.Msg, Err: e.Err}
 		}
 		return err
 	}

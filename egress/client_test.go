@@ -1,6 +1,8 @@
 package egress
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -414,6 +416,9 @@ func TestDoRedirects(t *testing.T) {
 			http.Redirect(w, r, "http://user:pw@127.0.0.1:"+srv.port()+"/final", http.StatusFound)
 		case "/loop":
 			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/bad-location":
+			w.Header().Set("Location", "http://[::1")
+			w.WriteHeader(http.StatusFound)
 		case "/hop1":
 			http.Redirect(w, r, "/hop2", http.StatusPermanentRedirect)
 		case "/hop2":
@@ -444,17 +449,27 @@ func TestDoRedirects(t *testing.T) {
 		t.Errorf("127.0.0.2 accepted %d connections, want 0", n)
 	}
 
+	// Other refusals are the server's answer at fault, and a GET is not
+	// retried for them: the same request gets the same answer.
+	before := srv.hits.Load()
 	_, err := c.Do(context.Background(), &Request{URL: srv.URL + "/to-file"})
-	e := wantKind(t, err, KindInvalid)
+	e := wantKind(t, err, KindInvalidResponse)
 	if !strings.Contains(e.Msg, `scheme "file"`) {
 		t.Errorf("message %q", e.Msg)
 	}
 	_, err = c.Do(context.Background(), &Request{URL: srv.URL + "/to-creds"})
-	wantKind(t, err, KindInvalid)
+	wantKind(t, err, KindInvalidResponse)
+	_, err = c.Do(context.Background(), &Request{URL: srv.URL + "/bad-location"})
+	if e := wantKind(t, err, KindInvalidResponse); !strings.Contains(e.Msg, "Location that does not parse") {
+		t.Errorf("message %q", e.Msg)
+	}
+	if n := srv.hits.Load() - before; n != 3 {
+		t.Errorf("three refused redirects made %d requests, want 3", n)
+	}
 
-	before := srv.hits.Load()
+	before = srv.hits.Load()
 	_, err = c.Do(context.Background(), &Request{URL: srv.URL + "/loop"})
-	e = wantKind(t, err, KindInvalid)
+	e = wantKind(t, err, KindInvalidResponse)
 	if !strings.Contains(e.Msg, "stopped after 10 redirects") {
 		t.Errorf("message %q", e.Msg)
 	}
@@ -692,6 +707,58 @@ func retryServer(t *testing.T, f *flaky) string {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestDoCompressedResponse: a gzip body is decoded and capped after
+// decoding (a small bomb is cut, not read whole); a body that does not
+// decode is an invalid response, not retried.
+func TestDoCompressedResponse(t *testing.T) {
+	t.Parallel()
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	small, bomb := gz([]byte(`{"ok":true}`)), gz(make([]byte, 10<<20))
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		switch r.URL.Path {
+		case "/small":
+			w.Write(small)
+		case "/bomb":
+			w.Write(bomb)
+		case "/broken":
+			w.Write([]byte("this is not gzip"))
+		case "/bad-block": // a deflate block of the reserved type 3
+			w.Write(append(small[:10:10], 0x07, 0, 0, 0))
+		case "/bad-checksum":
+			b := bytes.Clone(small)
+			b[len(b)-8] ^= 0xff
+			w.Write(b)
+		}
+	})
+	c, _ := testClient(t, Config{Allow: allowLoopback1, MaxResponseBytes: 1000}, nil)
+
+	resp, err := c.Do(context.Background(), &Request{URL: srv.URL + "/small"})
+	if err != nil || string(resp.Body) != `{"ok":true}` {
+		t.Fatalf("small: %+v, %v", resp, err)
+	}
+	resp, err = c.Do(context.Background(), &Request{URL: srv.URL + "/bomb"})
+	if err != nil || len(resp.Body) != 1000 || !resp.Truncated {
+		t.Fatalf("bomb: %d bytes, truncated %v, %v", len(resp.Body), resp != nil && resp.Truncated, err)
+	}
+	for _, path := range []string{"/broken", "/bad-block", "/bad-checksum"} {
+		before := srv.hits.Load()
+		_, err = c.Do(context.Background(), &Request{URL: srv.URL + path})
+		if e := wantKind(t, err, KindInvalidResponse); !strings.Contains(e.Msg, "does not decode") {
+			t.Errorf("%s: message %q", path, e.Msg)
+		}
+		if n := srv.hits.Load() - before; n != 1 {
+			t.Errorf("%s: %d requests, want 1 (not retried)", path, n)
+		}
+	}
 }
 
 func TestDoRetries(t *testing.T) {

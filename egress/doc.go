@@ -93,13 +93,16 @@
 // is honoured. A retry starts only when the wait plus another attempt as
 // long as the last one fits before the deadline; otherwise the last
 // response or error is returned. Refused addresses, DNS failures, TLS
-// failures and invalid requests never retry: the same request would fail
-// the same way. The body is a []byte so that it can be sent again.
+// failures, invalid requests and answers that cannot be used never retry:
+// the same request would fail the same way. The body is a []byte so that it can be sent again.
 //
 // # Errors
 //
 // Every failure is an *Error with a Kind (timeout, connection, dns, tls,
-// blocked_address, invalid_request) for code and a message for people. The
+// blocked_address, invalid_request, invalid_response) for code and a
+// message for people. invalid_response is the server's answer at fault: a
+// redirect that is refused (other than by the address guard) or does not
+// parse, one redirect too many, a body that does not decode. The
 // message names the host but never the URL's path or query, which often
 // carry API keys. A caller's cancellation is KindConnection wrapping
 // context.Canceled.

@@ -1,6 +1,8 @@
 package egress
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -30,9 +32,14 @@ const (
 	// dialed.
 	KindBlocked Kind = "blocked_address"
 	// KindInvalid: the request itself is malformed (method, URL, scheme,
-	// credentials in the URL, headers), including a redirect to such a URL
-	// or one redirect too many.
+	// credentials in the URL, headers).
 	KindInvalid Kind = "invalid_request"
+	// KindInvalidResponse: the server answered with something the client
+	// cannot use: a Location that does not parse, a redirect to a URL it
+	// refuses (scheme, credentials) or one redirect too many, a body that
+	// does not decode in its Content-Encoding. Sending again would get the
+	// same answer, so it is never retried.
+	KindInvalidResponse Kind = "invalid_response"
 )
 
 // Error is the one error type Do returns. Msg is written for the person who
@@ -57,8 +64,11 @@ func classify(ctx context.Context, err error, phase string) *Error {
 		err = ue.Err
 	}
 	var ee *Error
-	if errors.As(err, &ee) && (ee.Kind == KindBlocked || ee.Kind == KindInvalid) {
+	if errors.As(err, &ee) && (ee.Kind == KindBlocked || ee.Kind == KindInvalid || ee.Kind == KindInvalidResponse) {
 		return ee
+	}
+	if isDecodingError(err) {
+		return &Error{Kind: KindInvalidResponse, Msg: "the response body does not decode " + phase + ": " + err.Error(), Err: err}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Kind: KindTimeout, Msg: "deadline passed " + phase, Err: context.DeadlineExceeded}
@@ -117,6 +127,13 @@ func isTLSError(err error) bool {
 		}
 	}
 	return false
+}
+
+// isDecodingError reports whether err is a body that fails to decompress
+// in the Content-Encoding the server declared (net/http undoes gzip).
+func isDecodingError(err error) bool {
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt)
 }
 
 func connectionMessage(err error, phase string) string {

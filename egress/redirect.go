@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,7 +46,11 @@ func (c *Client) follow(req *http.Request, p *prepared) (*http.Response, error) 
 		u, err := req.URL.Parse(loc)
 		if err != nil {
 			resp.Body.Close()
-			return nil, fmt.Errorf("failed to parse Location header %q: %v", loc, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // its text repeats the Location
+			}
+			return nil, &Error{Kind: KindInvalidResponse, Msg: fmt.Sprintf("the server redirected to a Location that does not parse (%v)", err), Err: err}
 		}
 		next := &http.Request{
 			Method:     method,

@@ -238,7 +238,9 @@ func asWebhookError(err error) *hookline.WebhookError {
 }
 
 // egressError classifies a failed exchange. An invalid request (a URL or
-// header egress refuses) is a render error: the definition produced it.
+// header egress refuses) is a render error: the definition produced it. An
+// answer egress cannot use (a redirect it refuses, a body that does not
+// decode) is an invalid response.
 func egressError(err error) *hookline.WebhookError {
 	var ee *egress.Error
 	if !errors.As(err, &ee) {
@@ -246,7 +248,7 @@ func egressError(err error) *hookline.WebhookError {
 	}
 	kind := hookline.WebhookErrorKind(ee.Kind)
 	switch ee.Kind {
-	case egress.KindTimeout, egress.KindConnection, egress.KindDNS, egress.KindTLS, egress.KindBlocked:
+	case egress.KindTimeout, egress.KindConnection, egress.KindDNS, egress.KindTLS, egress.KindBlocked, egress.KindInvalidResponse:
 	default:
 		kind = hookline.ErrRender
 	}

@@ -525,6 +525,33 @@ func TestResponseErrors(t *testing.T) {
 			t.Fatalf("error = %+v", res.Error)
 		}
 	})
+	// Answers egress cannot use are invalid responses too, not render or
+	// connection errors, and a GET is not retried for them.
+	for path, want := range map[string]string{
+		"/to-ftp":       `redirect refused: scheme "ftp"`,
+		"/bad-location": "Location that does not parse",
+		"/not-gzip":     "does not decode",
+	} {
+		t.Run("invalid_response"+path, func(t *testing.T) {
+			rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/to-ftp":
+					http.Redirect(w, r, "ftp://127.0.0.1/file", http.StatusFound)
+				case "/bad-location":
+					w.Header().Set("Location", "http://[::1")
+					w.WriteHeader(http.StatusFound)
+				case "/not-gzip":
+					w.Header().Set("Content-Encoding", "gzip")
+					io.WriteString(w, `{"ticket": {"id": 388}}`)
+				}
+			})
+			res := run(t, testClient(), hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL + path}, nil)
+			if res.Error == nil || res.Error.Kind != hookline.ErrInvalidResponse || !strings.Contains(res.Error.Message, want) ||
+				strings.Contains(res.Error.Message, "attempts") {
+				t.Fatalf("error = %+v", res.Error)
+			}
+		})
+	}
 	t.Run("empty body is null", func(t *testing.T) {
 		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 		def := hookline.Webhook{Name: "s", Method: "DELETE", URL: rc.URL,
