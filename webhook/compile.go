@@ -265,8 +265,40 @@ func Check(def *hookline.Webhook) error {
 			return hookline.Invalid("context_values."+name, "the URL uses {{%s}}: set a value for it", name)
 		}
 	}
+	if err := c.checkPlainText(); err != nil {
+		return err
+	}
 	*def = c.def
 	return nil
+}
+
+// checkPlainText renders the fields that have no template tags, which
+// every run renders the same way: one that fails (a URL with a space, a
+// header value with a line break, a body that is not JSON) could never be
+// sent, so it is refused when the definition is saved rather than on each
+// run.
+func (c *Compiled) checkPlainText() error {
+	check := func(field, src string, t *jinja.Template) error {
+		if t == nil || hasTags(src) {
+			return nil
+		}
+		if _, err := t.Render(context.Background(), nil, c.limits); err != nil {
+			return hookline.Invalid(field, "%s", strings.TrimPrefix(templateErr(field, err).Message, field+": "))
+		}
+		return nil
+	}
+	if err := check("url", c.def.URL, c.url); err != nil {
+		return err
+	}
+	for i, kv := range c.headers {
+		if c.def.Headers[i].Type == hookline.ValueVariable {
+			continue
+		}
+		if err := check(kv.field, c.def.Headers[i].Value, kv.tmpl); err != nil {
+			return err
+		}
+	}
+	return check("body", c.def.Body, c.body)
 }
 
 // ContextNames lists the context values def's URL needs: the names it

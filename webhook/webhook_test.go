@@ -766,6 +766,44 @@ func TestContextNamesAndCheck(t *testing.T) {
 	}
 }
 
+// TestCheckPlainText: a field without template tags that no run could
+// send is refused at save time, naming the field, line and column; the
+// same text with a tag in it is left to each run.
+func TestCheckPlainText(t *testing.T) {
+	base := hookline.Webhook{Name: "n", Method: "POST", URL: "https://example.com/x"}
+	for _, tc := range []struct {
+		edit        func(w *hookline.Webhook)
+		field, want string
+	}{
+		{func(w *hookline.Webhook) { w.URL = "https://example.com/a b" }, "url", "line 1, column 22: URL contains a space"},
+		{func(w *hookline.Webhook) {
+			w.Headers = []hookline.KeyValue{{Key: "X-Ok", Value: "fine"}, {Key: "X-A", Value: "a\r\nX-B: b"}}
+		}, "headers[1].value", "line 1, column 2"},
+		{func(w *hookline.Webhook) { w.Body = `{"a": 1,}` }, "body", "the rendered body (JSON) is invalid at line 1, column 9"},
+	} {
+		w := base
+		tc.edit(&w)
+		err := Check(&w)
+		if hookline.ErrorField(err) != tc.field || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want field %s and %q", tc.field, err, tc.field, tc.want)
+		}
+	}
+	for _, edit := range []func(w *hookline.Webhook){
+		func(w *hookline.Webhook) { w.URL = "https://example.com/{{ 'a' }} b" },
+		func(w *hookline.Webhook) { w.Body = `{"a": {{ x }},}` },
+		func(w *hookline.Webhook) { w.Body = `{"a": [1, "\u00e9"]}` },
+		func(w *hookline.Webhook) {
+			w.Headers = []hookline.KeyValue{{Key: "X-V", Value: "certainly.sessionId", Type: hookline.ValueVariable}}
+		},
+	} {
+		w := base
+		edit(&w)
+		if err := Check(&w); err != nil {
+			t.Errorf("%+v: %v", w, err)
+		}
+	}
+}
+
 func TestTemplateContext(t *testing.T) {
 	tmpl := func(src string, data map[string]any) string {
 		t.Helper()
