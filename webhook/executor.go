@@ -75,12 +75,13 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 		return failed(res, egressError(err))
 	}
 	headers := flatHeaders(resp.Header)
+	body := c.text(headers, resp.Body)
 	shown := &rr.shown
-	c.shownResponse(shown, resp, headers)
+	c.shownResponse(shown, resp, headers, body)
 	res.Response = &shown.info
 
 	var m Mapped
-	c.mapInto(&m, ctx, resp.Status, headers, resp.Body, resp.Truncated)
+	c.mapInto(&m, ctx, resp.Status, headers, body, resp.Truncated)
 	if m.Data != nil {
 		shown.data = shownData{value: m.Data, c: c}
 		res.Response.Data = &shown.data
@@ -114,9 +115,10 @@ type shownResponse struct {
 }
 
 // shownResponse fills out with the shown response, built from the
-// flattened headers (see flatHeaders), masking secrets the receiver
-// echoed. headers is shown itself when nothing in it needs masking.
-func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, headers map[string]string) {
+// flattened headers (see flatHeaders) and the body as text (see
+// Compiled.text), masking secrets the receiver echoed. headers is shown
+// itself when nothing in it needs masking.
+func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, headers map[string]string, body []byte) {
 	shown := headers
 	for _, v := range headers {
 		if c.scrub(v) != v {
@@ -130,7 +132,7 @@ func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, head
 	out.info = hookline.WebhookResponseInfo{
 		Status:    resp.Status,
 		Headers:   shown,
-		Body:      c.scrub(shownBody(resp.Body)),
+		Body:      c.scrub(shownBody(body)),
 		Size:      len(resp.Body),
 		Truncated: resp.Truncated,
 		Attempts:  resp.Attempts,

@@ -222,7 +222,9 @@ type Mapped struct {
 	Err *hookline.WebhookError
 }
 
-// Map parses a response and evaluates the custom variables on it.
+// Map parses a response and evaluates the custom variables on it. A JSON
+// or text body is read in the charset its Content-Type declares (see
+// declaredText).
 //
 // A mapper's context holds the parsed body's top-level keys (when the body
 // is an object; an XML body's root element name is its one key), plus
@@ -237,7 +239,8 @@ type Mapped struct {
 // undefined value is null); any other mapper renders a string.
 func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body []byte, truncated bool) *Mapped {
 	m := &Mapped{}
-	c.mapInto(m, ctx, status, flatHeaders(header), body, truncated)
+	flat := flatHeaders(header)
+	c.mapInto(m, ctx, status, flat, c.text(flat, body), truncated)
 	return m
 }
 

@@ -572,6 +572,47 @@ func TestResponseErrors(t *testing.T) {
 	})
 }
 
+// TestResponseCharset: a JSON or text body is read in the charset its
+// Content-Type declares, as Python's requests reads it; the shown body is
+// that text, its size the bytes received.
+func TestResponseCharset(t *testing.T) {
+	body := "{\"name\": \"caf\xe9 \x80\x81\"}"
+	for _, tc := range []struct {
+		contentType string
+		rt          hookline.ResponseType
+		want        string
+	}{
+		{"application/json; charset=ISO-8859-1", hookline.ResponseJSON, "café \u0080\u0081"},
+		{`application/json;charset="windows-1252"`, hookline.ResponseJSON, "café €\ufffd"},
+		{"application/json; charset=us-ascii", hookline.ResponseJSON, "caf\ufffd \ufffd\ufffd"},
+		{"application/json; charset=utf-8", hookline.ResponseJSON, "caf\ufffd \ufffd\ufffd"},
+		{"application/json", hookline.ResponseJSON, "caf\ufffd \ufffd\ufffd"},
+		{"text/plain; format=flowed; charset=latin1", hookline.ResponseText, body[:13] + "é \u0080\u0081\"}"},
+	} {
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", tc.contentType)
+			io.WriteString(w, body)
+		})
+		mapper := "{{name}}"
+		if tc.rt == hookline.ResponseText {
+			mapper = "{{response}}"
+		}
+		res := run(t, testClient(), hookline.Webhook{Name: "c", Method: "GET", URL: rc.URL, ResponseType: tc.rt,
+			CustomVariables: []hookline.CustomVariable{{Name: "v", Mapper: mapper}}}, nil)
+		var got string
+		if res.Error != nil || json.Unmarshal(res.Variables["v"], &got) != nil || got != tc.want {
+			t.Errorf("%s: variable %s (%v), want %q", tc.contentType, res.Variables["v"], res.Error, tc.want)
+			continue
+		}
+		if tc.rt == hookline.ResponseText && res.Response.Body != tc.want {
+			t.Errorf("%s: shown body %q, want %q", tc.contentType, res.Response.Body, tc.want)
+		}
+		if res.Response.Size != len(body) {
+			t.Errorf("%s: size %d, want the %d bytes received", tc.contentType, res.Response.Size, len(body))
+		}
+	}
+}
+
 func TestOversizedResponse(t *testing.T) {
 	big := `{"items": [` + strings.Repeat(`"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",`, 2000) + `"end"]}`
 	rc := newReceiver(t, jsonReply(200, big))
