@@ -14,7 +14,7 @@ func webhookSchemas() map[string]any {
 		"name":   str("unique within the company; 1 to 200 bytes"),
 		"method": enum("HTTP method", hookline.Methods...),
 		"url":    str("a template; {{name}} placeholders other than the conversation take their value from context_values; printed values are percent-encoded"),
-		"response_type": enum("how the response is parsed (default json); xml gives attributes as @name and text as #text",
+		"response_type": enum("how the response is parsed (default json); xml gives attributes as @name and text as #text; json and text bodies are read in the charset their Content-Type declares (UTF-8 when none; ISO-8859-1, windows-1252 and US-ASCII are decoded)",
 			string(hookline.ResponseJSON), string(hookline.ResponseXML), string(hookline.ResponseText)),
 		"execution":  enum("sync: the conversation waits (default); async: it goes on", string(hookline.ExecutionSync), string(hookline.ExecutionAsync)),
 		"timeout_ms": map[string]any{"type": "integer", "minimum": hookline.MinWebhookTimeoutMS, "maximum": hookline.MaxWebhookTimeoutMS, "description": "default 5000"},
