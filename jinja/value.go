@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 )
 
 // kind is the dynamic type of a Value.
@@ -415,57 +414,12 @@ func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
 }
 
 // appendDataString appends s as a JSON string the way encoding/json writes
-// it, but without escaping <, > and &: data is shown to people and stored,
-// never put into HTML as it is, and an HTML-bearing field (a ticket's
-// description) would otherwise read as \u003cp\u003e. Invalid UTF-8 becomes
-// U+FFFD; U+2028 and U+2029 are escaped, as encoding/json escapes them.
+// it, but without escaping <, > and & (nor U+2028 and U+2029, which matter
+// only inside HTML scripts): data is shown to people and stored, never put
+// into HTML as it is, and an HTML-bearing field (a ticket's description)
+// would otherwise read as \u003cp\u003e. Invalid UTF-8 becomes U+FFFD.
 func appendDataString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&15])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
+	return append(appendJSONContent(append(b, '"'), s), '"')
 }
 
 // fromGo converts a render data value. ok is false for a Go type outside the contract.
