@@ -94,7 +94,8 @@
 // long as the last one fits before the deadline; otherwise the last
 // response or error is returned. Refused addresses, DNS failures, TLS
 // failures, invalid requests and answers that cannot be used never retry:
-// the same request would fail the same way. The body is a []byte so that it can be sent again.
+// the same request would fail the same way. The body is a []byte so that
+// it can be sent again.
 //
 // # Errors
 //

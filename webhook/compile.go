@@ -283,7 +283,7 @@ func (c *Compiled) checkPlainText() error {
 			return nil
 		}
 		if _, err := t.Render(context.Background(), nil, c.limits); err != nil {
-			return hookline.Invalid(field, "%s", strings.TrimPrefix(templateErr(field, err).Message, field+": "))
+			return hookline.Invalid(field, "%s", renderMessage(field, err))
 		}
 		return nil
 	}

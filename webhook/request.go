@@ -268,15 +268,21 @@ func renderErr(field, msg string) *hookline.WebhookError {
 	return &hookline.WebhookError{Kind: hookline.ErrRender, Field: field, Message: field + ": " + msg}
 }
 
-// templateErr turns a render failure into a render error naming the field;
-// the engine's message carries the line and column (in the rendered text
-// when the output is at fault, such as a body that is not valid JSON).
+// templateErr turns a render failure into a render error naming the field
+// (see renderMessage).
 func templateErr(field string, err error) *hookline.WebhookError {
+	return renderErr(field, renderMessage(field, err))
+}
+
+// renderMessage words a render failure of field: the engine's message
+// carries the line and column (in the rendered text when the output is at
+// fault, such as a body that is not valid JSON).
+func renderMessage(field string, err error) string {
 	msg := templateMessage(err)
 	if je, ok := err.(*jinja.Error); ok && je.Kind == "output" {
 		msg = "the rendered " + fieldNoun(field) + " is invalid at " + msg
 	}
-	return renderErr(field, msg)
+	return msg
 }
 
 func fieldNoun(field string) string {
