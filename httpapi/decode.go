@@ -22,14 +22,25 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 	if r.ContentLength > s.maxBodyBytes {
 		return tooLarge(s.maxBodyBytes)
 	}
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, s.maxBodyBytes)}
+	return decodeFrom(&countingReader{r: http.MaxBytesReader(w, r.Body, s.maxBodyBytes), what: "request body"}, dst, allowEmpty)
+}
+
+// Decode reads r as one JSON value into dst, a pointer to a struct, with
+// the rules and the errors of a request body (see decode); what names r in
+// the errors ("the file"). The CLI reads definition files with it, so that
+// a file and a request body that are wrong the same way get the same error.
+func Decode(r io.Reader, dst any, what string) error {
+	return decodeFrom(&countingReader{r: r, what: what}, dst, false)
+}
+
+func decodeFrom(body *countingReader, dst any, allowEmpty bool) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if errors.Is(err, io.EOF) && allowEmpty {
 			return nil
 		}
-		return s.decodeError(err, body)
+		return decodeError(err, body)
 	}
 	// Only whitespace may follow the value, up to the end of the body.
 	pos := dec.InputOffset()
@@ -47,7 +58,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, dst any, allowEm
 			return nil
 		}
 		if err != nil {
-			return s.decodeError(err, body)
+			return decodeError(err, body)
 		}
 	}
 }
@@ -56,7 +67,7 @@ func tooLarge(limit int64) error {
 	return hookline.Errorf(hookline.CodeTooLarge, "request body exceeds the limit of %d bytes", limit)
 }
 
-func (s *Server) decodeError(err error, body *countingReader) error {
+func decodeError(err error, body *countingReader) error {
 	var (
 		maxErr    *http.MaxBytesError
 		syntaxErr *json.SyntaxError
@@ -66,7 +77,7 @@ func (s *Server) decodeError(err error, body *countingReader) error {
 	case errors.As(err, &maxErr):
 		return tooLarge(maxErr.Limit)
 	case errors.Is(err, io.EOF):
-		return hookline.Invalid("", "request body is empty; expected a JSON object")
+		return hookline.Invalid("", "%s is empty; expected a JSON object", body.what)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return hookline.Invalid("", "malformed JSON at %s: unexpected end of input", body.position(body.n))
 	case errors.As(err, &syntaxErr):
@@ -74,7 +85,7 @@ func (s *Server) decodeError(err error, body *countingReader) error {
 		return hookline.Invalid("", "malformed JSON at %s: %s", body.position(syntaxErr.Offset-1), strings.TrimPrefix(syntaxErr.Error(), "json: "))
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return hookline.Invalid("", "request body must be a JSON object, not %s", typeErr.Value)
+			return hookline.Invalid("", "%s must be a JSON object, not %s", body.what, typeErr.Value)
 		}
 		return hookline.Invalid(typeErr.Field, "%s must be %s, not %s", typeErr.Field, jsonType(typeErr.Type), typeErr.Value)
 	}
@@ -113,6 +124,7 @@ func jsonType(t reflect.Type) string {
 // so that errors can name a line and column besides the byte offset.
 type countingReader struct {
 	r    io.Reader
+	what string // names the input in errors: "request body"
 	n    int64
 	seen []byte
 }

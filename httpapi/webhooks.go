@@ -359,7 +359,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, caller *ho
 	dec := json.NewDecoder(bytes.NewReader(merged))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return unembedded(s.decodeError(err, &countingReader{r: bytes.NewReader(merged)}))
+		return unembedded(decodeError(err, &countingReader{r: bytes.NewReader(merged), what: "the merged definition"}))
 	}
 	return s.saveWebhook(w, r, caller, stored, &req)
 }

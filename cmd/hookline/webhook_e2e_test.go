@@ -283,6 +283,22 @@ func TestWebhookRunCommand(t *testing.T) {
 	if code != 1 || out != "" || !strings.Contains(errOut, "body: ") || !strings.Contains(errOut, "line 1") {
 		t.Fatalf("invalid definition: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// A file that is not a definition gets the API's errors: the position
+	// of malformed JSON, the field of a wrong type or an unknown name.
+	for text, want := range map[string]string{
+		"{\"method\": \"GET\",\n \"url\": \"http://x/\",}": "malformed JSON at line 2, column 21",
+		`{"method": "GET", "timeout_ms": "5"}`:             "timeout_ms must be an integer, not string",
+		`{"method": "GET", "colour": 1}`:                   `unknown field "colour"`,
+		`[1]`:                                              "the file must be a JSON object",
+	} {
+		p := filepath.Join(dir, "broken.json")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errOut = runCLI(envOf(), "--file", p); code != 1 || !strings.Contains(errOut, "broken.json: "+want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q", text, code, errOut, want)
+		}
+	}
 	code, _, errOut = runCLI(envOf(), "--file", filepath.Join(dir, "nope.json"))
 	if code != 1 || !strings.Contains(errOut, "--file") {
 		t.Fatalf("missing file: exit %d, %q", code, errOut)

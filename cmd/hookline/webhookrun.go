@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/webhook"
 )
 
@@ -123,10 +124,13 @@ func runWebhookFile(ctx context.Context, file, contextFile string, allow []netip
 		return nil, fmt.Errorf("--file: %w", err)
 	}
 	var def webhookFile
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&def); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "json: "), "Webhook.", ""))
+	if err := httpapi.Decode(bytes.NewReader(raw), &def, "the file"); err != nil {
+		const embedded = "Webhook."
+		msg := strings.ReplaceAll(hookline.ErrorMessage(err), embedded, "")
+		if f := strings.TrimPrefix(hookline.ErrorField(err), embedded); f != "" && !strings.Contains(msg, f) {
+			msg = f + ": " + msg
+		}
+		return nil, fmt.Errorf("%s: %s", file, msg)
 	}
 	w := def.Webhook
 	if strings.TrimSpace(w.Name) == "" {
