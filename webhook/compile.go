@@ -27,8 +27,11 @@ type Compiled struct {
 	params   []compiledKV
 	body     *jinja.Template // nil: no body
 	mappers  []compiledMapper
-	secrets  []string
-	limits   jinja.Limits
+	// secrets are the forms of the definition's secrets that scrub masks
+	// in response text (see echoForms), basic auth's encoded credentials
+	// included.
+	secrets []string
+	limits  jinja.Limits
 
 	// What every request of this definition shares, prepared once.
 
@@ -44,8 +47,7 @@ type Compiled struct {
 	// to another host on a redirect; shared by every request, never
 	// written to.
 	secretHeaders []string
-	// basicCred is the base64 user:password of basic auth, masked in
-	// response text like the other secrets.
+	// basicCred is the base64 user:password of basic auth.
 	basicCred string
 	// mapperReads says which of the exchange names the mappers read, so
 	// that Map builds only those.
@@ -144,7 +146,7 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 	if err := def.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Compiled{def: def, limits: jinja.DefaultLimits(), secrets: def.Secrets()}
+	c := &Compiled{def: def, limits: jinja.DefaultLimits()}
 
 	var err error
 	if c.url, err = compileField("url", def.URL, jinja.ModeURL); err != nil {
@@ -188,6 +190,7 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 		c.mapperReads.http = c.mapperReads.http || slices.Contains(names, "http")
 	}
 	c.prepare()
+	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)
 	return c, nil
 }
 

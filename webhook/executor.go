@@ -1,11 +1,14 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -216,19 +219,50 @@ func shownBody(body []byte) string {
 }
 
 // scrub masks the webhook's secrets in response text, for receivers that
-// echo the request (httpbin-style services do). Very short secrets are
-// left alone: masking every "a" would garble the text and hide nothing.
-// Text without secrets comes back as it is, without a copy.
+// echo the request (httpbin-style services do), in every form echoForms
+// lists. Text without secrets comes back as it is, without a copy.
 func (c *Compiled) scrub(s string) string {
-	for _, secret := range c.secrets {
-		if len(secret) >= 6 && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, hookline.SecretMask)
+	for _, form := range c.secrets {
+		if strings.Contains(s, form) {
+			s = strings.ReplaceAll(s, form, hookline.SecretMask)
 		}
 	}
-	if c.basicCred != "" && strings.Contains(s, c.basicCred) {
-		s = strings.ReplaceAll(s, c.basicCred, hookline.SecretMask)
-	}
 	return s
+}
+
+// echoForms lists the forms in which a receiver may echo the secrets: as
+// sent, inside a JSON string (escaped as encoding/json escapes it, with and
+// without HTML escaping, and with "/" escaped as PHP's json_encode does),
+// and percent-encoded, as in an echoed URL. Longest first, so that a form
+// is masked before any shorter one inside it. Secrets under 6 bytes are
+// left out: masking every "a" would garble the text and hide nothing.
+func echoForms(secrets ...string) []string {
+	var out []string
+	add := func(form string) {
+		if !slices.Contains(out, form) {
+			out = append(out, form)
+		}
+	}
+	for _, secret := range secrets {
+		if len(secret) < 6 {
+			continue
+		}
+		add(secret)
+		quoted, _ := json.Marshal(secret)
+		add(string(quoted[1 : len(quoted)-1]))
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		enc.Encode(secret)
+		inJSON := strings.TrimSuffix(plain.String(), "\n")
+		inJSON = inJSON[1 : len(inJSON)-1]
+		add(inJSON)
+		add(strings.ReplaceAll(inJSON, "/", `\/`))
+		add(url.QueryEscape(secret))
+		add(url.PathEscape(secret))
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
 
 func asWebhookError(err error) *hookline.WebhookError {

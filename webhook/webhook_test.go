@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -230,6 +231,48 @@ func TestAuthAsReceiverSees(t *testing.T) {
 				t.Errorf("the secret appears in the result: %s", out)
 			}
 		})
+	}
+}
+
+// TestEchoedSecretsInOtherForms: a receiver that echoes the request inside
+// JSON or in a URL escapes the secrets it repeats; the escaped forms are
+// masked too (base64 tokens with + / =, and quotes, backslashes, < > &).
+func TestEchoedSecretsInOtherForms(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo-Url", r.URL.String())
+		// Go's encoder escapes < > & as \u003c...; PHP's also escapes "/".
+		b, _ := json.Marshal(map[string]any{"url": r.URL.String(), "headers": r.Header})
+		io.WriteString(w, `{"go": `+string(b)+`, "php": "`+strings.ReplaceAll(r.Header.Get("Authorization"), "/", `\/`)+`"}`)
+	})
+	for _, auth := range []hookline.Auth{
+		{Type: hookline.AuthAPIKey, Name: "api_key", Value: "Zm9v+YmFy/c2VjcmV0==", In: hookline.APIKeyInQuery},
+		{Type: hookline.AuthAPIKey, Name: "X-Key", Value: `k"ey\with<odd>&chars`},
+		{Type: hookline.AuthBearer, Token: "dG9r/ZW4+c2VjcmV0=="},
+		{Type: hookline.AuthBasic, Username: "agent", Password: "p@ss/w0rd"},
+	} {
+		res := run(t, testClient(), hookline.Webhook{Name: "e", Method: "GET", URL: rc.URL + "/echo", ResponseType: hookline.ResponseText, Auth: auth}, nil)
+		if res.Error != nil {
+			t.Fatal(res.Error)
+		}
+		secret := auth.Value + auth.Token
+		if auth.Type == hookline.AuthBasic {
+			secret = base64.StdEncoding.EncodeToString([]byte(auth.Username + ":" + auth.Password))
+		}
+		out := marshal(t, res)
+		quoted, _ := json.Marshal(secret)
+		inJSON := string(quoted[1 : len(quoted)-1])
+		shown := res.Response.Body + marshal(t, res.Response.Headers)
+		for _, form := range []string{secret, inJSON, strings.ReplaceAll(inJSON, "/", `\/`), url.QueryEscape(secret)} {
+			if strings.Contains(out, form) || strings.Contains(shown, form) {
+				t.Errorf("%s: the secret appears as %q in %s", auth.Type, form, out)
+			}
+		}
+		if !strings.Contains(res.Response.Body, hookline.SecretMask) {
+			t.Errorf("%s: nothing masked in %s", auth.Type, res.Response.Body)
+		}
+	}
+	if got := echoForms("short", "a+b/c=d"); !slices.Equal(got, []string{"a%2Bb%2Fc%3Dd", "a+b%2Fc=d", `a+b\/c=d`, "a+b/c=d"}) {
+		t.Errorf("echoForms = %q", got)
 	}
 }
 
