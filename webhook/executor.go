@@ -75,7 +75,10 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 
 	resp, err := e.client.Do(ctx, &req.Egress)
 	if err != nil {
-		return failed(res, egressError(err))
+		we := egressError(err)
+		// A message may quote the server's answer (a malformed status line).
+		we.Message = c.scrub(we.Message)
+		return failed(res, we)
 	}
 	headers := flatHeaders(resp.Header)
 	body := c.text(headers, resp.Body)

@@ -276,6 +276,26 @@ func TestEchoedSecretsInOtherForms(t *testing.T) {
 	}
 }
 
+// TestErrorMessageMasksSecrets: an error message that quotes the server's
+// malformed answer does not show a secret the server echoed in it.
+func TestErrorMessageMasksSecrets(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.1 "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+" OK\r\n\r\n")
+	})
+	res := run(t, testClient(), hookline.Webhook{Name: "g", Method: "POST", URL: rc.URL,
+		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "s3cret-token-42"}}, nil)
+	if res.Error == nil || !strings.Contains(res.Error.Message, "malformed HTTP status code") ||
+		strings.Contains(res.Error.Message, "s3cret") {
+		t.Fatalf("error = %+v", res.Error)
+	}
+}
+
 // TestAPIKeyHeaderIsSecret: the API key header is named to egress as a
 // credential, so that a redirect to another host does not carry it (egress's
 // TestDoRedirectHeaders shows the redirect side).
