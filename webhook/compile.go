@@ -30,8 +30,9 @@ type Compiled struct {
 	// secrets are the forms of the definition's secrets that scrub masks
 	// in response text (see echoForms), basic auth's encoded credentials
 	// included.
-	secrets []string
-	limits  jinja.Limits
+	secrets     []string
+	secretBytes [][]byte // secrets as bytes, for scrubJSON
+	limits      jinja.Limits
 
 	// What every request of this definition shares, prepared once.
 
@@ -191,6 +192,9 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 	}
 	c.prepare()
 	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)
+	for _, form := range c.secrets {
+		c.secretBytes = append(c.secretBytes, []byte(form))
+	}
 	return c, nil
 }
 

@@ -233,6 +233,23 @@ func (c *Compiled) scrub(s string) string {
 	return s
 }
 
+// scrubJSON masks the webhook's secrets in a custom variable's JSON, so
+// that a mapper that picks an echoed credential out of a response does not
+// hand it on. A mask that would break the JSON (a secret that matches
+// inside an escape sequence) masks the whole value.
+func (c *Compiled) scrubJSON(b []byte) json.RawMessage {
+	for _, form := range c.secretBytes {
+		if bytes.Contains(b, form) {
+			masked := []byte(c.scrub(string(b)))
+			if !json.Valid(masked) {
+				masked = []byte(`"` + hookline.SecretMask + `"`)
+			}
+			return masked
+		}
+	}
+	return b
+}
+
 // echoForms lists the forms in which a receiver may echo the secrets: as
 // sent, inside a JSON string (escaped as encoding/json escapes it, with and
 // without HTML escaping, and with "/" escaped as PHP's json_encode does),

@@ -278,7 +278,7 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 			m.Errors = append(m.Errors, hookline.VariableError{Name: mp.name, Message: mp.field + ": " + err.Error()})
 			continue
 		}
-		m.Variables[mp.name] = json.RawMessage(buf[start:len(buf):len(buf)])
+		m.Variables[mp.name] = c.scrubJSON(buf[start:len(buf):len(buf)])
 	}
 }
 

@@ -276,6 +276,37 @@ func TestEchoedSecretsInOtherForms(t *testing.T) {
 	}
 }
 
+// TestVariablesMaskSecrets: a mapper that picks an echoed credential out
+// of a response gets it masked, so the bot is not handed the secret.
+func TestVariablesMaskSecrets(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"url": r.URL.String(), "auth": r.Header.Get("Authorization"), "id": 7})
+	})
+	def := hookline.Webhook{Name: "v", Method: "GET", URL: rc.URL + "/echo",
+		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: `tok"en/with+odd<chars>`},
+		CustomVariables: []hookline.CustomVariable{
+			{Name: "auth", Mapper: "{{ auth }}"}, {Name: "whole", Mapper: "{{ response }}"}, {Name: "id", Mapper: "{{ id }}"},
+		}}
+	res := run(t, testClient(), def, nil)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	if got := string(res.Variables["auth"]); got != `"Bearer ********"` {
+		t.Errorf("auth = %s", got)
+	}
+	if got := string(res.Variables["whole"]); strings.Contains(got, "odd") || !strings.Contains(got, `"id":7`) {
+		t.Errorf("whole = %s", got)
+	}
+	if got := string(res.Variables["id"]); got != "7" {
+		t.Errorf("id = %s", got)
+	}
+	// A mask that would cut an escape sequence in two masks the value whole.
+	c := &Compiled{secrets: []string{"u0041bcdef"}, secretBytes: [][]byte{[]byte("u0041bcdef")}}
+	if got := string(c.scrubJSON([]byte(`"x\u0041bcdefg"`))); got != `"********"` {
+		t.Errorf("scrubJSON = %s", got)
+	}
+}
+
 // TestErrorMessageMasksSecrets: an error message that quotes the server's
 // malformed answer does not show a secret the server echoed in it.
 func TestErrorMessageMasksSecrets(t *testing.T) {
