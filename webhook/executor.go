@@ -205,7 +205,7 @@ func (d *shownData) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(d.c.scrub(string(b))), nil
+	return d.c.scrubJSON(b), nil
 }
 
 // shownBody is the first MaxShownBodyBytes of body, cut at a character
@@ -233,10 +233,10 @@ func (c *Compiled) scrub(s string) string {
 	return s
 }
 
-// scrubJSON masks the webhook's secrets in a custom variable's JSON, so
+// scrubJSON masks the webhook's secrets in JSON: a custom variable's, so
 // that a mapper that picks an echoed credential out of a response does not
-// hand it on. A mask that would break the JSON (a secret that matches
-// inside an escape sequence) masks the whole value.
+// hand it on, and the shown data's. A mask that would break the JSON (a
+// secret that matches inside an escape sequence) masks the whole value.
 func (c *Compiled) scrubJSON(b []byte) json.RawMessage {
 	for _, form := range c.secretBytes {
 		if bytes.Contains(b, form) {
