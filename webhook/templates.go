@@ -69,7 +69,16 @@ func CheckTemplate(t *hookline.WebhookTemplate) error {
 	if err != nil {
 		return err
 	}
-	return hookline.InTemplate(Check(&w))
+	if err := Check(&w); err != nil {
+		return hookline.InTemplate(err)
+	}
+	// The template shows the defaults its webhooks get, as a webhook shows
+	// its own; no blank fills these fields.
+	t.Webhook.Method, t.Webhook.ResponseType, t.Webhook.Execution, t.Webhook.TimeoutMS = w.Method, w.ResponseType, w.Execution, w.TimeoutMS
+	if t.Webhook.Auth.Type == "" {
+		t.Webhook.Auth.Type = w.Auth.Type
+	}
+	return nil
 }
 
 // FillTemplate creates a webhook definition from a template: each blank's

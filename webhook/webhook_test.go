@@ -1083,6 +1083,22 @@ func builtin(t *testing.T, key string) hookline.WebhookTemplate {
 	return hookline.WebhookTemplate{}
 }
 
+// TestCheckTemplateShowsDefaults: a template saved with the minimum shows
+// the defaults its webhooks get, as a saved webhook shows its own.
+func TestCheckTemplateShowsDefaults(t *testing.T) {
+	tmpl := hookline.WebhookTemplate{Name: "t", Scope: hookline.TemplateCompany,
+		Webhook: hookline.Webhook{Name: "t", Method: "get", URL: "https://{{sub}}.example.com/x"},
+		Blanks:  []hookline.TemplateBlank{{Name: "sub", Target: "context_values.sub", Required: true}}}
+	if err := CheckTemplate(&tmpl); err != nil {
+		t.Fatal(err)
+	}
+	w := tmpl.Webhook
+	if w.Method != "GET" || w.ResponseType != hookline.ResponseJSON || w.Execution != hookline.ExecutionSync ||
+		w.TimeoutMS != 5000 || w.Auth.Type != hookline.AuthNone || w.ContextValues["sub"] != "" {
+		t.Errorf("checked template = %+v", w)
+	}
+}
+
 func TestFillTemplate(t *testing.T) {
 	zd := builtin(t, "zendesk-ticket-lookup")
 	_, err := FillTemplate(zd, map[string]string{"agent_email": "a@acme.com/token", "colour": "red"})
