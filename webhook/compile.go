@@ -30,6 +30,9 @@ type Compiled struct {
 	// secrets are the forms of the definition's secrets that scrub masks
 	// in response text (see echoForms), basic auth's encoded credentials
 	// included.
+	// plainErr is the first plain-text field that does not render (see
+	// checkPlainText); nil when they all do.
+	plainErr    error
 	secrets     []string
 	secretBytes [][]byte // secrets as bytes, for scrubJSON
 	limits      jinja.Limits
@@ -200,11 +203,14 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 
 // prepare works out once what every request shares: a plain-text URL
 // parsed, plain-text header values rendered, the default and auth headers.
-// Anything that fails here is left to Build, which reports it as before.
+// Anything that fails here is left to Build, which reports it as before; a
+// plain-text field that does not render is noted for Check (see plainErr).
 func (c *Compiled) prepare() {
 	def := &c.def
 	if !hasTags(def.URL) {
-		if raw, ok := c.renderStatic(c.url); ok {
+		if raw, err := c.renderStatic(c.url); err != nil {
+			c.notPlain("url", err)
+		} else {
 			raw = strings.TrimSpace(raw)
 			if u, err := hookline.ParseWebhookURL(raw); err == nil {
 				c.staticURL, c.staticRaw = u, raw
@@ -215,7 +221,9 @@ func (c *Compiled) prepare() {
 		kv := &c.headers[i]
 		kv.key = http.CanonicalHeaderKey(kv.key)
 		if !hasTags(def.Headers[i].Value) && def.Headers[i].Type != hookline.ValueVariable {
-			if v, ok := c.renderStatic(kv.tmpl); ok {
+			if v, err := c.renderStatic(kv.tmpl); err != nil {
+				c.notPlain(kv.field, err)
+			} else {
 				kv.static, kv.value = true, v
 			}
 		}
@@ -255,9 +263,16 @@ func (c *Compiled) prepare() {
 
 // renderStatic renders a template without template tags, which needs no
 // data and always gives the same text.
-func (c *Compiled) renderStatic(t *jinja.Template) (string, bool) {
-	s, err := t.Render(context.Background(), nil, c.limits)
-	return s, err == nil
+func (c *Compiled) renderStatic(t *jinja.Template) (string, error) {
+	return t.Render(context.Background(), nil, c.limits)
+}
+
+// notPlain records that the plain-text field does not render, unless an
+// earlier field already did not.
+func (c *Compiled) notPlain(field string, err error) {
+	if c.plainErr == nil {
+		c.plainErr = hookline.Invalid(field, "%s", renderMessage(field, err))
+	}
 }
 
 // Check validates def for saving: Compile, and every context value the URL
@@ -279,33 +294,19 @@ func Check(def *hookline.Webhook) error {
 	return nil
 }
 
-// checkPlainText renders the fields that have no template tags, which
-// every run renders the same way: one that fails (a URL with a space, a
-// header value with a line break, a body that is not JSON) could never be
-// sent, so it is refused when the definition is saved rather than on each
-// run.
+// checkPlainText reports a field without template tags that does not
+// render, which every run would render the same way: one that fails (a URL
+// with a space, a header value with a line break, a body that is not JSON)
+// could never be sent, so it is refused when the definition is saved rather
+// than on each run. prepare rendered the URL and header values already;
+// only the body is rendered here.
 func (c *Compiled) checkPlainText() error {
-	check := func(field, src string, t *jinja.Template) error {
-		if t == nil || hasTags(src) {
-			return nil
-		}
-		if _, err := t.Render(context.Background(), nil, c.limits); err != nil {
-			return hookline.Invalid(field, "%s", renderMessage(field, err))
-		}
-		return nil
-	}
-	if err := check("url", c.def.URL, c.url); err != nil {
-		return err
-	}
-	for i, kv := range c.headers {
-		if c.def.Headers[i].Type == hookline.ValueVariable {
-			continue
-		}
-		if err := check(kv.field, c.def.Headers[i].Value, kv.tmpl); err != nil {
-			return err
+	if c.plainErr == nil && c.body != nil && !hasTags(c.def.Body) {
+		if _, err := c.renderStatic(c.body); err != nil {
+			c.notPlain("body", err)
 		}
 	}
-	return check("body", c.def.Body, c.body)
+	return c.plainErr
 }
 
 // ContextNames lists the context values def's URL needs: the names it
