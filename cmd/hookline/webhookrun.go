@@ -125,12 +125,8 @@ func runWebhookFile(ctx context.Context, file, contextFile string, allow []netip
 	}
 	var def webhookFile
 	if err := httpapi.Decode(bytes.NewReader(raw), &def, "the file"); err != nil {
-		const embedded = "Webhook."
-		msg := strings.ReplaceAll(hookline.ErrorMessage(err), embedded, "")
-		if f := strings.TrimPrefix(hookline.ErrorField(err), embedded); f != "" && !strings.Contains(msg, f) {
-			msg = f + ": " + msg
-		}
-		return nil, fmt.Errorf("%s: %s", file, msg)
+		// Decode's messages name their field, as the embedding sees it.
+		return nil, fmt.Errorf("%s: %s", file, strings.ReplaceAll(hookline.ErrorMessage(err), "Webhook.", ""))
 	}
 	w := def.Webhook
 	if strings.TrimSpace(w.Name) == "" {
