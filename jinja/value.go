@@ -344,9 +344,7 @@ func (o *Object) Len() int { return len(o.keys) }
 
 // MarshalJSON encodes the object with its key order preserved (see
 // MarshalData).
-func (o *Object) MarshalJSON() ([]byte, error) {
-	return appendDataJSON(nil, o, 0)
-}
+func (o *Object) MarshalJSON() ([]byte, error) { return MarshalData(o) }
 
 // MarshalData encodes render data as JSON: objects with their key order
 // preserved, other values as encoding/json encodes them, except that an
@@ -360,6 +358,14 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 func MarshalData(v any) ([]byte, error) {
 	return appendDataJSON(nil, v, 0)
 }
+
+// AppendData is MarshalData appending to b.
+func AppendData(b []byte, v any) ([]byte, error) {
+	return appendDataJSON(b, v, 0)
+}
+
+// AppendString appends s as MarshalData writes a string.
+func AppendString(b []byte, s string) []byte { return appendDataString(b, s) }
 
 // appendDataJSON appends the JSON encoding of render data v.
 func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
@@ -400,12 +406,18 @@ func appendDataJSON(b []byte, v any, depth int) ([]byte, error) {
 		return append(b, ']'), nil
 	case string:
 		return appendDataString(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case nil:
+		return append(b, "null"...), nil
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return append(b, "null"...), nil
 		}
 	}
-	// Other scalars, and any other value, as encoding/json writes them.
+	// Finite numbers, and any other value, as encoding/json writes them.
 	eb, err := json.Marshal(v)
 	if err != nil {
 		return nil, err

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/hookline/hookline"
@@ -348,10 +346,7 @@ func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md
 		if err != nil {
 			return dst, errors.New(templateMessage(err))
 		}
-		if isPlainJSONString(s) {
-			return appendPlainString(dst, s), nil
-		}
-		return appendValue(dst, s)
+		return jinja.AppendString(dst, s), nil
 	}
 	v, err := mp.tmpl.EvalData(ctx, md, c.limits)
 	if err != nil {
@@ -365,58 +360,20 @@ func marshalValue(v any) (json.RawMessage, error) {
 	return appendValue(nil, v)
 }
 
-// appendValue appends the JSON of a template value to dst, undefined as
-// null, without HTML escaping (the values are data, not markup), an
-// infinite number as null (see jinja.MarshalData). On failure dst comes
-// back unchanged.
+// appendValue appends the JSON of a template value to dst as
+// jinja.AppendData writes render data (no HTML escaping: the values are
+// data, not markup; an infinite number as null), undefined as null. On
+// failure dst comes back unchanged.
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
-	case *jinja.Object, []any:
-		b, err := jinja.MarshalData(v)
-		if err != nil {
-			return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
-		}
-		return append(dst, b...), nil
-	case float64:
-		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return append(dst, "null"...), nil
-		}
-	case nil, jinja.Undefined:
-		return append(dst, "null"...), nil
-	case bool:
-		return strconv.AppendBool(dst, x), nil
-	case int64:
-		return strconv.AppendInt(dst, x, 10), nil
+	case jinja.Undefined:
+		v = nil
 	case int:
-		return strconv.AppendInt(dst, int64(x), 10), nil
-	case string:
-		if isPlainJSONString(x) {
-			return appendPlainString(dst, x), nil
-		}
+		v = int64(x)
 	}
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	out, err := jinja.AppendData(dst, v)
+	if err != nil {
 		return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// appendPlainString appends s, which needs no escaping, as a JSON string.
-func appendPlainString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
-// isPlainJSONString reports whether s needs no escaping in a JSON string.
-func isPlainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return out, nil
 }
