@@ -168,7 +168,9 @@ func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
-	if !c.hasFirst && c.first.f == nil {
+	// The inline slot is used once: a stop kept from its first use must
+	// never remove a later registration.
+	if c.first.f == nil {
 		c.first, c.hasFirst = afterFunc{c: c, f: f}, true
 		return c.first.stop
 	}
