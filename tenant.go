@@ -27,11 +27,11 @@ func (k TenantKind) Valid() bool { return k == KindAgency || k == KindCompany }
 // Tenant is an agency or a company. AgencyID is the owning agency of a
 // company, or 0 for an agency and for a standalone company.
 type Tenant struct {
-	ID        int64
-	Name      string
-	Kind      TenantKind
-	AgencyID  int64
-	CreatedAt time.Time
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Kind      TenantKind `json:"kind"`
+	AgencyID  int64      `json:"agency_id,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // MaxTenantNameLen bounds tenant names, in bytes.
@@ -105,16 +105,19 @@ func (c *Caller) Scope() Scope {
 }
 
 // TenantFilter narrows a tenant listing. Scope is always applied; Kind and
-// AgencyID, when set, narrow further.
+// AgencyID, when set, narrow further. After and Limit page the list: ids
+// greater than After, at most Limit of them (0: no limit).
 type TenantFilter struct {
 	Scope    Scope
 	Kind     TenantKind
 	AgencyID int64
+	After    int64
+	Limit    int
 }
 
-// TenantService stores tenants. Methods taking a Scope answer CodeNotFound
+// TenantStore stores tenants. Methods taking a Scope answer CodeNotFound
 // for tenants outside it, exactly as for tenants that do not exist.
-type TenantService interface {
+type TenantStore interface {
 	// CreateTenant stores t and sets its ID and CreatedAt. A company's
 	// AgencyID must name an existing agency (CodeNotFound otherwise, with
 	// field "agency_id"); names are unique among an agency's companies,
@@ -132,26 +135,81 @@ type TenantService interface {
 // APIKey is a stored API key. Only the SHA-256 hash of the secret is kept,
 // with a short prefix of it to tell keys apart in listings.
 type APIKey struct {
-	ID        int64
-	TenantID  int64 // 0 for the operator's admin keys
-	Prefix    string
-	Hash      []byte
-	CreatedAt time.Time
+	ID        int64     `json:"id"`
+	TenantID  int64     `json:"tenant_id"` // 0 for the operator's admin keys
+	Prefix    string    `json:"prefix"`
+	Hash      []byte    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
-// KeyService stores API keys. Revoking a key deletes it.
-type KeyService interface {
+// KeyFilter pages the keys of one tenant (0: the admin keys).
+type KeyFilter struct {
+	TenantID int64
+	After    int64
+	Limit    int
+}
+
+// KeyStore stores API keys. Revoking a key deletes it.
+type KeyStore interface {
 	// CreateKey stores k and sets its ID and CreatedAt.
 	CreateKey(ctx context.Context, k *APIKey) error
 	// FindKeyByHash returns the key with the given hash, CodeNotFound if none.
 	FindKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// FindKeys lists a tenant's keys (0: the admin keys), ordered by ID.
-	FindKeys(ctx context.Context, tenantID int64) ([]*APIKey, error)
+	FindKeys(ctx context.Context, filter KeyFilter) ([]*APIKey, error)
 	// DeleteKey revokes key id of the tenant (0: admin keys); CodeNotFound
 	// when the tenant has no such key.
 	DeleteKey(ctx context.Context, tenantID, id int64) error
 	// CountAdminKeys counts the stored admin keys.
 	CountAdminKeys(ctx context.Context) (int, error)
+}
+
+// TenantInput is what creates a tenant: the body of POST /api/v1/tenants.
+type TenantInput struct {
+	Name     *string     `json:"name"`
+	Kind     *TenantKind `json:"kind"`
+	AgencyID *int64      `json:"agency_id"`
+}
+
+// TenantService is the use cases of agencies and companies. Every method
+// acts for a caller and answers CodeNotFound for tenants outside its scope.
+type TenantService interface {
+	CreateTenant(ctx context.Context, c *Caller, in TenantInput) (*Tenant, error)
+	FindTenant(ctx context.Context, c *Caller, id int64) (*Tenant, error)
+	// FindTenants lists what the caller sees, narrowed by kind and agency
+	// (zero values: no narrowing), ordered by ID.
+	FindTenants(ctx context.Context, c *Caller, kind TenantKind, agencyID int64, page PageRequest) (Page[*Tenant], error)
+	RenameTenant(ctx context.Context, c *Caller, id int64, name *string) (*Tenant, error)
+	// DeleteTenant removes a tenant and its keys; a key cannot delete its
+	// own tenant (CodeForbidden).
+	DeleteTenant(ctx context.Context, c *Caller, id int64) error
+	// ResolveCompany returns the company a new resource belongs to, given
+	// the caller and the company_id it sent (nil: absent). A company key
+	// may leave it out; agency and admin keys must send it.
+	ResolveCompany(ctx context.Context, c *Caller, companyID *int64) (*Tenant, error)
+	// CompanyScope is the scope of a listing narrowed to one company when
+	// companyID is not 0.
+	CompanyScope(ctx context.Context, c *Caller, companyID int64) (Scope, error)
+}
+
+// NewKey is a key just created, with its secret: the only time the secret
+// is shown.
+type NewKey struct {
+	APIKey
+	Secret string `json:"key"`
+}
+
+// KeyService is the use cases of API keys. A tenantID of 0 names the
+// operator's admin keys, which only admin keys manage.
+type KeyService interface {
+	// Authenticate resolves a presented key into its caller; any failure is
+	// CodeUnauthorized and never echoes the key.
+	Authenticate(ctx context.Context, secret string) (*Caller, error)
+	CreateKey(ctx context.Context, c *Caller, tenantID int64) (*NewKey, error)
+	FindKeys(ctx context.Context, c *Caller, tenantID int64, page PageRequest) (Page[*APIKey], error)
+	// RevokeKey deletes a key: it stops working at once on this node and
+	// within a second on the others.
+	RevokeKey(ctx context.Context, c *Caller, tenantID, keyID int64) error
 }
 
 // keySecretPrefix marks hookline API keys, so that secret scanners and

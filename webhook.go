@@ -7,18 +7,16 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// Webhook is an HTTP request a bot fires during a conversation (seeds 000,
-// 001, 002). URL, header and param values, the body and the response mappers
-// are Jinja2 templates; package webhook compiles and runs them.
-type Webhook struct {
-	ID        int64  `json:"id"`
-	CompanyID int64  `json:"company_id"`
-	Name      string `json:"name"`
+// WebhookDefinition is what a bot designer writes of a webhook (seeds 000,
+// 001, 002): the API's and the CLI's document of a definition, and what
+// templates hold. URL, header and param values, the body and the response
+// mappers are Jinja2 templates; package webhook compiles and runs them.
+type WebhookDefinition struct {
+	Name string `json:"name"`
 	// Method is one of Methods, in upper case.
 	Method string `json:"method"`
 	// URL is a template; its printed values are percent-encoded.
@@ -43,10 +41,45 @@ type Webhook struct {
 	// RetryNonIdempotent opts POST and PATCH in to the in-flow retries that
 	// idempotent methods always get (connection errors, 502, 503, 504).
 	RetryNonIdempotent bool `json:"retry_non_idempotent"`
+}
+
+// Webhook is a stored definition, owned by a company: the API's document
+// of a webhook.
+type Webhook struct {
+	ID        int64 `json:"id"`
+	CompanyID int64 `json:"company_id"`
 	// TemplateID links a webhook created from a template to it.
-	TemplateID *int64    `json:"template_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	TemplateID *int64 `json:"template_id,omitempty"`
+	WebhookDefinition
+	// ContextNames lists the {{names}} the URL needs from context values;
+	// derived from the URL when the webhook is shown.
+	ContextNames []string  `json:"context_names"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// WebhookInput is the body of POST and PUT /api/v1/webhooks: a definition,
+// or a template to fill (TemplateID and Values); plus the read-only fields
+// of a fetched webhook, accepted and ignored so that a GET's answer can be
+// edited and sent back.
+type WebhookInput struct {
+	WebhookDefinition
+	CompanyID  *int64            `json:"company_id"`
+	TemplateID *int64            `json:"template_id"`
+	Values     map[string]string `json:"values"`
+
+	ID           json.RawMessage `json:"id"`
+	ContextNames json.RawMessage `json:"context_names"`
+	CreatedAt    json.RawMessage `json:"created_at"`
+	UpdatedAt    json.RawMessage `json:"updated_at"`
+}
+
+// RunInput is the body of POST /api/v1/webhooks/run: an unsaved definition
+// and the context to run it against.
+type RunInput struct {
+	Webhook   *WebhookDefinition `json:"webhook"`
+	CompanyID *int64             `json:"company_id"`
+	Context   json.RawMessage    `json:"context"`
 }
 
 // Methods lists the HTTP methods a webhook may use.
@@ -91,7 +124,7 @@ const (
 )
 
 // Timeout returns the webhook's timeout as a duration.
-func (w *Webhook) Timeout() time.Duration {
+func (w *WebhookDefinition) Timeout() time.Duration {
 	return time.Duration(w.TimeoutMS) * time.Millisecond
 }
 
@@ -160,7 +193,7 @@ var ContextRoots = []string{"certainly", "conversation", "fb", "context"}
 // every rule that needs no template engine. It returns a CodeInvalid *Error
 // naming the first field at fault as a JSON path. Package webhook compiles
 // the templates on top of this.
-func (w *Webhook) Validate() error {
+func (w *WebhookDefinition) Validate() error {
 	w.Name = strings.TrimSpace(w.Name)
 	switch {
 	case w.Name == "":
@@ -375,10 +408,8 @@ func validateKeyValues(list string, kvs []KeyValue, header bool) error {
 			kv.Type = ValueText
 		case ValueText:
 		case ValueVariable:
+			// A path into the context; package webhook parses it.
 			kv.Value = strings.TrimSpace(kv.Value)
-			if err := CheckContextPath(kv.Value); err != nil {
-				return Invalid(at+".value", "%v", err)
-			}
 		default:
 			return Invalid(at+".type", "%q is not supported; use text or variable", kv.Type)
 		}
@@ -473,557 +504,150 @@ func IsToken(s string) bool {
 	return true
 }
 
-// CheckContextPath checks a variable path into the template context: an
-// identifier followed by any number of .name, [index] or ["key"] steps, as
-// in certainly.sessionId, a.b[0] or certainly.extractedData["e-mail"].
-func CheckContextPath(p string) error {
-	if p == "" {
-		return fmt.Errorf("must name a context path such as certainly.sessionId")
-	}
-	i := identEnd(p, 0)
-	if i == 0 {
-		return fmt.Errorf("%q is not a context path: it must start with a name such as certainly", p)
-	}
-	for i < len(p) {
-		switch p[i] {
-		case '.':
-			j := identEnd(p, i+1)
-			if j == i+1 {
-				return fmt.Errorf("%q is not a context path: expected a name after the dot at offset %d", p, i)
-			}
-			i = j
-		case '[':
-			j := strings.IndexByte(p[i:], ']')
-			if j < 0 {
-				return fmt.Errorf("%q is not a context path: unclosed [ at offset %d", p, i)
-			}
-			inner := p[i+1 : i+j]
-			if !validIndex(inner) {
-				return fmt.Errorf("%q is not a context path: [%s] must hold a number or a quoted key", p, inner)
-			}
-			i += j + 1
-		default:
-			return fmt.Errorf("%q is not a context path: unexpected %q at offset %d", p, p[i], i)
-		}
-	}
-	return nil
-}
-
-func identEnd(s string, i int) int {
-	start := i
-	for i < len(s) {
-		c := s[i]
-		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > start && '0' <= c && c <= '9' {
-			i++
-			continue
-		}
-		break
-	}
-	return i
-}
-
-func validIndex(s string) bool {
-	if s == "" {
-		return false
-	}
-	if _, err := strconv.ParseUint(s, 10, 32); err == nil {
-		return true
-	}
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		inner := s[1 : len(s)-1]
-		return !strings.ContainsAny(inner, "\"'\\\r\n")
-	}
-	return false
-}
-
 // SecretMask stands in for a secret in everything hookline shows.
 const SecretMask = "********"
 
-// Masked returns a copy of w whose secrets (basic password, bearer token,
+// Masked returns a copy of d whose secrets (basic password, bearer token,
 // API key value) are replaced by SecretMask. Empty secrets stay empty.
-func (w Webhook) Masked() Webhook {
-	w = w.Clone()
-	w.Auth = w.Auth.Masked()
-	return w
+func (d WebhookDefinition) Masked() WebhookDefinition {
+	d = d.Clone()
+	d.Auth = d.Auth.Masked()
+	return d
+}
+
+// Clone returns a copy of d that shares no slices or maps with it.
+func (d WebhookDefinition) Clone() WebhookDefinition {
+	d.Headers = slices.Clone(d.Headers)
+	d.Params = slices.Clone(d.Params)
+	d.CustomVariables = slices.Clone(d.CustomVariables)
+	if d.ContextValues != nil {
+		d.ContextValues = maps.Clone(d.ContextValues)
+	}
+	return d
+}
+
+// WithEmptyLists returns d with its nil lists and map made empty, so that
+// JSON shows [] and {} rather than null.
+func (d WebhookDefinition) WithEmptyLists() WebhookDefinition {
+	if d.Headers == nil {
+		d.Headers = []KeyValue{}
+	}
+	if d.Params == nil {
+		d.Params = []KeyValue{}
+	}
+	if d.ContextValues == nil {
+		d.ContextValues = map[string]string{}
+	}
+	if d.CustomVariables == nil {
+		d.CustomVariables = []CustomVariable{}
+	}
+	return d
 }
 
 // Clone returns a copy of w that shares no slices or maps with it.
 func (w Webhook) Clone() Webhook {
-	w.Headers = slices.Clone(w.Headers)
-	w.Params = slices.Clone(w.Params)
-	w.CustomVariables = slices.Clone(w.CustomVariables)
-	if w.ContextValues != nil {
-		cv := make(map[string]string, len(w.ContextValues))
-		for k, v := range w.ContextValues {
-			cv[k] = v
-		}
-		w.ContextValues = cv
+	w.WebhookDefinition = w.WebhookDefinition.Clone()
+	w.ContextNames = slices.Clone(w.ContextNames)
+	if w.TemplateID != nil {
+		id := *w.TemplateID
+		w.TemplateID = &id
 	}
 	return w
 }
 
 // Masked returns a copy of a with its secrets replaced by SecretMask.
 func (a Auth) Masked() Auth {
-	for _, f := range a.secretFields() {
-		if *f.value != "" {
-			*f.value = SecretMask
+	for _, f := range a.SecretFields() {
+		if *f.Value != "" {
+			*f.Value = SecretMask
 		}
 	}
 	return a
 }
 
-// KeepSecrets resolves masked secrets in an update against the stored
-// definition: a secret equal to SecretMask keeps the stored value, so that
-// a definition fetched (masked), edited and sent back never wipes or leaks
-// its secrets. A mask with no stored secret behind it (the auth type
-// changed, say) is an error naming the field. Call it before Validate.
-func (w *Webhook) KeepSecrets(stored *Webhook) error {
-	return w.Auth.KeepSecrets(stored.Auth)
+// SecretField is one secret of an Auth: its JSON path and its value.
+type SecretField struct {
+	Field string
+	Value *string
 }
 
-// KeepSecrets is Webhook.KeepSecrets for one Auth.
-func (a *Auth) KeepSecrets(stored Auth) error {
-	saved := stored.secretFields()
-	for i, f := range a.secretFields() {
-		if *f.value != SecretMask {
-			continue
-		}
-		if *saved[i].value == "" {
-			return Invalid(f.field, "is masked but no secret is stored for it; send the secret itself")
-		}
-		*f.value = *saved[i].value
-	}
-	return nil
+// SecretFields lists the auth fields that are secrets, with their JSON
+// paths, in a fixed order.
+func (a *Auth) SecretFields() []SecretField {
+	return []SecretField{{"auth.password", &a.Password}, {"auth.token", &a.Token}, {"auth.value", &a.Value}}
 }
 
-// Secrets lists the non-empty secrets of w, for callers that must keep them
+// Secrets lists the non-empty secrets of d, for callers that must keep them
 // out of logs and output.
-func (w *Webhook) Secrets() []string {
+func (d *WebhookDefinition) Secrets() []string {
 	var out []string
-	for _, f := range w.Auth.secretFields() {
-		if *f.value != "" && *f.value != SecretMask {
-			out = append(out, *f.value)
+	for _, f := range d.Auth.SecretFields() {
+		if *f.Value != "" && *f.Value != SecretMask {
+			out = append(out, *f.Value)
 		}
 	}
 	return out
 }
 
 // WebhookFilter narrows a webhook listing. Scope is always applied;
-// CompanyID, when set, narrows to one company.
+// CompanyID, when set, narrows to one company. After and Limit page it:
+// ids greater than After, at most Limit (0: no limit).
 type WebhookFilter struct {
 	Scope     Scope
 	CompanyID int64
+	After     int64
+	Limit     int
 }
 
-// WebhookService stores webhook definitions, each owned by a company.
+// WebhookStore stores webhook definitions, each owned by a company.
 // Methods taking a Scope answer CodeNotFound for webhooks outside it,
 // exactly as for webhooks that do not exist. Implementations seal the auth
-// secrets at rest and return them opened; callers mask them for display.
-type WebhookService interface {
+// secrets at rest. FindWebhook returns them opened (the webhook is about to
+// run); FindWebhooks never unseals: each stored secret is SecretMask there.
+type WebhookStore interface {
 	// CreateWebhook stores w and sets its ID, CreatedAt and UpdatedAt.
 	// w.CompanyID must name a company in scope (CodeNotFound with field
 	// "company_id" otherwise); names are unique within a company
 	// (CodeConflict with field "name").
 	CreateWebhook(ctx context.Context, scope Scope, w *Webhook) error
 	FindWebhook(ctx context.Context, scope Scope, id int64) (*Webhook, error)
-	// FindWebhooks lists the webhooks in the filter's scope, ordered by ID.
+	// FindWebhooks lists the webhooks in the filter's scope, ordered by ID,
+	// with their secrets masked.
 	FindWebhooks(ctx context.Context, filter WebhookFilter) ([]*Webhook, error)
-	// UpdateWebhook replaces the stored definition w.ID (its company stays)
-	// and sets UpdatedAt; CodeConflict on a duplicate name.
-	UpdateWebhook(ctx context.Context, scope Scope, w *Webhook) error
+	// UpdateWebhook replaces webhook id's definition with what update makes
+	// of the stored one (secrets opened), in one transaction, so that a
+	// concurrent change cannot slip between the read and the write. The
+	// company, the template link and the creation time stay; CodeConflict
+	// on a duplicate name.
+	UpdateWebhook(ctx context.Context, scope Scope, id int64, update func(stored *Webhook) (WebhookDefinition, error)) (*Webhook, error)
 	DeleteWebhook(ctx context.Context, scope Scope, id int64) error
 }
 
-// WebhookTemplate is a webhook definition with blanks and a description:
-// the marketplace of seed 002. Built-in templates ship with the binary and
-// have negative IDs, so they never clash with stored ones.
-type WebhookTemplate struct {
-	ID int64 `json:"id"`
-	// Key is a stable, readable name of a built-in template, such as
-	// "zendesk-ticket-lookup"; empty for stored templates.
-	Key   string        `json:"key,omitempty"`
-	Scope TemplateScope `json:"scope"`
-	// OwnerID is the agency or company that owns the template; 0 for
-	// built-in templates.
-	OwnerID     int64  `json:"owner_id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Category    string `json:"category"`
-	// Webhook is the definition. Its name, company and IDs are set when a
-	// webhook is created from it.
-	Webhook   Webhook         `json:"webhook"`
-	Blanks    []TemplateBlank `json:"blanks"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
-}
-
-// TemplateScope says who offers a template.
-type TemplateScope string
-
-const (
-	TemplateBuiltin TemplateScope = "builtin"
-	// TemplateAgency: owned by an agency and offered to all its companies.
-	TemplateAgency  TemplateScope = "agency"
-	TemplateCompany TemplateScope = "company"
-)
-
-// TemplateBlank is a value the user supplies when creating a webhook from a
-// template. Target is the field it fills:
-//
-//	url, name, body                      the whole field
-//	context_values.<name>                a context value
-//	auth.username|password|token|name|value
-//	headers.<Key>                        the value of header Key (case-insensitive; added if absent)
-//	params.<key>                         the value of param key (added if absent)
-type TemplateBlank struct {
-	Name        string `json:"name"`
-	Label       string `json:"label"`
-	Description string `json:"description,omitempty"`
-	Target      string `json:"target"`
-	// Secret blanks are entered like passwords and never shown back.
-	Secret   bool   `json:"secret,omitempty"`
-	Required bool   `json:"required,omitempty"`
-	Default  string `json:"default,omitempty"`
-}
-
-// IsBuiltin reports whether t ships with the binary.
-func (t *WebhookTemplate) IsBuiltin() bool { return t.Scope == TemplateBuiltin }
-
-// Validate checks a template: its name, scope and blanks, and that its
-// definition is valid once every blank is filled with a sample value.
-// Compiling the definition's templates is package webhook's part.
-func (t *WebhookTemplate) Validate() error {
-	t.Name = strings.TrimSpace(t.Name)
-	switch {
-	case t.Name == "":
-		return Invalid("name", "must not be empty")
-	case len(t.Name) > MaxWebhookNameLen:
-		return Invalid("name", "must be at most %d bytes long", MaxWebhookNameLen)
-	case len(t.Description) > 4<<10:
-		return Invalid("description", "must be at most 4096 bytes long")
-	case len(t.Category) > MaxWebhookNameLen:
-		return Invalid("category", "must be at most %d bytes long", MaxWebhookNameLen)
-	}
-	switch t.Scope {
-	case TemplateBuiltin, TemplateAgency, TemplateCompany:
-	default:
-		return Invalid("scope", "%q is not a template scope; use agency or company", t.Scope)
-	}
-	if len(t.Blanks) > MaxWebhookListLen {
-		return Invalid("blanks", "at most %d entries are allowed", MaxWebhookListLen)
-	}
-	names := map[string]int{}
-	targets := map[string]int{}
-	for i := range t.Blanks {
-		b := &t.Blanks[i]
-		at := fmt.Sprintf("blanks[%d]", i)
-		b.Name = strings.TrimSpace(b.Name)
-		b.Target = strings.TrimSpace(b.Target)
-		if !IsIdentifier(b.Name) {
-			return Invalid(at+".name", "%q is not a valid name: use letters, digits and underscores, not starting with a digit", b.Name)
-		}
-		if j, dup := names[b.Name]; dup {
-			return Invalid(at+".name", "%q is already used by blanks[%d]", b.Name, j)
-		}
-		names[b.Name] = i
-		if err := checkBlankTarget(b.Target); err != nil {
-			return Invalid(at+".target", "%v", err)
-		}
-		key := strings.ToLower(b.Target)
-		if j, dup := targets[key]; dup {
-			return Invalid(at+".target", "%q is already filled by blanks[%d]", b.Target, j)
-		}
-		targets[key] = i
-		if err := t.checkAuthBlank(b.Target); err != nil {
-			return Invalid(at+".target", "%v", err)
-		}
-		if b.Secret && !strings.HasPrefix(b.Target, "auth.") && !strings.HasPrefix(b.Target, "headers.") && !strings.HasPrefix(b.Target, "params.") {
-			return Invalid(at+".secret", "only auth, header and param blanks can be secret")
-		}
-		if b.Secret && b.Default != "" {
-			return Invalid(at+".default", "a secret blank cannot have a default")
-		}
-		if b.Label == "" {
-			b.Label = b.Name
-		}
-	}
-	w, err := t.SampleWebhook()
-	if err != nil {
-		return err
-	}
-	return InTemplate(w.Validate())
-}
-
-// SampleWebhook is the definition t makes with a sample value (see
-// SampleBlankValue) in each blank that has no default: what a template is
-// checked by before it is saved, here and by the webhook engine.
-func (t *WebhookTemplate) SampleWebhook() (Webhook, error) {
-	sample := map[string]string{}
-	for _, b := range t.Blanks {
-		if b.Default == "" {
-			sample[b.Name] = SampleBlankValue(b.Target)
-		}
-	}
-	return t.Fill(sample)
-}
-
-// InTemplate re-roots an *Error about a definition at the template's
-// "webhook" field; other errors, and nil, come back as they are.
-func InTemplate(err error) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return err
-	}
-	c := *e
-	c.Field = "webhook." + c.Field
-	return &c
-}
-
-// checkAuthBlank refuses an auth blank that the template's auth type would
-// ignore, such as auth.token on a template with basic authentication.
-func (t *WebhookTemplate) checkAuthBlank(target string) error {
-	sub, ok := strings.CutPrefix(target, "auth.")
-	if !ok {
-		return nil
-	}
-	want := map[string]AuthType{"username": AuthBasic, "password": AuthBasic, "token": AuthBearer, "name": AuthAPIKey, "value": AuthAPIKey}[sub]
-	if got := AuthType(strings.ToLower(string(t.Webhook.Auth.Type))); got != want {
-		return fmt.Errorf("%q fills %s authentication but the webhook's auth type is %q", target, want, got)
-	}
-	return nil
-}
-
-// Masked returns a copy of t whose definition has its secrets masked.
-func (t WebhookTemplate) Masked() WebhookTemplate {
-	t.Webhook = t.Webhook.Masked()
-	t.Blanks = slices.Clone(t.Blanks)
-	return t
-}
-
-// SampleBlankValue is a value that fills a blank with target in a way the
-// definition accepts.
-func SampleBlankValue(target string) string {
-	switch target {
-	case "url":
-		return "https://example.com/"
-	case "name":
-		return "sample"
-	case "body":
-		return "{}"
-	}
-	return "sample"
-}
-
-var authTargets = []string{"username", "password", "token", "name", "value"}
-
-func checkBlankTarget(target string) error {
-	field, sub, _ := strings.Cut(target, ".")
-	switch field {
-	case "url", "name", "body":
-		if sub != "" || strings.Contains(target, ".") {
-			return fmt.Errorf("%q: %s takes no sub-path", target, field)
-		}
-		return nil
-	case "context_values":
-		if !IsIdentifier(sub) || slices.Contains(ContextRoots, sub) {
-			return fmt.Errorf("%q: context_values.<name> needs a name like subdomain", target)
-		}
-		return nil
-	case "auth":
-		if !slices.Contains(authTargets, sub) {
-			return fmt.Errorf("%q: use auth.username, auth.password, auth.token, auth.name or auth.value", target)
-		}
-		return nil
-	case "headers":
-		if !IsHeaderName(sub) {
-			return fmt.Errorf("%q: headers.<Key> needs a valid header name", target)
-		}
-		return nil
-	case "params":
-		if sub == "" {
-			return fmt.Errorf("%q: params.<key> needs a parameter name", target)
-		}
-		return nil
-	}
-	return fmt.Errorf("%q is not a template target; use url, name, body, context_values.<name>, auth.<field>, headers.<Key> or params.<key>", target)
-}
-
-// Fill returns the template's definition with each blank's Target set from
-// values (by blank name), or from the blank's Default. It names every
-// required blank left empty ("values.subdomain is required") and any value
-// that matches no blank, in one CodeInvalid error. An optional auth blank
-// left empty turns authentication off when the auth then lacks its secret
-// (a generic template's optional bearer token, say). TemplateID is set; the
-// definition is not validated here.
-func (t *WebhookTemplate) Fill(values map[string]string) (Webhook, error) {
-	var problems []string
-	field := ""
-	note := func(f, format string, args ...any) {
-		if field == "" {
-			field = f
-		}
-		problems = append(problems, f+" "+fmt.Sprintf(format, args...))
-	}
-	known := map[string]bool{}
-	for _, b := range t.Blanks {
-		known[b.Name] = true
-	}
-	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if !known[name] {
-			note("values."+name, "matches no blank of this template")
-		}
-	}
-
-	w := t.Webhook.Clone()
-	w.ID, w.CompanyID, w.CreatedAt, w.UpdatedAt = 0, 0, time.Time{}, time.Time{}
-	if w.Name == "" {
-		w.Name = t.Name
-	}
-	emptyOptionalAuth := false
-	for _, b := range t.Blanks {
-		v, given := values[b.Name]
-		if !given || v == "" {
-			v = b.Default
-		}
-		if v == "" {
-			if b.Required {
-				note("values."+b.Name, "is required (%s)", b.Label)
-			} else if strings.HasPrefix(b.Target, "auth.") {
-				emptyOptionalAuth = true
-			}
-			continue
-		}
-		setTarget(&w, b.Target, v)
-	}
-	if len(problems) > 0 {
-		return Webhook{}, &Error{Code: CodeInvalid, Field: field, Message: strings.Join(problems, "; ")}
-	}
-	if emptyOptionalAuth {
-		a := w.Auth
-		if (a.Type == AuthBearer && a.Token == "") ||
-			(a.Type == AuthBasic && a.Username == "") ||
-			(a.Type == AuthAPIKey && a.Value == "") {
-			w.Auth = Auth{Type: AuthNone}
-		}
-	}
-	if t.ID != 0 {
-		id := t.ID
-		w.TemplateID = &id
-	}
-	return w, nil
-}
-
-func setTarget(w *Webhook, target, v string) {
-	field, sub, _ := strings.Cut(target, ".")
-	switch field {
-	case "url":
-		w.URL = v
-	case "name":
-		w.Name = v
-	case "body":
-		w.Body = v
-	case "context_values":
-		if w.ContextValues == nil {
-			w.ContextValues = map[string]string{}
-		}
-		w.ContextValues[sub] = v
-	case "auth":
-		switch sub {
-		case "username":
-			w.Auth.Username = v
-		case "password":
-			w.Auth.Password = v
-		case "token":
-			w.Auth.Token = v
-		case "name":
-			w.Auth.Name = v
-		case "value":
-			w.Auth.Value = v
-		}
-	case "headers":
-		for i := range w.Headers {
-			if strings.EqualFold(w.Headers[i].Key, sub) {
-				w.Headers[i].Value, w.Headers[i].Type = v, ValueText
-				return
-			}
-		}
-		w.Headers = append(w.Headers, KeyValue{Key: sub, Value: v, Type: ValueText})
-	case "params":
-		for i := range w.Params {
-			if w.Params[i].Key == sub {
-				w.Params[i].Value, w.Params[i].Type = v, ValueText
-				return
-			}
-		}
-		w.Params = append(w.Params, KeyValue{Key: sub, Value: v, Type: ValueText})
-	}
-}
-
-// WebhookTemplateFilter narrows a template listing. A company's scope sees
-// its own templates and its agency's; an agency's scope sees its own and
-// its companies'; the admin scope sees all. Built-in templates are not
-// stored: callers add them (see package webhook).
-type WebhookTemplateFilter struct {
-	Scope   Scope
-	OwnerID int64 // when set, only this owner's templates
-}
-
-// WebhookTemplateService stores the templates of agencies and companies.
-// Methods taking a Scope answer CodeNotFound for templates outside it.
-type WebhookTemplateService interface {
-	// CreateWebhookTemplate stores t and sets its ID, CreatedAt and
-	// UpdatedAt. t.OwnerID must name a tenant in scope whose kind matches
-	// t.Scope (CodeNotFound with field "owner_id" otherwise); names are
-	// unique per owner (CodeConflict with field "name").
-	CreateWebhookTemplate(ctx context.Context, scope Scope, t *WebhookTemplate) error
-	FindWebhookTemplate(ctx context.Context, scope Scope, id int64) (*WebhookTemplate, error)
-	// FindWebhookTemplates lists the stored templates in scope, ordered by ID.
-	FindWebhookTemplates(ctx context.Context, filter WebhookTemplateFilter) ([]*WebhookTemplate, error)
-	UpdateWebhookTemplate(ctx context.Context, scope Scope, t *WebhookTemplate) error
-	DeleteWebhookTemplate(ctx context.Context, scope Scope, id int64) error
-}
-
-// SecretSealer encrypts secrets at rest (package seal implements it).
-type SecretSealer interface {
-	Seal(plaintext string) (string, error)
-	Open(sealed string) (string, error)
-}
-
-// secretFields lists the auth fields that are secrets, with their JSON paths.
-func (a *Auth) secretFields() []struct {
-	field string
-	value *string
-} {
-	return []struct {
-		field string
-		value *string
-	}{{"auth.password", &a.Password}, {"auth.token", &a.Token}, {"auth.value", &a.Value}}
-}
-
-// SealSecrets returns a copy of w whose secrets are sealed with s, for
-// storing. Stores call it on write and OpenSecrets on read.
-func (w Webhook) SealSecrets(s SecretSealer) (Webhook, error) {
-	w = w.Clone()
-	for _, f := range w.Auth.secretFields() {
-		sealed, err := s.Seal(*f.value)
-		if err != nil {
-			return Webhook{}, fmt.Errorf("seal %s: %w", f.field, err)
-		}
-		*f.value = sealed
-	}
-	return w, nil
-}
-
-// OpenSecrets opens, in place, secrets sealed by SealSecrets.
-func (w *Webhook) OpenSecrets(s SecretSealer) error {
-	for _, f := range w.Auth.secretFields() {
-		plain, err := s.Open(*f.value)
-		if err != nil {
-			return fmt.Errorf("open %s of webhook %d: %w", f.field, w.ID, err)
-		}
-		*f.value = plain
-	}
-	return nil
+// WebhookService is the use cases of the Webhook Builder. Every method acts
+// for a caller; webhooks outside its scope answer CodeNotFound. Webhooks
+// come back with their secrets masked and their context names set.
+type WebhookService interface {
+	// CreateWebhook creates a webhook from a definition, or from a template
+	// and the values of its blanks.
+	CreateWebhook(ctx context.Context, c *Caller, in WebhookInput) (*Webhook, error)
+	FindWebhook(ctx context.Context, c *Caller, id int64) (*Webhook, error)
+	// FindWebhooks lists the webhooks the caller sees, of one company when
+	// companyID is not 0, ordered by ID.
+	FindWebhooks(ctx context.Context, c *Caller, companyID int64, page PageRequest) (Page[*Webhook], error)
+	// ReplaceWebhook replaces a definition (PUT). A secret sent masked, or
+	// left out while the auth type stays, keeps the stored one.
+	ReplaceWebhook(ctx context.Context, c *Caller, id int64, in WebhookInput) (*Webhook, error)
+	// PatchWebhook saves what apply makes of the webhook as FindWebhook
+	// shows it (the edge merges its patch document there), as
+	// ReplaceWebhook does, in one transaction with the read.
+	PatchWebhook(ctx context.Context, c *Caller, id int64, apply func(shown *Webhook) (WebhookInput, error)) (*Webhook, error)
+	DeleteWebhook(ctx context.Context, c *Caller, id int64) error
+	// RunWebhook runs a stored webhook against a Run webhook context (empty:
+	// sample values). The error is for an invalid context only; failures of
+	// the exchange are in the result.
+	RunWebhook(ctx context.Context, c *Caller, id int64, runContext json.RawMessage) (*WebhookResult, error)
+	// RunUnsavedWebhook runs a definition that is not stored.
+	RunUnsavedWebhook(ctx context.Context, c *Caller, in RunInput) (*WebhookResult, error)
 }
 
 // Conversation is the snapshot of a conversation that webhook templates
@@ -1131,36 +755,4 @@ const (
 type VariableError struct {
 	Name    string `json:"name"`
 	Message string `json:"message"`
-}
-
-// WebhookEngine compiles and runs webhook definitions and works with their
-// templates (package webhook implements it). The bot runtime, Run webhook
-// and the CLI share it.
-type WebhookEngine interface {
-	// CheckWebhook validates a definition for saving: defaults filled,
-	// every template compiled, every context value the URL needs set.
-	CheckWebhook(w *Webhook) error
-	// ContextNames lists the context values the URL needs.
-	ContextNames(w *Webhook) ([]string, error)
-	// RunWebhook executes w against a JSON context object as Run webhook
-	// receives it (empty: sample values). The error is for an invalid
-	// definition or context only; failures of the exchange are in the
-	// result.
-	RunWebhook(ctx context.Context, w *Webhook, context json.RawMessage) (*WebhookResult, error)
-	// RunConversation executes w against a conversation, as the bot does.
-	RunConversation(ctx context.Context, w *Webhook, conv *Conversation) (*WebhookResult, error)
-
-	// BuiltinTemplates lists the templates that ship with the binary.
-	BuiltinTemplates() ([]WebhookTemplate, error)
-	// BuiltinTemplate returns the built-in template with the given
-	// (negative) ID, CodeNotFound if there is none.
-	BuiltinTemplate(id int64) (*WebhookTemplate, error)
-	// CheckTemplate validates a template for saving.
-	CheckTemplate(t *WebhookTemplate) error
-	// FillTemplate makes a definition from a template and the values of its
-	// blanks; the error names every missing or unknown value.
-	FillTemplate(t *WebhookTemplate, values map[string]string) (Webhook, error)
-	// TemplateFromWebhook makes a template of a definition; secrets become
-	// blanks and are never copied.
-	TemplateFromWebhook(w *Webhook) WebhookTemplate
 }

@@ -2,13 +2,13 @@ package hookline
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
-func validWebhook() Webhook {
-	return Webhook{
+func validWebhook() WebhookDefinition {
+	return WebhookDefinition{
 		Name:   "Ticket lookup",
 		Method: "get",
 		URL:    "https://{{subdomain}}.example.com/api/tickets/{{ticket_id}}.json",
@@ -34,7 +34,7 @@ func TestWebhookValidateDefaults(t *testing.T) {
 	if w.Headers[1].Type != ValueText || w.Params[0].Type != ValueText {
 		t.Fatalf("value type default not filled: %+v %+v", w.Headers, w.Params)
 	}
-	var none Webhook = validWebhook()
+	none := validWebhook()
 	none.Auth = Auth{Token: "left over"}
 	if err := none.Validate(); err != nil || none.Auth != (Auth{Type: AuthNone}) {
 		t.Fatalf("auth none: %v %+v (stray secrets must be dropped)", err, none.Auth)
@@ -49,41 +49,38 @@ func TestWebhookValidateDefaults(t *testing.T) {
 func TestWebhookValidateFields(t *testing.T) {
 	cases := []struct {
 		field  string
-		change func(w *Webhook)
+		change func(w *WebhookDefinition)
 	}{
-		{"name", func(w *Webhook) { w.Name = "  " }},
-		{"method", func(w *Webhook) { w.Method = "FETCH" }},
-		{"url", func(w *Webhook) { w.URL = "" }},
-		{"url", func(w *Webhook) { w.URL = "ftp://example.com/x" }},
-		{"url", func(w *Webhook) { w.URL = "/relative/path" }},
-		{"url", func(w *Webhook) { w.URL = "gopher://{{host}}/" }},
-		{"url", func(w *Webhook) { w.URL = "https://user:pw@example.com/" }},
-		{"response_type", func(w *Webhook) { w.ResponseType = "yaml" }},
-		{"execution", func(w *Webhook) { w.Execution = "later" }},
-		{"timeout_ms", func(w *Webhook) { w.TimeoutMS = 99 }},
-		{"timeout_ms", func(w *Webhook) { w.TimeoutMS = 30001 }},
-		{"auth.type", func(w *Webhook) { w.Auth = Auth{Type: "oauth"} }},
-		{"auth.token", func(w *Webhook) { w.Auth = Auth{Type: AuthBearer} }},
-		{"auth.token", func(w *Webhook) { w.Auth = Auth{Type: AuthBearer, Token: "a\nb"} }},
-		{"auth.username", func(w *Webhook) { w.Auth = Auth{Type: AuthBasic, Password: "p"} }},
-		{"auth.username", func(w *Webhook) { w.Auth = Auth{Type: AuthBasic, Username: "a:b"} }},
-		{"auth.name", func(w *Webhook) { w.Auth = Auth{Type: AuthAPIKey, Value: "v"} }},
-		{"auth.name", func(w *Webhook) { w.Auth = Auth{Type: AuthAPIKey, Name: "bad name", Value: "v"} }},
-		{"auth.value", func(w *Webhook) { w.Auth = Auth{Type: AuthAPIKey, Name: "key"} }},
-		{"auth.in", func(w *Webhook) { w.Auth = Auth{Type: AuthAPIKey, Name: "key", Value: "v", In: "cookie"} }},
-		{"headers[1].key", func(w *Webhook) { w.Headers[1].Key = "Bad Header" }},
-		{"headers[1].key", func(w *Webhook) { w.Headers[1].Key = "" }},
-		{"headers[1].key", func(w *Webhook) { w.Headers[1].Key = "Content-Length" }},
-		{"headers[0].value", func(w *Webhook) { w.Headers[0].Value = "certainly..sessionId" }},
-		{"headers[0].value", func(w *Webhook) { w.Headers[0].Value = "{{certainly.sessionId}}" }},
-		{"headers[1].type", func(w *Webhook) { w.Headers[1].Type = "secret" }},
-		{"params[0].key", func(w *Webhook) { w.Params[0].Key = " " }},
-		{"params[0].value", func(w *Webhook) { w.Params[0] = KeyValue{Key: "a", Value: "a.b[x]", Type: ValueVariable} }},
-		{"context_values.certainly", func(w *Webhook) { w.ContextValues["certainly"] = "x" }},
-		{"context_values.2x", func(w *Webhook) { w.ContextValues["2x"] = "x" }},
-		{"custom_variables[0].name", func(w *Webhook) { w.CustomVariables[0].Name = "ticket-status" }},
-		{"custom_variables[0].mapper", func(w *Webhook) { w.CustomVariables[0].Mapper = " " }},
-		{"custom_variables[1].name", func(w *Webhook) {
+		{"name", func(w *WebhookDefinition) { w.Name = "  " }},
+		{"method", func(w *WebhookDefinition) { w.Method = "FETCH" }},
+		{"url", func(w *WebhookDefinition) { w.URL = "" }},
+		{"url", func(w *WebhookDefinition) { w.URL = "ftp://example.com/x" }},
+		{"url", func(w *WebhookDefinition) { w.URL = "/relative/path" }},
+		{"url", func(w *WebhookDefinition) { w.URL = "gopher://{{host}}/" }},
+		{"url", func(w *WebhookDefinition) { w.URL = "https://user:pw@example.com/" }},
+		{"response_type", func(w *WebhookDefinition) { w.ResponseType = "yaml" }},
+		{"execution", func(w *WebhookDefinition) { w.Execution = "later" }},
+		{"timeout_ms", func(w *WebhookDefinition) { w.TimeoutMS = 99 }},
+		{"timeout_ms", func(w *WebhookDefinition) { w.TimeoutMS = 30001 }},
+		{"auth.type", func(w *WebhookDefinition) { w.Auth = Auth{Type: "oauth"} }},
+		{"auth.token", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthBearer} }},
+		{"auth.token", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthBearer, Token: "a\nb"} }},
+		{"auth.username", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthBasic, Password: "p"} }},
+		{"auth.username", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthBasic, Username: "a:b"} }},
+		{"auth.name", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthAPIKey, Value: "v"} }},
+		{"auth.name", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthAPIKey, Name: "bad name", Value: "v"} }},
+		{"auth.value", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthAPIKey, Name: "key"} }},
+		{"auth.in", func(w *WebhookDefinition) { w.Auth = Auth{Type: AuthAPIKey, Name: "key", Value: "v", In: "cookie"} }},
+		{"headers[1].key", func(w *WebhookDefinition) { w.Headers[1].Key = "Bad Header" }},
+		{"headers[1].key", func(w *WebhookDefinition) { w.Headers[1].Key = "" }},
+		{"headers[1].key", func(w *WebhookDefinition) { w.Headers[1].Key = "Content-Length" }},
+		{"headers[1].type", func(w *WebhookDefinition) { w.Headers[1].Type = "secret" }},
+		{"params[0].key", func(w *WebhookDefinition) { w.Params[0].Key = " " }},
+		{"context_values.certainly", func(w *WebhookDefinition) { w.ContextValues["certainly"] = "x" }},
+		{"context_values.2x", func(w *WebhookDefinition) { w.ContextValues["2x"] = "x" }},
+		{"custom_variables[0].name", func(w *WebhookDefinition) { w.CustomVariables[0].Name = "ticket-status" }},
+		{"custom_variables[0].mapper", func(w *WebhookDefinition) { w.CustomVariables[0].Mapper = " " }},
+		{"custom_variables[1].name", func(w *WebhookDefinition) {
 			w.CustomVariables = append(w.CustomVariables, CustomVariable{Name: "ticket_status", Mapper: "{{x}}"})
 		}},
 	}
@@ -97,20 +94,7 @@ func TestWebhookValidateFields(t *testing.T) {
 	}
 }
 
-func TestContextPath(t *testing.T) {
-	for _, p := range []string{"certainly.sessionId", "a.b[0]", "a[0][1].c", `x["e-mail"]`, "x['k']", "_a"} {
-		if err := CheckContextPath(p); err != nil {
-			t.Errorf("%q: %v", p, err)
-		}
-	}
-	for _, p := range []string{"", "1a", "a.", "a..b", "a[", "a[]", "a[-1]", "a b", "a.b()", "a|upper", `a["x"y"]`} {
-		if err := CheckContextPath(p); err == nil {
-			t.Errorf("%q accepted", p)
-		}
-	}
-}
-
-func TestMaskAndKeepSecrets(t *testing.T) {
+func TestMasked(t *testing.T) {
 	stored := validWebhook()
 	stored.Auth = Auth{Type: AuthBasic, Username: "agent", Password: "pw-secret"}
 	if err := stored.Validate(); err != nil {
@@ -125,37 +109,22 @@ func TestMaskAndKeepSecrets(t *testing.T) {
 		t.Fatal("Masked changed the original")
 	}
 	shown.Headers[0].Value = "changed"
-	if stored.Headers[0].Value == "changed" {
-		t.Fatal("Masked shares the headers slice with the original")
+	shown.ContextValues["subdomain"] = "changed"
+	if stored.Headers[0].Value == "changed" || stored.ContextValues["subdomain"] == "changed" {
+		t.Fatal("Masked shares a list or map with the original")
 	}
-
-	// GET, edit something else, PUT: the secret survives.
-	var update Webhook
-	json.Unmarshal(b, &update)
-	update.Name = "Renamed"
-	if err := update.KeepSecrets(&stored); err != nil {
-		t.Fatal(err)
+	if got := stored.Secrets(); len(got) != 1 || got[0] != "pw-secret" {
+		t.Fatalf("Secrets() = %q", got)
 	}
-	if update.Auth.Password != "pw-secret" {
-		t.Fatalf("password after round trip: %q", update.Auth.Password)
-	}
-	// A new secret replaces the stored one.
-	update.Auth.Password = "new"
-	update.KeepSecrets(&stored)
-	if update.Auth.Password != "new" {
-		t.Fatal("a new secret was overwritten")
-	}
-	// A mask with nothing behind it is an error, not a literal password.
-	other := Webhook{Auth: Auth{Type: AuthBearer, Token: SecretMask}}
-	if err := other.KeepSecrets(&stored); ErrorField(err) != "auth.token" {
-		t.Fatalf("mask without stored secret: %v", err)
+	if got := shown.Secrets(); len(got) != 0 {
+		t.Fatalf("a mask is not a secret: %q", got)
 	}
 }
 
 func testTemplate() WebhookTemplate {
 	return WebhookTemplate{
 		ID: -1, Scope: TemplateBuiltin, Name: "Ticket lookup",
-		Webhook: Webhook{
+		Webhook: WebhookDefinition{
 			Method: "GET",
 			URL:    "https://{{subdomain}}.example.com/tickets/{{ticket_id}}",
 			Auth:   Auth{Type: AuthBearer},
@@ -168,42 +137,6 @@ func testTemplate() WebhookTemplate {
 			{Name: "token", Label: "API token", Target: "auth.token", Secret: true, Required: true},
 			{Name: "lang", Label: "Language", Target: "headers.Accept-Language", Default: "en"},
 		},
-	}
-}
-
-func TestTemplateFill(t *testing.T) {
-	tp := testTemplate()
-	if err := tp.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	w, err := tp.Fill(map[string]string{"subdomain": "acme", "token": "tok"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.ContextValues["subdomain"] != "acme" || w.Auth.Token != "tok" || w.TemplateID == nil || *w.TemplateID != -1 ||
-		len(w.Headers) != 1 || w.Headers[0].Value != "en" || w.Name != "Ticket lookup" {
-		t.Fatalf("filled: %+v", w)
-	}
-	if _, ok := tp.Webhook.ContextValues["subdomain"]; ok {
-		t.Fatal("Fill changed the template")
-	}
-	if err := w.Validate(); err != nil {
-		t.Fatal(err)
-	}
-
-	_, err = tp.Fill(map[string]string{"token": "", "colour": "red"})
-	msg := ErrorMessage(err)
-	for _, want := range []string{"values.subdomain is required", "values.token is required", "values.colour matches no blank"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("missing %q in %q", want, msg)
-		}
-	}
-
-	// An optional token left empty turns auth off.
-	tp.Blanks[1].Required = false
-	w, err = tp.Fill(map[string]string{"subdomain": "acme"})
-	if err != nil || w.Auth.Type != AuthNone {
-		t.Fatalf("optional token: %v %+v", err, w.Auth)
 	}
 }
 
@@ -220,7 +153,6 @@ func TestTemplateValidate(t *testing.T) {
 		{"blanks[1].target", func(t *WebhookTemplate) { t.Blanks[1].Target = "auth.password" }},
 		{"blanks[2].target", func(t *WebhookTemplate) { t.Blanks[2].Target = "context_values.subdomain" }},
 		{"blanks[0].secret", func(t *WebhookTemplate) { t.Blanks[0].Secret = true }},
-		{"webhook.method", func(t *WebhookTemplate) { t.Webhook.Method = "BREW" }},
 	}
 	for _, c := range cases {
 		tp := testTemplate()
@@ -229,61 +161,58 @@ func TestTemplateValidate(t *testing.T) {
 			t.Errorf("%s: got %v", c.field, err)
 		}
 	}
+	tp := testTemplate()
+	if err := tp.Validate(); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// prefixSealer stands in for package seal: it only marks values, which is
-// enough to see which fields pass through it.
-type prefixSealer struct{}
-
-func (prefixSealer) Seal(p string) (string, error) {
-	if p == "" {
-		return "", nil
+// TestTemplateJSON checks the template document: its owner is named by the
+// field that set it, built-ins show no times, and lists are never null.
+func TestTemplateJSON(t *testing.T) {
+	tp := testTemplate()
+	b, err := json.Marshal(tp)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return "sealed:" + p, nil
+	for _, want := range []string{`"scope":"builtin"`, `"headers":[]`, `"custom_variables":[]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("built-in template lacks %s: %s", want, b)
+		}
+	}
+	for _, not := range []string{"created_at", "agency_id", "company_id", "owner_id"} {
+		if strings.Contains(string(b), not) {
+			t.Errorf("built-in template shows %s: %s", not, b)
+		}
+	}
+	tp.Scope, tp.OwnerID, tp.CreatedAt, tp.UpdatedAt = TemplateAgency, 7, time.Unix(1, 0).UTC(), time.Unix(2, 0).UTC()
+	b, _ = json.Marshal(tp)
+	if !strings.Contains(string(b), `"agency_id":7`) || !strings.Contains(string(b), `"created_at":"1970-01-01T00:00:01Z"`) {
+		t.Errorf("agency template: %s", b)
+	}
 }
 
-func (prefixSealer) Open(s string) (string, error) {
-	if s == "" {
-		return "", nil
+func TestPageCursor(t *testing.T) {
+	items := []int64{3, 5, 8}
+	p := PageOf(items, 2, func(v int64) int64 { return v })
+	if len(p.Items) != 2 || p.NextCursor == "" {
+		t.Fatalf("page of 3 with limit 2: %+v", p)
 	}
-	p, ok := strings.CutPrefix(s, "sealed:")
-	if !ok {
-		return "", errors.New("not sealed")
+	after, ok, limit, err := PageRequest{Cursor: p.NextCursor}.Bounds()
+	if err != nil || !ok || after != 5 || limit != DefaultPageLimit {
+		t.Fatalf("bounds of next page: %d %v %d %v", after, ok, limit, err)
 	}
-	return p, nil
-}
-
-func TestSealSecrets(t *testing.T) {
-	for _, a := range []Auth{
-		{Type: AuthBasic, Username: "u", Password: "pw"},
-		{Type: AuthBearer, Token: "tok"},
-		{Type: AuthAPIKey, Name: "X-Key", Value: "v", In: "header"},
-	} {
-		w := validWebhook()
-		w.Auth = a
-		sealed, err := w.SealSecrets(prefixSealer{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.Auth != a {
-			t.Fatal("SealSecrets changed the original")
-		}
-		for _, s := range []string{sealed.Auth.Password, sealed.Auth.Token, sealed.Auth.Value} {
-			if s != "" && !strings.HasPrefix(s, "sealed:") {
-				t.Fatalf("%+v: unsealed secret %q", a, s)
-			}
-		}
-		if sealed.Auth.Username != a.Username || sealed.Auth.Name != a.Name {
-			t.Fatalf("non-secret fields sealed: %+v", sealed.Auth)
-		}
-		if err := sealed.OpenSecrets(prefixSealer{}); err != nil || sealed.Auth != a {
-			t.Fatalf("open: %v %+v", err, sealed.Auth)
+	if p := PageOf(items, 3, func(v int64) int64 { return v }); p.NextCursor != "" || len(p.Items) != 3 {
+		t.Fatalf("last page: %+v", p)
+	}
+	for _, bad := range []PageRequest{{Limit: -1}, {Limit: MaxPageLimit + 1}} {
+		if _, _, _, err := bad.Bounds(); ErrorField(err) != "limit" {
+			t.Errorf("%+v: %v", bad, err)
 		}
 	}
-	w := validWebhook()
-	w.ID = 3
-	w.Auth = Auth{Type: AuthBearer, Token: "not sealed"}
-	if err := w.OpenSecrets(prefixSealer{}); err == nil || !strings.Contains(err.Error(), "auth.token of webhook 3") {
-		t.Fatalf("open of a bad value: %v", err)
+	for _, bad := range []string{"x", "aWQ6", EncodeCursor(1) + "="} {
+		if _, _, _, err := (PageRequest{Cursor: bad}).Bounds(); ErrorField(err) != "cursor" {
+			t.Errorf("cursor %q: %v", bad, err)
+		}
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/hookline/hookline/jinja"
 )
 
-func benchDef(url string) hookline.Webhook {
-	return hookline.Webhook{
+func benchDef(url string) hookline.WebhookDefinition {
+	return hookline.WebhookDefinition{
 		Name: "bench", Method: "POST", URL: url, Body: seedBody,
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "bench-token-123456"},
 		CustomVariables: []hookline.CustomVariable{
@@ -153,7 +153,7 @@ func localRunner(b *testing.B) func() error {
 
 // localRunnerOf is localRunner for the seed webhook as edit changes it;
 // edit gets the definition and the body it renders.
-func localRunnerOf(b *testing.B, edit func(w *hookline.Webhook, body string)) func() error {
+func localRunnerOf(b *testing.B, edit func(w *hookline.WebhookDefinition, body string)) func() error {
 	srv := benchReceiver(b)
 	c, data := benchCompiled(b, srv.URL+"/tickets")
 	if edit != nil {
@@ -181,14 +181,14 @@ func localRunnerOf(b *testing.B, edit func(w *hookline.Webhook, body string)) fu
 // diagnostic that, set beside BenchmarkRunLocal, gives the wall time the
 // body's render costs one call at a time.
 func BenchmarkRunLocalStaticBody(b *testing.B) {
-	benchRun(b, localRunnerOf(b, func(w *hookline.Webhook, body string) { w.Body = body }))
+	benchRun(b, localRunnerOf(b, func(w *hookline.WebhookDefinition, body string) { w.Body = body }))
 }
 
 // BenchmarkRunLocalNoMapping is BenchmarkRunLocal with a text response and
 // no custom variables, so that nothing is parsed or mapped: a diagnostic
 // like the one above, for the mapping's share.
 func BenchmarkRunLocalNoMapping(b *testing.B) {
-	benchRun(b, localRunnerOf(b, func(w *hookline.Webhook, _ string) {
+	benchRun(b, localRunnerOf(b, func(w *hookline.WebhookDefinition, _ string) {
 		w.ResponseType, w.CustomVariables = hookline.ResponseText, nil
 	}))
 }

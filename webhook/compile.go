@@ -19,7 +19,7 @@ import (
 // Compiled is a validated definition with its templates compiled. It is
 // immutable and safe for concurrent use.
 type Compiled struct {
-	def      hookline.Webhook
+	def      hookline.WebhookDefinition
 	url      *jinja.Template
 	urlNames []string // context values the URL needs
 	values   []compiledValue
@@ -140,12 +140,12 @@ type compiledMapper struct {
 // context value.
 var builtinNames = []string{"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "true", "false", "none", "True", "False", "None"}
 
-// Compile validates def (filling its defaults, see hookline.Webhook.Validate)
+// Compile validates def (filling its defaults, see hookline.WebhookDefinition.Validate)
 // and compiles every template in it. An error is a CodeInvalid
 // *hookline.Error whose Field is the JSON path of the template at fault
 // ("body", "headers[0].value", "custom_variables[1].mapper") and whose
 // message gives the line and column.
-func Compile(def hookline.Webhook) (*Compiled, error) {
+func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
 	def = def.Clone()
 	if err := def.Validate(); err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (c *Compiled) notPlain(field string, err error) {
 
 // Check validates def for saving: Compile, and every context value the URL
 // needs is set. Defaults are filled into def.
-func Check(def *hookline.Webhook) error {
+func Check(def *hookline.WebhookDefinition) error {
 	c, err := Compile(*def)
 	if err != nil {
 		return err
@@ -312,7 +312,7 @@ func (c *Compiled) checkPlainText() error {
 // ContextNames lists the context values def's URL needs: the names it
 // reads other than the conversation roots (certainly, conversation, fb,
 // context), Jinja's globals and the param keys, in order of first use.
-func ContextNames(def hookline.Webhook) ([]string, error) {
+func ContextNames(def hookline.WebhookDefinition) ([]string, error) {
 	t, err := compileField("url", def.URL, jinja.ModeURL)
 	if err != nil {
 		return nil, err
@@ -332,8 +332,8 @@ func contextNames(t *jinja.Template, params []hookline.KeyValue) []string {
 	return names
 }
 
-// Webhook returns the definition as validated, defaults filled in.
-func (c *Compiled) Webhook() hookline.Webhook { return c.def.Clone() }
+// Definition returns the definition as validated, defaults filled in.
+func (c *Compiled) Definition() hookline.WebhookDefinition { return c.def.Clone() }
 
 // ContextNames lists the context values the URL needs.
 func (c *Compiled) ContextNames() []string { return slices.Clone(c.urlNames) }
@@ -344,6 +344,9 @@ func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compil
 		field := fmt.Sprintf("%s[%d].value", list, i)
 		src := kv.Value
 		if kv.Type == hookline.ValueVariable {
+			if err := CheckContextPath(kv.Value); err != nil {
+				return nil, hookline.Invalid(field, "%v", err)
+			}
 			src = "{{ " + kv.Value + " }}"
 		}
 		t, err := compileField(field, src, mode)

@@ -18,15 +18,15 @@ import (
 	"github.com/hookline/hookline/egress"
 )
 
-// Executor sends webhooks through one egress client. It is safe for
-// concurrent use and implements hookline.WebhookEngine.
+// Executor compiles and sends webhooks through one egress client. It is
+// safe for concurrent use. The webhook service, the bot runtime and the CLI
+// share it, so what a user sees in Run webhook is what the bot does.
 type Executor struct {
 	client *egress.Client
 	// userAgent is the client's User-Agent as a header value, shared by the
 	// requests Run sends: they are never handed out, and nothing sending
 	// them writes to header values. Never empty.
 	userAgent []string
-	builtins  func() ([]hookline.WebhookTemplate, error)
 
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
@@ -49,11 +49,8 @@ const (
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
-	return &Executor{client: client, userAgent: []string{client.UserAgent()},
-		builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
+	return &Executor{client: client, userAgent: []string{client.UserAgent()}, cache: map[string]*Compiled{}}
 }
-
-var _ hookline.WebhookEngine = (*Executor)(nil)
 
 // Run builds the request from data, sends it, and maps the response. It
 // never returns nil: every failure is described in the result's Error.
@@ -317,10 +314,10 @@ func milliseconds(d time.Duration) float64 {
 
 // Compile is Compile with a cache: a definition compiled before, byte for
 // byte the same, is not compiled again.
-func (e *Executor) Compile(w *hookline.Webhook) (*Compiled, error) {
-	key, err := json.Marshal(w)
+func (e *Executor) Compile(def *hookline.WebhookDefinition) (*Compiled, error) {
+	key, err := json.Marshal(def)
 	if err != nil {
-		return Compile(*w)
+		return Compile(*def)
 	}
 	e.mu.Lock()
 	c, ok := e.cache[string(key)]
@@ -328,7 +325,7 @@ func (e *Executor) Compile(w *hookline.Webhook) (*Compiled, error) {
 	if ok {
 		return c, nil
 	}
-	c, err = Compile(*w)
+	c, err = Compile(*def)
 	if err != nil || len(key) > maxCachedDef {
 		return c, err
 	}
@@ -348,23 +345,17 @@ func (e *Executor) Compile(w *hookline.Webhook) (*Compiled, error) {
 	return c, nil
 }
 
-// CheckWebhook validates a definition for saving (see Check).
-func (e *Executor) CheckWebhook(w *hookline.Webhook) error { return Check(w) }
-
-// ContextNames lists the context values w's URL needs.
-func (e *Executor) ContextNames(w *hookline.Webhook) ([]string, error) { return ContextNames(*w) }
-
-// RunWebhook runs w against a Run webhook context (see RunData); w may be
-// unsaved and unnamed. The error
-// is a CodeInvalid *hookline.Error for a definition that does not compile
-// or a context that is not a JSON object; everything else is in the result.
-func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawContext json.RawMessage) (*hookline.WebhookResult, error) {
-	def := *w
-	if strings.TrimSpace(def.Name) == "" {
+// RunContext runs def against a Run webhook context (see RunData); def may
+// be unsaved and unnamed. The error is a CodeInvalid *hookline.Error for a
+// definition that does not compile or a context that is not a JSON object;
+// everything else is in the result.
+func (e *Executor) RunContext(ctx context.Context, def *hookline.WebhookDefinition, rawContext json.RawMessage) (*hookline.WebhookResult, error) {
+	d := *def
+	if strings.TrimSpace(d.Name) == "" {
 		// An unsaved definition tried out before it is named.
-		def.Name = "unsaved webhook"
+		d.Name = unsavedWebhookName
 	}
-	c, err := e.Compile(&def)
+	c, err := e.Compile(&d)
 	if err != nil {
 		return nil, err
 	}
@@ -375,9 +366,13 @@ func (e *Executor) RunWebhook(ctx context.Context, w *hookline.Webhook, rawConte
 	return e.Run(ctx, c, data), nil
 }
 
-// RunConversation runs w in a conversation, as the bot runtime does.
-func (e *Executor) RunConversation(ctx context.Context, w *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
-	c, err := e.Compile(w)
+// unsavedWebhookName names a definition run without being saved, when it
+// has no name of its own.
+const unsavedWebhookName = "unsaved webhook"
+
+// RunConversation runs def in a conversation, as the bot runtime does.
+func (e *Executor) RunConversation(ctx context.Context, def *hookline.WebhookDefinition, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+	c, err := e.Compile(def)
 	if err != nil {
 		return nil, err
 	}
@@ -386,46 +381,4 @@ func (e *Executor) RunConversation(ctx context.Context, w *hookline.Webhook, con
 		return nil, err
 	}
 	return e.Run(ctx, c, data), nil
-}
-
-// BuiltinTemplates lists the built-in templates, loaded once per Executor.
-// The templates are copies: callers may change them.
-func (e *Executor) BuiltinTemplates() ([]hookline.WebhookTemplate, error) {
-	ts, err := e.builtins()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hookline.WebhookTemplate, len(ts))
-	for i, t := range ts {
-		out[i] = t.Masked() // deep copy; built-ins hold no secrets
-	}
-	return out, nil
-}
-
-// BuiltinTemplate returns the built-in template id (negative).
-func (e *Executor) BuiltinTemplate(id int64) (*hookline.WebhookTemplate, error) {
-	ts, err := e.BuiltinTemplates()
-	if err != nil {
-		return nil, err
-	}
-	for i := range ts {
-		if ts[i].ID == id {
-			return &ts[i], nil
-		}
-	}
-	return nil, hookline.NotFound("webhook template", id)
-}
-
-// CheckTemplate validates a template for saving (see CheckTemplate).
-func (e *Executor) CheckTemplate(t *hookline.WebhookTemplate) error { return CheckTemplate(t) }
-
-// FillTemplate makes a definition from a template (see FillTemplate).
-func (e *Executor) FillTemplate(t *hookline.WebhookTemplate, values map[string]string) (hookline.Webhook, error) {
-	return FillTemplate(*t, values)
-}
-
-// TemplateFromWebhook makes a template of a definition (see
-// TemplateFromWebhook).
-func (e *Executor) TemplateFromWebhook(w *hookline.Webhook) hookline.WebhookTemplate {
-	return TemplateFromWebhook(*w)
 }

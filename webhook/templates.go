@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline"
 )
@@ -19,10 +18,10 @@ import (
 //go:embed templates/*.json
 var templateFiles embed.FS
 
-// BuiltinTemplates loads the templates that ship with the binary, checked
-// as CheckTemplate does, ordered by ID (-1, -2, ...). Callers load them
-// once at start-up.
-func BuiltinTemplates() ([]hookline.WebhookTemplate, error) {
+// LoadBuiltinTemplates parses and checks the templates that ship with the
+// binary, ordered by ID (-1, -2, ...). The service loads them once, at
+// start-up, so that a broken one fails the start rather than a user.
+func LoadBuiltinTemplates() ([]hookline.WebhookTemplate, error) {
 	paths, err := fs.Glob(templateFiles, "templates/*.json")
 	if err != nil {
 		return nil, err
@@ -57,20 +56,21 @@ func BuiltinTemplates() ([]hookline.WebhookTemplate, error) {
 	return out, nil
 }
 
-// CheckTemplate validates a template (see hookline.WebhookTemplate.Validate)
-// and compiles its definition with every blank filled with a sample value,
-// so that a template that cannot produce a working webhook is refused when
-// it is saved. Fields of definition errors are prefixed with "webhook.".
+// CheckTemplate validates a template (its own rules, see
+// hookline.WebhookTemplate.Validate) and compiles its definition with
+// every blank filled with a sample value, so that a template that cannot
+// produce a working webhook is refused when it is saved. Fields of
+// definition errors are prefixed with "webhook.".
 func CheckTemplate(t *hookline.WebhookTemplate) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	w, err := t.SampleWebhook()
+	w, err := sampleDefinition(t)
 	if err != nil {
 		return err
 	}
 	if err := Check(&w); err != nil {
-		return hookline.InTemplate(err)
+		return inTemplate(err)
 	}
 	// The template shows the defaults its webhooks get, as a webhook shows
 	// its own; no blank fills these fields.
@@ -85,17 +85,29 @@ func CheckTemplate(t *hookline.WebhookTemplate) error {
 // target is set from values (by blank name) or the blank's default. The
 // error names every required blank that is missing ("values.subdomain is
 // required") and every value that matches no blank; a definition that
-// then does not compile is an error too. TemplateID links the result to t;
-// the caller sets CompanyID (and Name, if it wants another).
-func FillTemplate(t hookline.WebhookTemplate, values map[string]string) (hookline.Webhook, error) {
-	w, err := t.Fill(values)
+// then does not compile is an error too, naming the blank's value when a
+// blank filled the field at fault.
+func FillTemplate(t *hookline.WebhookTemplate, values map[string]string) (hookline.WebhookDefinition, error) {
+	w, err := fill(t, values)
 	if err != nil {
-		return hookline.Webhook{}, err
+		return hookline.WebhookDefinition{}, err
 	}
 	if err := Check(&w); err != nil {
-		return hookline.Webhook{}, err
+		return hookline.WebhookDefinition{}, blankField(err, t)
 	}
 	return w, nil
+}
+
+// blankField names the value the user gave when a filled template fails
+// on a field a blank filled: values.<blank> rather than the webhook's field.
+func blankField(err error, t *hookline.WebhookTemplate) error {
+	field := hookline.ErrorField(err)
+	for _, b := range t.Blanks {
+		if field != "" && field == b.Target {
+			return &hookline.Error{Code: hookline.ErrorCode(err), Message: hookline.ErrorMessage(err), Field: "values." + b.Name, Err: err}
+		}
+	}
+	return err
 }
 
 // TemplateFromWebhook makes a template from an existing webhook. Its
@@ -104,10 +116,8 @@ func FillTemplate(t hookline.WebhookTemplate, values map[string]string) (hooklin
 // is the webhook's value. Context values that are templates (reading the
 // conversation) stay in the definition. The caller sets Scope, OwnerID and,
 // if it wants others than the webhook's, Name and Description.
-func TemplateFromWebhook(w hookline.Webhook) hookline.WebhookTemplate {
+func TemplateFromWebhook(w hookline.WebhookDefinition) hookline.WebhookTemplate {
 	def := w.Clone()
-	def.ID, def.CompanyID, def.TemplateID = 0, 0, nil
-	def.CreatedAt, def.UpdatedAt = time.Time{}, time.Time{}
 	t := hookline.WebhookTemplate{
 		Name:        w.Name,
 		Description: fmt.Sprintf("Made from the webhook %q.", w.Name),

@@ -100,7 +100,7 @@ func (rc *receiver) count() int {
 	return len(rc.reqs)
 }
 
-func run(t *testing.T, client *egress.Client, def hookline.Webhook, data map[string]any) *hookline.WebhookResult {
+func run(t *testing.T, client *egress.Client, def hookline.WebhookDefinition, data map[string]any) *hookline.WebhookResult {
 	t.Helper()
 	c, err := Compile(def)
 	if err != nil {
@@ -127,7 +127,7 @@ func marshal(t *testing.T, v any) string {
 
 func TestSeedBodyAndMapper(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, seedTicket))
-	def := hookline.Webhook{
+	def := hookline.WebhookDefinition{
 		Name: "Seed", Method: "POST", URL: rc.URL + "/tickets", Body: seedBody,
 		CustomVariables: []hookline.CustomVariable{{Name: "ticket_status", Mapper: "{{ticket.status}}"}},
 	}
@@ -215,7 +215,7 @@ func TestAuthAsReceiverSees(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			def := hookline.Webhook{Name: "auth", Method: "GET", URL: rc.URL + "/x?page=2", Auth: c.auth}
+			def := hookline.WebhookDefinition{Name: "auth", Method: "GET", URL: rc.URL + "/x?page=2", Auth: c.auth}
 			res := run(t, testClient(), def, nil)
 			if res.Error != nil {
 				t.Fatal(res.Error)
@@ -250,7 +250,7 @@ func TestEchoedSecretsInOtherForms(t *testing.T) {
 		{Type: hookline.AuthBearer, Token: "dG9r/ZW4+c2VjcmV0=="},
 		{Type: hookline.AuthBasic, Username: "agent", Password: "p@ss/w0rd"},
 	} {
-		res := run(t, testClient(), hookline.Webhook{Name: "e", Method: "GET", URL: rc.URL + "/echo", ResponseType: hookline.ResponseText, Auth: auth}, nil)
+		res := run(t, testClient(), hookline.WebhookDefinition{Name: "e", Method: "GET", URL: rc.URL + "/echo", ResponseType: hookline.ResponseText, Auth: auth}, nil)
 		if res.Error != nil {
 			t.Fatal(res.Error)
 		}
@@ -282,7 +282,7 @@ func TestVariablesMaskSecrets(t *testing.T) {
 	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"url": r.URL.String(), "auth": r.Header.Get("Authorization"), "id": 7})
 	})
-	def := hookline.Webhook{Name: "v", Method: "GET", URL: rc.URL + "/echo",
+	def := hookline.WebhookDefinition{Name: "v", Method: "GET", URL: rc.URL + "/echo",
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: `tok"en/with+odd<chars>`},
 		CustomVariables: []hookline.CustomVariable{
 			{Name: "auth", Mapper: "{{ auth }}"}, {Name: "whole", Mapper: "{{ response }}"}, {Name: "id", Mapper: "{{ id }}"},
@@ -319,7 +319,7 @@ func TestErrorMessageMasksSecrets(t *testing.T) {
 		defer c.Close()
 		io.WriteString(c, "HTTP/1.1 "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+" OK\r\n\r\n")
 	})
-	res := run(t, testClient(), hookline.Webhook{Name: "g", Method: "POST", URL: rc.URL,
+	res := run(t, testClient(), hookline.WebhookDefinition{Name: "g", Method: "POST", URL: rc.URL,
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "s3cret-token-42"}}, nil)
 	if res.Error == nil || !strings.Contains(res.Error.Message, "malformed HTTP status code") ||
 		strings.Contains(res.Error.Message, "s3cret") {
@@ -336,7 +336,7 @@ func TestAPIKeyHeaderIsSecret(t *testing.T) {
 		{Type: hookline.AuthAPIKey, Name: "api_key", Value: "k3y-secret", In: "query"},
 		{Type: hookline.AuthBearer, Token: "t0ken-secret"},
 	} {
-		c, err := Compile(hookline.Webhook{Name: "k", Method: "GET", URL: "https://api.example.com/x", Auth: auth})
+		c, err := Compile(hookline.WebhookDefinition{Name: "k", Method: "GET", URL: "https://api.example.com/x", Auth: auth})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +356,7 @@ func TestAPIKeyHeaderIsSecret(t *testing.T) {
 
 func TestHeadersAndParams(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, `{}`))
-	def := hookline.Webhook{
+	def := hookline.WebhookDefinition{
 		Name: "hp", Method: "GET", URL: rc.URL + "/search?fixed=1",
 		Headers: []hookline.KeyValue{
 			{Key: "X-Static", Value: "plain text"},
@@ -422,7 +422,7 @@ func TestShownHeadersAreSent(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			def := hookline.Webhook{Name: "h", Method: "POST", URL: rc.URL + "/h", Auth: c.auth, Headers: c.headers, Body: c.body}
+			def := hookline.WebhookDefinition{Name: "h", Method: "POST", URL: rc.URL + "/h", Auth: c.auth, Headers: c.headers, Body: c.body}
 			res := run(t, testClient(), def, nil)
 			if res.Error != nil {
 				t.Fatal(res.Error)
@@ -450,7 +450,7 @@ func TestShownHeadersAreSent(t *testing.T) {
 
 func TestReplyStaysValidJSON(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, `{"ok": true}`))
-	def := hookline.Webhook{Name: "esc", Method: "POST", URL: rc.URL,
+	def := hookline.WebhookDefinition{Name: "esc", Method: "POST", URL: rc.URL,
 		Body: `{"reply": "{{certainly.reply}}", "from": "{{ certainly.from }}", "n": {{ certainly.sessionId }}}`}
 	replies := []string{
 		`He said "hi" \ and left`,
@@ -483,7 +483,7 @@ func TestMappersKeepTypes(t *testing.T) {
 		w.Header().Set("X-Request-Id", "abc-123")
 		io.WriteString(w, `{"ticket": {"id": 388, "status": "open", "tags": ["a", "b"], "score": 4.5, "meta": {"z": 1, "a": 2}}, "status": "ok"}`)
 	})
-	def := hookline.Webhook{Name: "m", Method: "GET", URL: rc.URL, CustomVariables: []hookline.CustomVariable{
+	def := hookline.WebhookDefinition{Name: "m", Method: "GET", URL: rc.URL, CustomVariables: []hookline.CustomVariable{
 		{Name: "id", Mapper: "{{ticket.id}}"},
 		{Name: "ticket", Mapper: "{{ ticket }}"},
 		{Name: "id_text", Mapper: "id: {{ticket.id}}"},
@@ -537,7 +537,7 @@ func TestXMLResponse(t *testing.T) {
 		io.WriteString(w, `<?xml version="1.0"?>
 <ticket status="open"><id>388</id><tag>a</tag><tag>b</tag><note/></ticket>`)
 	})
-	def := hookline.Webhook{Name: "x", Method: "GET", URL: rc.URL, ResponseType: hookline.ResponseXML,
+	def := hookline.WebhookDefinition{Name: "x", Method: "GET", URL: rc.URL, ResponseType: hookline.ResponseXML,
 		CustomVariables: []hookline.CustomVariable{
 			{Name: "status", Mapper: "{{ ticket['@status'] }}"},
 			{Name: "id", Mapper: "{{ ticket.id }}"},
@@ -599,7 +599,7 @@ func TestParseXML(t *testing.T) {
 func TestResponseErrors(t *testing.T) {
 	t.Run("http_status", func(t *testing.T) {
 		rc := newReceiver(t, jsonReply(404, `{"error": "RecordNotFound"}`))
-		def := hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL,
+		def := hookline.WebhookDefinition{Name: "s", Method: "GET", URL: rc.URL,
 			CustomVariables: []hookline.CustomVariable{{Name: "e", Mapper: "{{error}}"}}}
 		res := run(t, testClient(), def, nil)
 		if res.Error == nil || res.Error.Kind != hookline.ErrHTTPStatus || !strings.Contains(res.Error.Message, "404") {
@@ -614,7 +614,7 @@ func TestResponseErrors(t *testing.T) {
 	})
 	t.Run("invalid_response", func(t *testing.T) {
 		rc := newReceiver(t, jsonReply(200, `{"a": 1,}`))
-		res := run(t, testClient(), hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL}, nil)
+		res := run(t, testClient(), hookline.WebhookDefinition{Name: "s", Method: "GET", URL: rc.URL}, nil)
 		if res.Error == nil || res.Error.Kind != hookline.ErrInvalidResponse || !strings.Contains(res.Error.Message, "not valid JSON") {
 			t.Fatalf("error = %+v", res.Error)
 		}
@@ -639,7 +639,7 @@ func TestResponseErrors(t *testing.T) {
 					io.WriteString(w, `{"ticket": {"id": 388}}`)
 				}
 			})
-			res := run(t, testClient(), hookline.Webhook{Name: "s", Method: "GET", URL: rc.URL + path}, nil)
+			res := run(t, testClient(), hookline.WebhookDefinition{Name: "s", Method: "GET", URL: rc.URL + path}, nil)
 			if res.Error == nil || res.Error.Kind != hookline.ErrInvalidResponse || !strings.Contains(res.Error.Message, want) ||
 				strings.Contains(res.Error.Message, "attempts") {
 				t.Fatalf("error = %+v", res.Error)
@@ -648,7 +648,7 @@ func TestResponseErrors(t *testing.T) {
 	}
 	t.Run("empty body is null", func(t *testing.T) {
 		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-		def := hookline.Webhook{Name: "s", Method: "DELETE", URL: rc.URL,
+		def := hookline.WebhookDefinition{Name: "s", Method: "DELETE", URL: rc.URL,
 			CustomVariables: []hookline.CustomVariable{{Name: "v", Mapper: "{{response}}"}, {Name: "s", Mapper: "{{status}}"}}}
 		res := run(t, testClient(), def, nil)
 		if res.Error != nil || string(res.Variables["v"]) != "null" || string(res.Variables["s"]) != "204" {
@@ -657,7 +657,7 @@ func TestResponseErrors(t *testing.T) {
 	})
 	t.Run("text", func(t *testing.T) {
 		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-		def := hookline.Webhook{Name: "s", Method: "POST", URL: rc.URL, ResponseType: hookline.ResponseText, Body: `{"text": "hi"}`,
+		def := hookline.WebhookDefinition{Name: "s", Method: "POST", URL: rc.URL, ResponseType: hookline.ResponseText, Body: `{"text": "hi"}`,
 			CustomVariables: []hookline.CustomVariable{{Name: "r", Mapper: "{{response}}"}}}
 		res := run(t, testClient(), def, nil)
 		if res.Error != nil || string(res.Variables["r"]) != `"ok"` {
@@ -691,7 +691,7 @@ func TestResponseCharset(t *testing.T) {
 		if tc.rt == hookline.ResponseText {
 			mapper = "{{response}}"
 		}
-		res := run(t, testClient(), hookline.Webhook{Name: "c", Method: "GET", URL: rc.URL, ResponseType: tc.rt,
+		res := run(t, testClient(), hookline.WebhookDefinition{Name: "c", Method: "GET", URL: rc.URL, ResponseType: tc.rt,
 			CustomVariables: []hookline.CustomVariable{{Name: "v", Mapper: mapper}}}, nil)
 		var got string
 		if res.Error != nil || json.Unmarshal(res.Variables["v"], &got) != nil || got != tc.want {
@@ -711,7 +711,7 @@ func TestOversizedResponse(t *testing.T) {
 	big := `{"items": [` + strings.Repeat(`"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",`, 2000) + `"end"]}`
 	rc := newReceiver(t, jsonReply(200, big))
 	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, MaxResponseBytes: 4096})
-	res := run(t, client, hookline.Webhook{Name: "big", Method: "GET", URL: rc.URL}, nil)
+	res := run(t, client, hookline.WebhookDefinition{Name: "big", Method: "GET", URL: rc.URL}, nil)
 	if res.Response == nil || !res.Response.Truncated || res.Response.Size != 4096 {
 		t.Fatalf("response = %+v", res.Response)
 	}
@@ -722,7 +722,7 @@ func TestOversizedResponse(t *testing.T) {
 	// Within the cap, the shown body stops at 64 KiB on a character boundary.
 	long := strings.Repeat("ü", 50<<10) // 100 KiB
 	rc2 := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, long) })
-	res = run(t, testClient(), hookline.Webhook{Name: "long", Method: "GET", URL: rc2.URL, ResponseType: hookline.ResponseText}, nil)
+	res = run(t, testClient(), hookline.WebhookDefinition{Name: "long", Method: "GET", URL: rc2.URL, ResponseType: hookline.ResponseText}, nil)
 	if res.Error != nil || res.Response.Truncated || res.Response.Size != len(long) || len(res.Response.Body) != hookline.MaxShownBodyBytes ||
 		!strings.HasPrefix(long, res.Response.Body) {
 		t.Fatalf("shown body: size %d, len %d, truncated %v, err %v", res.Response.Size, len(res.Response.Body), res.Response.Truncated, res.Error)
@@ -739,7 +739,7 @@ func TestTimeoutClassified(t *testing.T) {
 	})
 	defer close(release)
 	start := time.Now()
-	res := run(t, testClient(), hookline.Webhook{Name: "slow", Method: "POST", URL: rc.URL, TimeoutMS: 200, Body: `{}`}, nil)
+	res := run(t, testClient(), hookline.WebhookDefinition{Name: "slow", Method: "POST", URL: rc.URL, TimeoutMS: 200, Body: `{}`}, nil)
 	if res.Error == nil || res.Error.Kind != hookline.ErrTimeout {
 		t.Fatalf("error = %+v", res.Error)
 	}
@@ -776,7 +776,7 @@ func TestRetriesPerMethod(t *testing.T) {
 	for _, c := range cases {
 		n.Store(0)
 		before := rc.count()
-		def := hookline.Webhook{Name: "r", Method: c.method, URL: rc.URL, RetryNonIdempotent: c.optIn, TimeoutMS: 5000}
+		def := hookline.WebhookDefinition{Name: "r", Method: c.method, URL: rc.URL, RetryNonIdempotent: c.optIn, TimeoutMS: 5000}
 		res := run(t, testClient(), def, nil)
 		if got := rc.count() - before; got != c.attempts || res.Response.Attempts != c.attempts {
 			t.Errorf("%s (opt-in %v): %d attempts (shown %d), want %d", c.method, c.optIn, got, res.Response.Attempts, c.attempts)
@@ -792,7 +792,7 @@ func TestRetriesPerMethod(t *testing.T) {
 
 func TestBlockedAddress(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, `{}`))
-	res := run(t, egress.New(egress.Config{}), hookline.Webhook{Name: "b", Method: "GET", URL: rc.URL}, nil)
+	res := run(t, egress.New(egress.Config{}), hookline.WebhookDefinition{Name: "b", Method: "GET", URL: rc.URL}, nil)
 	if res.Error == nil || res.Error.Kind != hookline.ErrBlockedAddress {
 		t.Fatalf("error = %+v", res.Error)
 	}
@@ -808,15 +808,15 @@ func TestRenderErrors(t *testing.T) {
 	data, _ := ConversationData(&conv)
 	cases := []struct {
 		name  string
-		def   hookline.Webhook
+		def   hookline.WebhookDefinition
 		field string
 		want  string
 	}{
-		{"body not JSON", hookline.Webhook{Method: "POST", URL: rc.URL, Body: "{\n  \"reply\": {{ certainly.reply }}\n}"}, "body", "line 2"},
-		{"header newline", hookline.Webhook{Method: "GET", URL: rc.URL,
+		{"body not JSON", hookline.WebhookDefinition{Method: "POST", URL: rc.URL, Body: "{\n  \"reply\": {{ certainly.reply }}\n}"}, "body", "line 2"},
+		{"header newline", hookline.WebhookDefinition{Method: "GET", URL: rc.URL,
 			Headers: []hookline.KeyValue{{Key: "X-Reply", Value: "certainly.reply", Type: hookline.ValueVariable}}}, "headers[0].value", ""},
-		{"missing context value", hookline.Webhook{Method: "GET", URL: "http://{{ host }}/x"}, "url", "context_values.host"},
-		{"url does not parse", hookline.Webhook{Method: "GET", URL: "{{ certainly.reply }}"}, "url", "rendered URL"},
+		{"missing context value", hookline.WebhookDefinition{Method: "GET", URL: "http://{{ host }}/x"}, "url", "context_values.host"},
+		{"url does not parse", hookline.WebhookDefinition{Method: "GET", URL: "{{ certainly.reply }}"}, "url", "rendered URL"},
 	}
 	for _, c := range cases {
 		c.def.Name = c.name
@@ -834,22 +834,22 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
-	base := func() hookline.Webhook {
-		return hookline.Webhook{Name: "c", Method: "POST", URL: "https://example.com/{{ a }}", Body: `{"a": 1}`,
+	base := func() hookline.WebhookDefinition {
+		return hookline.WebhookDefinition{Name: "c", Method: "POST", URL: "https://example.com/{{ a }}", Body: `{"a": 1}`,
 			Headers:         []hookline.KeyValue{{Key: "X-A", Value: "ok"}},
 			CustomVariables: []hookline.CustomVariable{{Name: "a", Mapper: "{{a}}"}, {Name: "b", Mapper: "{{b}}"}}}
 	}
 	cases := []struct {
 		field  string
-		change func(w *hookline.Webhook)
+		change func(w *hookline.WebhookDefinition)
 	}{
-		{"url", func(w *hookline.Webhook) { w.URL = "https://example.com/{{ a " }},
-		{"body", func(w *hookline.Webhook) { w.Body = "{\n  \"a\": {{ a + }}\n}" }},
-		{"body", func(w *hookline.Webhook) { w.Body = `{% extends "x" %}` }},
-		{"headers[0].value", func(w *hookline.Webhook) { w.Headers[0].Value = "{% if %}" }},
-		{"custom_variables[1].mapper", func(w *hookline.Webhook) { w.CustomVariables[1].Mapper = "{{ b | }}" }},
-		{"context_values.a", func(w *hookline.Webhook) { w.ContextValues = map[string]string{"a": "{{ x"} }},
-		{"timeout_ms", func(w *hookline.Webhook) { w.TimeoutMS = 50 }},
+		{"url", func(w *hookline.WebhookDefinition) { w.URL = "https://example.com/{{ a " }},
+		{"body", func(w *hookline.WebhookDefinition) { w.Body = "{\n  \"a\": {{ a + }}\n}" }},
+		{"body", func(w *hookline.WebhookDefinition) { w.Body = `{% extends "x" %}` }},
+		{"headers[0].value", func(w *hookline.WebhookDefinition) { w.Headers[0].Value = "{% if %}" }},
+		{"custom_variables[1].mapper", func(w *hookline.WebhookDefinition) { w.CustomVariables[1].Mapper = "{{ b | }}" }},
+		{"context_values.a", func(w *hookline.WebhookDefinition) { w.ContextValues = map[string]string{"a": "{{ x"} }},
+		{"timeout_ms", func(w *hookline.WebhookDefinition) { w.TimeoutMS = 50 }},
 	}
 	for _, c := range cases {
 		w := base()
@@ -872,7 +872,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestContextNamesAndCheck(t *testing.T) {
-	w := hookline.Webhook{Name: "n", Method: "GET",
+	w := hookline.WebhookDefinition{Name: "n", Method: "GET",
 		URL:    "https://{{subdomain}}.example.com/{{ certainly.botId }}/{{ticket_id}}?{% for i in range(2) %}x={{i}}{% endfor %}&{{subdomain}}",
 		Params: []hookline.KeyValue{{Key: "p", Value: "1"}}}
 	names, err := ContextNames(w)
@@ -905,16 +905,16 @@ func TestContextNamesAndCheck(t *testing.T) {
 // send is refused at save time, naming the field, line and column; the
 // same text with a tag in it is left to each run.
 func TestCheckPlainText(t *testing.T) {
-	base := hookline.Webhook{Name: "n", Method: "POST", URL: "https://example.com/x"}
+	base := hookline.WebhookDefinition{Name: "n", Method: "POST", URL: "https://example.com/x"}
 	for _, tc := range []struct {
-		edit        func(w *hookline.Webhook)
+		edit        func(w *hookline.WebhookDefinition)
 		field, want string
 	}{
-		{func(w *hookline.Webhook) { w.URL = "https://example.com/a b" }, "url", "line 1, column 22: URL contains a space"},
-		{func(w *hookline.Webhook) {
+		{func(w *hookline.WebhookDefinition) { w.URL = "https://example.com/a b" }, "url", "line 1, column 22: URL contains a space"},
+		{func(w *hookline.WebhookDefinition) {
 			w.Headers = []hookline.KeyValue{{Key: "X-Ok", Value: "fine"}, {Key: "X-A", Value: "a\r\nX-B: b"}}
 		}, "headers[1].value", "line 1, column 2"},
-		{func(w *hookline.Webhook) { w.Body = `{"a": 1,}` }, "body", "the rendered body (JSON) is invalid at line 1, column 9"},
+		{func(w *hookline.WebhookDefinition) { w.Body = `{"a": 1,}` }, "body", "the rendered body (JSON) is invalid at line 1, column 9"},
 	} {
 		w := base
 		tc.edit(&w)
@@ -923,11 +923,11 @@ func TestCheckPlainText(t *testing.T) {
 			t.Errorf("%s: %v, want field %s and %q", tc.field, err, tc.field, tc.want)
 		}
 	}
-	for _, edit := range []func(w *hookline.Webhook){
-		func(w *hookline.Webhook) { w.URL = "https://example.com/{{ 'a' }} b" },
-		func(w *hookline.Webhook) { w.Body = `{"a": {{ x }},}` },
-		func(w *hookline.Webhook) { w.Body = `{"a": [1, "\u00e9"]}` },
-		func(w *hookline.Webhook) {
+	for _, edit := range []func(w *hookline.WebhookDefinition){
+		func(w *hookline.WebhookDefinition) { w.URL = "https://example.com/{{ 'a' }} b" },
+		func(w *hookline.WebhookDefinition) { w.Body = `{"a": {{ x }},}` },
+		func(w *hookline.WebhookDefinition) { w.Body = `{"a": [1, "\u00e9"]}` },
+		func(w *hookline.WebhookDefinition) {
 			w.Headers = []hookline.KeyValue{{Key: "X-V", Value: "certainly.sessionId", Type: hookline.ValueVariable}}
 		},
 	} {
@@ -943,7 +943,7 @@ func TestTemplateContext(t *testing.T) {
 	tmpl := func(src string, data map[string]any) string {
 		t.Helper()
 		rc := newReceiver(t, jsonReply(200, `{}`))
-		res := run(t, testClient(), hookline.Webhook{Name: "ctx", Method: "POST", URL: rc.URL, Body: src}, data)
+		res := run(t, testClient(), hookline.WebhookDefinition{Name: "ctx", Method: "POST", URL: rc.URL, Body: src}, data)
 		if res.Error != nil {
 			t.Fatalf("%s: %v", src, res.Error)
 		}
@@ -992,15 +992,15 @@ func TestTemplateContext(t *testing.T) {
 func TestRunWebhookAndConversation(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, seedTicket))
 	e := NewExecutor(testClient())
-	w := &hookline.Webhook{Name: "r", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
+	w := &hookline.WebhookDefinition{Name: "r", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
 		ContextValues:   map[string]string{"path": "tickets"},
 		CustomVariables: []hookline.CustomVariable{{Name: "ticket_status", Mapper: "{{ticket.status}}"}}}
-	res, err := e.RunWebhook(context.Background(), w, nil)
+	res, err := e.RunContext(context.Background(), w, nil)
 	if err != nil || res.Error != nil || string(res.Variables["ticket_status"]) != `"open"` || !strings.HasSuffix(res.Request.URL, "/tickets") {
 		t.Fatalf("run webhook: %v %s", err, marshal(t, res))
 	}
 	// A context value the user's context defines takes the user's value.
-	res, _ = e.RunWebhook(context.Background(), w, json.RawMessage(`{"path": "other", "certainly": {"sessionId": 1, "moduleId": 2}}`))
+	res, _ = e.RunContext(context.Background(), w, json.RawMessage(`{"path": "other", "certainly": {"sessionId": 1, "moduleId": 2}}`))
 	if !strings.HasSuffix(res.Request.URL, "/other") || res.Error != nil {
 		t.Fatalf("run with context: %s", marshal(t, res))
 	}
@@ -1011,16 +1011,16 @@ func TestRunWebhookAndConversation(t *testing.T) {
 	}
 	bad := *w
 	bad.Body = "{{"
-	if _, err := e.RunWebhook(context.Background(), &bad, nil); hookline.ErrorField(err) != "body" {
+	if _, err := e.RunContext(context.Background(), &bad, nil); hookline.ErrorField(err) != "body" {
 		t.Fatalf("bad definition: %v", err)
 	}
-	if _, err := e.RunWebhook(context.Background(), w, json.RawMessage(`[]`)); hookline.ErrorField(err) != "context" {
+	if _, err := e.RunContext(context.Background(), w, json.RawMessage(`[]`)); hookline.ErrorField(err) != "context" {
 		t.Fatalf("bad context: %v", err)
 	}
 }
 
 func TestBuiltinTemplates(t *testing.T) {
-	ts, err := BuiltinTemplates()
+	ts, err := LoadBuiltinTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1041,16 +1041,12 @@ func TestBuiltinTemplates(t *testing.T) {
 		values := map[string]string{}
 		for _, b := range tp.Blanks {
 			if b.Required && b.Default == "" {
-				values[b.Name] = hookline.SampleBlankValue(b.Target)
+				values[b.Name] = sampleBlankValue(b.Target)
 			}
 		}
-		w, err := FillTemplate(tp, values)
-		if err != nil {
+		if _, err := FillTemplate(&tp, values); err != nil {
 			t.Errorf("%s: %v", tp.Key, err)
 			continue
-		}
-		if w.TemplateID == nil || *w.TemplateID != tp.ID {
-			t.Errorf("%s: template id %v", tp.Key, w.TemplateID)
 		}
 		for _, b := range tp.Blanks {
 			if b.Secret && b.Default != "" {
@@ -1070,7 +1066,7 @@ func TestBuiltinTemplates(t *testing.T) {
 
 func builtin(t *testing.T, key string) hookline.WebhookTemplate {
 	t.Helper()
-	ts, err := BuiltinTemplates()
+	ts, err := LoadBuiltinTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1087,7 +1083,7 @@ func builtin(t *testing.T, key string) hookline.WebhookTemplate {
 // the defaults its webhooks get, as a saved webhook shows its own.
 func TestCheckTemplateShowsDefaults(t *testing.T) {
 	tmpl := hookline.WebhookTemplate{Name: "t", Scope: hookline.TemplateCompany,
-		Webhook: hookline.Webhook{Name: "t", Method: "get", URL: "https://{{sub}}.example.com/x"},
+		Webhook: hookline.WebhookDefinition{Name: "t", Method: "get", URL: "https://{{sub}}.example.com/x"},
 		Blanks:  []hookline.TemplateBlank{{Name: "sub", Target: "context_values.sub", Required: true}}}
 	if err := CheckTemplate(&tmpl); err != nil {
 		t.Fatal(err)
@@ -1101,14 +1097,14 @@ func TestCheckTemplateShowsDefaults(t *testing.T) {
 
 func TestFillTemplate(t *testing.T) {
 	zd := builtin(t, "zendesk-ticket-lookup")
-	_, err := FillTemplate(zd, map[string]string{"agent_email": "a@acme.com/token", "colour": "red"})
+	_, err := FillTemplate(&zd, map[string]string{"agent_email": "a@acme.com/token", "colour": "red"})
 	msg := hookline.ErrorMessage(err)
 	for _, want := range []string{"values.subdomain is required", "values.api_token is required", "values.colour matches no blank"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("fill error %q lacks %q", msg, want)
 		}
 	}
-	w, err := FillTemplate(zd, map[string]string{"subdomain": "acme", "agent_email": "a@acme.com/token", "api_token": "zd-token"})
+	w, err := FillTemplate(&zd, map[string]string{"subdomain": "acme", "agent_email": "a@acme.com/token", "api_token": "zd-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1132,11 +1128,12 @@ func TestFillTemplate(t *testing.T) {
 
 	// The generic GET: the optional token left out turns auth off.
 	g := builtin(t, "generic-rest-get")
-	w, err = FillTemplate(g, map[string]string{"url": "https://api.example.com/v1/status"})
+	w, err = FillTemplate(&g, map[string]string{"url": "https://api.example.com/v1/status"})
 	if err != nil || w.Auth.Type != hookline.AuthNone || w.URL != "https://api.example.com/v1/status" {
 		t.Fatalf("generic: %v %+v", err, w)
 	}
-	if _, err := FillTemplate(g, map[string]string{"url": "not a url"}); hookline.ErrorField(err) != "url" {
+	// The error names the value the user gave, not the field it filled.
+	if _, err := FillTemplate(&g, map[string]string{"url": "not a url"}); hookline.ErrorField(err) != "values.url" {
 		t.Fatalf("generic with a bad url: %v", err)
 	}
 }
@@ -1145,7 +1142,7 @@ func TestBuiltinTemplatesRunLocally(t *testing.T) {
 	// The templates whose whole URL is a blank run against a local receiver.
 	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	slack := builtin(t, "slack-incoming-webhook")
-	w, err := FillTemplate(slack, map[string]string{"webhook_url": rc.URL + "/services/T/B/X"})
+	w, err := FillTemplate(&slack, map[string]string{"webhook_url": rc.URL + "/services/T/B/X"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1168,7 +1165,7 @@ func TestBuiltinTemplatesRunLocally(t *testing.T) {
 }
 
 func TestTemplateFromWebhook(t *testing.T) {
-	w := hookline.Webhook{ID: 5, CompanyID: 9, Name: "Orders", Method: "GET", URL: "https://{{host}}/orders/{{order}}",
+	w := hookline.WebhookDefinition{Name: "Orders", Method: "GET", URL: "https://{{host}}/orders/{{order}}",
 		Auth: hookline.Auth{Type: hookline.AuthAPIKey, Name: "X-Key", Value: "very-secret-key", In: "header"},
 		Headers: []hookline.KeyValue{{Key: "Accept-Language", Value: "da"}, {Key: "X-Session-Token", Value: "hand-typed-secret"},
 			{Key: "X-Trace", Value: "{{ certainly.sessionId }}"}},
@@ -1187,10 +1184,10 @@ func TestTemplateFromWebhook(t *testing.T) {
 		tp.Webhook.Headers[0].Value != "da" {
 		t.Fatalf("blanks %+v", tp.Blanks)
 	}
-	if tp.Webhook.ID != 0 || tp.Webhook.CompanyID != 0 || tp.Webhook.ContextValues["order"] == "" {
+	if tp.Webhook.ContextValues["order"] == "" {
 		t.Fatalf("definition %+v", tp.Webhook)
 	}
-	got, err := FillTemplate(tp, map[string]string{"api_key": "new-key", "x_session_token": "t2"})
+	got, err := FillTemplate(&tp, map[string]string{"api_key": "new-key", "x_session_token": "t2"})
 	if err != nil || got.Auth.Value != "new-key" || got.ContextValues["host"] != "shop.example.com" || got.Headers[1].Value != "t2" {
 		t.Fatalf("fill: %v %+v", err, got)
 	}
@@ -1204,7 +1201,7 @@ func TestMain(m *testing.M) {
 
 func TestConcurrentRuns(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, seedTicket))
-	c, err := Compile(hookline.Webhook{Name: "c", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
+	c, err := Compile(hookline.WebhookDefinition{Name: "c", Method: "POST", URL: rc.URL + "/{{ path }}", Body: seedBody,
 		ContextValues:   map[string]string{"path": "{{ certainly.moduleId }}"},
 		CustomVariables: []hookline.CustomVariable{{Name: "s", Mapper: "{{ticket.status}}"}, {Name: "t", Mapper: "{{ticket}}"}}})
 	if err != nil {
@@ -1239,7 +1236,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestRunUnsavedWithoutName(t *testing.T) {
 	rc := newReceiver(t, jsonReply(200, `{}`))
-	res, err := NewExecutor(testClient()).RunWebhook(context.Background(), &hookline.Webhook{Method: "GET", URL: rc.URL}, nil)
+	res, err := NewExecutor(testClient()).RunContext(context.Background(), &hookline.WebhookDefinition{Method: "GET", URL: rc.URL}, nil)
 	if err != nil || res.Error != nil {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -1247,7 +1244,7 @@ func TestRunUnsavedWithoutName(t *testing.T) {
 
 func TestExecutorCompileCache(t *testing.T) {
 	e := NewExecutor(testClient())
-	w := hookline.Webhook{ID: 1, Name: "c", Method: "GET", URL: "https://example.com/{{ a }}", ContextValues: map[string]string{"a": "x"}}
+	w := hookline.WebhookDefinition{Name: "c", Method: "GET", URL: "https://example.com/{{ a }}", ContextValues: map[string]string{"a": "x"}}
 	c1, err := e.Compile(&w)
 	if err != nil {
 		t.Fatal(err)
@@ -1266,7 +1263,7 @@ func TestExecutorCompileCache(t *testing.T) {
 		t.Errorf("bad definition: %v", err)
 	}
 	for i := range maxCached + 10 {
-		w := hookline.Webhook{Name: "n" + itoa(i), Method: "GET", URL: "https://example.com/"}
+		w := hookline.WebhookDefinition{Name: "n" + itoa(i), Method: "GET", URL: "https://example.com/"}
 		if _, err := e.Compile(&w); err != nil {
 			t.Fatal(err)
 		}
@@ -1279,7 +1276,7 @@ func TestExecutorCompileCache(t *testing.T) {
 	e = NewExecutor(testClient())
 	body := `{"pad": "` + strings.Repeat("x", 60<<10) + `"}`
 	for i := range 100 {
-		w := hookline.Webhook{Name: "big" + itoa(i), Method: "POST", URL: "https://example.com/", Body: body}
+		w := hookline.WebhookDefinition{Name: "big" + itoa(i), Method: "POST", URL: "https://example.com/", Body: body}
 		if _, err := e.Compile(&w); err != nil {
 			t.Fatal(err)
 		}
@@ -1291,7 +1288,7 @@ func TestExecutorCompileCache(t *testing.T) {
 	if sum != e.cacheBytes || sum > maxCachedBytes || len(e.cache) == 0 {
 		t.Errorf("cache keys hold %d bytes (counted %d) in %d entries; bound %d", sum, e.cacheBytes, len(e.cache), maxCachedBytes)
 	}
-	huge := hookline.Webhook{Name: "huge", Method: "POST", URL: "https://example.com/", Body: `{"pad": "` + strings.Repeat("x", maxCachedDef) + `"}`}
+	huge := hookline.WebhookDefinition{Name: "huge", Method: "POST", URL: "https://example.com/", Body: `{"pad": "` + strings.Repeat("x", maxCachedDef) + `"}`}
 	c, err := e.Compile(&huge)
 	if err != nil || c == nil {
 		t.Fatalf("huge definition: %v", err)
@@ -1303,13 +1300,13 @@ func TestExecutorCompileCache(t *testing.T) {
 
 func TestBuildURL(t *testing.T) {
 	cases := []struct {
-		def         hookline.Webhook
+		def         hookline.WebhookDefinition
 		want, shown string
 	}{
-		{hookline.Webhook{URL: "https://example.com/a?b=1#frag"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
-		{hookline.Webhook{URL: "https://example.com/a?b=1"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
-		{hookline.Webhook{URL: "https://example.com/{{ certainly.reply }}"}, "https://example.com/My%20ticket%20number%20is%20388", ""},
-		{hookline.Webhook{URL: "https://example.com/a", Auth: hookline.Auth{Type: hookline.AuthAPIKey, Name: "k", Value: "v&1", In: "query"},
+		{hookline.WebhookDefinition{URL: "https://example.com/a?b=1#frag"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{hookline.WebhookDefinition{URL: "https://example.com/a?b=1"}, "https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{hookline.WebhookDefinition{URL: "https://example.com/{{ certainly.reply }}"}, "https://example.com/My%20ticket%20number%20is%20388", ""},
+		{hookline.WebhookDefinition{URL: "https://example.com/a", Auth: hookline.Auth{Type: hookline.AuthAPIKey, Name: "k", Value: "v&1", In: "query"},
 			Params: []hookline.KeyValue{{Key: "p", Value: "{{ certainly.moduleId }}"}}},
 			"https://example.com/a?p=12&k=v%261", "https://example.com/a?p=12&k=********"},
 	}
@@ -1341,7 +1338,7 @@ func TestBuildURL(t *testing.T) {
 // per definition and shared: what one request's caller does to its header
 // must not reach the next request.
 func TestBuildSharesNothingWritable(t *testing.T) {
-	comp, err := Compile(hookline.Webhook{Name: "s", Method: "POST", URL: "https://example.com/", Body: `{}`,
+	comp, err := Compile(hookline.WebhookDefinition{Name: "s", Method: "POST", URL: "https://example.com/", Body: `{}`,
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok-123456"},
 		Headers: []hookline.KeyValue{
 			{Key: "X-Multi", Value: "one"}, {Key: "X-Multi", Value: "two"}, {Key: "X-Single", Value: "s"},
