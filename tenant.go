@@ -93,6 +93,16 @@ type Caller struct {
 	Tenant *Tenant // nil for admin keys
 }
 
+// Copy returns a copy of c that shares nothing with it.
+func (c *Caller) Copy() *Caller {
+	out := *c
+	if c.Tenant != nil {
+		t := *c.Tenant
+		out.Tenant = &t
+	}
+	return &out
+}
+
 // IsAdmin reports whether the caller holds an operator's admin key.
 func (c *Caller) IsAdmin() bool { return c.Tenant == nil }
 

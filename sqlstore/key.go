@@ -8,7 +8,7 @@ import (
 	"github.com/hookline/hookline"
 )
 
-var _ hookline.KeyService = (*DB)(nil)
+var _ hookline.KeyStore = (*DB)(nil)
 
 const keyColumns = "id, tenant_id, prefix, hash, created_at"
 
@@ -65,9 +65,10 @@ func (db *DB) FindKeyByHash(ctx context.Context, hash []byte) (*hookline.APIKey,
 }
 
 // FindKeys lists a tenant's keys (0: the admin keys), ordered by ID.
-func (db *DB) FindKeys(ctx context.Context, tenantID int64) ([]*hookline.APIKey, error) {
-	cond, args := tenantCond(tenantID)
-	return queryAll(ctx, db.conn(), "keys", "SELECT "+keyColumns+" FROM api_keys WHERE "+cond+" ORDER BY id", args, scanKey)
+func (db *DB) FindKeys(ctx context.Context, f hookline.KeyFilter) ([]*hookline.APIKey, error) {
+	cond, args := tenantCond(f.TenantID)
+	cond, args = ordered(cond, args, f.After, f.Limit)
+	return queryAll(ctx, db.conn(), "keys", "SELECT "+keyColumns+" FROM api_keys WHERE "+cond, args, scanKey)
 }
 
 // DeleteKey revokes key id of the tenant (0: admin keys).

@@ -34,3 +34,18 @@ func companyScope(scope hookline.Scope, column string) (string, []any) {
 	}
 	return "1 = 0", nil
 }
+
+// ordered ends a listing's query on cond: rows with ids after after, by id,
+// at most limit of them (0: all).
+func ordered(cond string, args []any, after int64, limit int) (string, []any) {
+	if after != 0 {
+		cond += " AND id > ?"
+		args = append(args, after)
+	}
+	cond += " ORDER BY id"
+	if limit > 0 {
+		cond += " LIMIT ?"
+		args = append(args, limit)
+	}
+	return cond, args
+}

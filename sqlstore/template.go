@@ -34,20 +34,12 @@ func checkWritable(scope hookline.Scope, t *hookline.WebhookTemplate) error {
 	return hookline.Errorf(hookline.CodeForbidden, "webhook template %d belongs to agency %d: only the agency can change or delete it", t.ID, t.OwnerID)
 }
 
-// checkTemplate validates t for storing: a stored template belongs to an
-// agency or a company, and holds no secrets, which are blanks instead.
+// checkTemplate refuses what the table cannot hold: a stored template
+// belongs to an agency or a company. The service validates the rest once,
+// before it calls the store.
 func checkTemplate(t *hookline.WebhookTemplate) error {
 	if t.Scope != hookline.TemplateAgency && t.Scope != hookline.TemplateCompany {
 		return hookline.Invalid("scope", "a stored template belongs to an agency or a company, not %q", t.Scope)
-	}
-	if err := t.Validate(); err != nil {
-		return err
-	}
-	a := t.Webhook.Auth
-	for _, f := range []struct{ name, value string }{{"password", a.Password}, {"token", a.Token}, {"value", a.Value}} {
-		if f.value != "" {
-			return hookline.Invalid("webhook.auth."+f.name, "templates never hold secrets: leave it empty and add a secret blank with target auth.%s", f.name)
-		}
 	}
 	return nil
 }
@@ -59,7 +51,7 @@ func (s *WebhookStore) scanTemplate(scan func(...any) error) (*hookline.WebhookT
 		return nil, err
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
-	if err := s.decodeDefinition(def, &t.Webhook); err != nil {
+	if err := s.decodeDefinition(def, &t.Webhook, true); err != nil {
 		return nil, fmt.Errorf("webhook template %d: %w", t.ID, err)
 	}
 	if err := json.Unmarshal([]byte(blanks), &t.Blanks); err != nil {
@@ -149,7 +141,8 @@ func (s *WebhookStore) FindWebhookTemplates(ctx context.Context, f hookline.Webh
 		cond += " AND owner_id = ?"
 		args = append(args, f.OwnerID)
 	}
-	return queryAll(ctx, s.db.conn(), "webhook templates", "SELECT "+templateColumns+" FROM webhook_templates WHERE "+cond+" ORDER BY id", args, s.scanTemplate)
+	cond, args = ordered(cond, args, f.After, f.Limit)
+	return queryAll(ctx, s.db.conn(), "webhook templates", "SELECT "+templateColumns+" FROM webhook_templates WHERE "+cond, args, s.scanTemplate)
 }
 
 // UpdateWebhookTemplate replaces template t.ID's name, description,

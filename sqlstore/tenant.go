@@ -8,7 +8,7 @@ import (
 	"github.com/hookline/hookline"
 )
 
-var _ hookline.TenantService = (*DB)(nil)
+var _ hookline.TenantStore = (*DB)(nil)
 
 const tenantColumns = "id, name, kind, agency_id, created_at"
 
@@ -102,7 +102,8 @@ func (db *DB) FindTenants(ctx context.Context, f hookline.TenantFilter) ([]*hook
 		cond += " AND agency_id = ?"
 		args = append(args, f.AgencyID)
 	}
-	return queryAll(ctx, db.conn(), "tenants", "SELECT "+tenantColumns+" FROM tenants WHERE "+cond+" ORDER BY id", args, scanTenant)
+	cond, args = ordered(cond, args, f.After, f.Limit)
+	return queryAll(ctx, db.conn(), "tenants", "SELECT "+tenantColumns+" FROM tenants WHERE "+cond, args, scanTenant)
 }
 
 // RenameTenant changes the name of tenant id when it lies within scope.

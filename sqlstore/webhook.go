@@ -21,8 +21,8 @@ type WebhookStore struct {
 }
 
 var (
-	_ hookline.WebhookService         = (*WebhookStore)(nil)
-	_ hookline.WebhookTemplateService = (*WebhookStore)(nil)
+	_ hookline.WebhookStore         = (*WebhookStore)(nil)
+	_ hookline.WebhookTemplateStore = (*WebhookStore)(nil)
 )
 
 // NewWebhookStore returns the webhook services of db, sealing secrets with
@@ -32,8 +32,9 @@ func NewWebhookStore(db *DB, sealer hookline.SecretSealer) *WebhookStore {
 }
 
 // storedDefinition is the JSON document of the definition column: every
-// field of a definition except those with columns of their own. Its field
-// names are the storage format; they change only with a migration.
+// field of a hookline.WebhookDefinition, with the auth secrets sealed. Its
+// field names are the storage format; they change only with a migration.
+// TestStoredDefinitionCoversDefinition checks that it keeps every field.
 type storedDefinition struct {
 	// Name is stored for templates only (the default name of the webhooks
 	// made from them); a webhook's name has a column.
@@ -65,7 +66,7 @@ type storedAuth struct {
 
 // encodeDefinition turns w's definition into the stored JSON, sealing its
 // secrets; withName keeps w.Name in it too.
-func (s *WebhookStore) encodeDefinition(w *hookline.Webhook, withName bool) (string, error) {
+func (s *WebhookStore) encodeDefinition(w *hookline.WebhookDefinition, withName bool) (string, error) {
 	d := storedDefinition{
 		Method: w.Method, URL: w.URL, ResponseType: w.ResponseType, Execution: w.Execution,
 		TimeoutMS: w.TimeoutMS, Headers: w.Headers, Params: w.Params, ContextValues: w.ContextValues,
@@ -100,9 +101,11 @@ func (s *WebhookStore) encodeDefinition(w *hookline.Webhook, withName bool) (str
 	return string(b), nil
 }
 
-// decodeDefinition fills w's definition from the stored JSON, opening its
-// secrets. A stored name is set only when there is one.
-func (s *WebhookStore) decodeDefinition(raw string, w *hookline.Webhook) error {
+// decodeDefinition fills w's definition from the stored JSON. With open,
+// its secrets are opened; without, each stored secret reads as
+// hookline.SecretMask, so that a listing, which only shows them masked,
+// never unseals one. A stored name is set only when there is one.
+func (s *WebhookStore) decodeDefinition(raw string, w *hookline.WebhookDefinition, open bool) error {
 	var d storedDefinition
 	if err := json.Unmarshal([]byte(raw), &d); err != nil {
 		return fmt.Errorf("decode definition: %w", err)
@@ -114,11 +117,14 @@ func (s *WebhookStore) decodeDefinition(raw string, w *hookline.Webhook) error {
 	w.TimeoutMS, w.Headers, w.Params, w.ContextValues = d.TimeoutMS, d.Headers, d.Params, d.ContextValues
 	w.Body, w.CustomVariables, w.RetryNonIdempotent = d.Body, d.CustomVariables, d.RetryNonIdempotent
 	w.Auth = hookline.Auth{Type: d.Auth.Type, Username: d.Auth.Username, Name: d.Auth.Name, In: d.Auth.In}
-	open := func(dst *string, sealed string) error {
-		if sealed == "" {
+	reveal := func(dst *string, sealed string) error {
+		switch {
+		case sealed == "":
 			return nil
-		}
-		if s.sealer == nil {
+		case !open:
+			*dst = hookline.SecretMask
+			return nil
+		case s.sealer == nil:
 			return errors.New("no secret sealer configured")
 		}
 		plain, err := s.sealer.Open(sealed)
@@ -128,13 +134,23 @@ func (s *WebhookStore) decodeDefinition(raw string, w *hookline.Webhook) error {
 		*dst = plain
 		return nil
 	}
-	return errors.Join(open(&w.Auth.Password, d.Auth.SealedPassword), open(&w.Auth.Token, d.Auth.SealedToken),
-		open(&w.Auth.Value, d.Auth.SealedValue))
+	return errors.Join(reveal(&w.Auth.Password, d.Auth.SealedPassword), reveal(&w.Auth.Token, d.Auth.SealedToken),
+		reveal(&w.Auth.Value, d.Auth.SealedValue))
 }
 
 const webhookColumns = "id, company_id, name, template_id, definition, created_at, updated_at"
 
+// scanWebhook scans a row of webhookColumns, opening its secrets.
 func (s *WebhookStore) scanWebhook(scan func(...any) error) (*hookline.Webhook, error) {
+	return s.scanWebhookSecrets(scan, true)
+}
+
+// scanMaskedWebhook scans a row of webhookColumns with its secrets masked.
+func (s *WebhookStore) scanMaskedWebhook(scan func(...any) error) (*hookline.Webhook, error) {
+	return s.scanWebhookSecrets(scan, false)
+}
+
+func (s *WebhookStore) scanWebhookSecrets(scan func(...any) error, open bool) (*hookline.Webhook, error) {
 	var w hookline.Webhook
 	var template sql.NullInt64
 	var def string
@@ -146,7 +162,7 @@ func (s *WebhookStore) scanWebhook(scan func(...any) error) (*hookline.Webhook, 
 		w.TemplateID = &id
 	}
 	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
-	if err := s.decodeDefinition(def, &w); err != nil {
+	if err := s.decodeDefinition(def, &w.WebhookDefinition, open); err != nil {
 		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
 	}
 	return &w, nil
@@ -156,16 +172,10 @@ func webhookNameTaken(err error, companyID int64, name string) error {
 	return withMessage(err, "name", "company %d already has a webhook named %q", companyID, name)
 }
 
-// CreateWebhook stores w for its company, which must lie within scope.
+// CreateWebhook stores w for its company, which must lie within scope. The
+// service has validated the definition.
 func (s *WebhookStore) CreateWebhook(ctx context.Context, scope hookline.Scope, w *hookline.Webhook) error {
-	// A masked secret cannot be stored: there is nothing behind the mask.
-	if err := w.KeepSecrets(&hookline.Webhook{}); err != nil {
-		return err
-	}
-	if err := w.Validate(); err != nil {
-		return err
-	}
-	def, err := s.encodeDefinition(w, false)
+	def, err := s.encodeDefinition(&w.WebhookDefinition, false)
 	if err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
@@ -227,47 +237,52 @@ func (s *WebhookStore) findWebhook(ctx context.Context, c conn, scope hookline.S
 	return w, nil
 }
 
-// FindWebhooks lists the webhooks in the filter's scope, ordered by ID.
+// FindWebhooks lists the webhooks in the filter's scope, ordered by ID,
+// with their secrets masked: a listing never unseals.
 func (s *WebhookStore) FindWebhooks(ctx context.Context, f hookline.WebhookFilter) ([]*hookline.Webhook, error) {
 	cond, args := companyScope(f.Scope, "company_id")
 	if f.CompanyID != 0 {
 		cond += " AND company_id = ?"
 		args = append(args, f.CompanyID)
 	}
-	return queryAll(ctx, s.db.conn(), "webhooks", "SELECT "+webhookColumns+" FROM webhooks WHERE "+cond+" ORDER BY id", args, s.scanWebhook)
+	cond, args = ordered(cond, args, f.After, f.Limit)
+	return queryAll(ctx, s.db.conn(), "webhooks", "SELECT "+webhookColumns+" FROM webhooks WHERE "+cond, args, s.scanMaskedWebhook)
 }
 
-// UpdateWebhook replaces the definition of webhook w.ID when it lies within
-// scope. Its company, template link and creation time stay. A secret sent
-// as hookline.SecretMask keeps the stored one (see Webhook.KeepSecrets),
-// within the same transaction, so a concurrent change cannot slip between.
-func (s *WebhookStore) UpdateWebhook(ctx context.Context, scope hookline.Scope, w *hookline.Webhook) error {
-	return s.db.inTx(ctx, func(c conn) error {
-		stored, err := s.findWebhook(ctx, c, scope, w.ID)
+// UpdateWebhook replaces webhook id's definition, when it lies within
+// scope, with what update makes of the stored one, in one transaction. Its
+// company, template link and creation time stay.
+func (s *WebhookStore) UpdateWebhook(ctx context.Context, scope hookline.Scope, id int64, update func(stored *hookline.Webhook) (hookline.WebhookDefinition, error)) (*hookline.Webhook, error) {
+	var out *hookline.Webhook
+	err := s.db.inTx(ctx, func(c conn) error {
+		stored, err := s.findWebhook(ctx, c, scope, id)
 		if err != nil {
 			return err
 		}
-		if err := w.KeepSecrets(stored); err != nil {
-			return err
-		}
-		if err := w.Validate(); err != nil {
-			return err
-		}
-		def, err := s.encodeDefinition(w, false)
+		// update gets a copy: what it changes must not reach the stored
+		// webhook returned when the change is refused.
+		shown := stored.Clone()
+		def, err := update(&shown)
 		if err != nil {
-			return fmt.Errorf("update webhook %d: %w", w.ID, err)
+			return err
+		}
+		enc, err := s.encodeDefinition(&def, false)
+		if err != nil {
+			return fmt.Errorf("update webhook %d: %w", id, err)
 		}
 		now := s.db.timestamp()
-		_, err = c.exec(ctx, "UPDATE webhooks SET name = ?, definition = ?, updated_at = ? WHERE id = ?", w.Name, def, now, w.ID)
+		_, err = c.exec(ctx, "UPDATE webhooks SET name = ?, definition = ?, updated_at = ? WHERE id = ?", def.Name, enc, now, id)
 		if isCode(err, hookline.CodeConflict) {
-			return webhookNameTaken(err, stored.CompanyID, w.Name)
+			return webhookNameTaken(err, stored.CompanyID, def.Name)
 		}
 		if err != nil {
-			return fmt.Errorf("update webhook %d: %w", w.ID, err)
+			return fmt.Errorf("update webhook %d: %w", id, err)
 		}
-		w.CompanyID, w.TemplateID, w.CreatedAt, w.UpdatedAt = stored.CompanyID, stored.TemplateID, stored.CreatedAt, now
+		out = stored
+		out.WebhookDefinition, out.UpdatedAt = def, now
 		return nil
 	})
+	return out, err
 }
 
 // DeleteWebhook removes webhook id when it lies within scope.

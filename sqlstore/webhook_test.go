@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -50,7 +51,8 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
 		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
 	} {
-		w := &hookline.Webhook{CompanyID: company.ID, Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}
+		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
+			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}}
 		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
 			t.Fatalf("webhook %d: %v", i, err)
 		}
@@ -101,5 +103,75 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 	other := sqlstore.NewWebhookStore(db, newSealer(t))
 	if _, err := other.FindWebhook(ctx, hookline.AdminScope(), ids[0]); hookline.ErrorCode(err) != hookline.CodeInternal {
 		t.Fatalf("opening with another key: %v, want an internal error", err)
+	}
+}
+
+// TestStoredDefinitionCoversDefinition checks the stored form against the
+// API's document of a definition: every field of a WebhookDefinition, set
+// to a value other than its zero, survives a store and a read.
+func TestStoredDefinitionCoversDefinition(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ws := sqlstore.NewWebhookStore(db, newSealer(t))
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range []hookline.Auth{
+		{Type: hookline.AuthBasic, Username: "u", Password: "p"},
+		{Type: hookline.AuthBearer, Token: "t"},
+		{Type: hookline.AuthAPIKey, Name: "k", Value: "v", In: "query"},
+	} {
+		def := hookline.WebhookDefinition{}
+		fillNonZero(t, reflect.ValueOf(&def).Elem())
+		def.Name = "def " + string(auth.Type)
+		def.Auth = auth
+		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: def}
+		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ws.FindWebhook(ctx, hookline.AdminScope(), w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.WebhookDefinition, def) {
+			t.Fatalf("stored and read back:\n%+v\nwant\n%+v", got.WebhookDefinition, def)
+		}
+	}
+}
+
+// fillNonZero sets every field of v (a struct) to a value other than its
+// zero, so that a field a codec forgets shows as a difference.
+func fillNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(1000 + i))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			s := reflect.MakeSlice(f.Type(), 1, 1)
+			fillNonZero(t, s.Index(0))
+			f.Set(s)
+		case reflect.Map:
+			m := reflect.MakeMap(f.Type())
+			m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
+			f.Set(m)
+		case reflect.Struct:
+			fillNonZero(t, f)
+		default:
+			t.Fatalf("fillNonZero: field %s of kind %s", v.Type().Field(i).Name, f.Kind())
+		}
 	}
 }

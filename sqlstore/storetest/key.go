@@ -52,11 +52,11 @@ func exerciseKeys(t *testing.T, open Open) {
 	if n, err := db.CountAdminKeys(ctx); err != nil || n != 1 {
 		t.Fatalf("admin keys = %d, %v; want 1", n, err)
 	}
-	list, err := db.FindKeys(ctx, a1.ID)
+	list, err := db.FindKeys(ctx, hookline.KeyFilter{TenantID: a1.ID})
 	if err != nil || len(list) != 2 || list[0].ID != k1.ID || list[1].ID != k2.ID {
 		t.Fatalf("keys of A1 = %v, %v; want %d, %d", list, err, k1.ID, k2.ID)
 	}
-	list, err = db.FindKeys(ctx, 0)
+	list, err = db.FindKeys(ctx, hookline.KeyFilter{})
 	if err != nil || len(list) != 1 || list[0].ID != admin.ID {
 		t.Fatalf("admin keys = %v, %v", list, err)
 	}

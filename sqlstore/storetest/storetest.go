@@ -5,6 +5,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -22,6 +24,7 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("Webhooks", func(t *testing.T) { exerciseWebhooks(t, open) })
 	t.Run("WebhookScopes", func(t *testing.T) { exerciseWebhookScopes(t, open) })
 	t.Run("WebhookTemplates", func(t *testing.T) { exerciseWebhookTemplates(t, open) })
+	t.Run("Paging", func(t *testing.T) { exercisePaging(t, open) })
 	t.Run("Migrate", func(t *testing.T) { exerciseMigrate(t, open) })
 }
 
@@ -58,5 +61,85 @@ func exerciseMigrate(t *testing.T, open Open) {
 	}
 	if err := db.Ping(context.Background()); err != nil {
 		t.Fatalf("ping: %v", err)
+	}
+}
+
+// exercisePaging checks After and Limit on every listing: pages follow one
+// another by id, with nothing skipped or repeated.
+func exercisePaging(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, ws := webhookStore(t, open)
+	f := NewFixture(t, db)
+	all := hookline.AdminScope()
+	var want []int64
+	for i := range 5 {
+		w := fullWebhook(f.A1.ID, fmt.Sprintf("Page %d", i))
+		if err := ws.CreateWebhook(ctx, all, w); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, w.ID)
+		if _, key := hookline.NewAPIKey(f.A1.ID); db.CreateKey(ctx, key) != nil {
+			t.Fatal("create key")
+		}
+		if err := ws.CreateWebhookTemplate(ctx, all, sampleTemplate(f.A1, fmt.Sprintf("Page %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collect := func(name string, list func(after int64, limit int) ([]int64, error)) []int64 {
+		t.Helper()
+		var got []int64
+		after := int64(0)
+		for range 10 {
+			ids, err := list(after, 2)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(ids) > 2 {
+				t.Fatalf("%s: a page of limit 2 has %d items", name, len(ids))
+			}
+			got = append(got, ids...)
+			if len(ids) < 2 {
+				return got
+			}
+			after = ids[len(ids)-1]
+		}
+		t.Fatalf("%s: paging did not end", name)
+		return nil
+	}
+	ids := func(n int, id func(int) int64) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = id(i)
+		}
+		return out
+	}
+	got := collect("webhooks", func(after int64, limit int) ([]int64, error) {
+		ws, err := ws.FindWebhooks(ctx, hookline.WebhookFilter{Scope: all, After: after, Limit: limit})
+		return ids(len(ws), func(i int) int64 { return ws[i].ID }), err
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("webhooks paged: %v, want %v", got, want)
+	}
+	allTenants, _ := db.FindTenants(ctx, hookline.TenantFilter{Scope: all})
+	got = collect("tenants", func(after int64, limit int) ([]int64, error) {
+		ts, err := db.FindTenants(ctx, hookline.TenantFilter{Scope: all, After: after, Limit: limit})
+		return ids(len(ts), func(i int) int64 { return ts[i].ID }), err
+	})
+	if !slices.Equal(got, ids(len(allTenants), func(i int) int64 { return allTenants[i].ID })) {
+		t.Fatalf("tenants paged: %v", got)
+	}
+	got = collect("keys", func(after int64, limit int) ([]int64, error) {
+		ks, err := db.FindKeys(ctx, hookline.KeyFilter{TenantID: f.A1.ID, After: after, Limit: limit})
+		return ids(len(ks), func(i int) int64 { return ks[i].ID }), err
+	})
+	if len(got) != 5 || !slices.IsSorted(got) {
+		t.Fatalf("keys paged: %v", got)
+	}
+	got = collect("templates", func(after int64, limit int) ([]int64, error) {
+		ts, err := ws.FindWebhookTemplates(ctx, hookline.WebhookTemplateFilter{Scope: all, After: after, Limit: limit})
+		return ids(len(ts), func(i int) int64 { return ts[i].ID }), err
+	})
+	if len(got) != 5 || !slices.IsSorted(got) {
+		t.Fatalf("templates paged: %v", got)
 	}
 }
