@@ -27,11 +27,11 @@ func (k TenantKind) Valid() bool { return k == KindAgency || k == KindCompany }
 // Tenant is an agency or a company. AgencyID is the owning agency of a
 // company, or 0 for an agency and for a standalone company.
 type Tenant struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Kind      TenantKind `json:"kind"`
-	AgencyID  int64      `json:"agency_id,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID        int64      `json:"id" doc:"the tenant's id"`
+	Name      string     `json:"name" doc:"unique among an agency's companies, among agencies, and among standalone companies"`
+	Kind      TenantKind `json:"kind" doc:"agency or company"`
+	AgencyID  int64      `json:"agency_id,omitempty" doc:"the agency owning this company; absent for agencies and standalone companies"`
+	CreatedAt time.Time  `json:"created_at" doc:"when the tenant was created"`
 }
 
 // MaxTenantNameLen bounds tenant names, in bytes.
@@ -145,11 +145,11 @@ type TenantStore interface {
 // APIKey is a stored API key. Only the SHA-256 hash of the secret is kept,
 // with a short prefix of it to tell keys apart in listings.
 type APIKey struct {
-	ID        int64     `json:"id"`
-	TenantID  int64     `json:"tenant_id"` // 0 for the operator's admin keys
-	Prefix    string    `json:"prefix"`
+	ID        int64     `json:"id" doc:"the key's id, to revoke it"`
+	TenantID  int64     `json:"tenant_id" doc:"the tenant the key acts for; 0 for the operator's admin keys"`
+	Prefix    string    `json:"prefix" doc:"the first characters of the key, to tell keys apart"`
 	Hash      []byte    `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at" doc:"when the key was created"`
 }
 
 // KeyFilter pages the keys of one tenant (0: the admin keys).
@@ -176,9 +176,9 @@ type KeyStore interface {
 
 // TenantInput is what creates a tenant: the body of POST /api/v1/tenants.
 type TenantInput struct {
-	Name     *string     `json:"name"`
-	Kind     *TenantKind `json:"kind"`
-	AgencyID *int64      `json:"agency_id"`
+	Name     *string     `json:"name" required:"true" doc:"1 to 200 bytes, no line breaks"`
+	Kind     *TenantKind `json:"kind" required:"true" doc:"agency or company"`
+	AgencyID *int64      `json:"agency_id" doc:"for a company: its agency. Admin keys may omit it to create a standalone company; agency keys may omit it or name their own agency"`
 }
 
 // TenantService is the use cases of agencies and companies. Every method
@@ -206,7 +206,7 @@ type TenantService interface {
 // is shown.
 type NewKey struct {
 	APIKey
-	Secret string `json:"key"`
+	Secret string `json:"key" doc:"the key itself; shown only in this response, store it now"`
 }
 
 // KeyService is the use cases of API keys. A tenantID of 0 names the

@@ -16,46 +16,46 @@ import (
 // templates hold. URL, header and param values, the body and the response
 // mappers are Jinja2 templates; package webhook compiles and runs them.
 type WebhookDefinition struct {
-	Name string `json:"name"`
+	Name string `json:"name" doc:"unique within the company; 1 to 200 bytes"`
 	// Method is one of Methods, in upper case.
-	Method string `json:"method"`
+	Method string `json:"method" enum:"GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS" doc:"the HTTP method"`
 	// URL is a template; its printed values are percent-encoded.
-	URL          string       `json:"url"`
-	ResponseType ResponseType `json:"response_type"`
-	Execution    Execution    `json:"execution"`
+	URL          string       `json:"url" doc:"a template; {{name}} placeholders other than the conversation take their value from context_values; printed values are percent-encoded"`
+	ResponseType ResponseType `json:"response_type" doc:"how the response is parsed (default json); xml gives attributes as @name and text as #text; json and text bodies are read in the charset their Content-Type declares (UTF-8 when none; ISO-8859-1, windows-1252 and US-ASCII are decoded)"`
+	Execution    Execution    `json:"execution" doc:"sync: the conversation waits (default); async: it goes on"`
 	// TimeoutMS bounds the whole exchange, in-flow retries included.
-	TimeoutMS int  `json:"timeout_ms"`
-	Auth      Auth `json:"auth"`
+	TimeoutMS int  `json:"timeout_ms" doc:"milliseconds, 100 to 30000 (default 5000), in-flow retries included"`
+	Auth      Auth `json:"auth" doc:"how the request authenticates"`
 	// Headers are sent in order; a key may repeat.
-	Headers []KeyValue `json:"headers"`
+	Headers []KeyValue `json:"headers" doc:"sent in order; a name may repeat"`
 	// Params are appended to the URL's query in order.
-	Params []KeyValue `json:"params"`
+	Params []KeyValue `json:"params" doc:"appended to the URL's query in order"`
 	// ContextValues give the names the URL uses besides the conversation
 	// (a tenant's subdomain, say). Each value is itself a text template
 	// rendered against the conversation, so a literal stays as it is and
 	// "{{ certainly.extractedData.ticket_id }}" picks a collected value.
-	ContextValues map[string]string `json:"context_values"`
+	ContextValues map[string]string `json:"context_values" doc:"a value (itself a text template) for each {{name}} the URL needs; see context_names"`
 	// Body is a JSON template; empty means the request has no body.
-	Body            string           `json:"body"`
-	CustomVariables []CustomVariable `json:"custom_variables"`
+	Body            string           `json:"body" doc:"a JSON template (Jinja2); // and /* */ comments are dropped; empty: no body"`
+	CustomVariables []CustomVariable `json:"custom_variables" doc:"values picked out of the response"`
 	// RetryNonIdempotent opts POST and PATCH in to the in-flow retries that
 	// idempotent methods always get (connection errors, 502, 503, 504).
-	RetryNonIdempotent bool `json:"retry_non_idempotent"`
+	RetryNonIdempotent bool `json:"retry_non_idempotent" doc:"also retry POST and PATCH on connection errors and 502/503/504"`
 }
 
 // Webhook is a stored definition, owned by a company: the API's document
 // of a webhook.
 type Webhook struct {
-	ID        int64 `json:"id"`
-	CompanyID int64 `json:"company_id"`
+	ID        int64 `json:"id" doc:"the webhook's id"`
+	CompanyID int64 `json:"company_id" doc:"the company the webhook belongs to"`
 	// TemplateID links a webhook created from a template to it.
-	TemplateID *int64 `json:"template_id,omitempty"`
+	TemplateID *int64 `json:"template_id,omitempty" doc:"the template it was made from (negative: built in); absent otherwise"`
 	WebhookDefinition
 	// ContextNames lists the {{names}} the URL needs from context values;
 	// derived from the URL when the webhook is shown.
-	ContextNames []string  `json:"context_names"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ContextNames []string  `json:"context_names" doc:"the {{names}} the URL needs from context_values"`
+	CreatedAt    time.Time `json:"created_at" doc:"when the webhook was created"`
+	UpdatedAt    time.Time `json:"updated_at" doc:"when it last changed"`
 }
 
 // WebhookInput is the body of POST and PUT /api/v1/webhooks: a definition,
@@ -64,22 +64,22 @@ type Webhook struct {
 // edited and sent back.
 type WebhookInput struct {
 	WebhookDefinition
-	CompanyID  *int64            `json:"company_id"`
-	TemplateID *int64            `json:"template_id"`
-	Values     map[string]string `json:"values"`
+	CompanyID  *int64            `json:"company_id" doc:"the company it belongs to (Assign to); required for agency and admin keys; on PUT, if sent, the webhook's own"`
+	TemplateID *int64            `json:"template_id" doc:"on POST: create from this template (negative: built in) instead of sending a definition; only name and values may accompany it. On PUT, if sent, the webhook's own"`
+	Values     map[string]string `json:"values" doc:"with template_id: a value for each blank, by blank name"`
 
-	ID           json.RawMessage `json:"id"`
-	ContextNames json.RawMessage `json:"context_names"`
-	CreatedAt    json.RawMessage `json:"created_at"`
-	UpdatedAt    json.RawMessage `json:"updated_at"`
+	ID           json.RawMessage `json:"id" doc:"read-only; accepted and ignored"`
+	ContextNames json.RawMessage `json:"context_names" doc:"read-only; accepted and ignored"`
+	CreatedAt    json.RawMessage `json:"created_at" doc:"read-only; accepted and ignored"`
+	UpdatedAt    json.RawMessage `json:"updated_at" doc:"read-only; accepted and ignored"`
 }
 
 // RunInput is the body of POST /api/v1/webhooks/run: an unsaved definition
 // and the context to run it against.
 type RunInput struct {
-	Webhook   *WebhookDefinition `json:"webhook"`
-	CompanyID *int64             `json:"company_id"`
-	Context   json.RawMessage    `json:"context"`
+	Webhook   *WebhookDefinition `json:"webhook" required:"true" doc:"the definition to run"`
+	CompanyID *int64             `json:"company_id" doc:"the company it runs for; required for agency and admin keys"`
+	Context   json.RawMessage    `json:"context" doc:"the template context: certainly.*, fb.*, conversation.*, context.session.BotUserSession.lastMessage.customData; absent or {}: sample values"`
 }
 
 // Methods lists the HTTP methods a webhook may use.
@@ -141,16 +141,16 @@ const (
 // Auth is a webhook's authentication. Password, Token and Value are secrets:
 // sealed at rest, masked in every response.
 type Auth struct {
-	Type AuthType `json:"type"`
+	Type AuthType `json:"type" doc:"the kind of authentication"`
 	// Basic.
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
+	Username string `json:"username,omitempty" doc:"basic"`
+	Password string `json:"password,omitempty" doc:"basic; a secret: stored sealed, shown as ********"`
 	// Bearer.
-	Token string `json:"token,omitempty"`
+	Token string `json:"token,omitempty" doc:"bearer; a secret: stored sealed, shown as ********"`
 	// API key: sent as header Name or query parameter Name, per In.
-	Name  string `json:"name,omitempty"`
-	Value string `json:"value,omitempty"`
-	In    string `json:"in,omitempty"`
+	Name  string `json:"name,omitempty" doc:"api_key: the header or query parameter name"`
+	Value string `json:"value,omitempty" doc:"api_key; a secret: stored sealed, shown as ********"`
+	In    string `json:"in,omitempty" enum:"header,query" doc:"api_key: where it goes (default header)"`
 }
 
 // Where an API key goes.
@@ -172,16 +172,16 @@ const (
 
 // KeyValue is one header or query parameter.
 type KeyValue struct {
-	Key   string    `json:"key"`
-	Value string    `json:"value"`
-	Type  ValueType `json:"type"`
+	Key   string    `json:"key" doc:"header or parameter name; a header name repeats to send it twice"`
+	Value string    `json:"value" doc:"text: a template; variable: a path into the template context such as certainly.sessionId"`
+	Type  ValueType `json:"type" doc:"how value is read (default text)"`
 }
 
 // CustomVariable is a value extracted from a webhook's response: Mapper is a
 // template evaluated with the parsed response as its context.
 type CustomVariable struct {
-	Name   string `json:"name"`
-	Mapper string `json:"mapper"`
+	Name   string `json:"name" doc:"an identifier, unique within the webhook"`
+	Mapper string `json:"mapper" doc:"a template evaluated on the parsed response, such as {{ticket.status}}; exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null)"`
 }
 
 // ContextRoots are the top-level names of the template context that come
@@ -685,42 +685,42 @@ const ChannelFacebook = "facebook"
 // failure, the error. Run webhook returns it as JSON; the bot runtime reads
 // Variables.
 type WebhookResult struct {
-	Request  WebhookRequestInfo   `json:"request"`
-	Response *WebhookResponseInfo `json:"response"`
+	Request  WebhookRequestInfo   `json:"request" doc:"the request as sent, secrets masked"`
+	Response *WebhookResponseInfo `json:"response" nullable:"true" doc:"the response; null when none came"`
 	// Variables holds each custom variable that mapped, as JSON.
-	Variables map[string]json.RawMessage `json:"variables"`
+	Variables map[string]json.RawMessage `json:"variables" doc:"each custom variable that mapped, as JSON"`
 	// VariableErrors lists the custom variables whose mapper failed; the
 	// others are still mapped.
-	VariableErrors []VariableError `json:"variable_errors,omitempty"`
-	Error          *WebhookError   `json:"error,omitempty"`
-	DurationMS     float64         `json:"duration_ms"`
+	VariableErrors []VariableError `json:"variable_errors,omitempty" doc:"the custom variables whose mapper failed; the others are still mapped"`
+	Error          *WebhookError   `json:"error,omitempty" doc:"why the run failed, when it did"`
+	DurationMS     float64         `json:"duration_ms" doc:"how long the run took"`
 }
 
 // WebhookRequestInfo is the request as sent, with secrets masked.
 type WebhookRequestInfo struct {
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers"`
-	Body    string            `json:"body"`
+	Method  string            `json:"method" doc:"as sent"`
+	URL     string            `json:"url" doc:"as sent; secret query values masked"`
+	Headers map[string]string `json:"headers" doc:"as sent; secrets masked"`
+	Body    string            `json:"body" doc:"as sent"`
 }
 
 // WebhookResponseInfo is the response as received.
 type WebhookResponseInfo struct {
-	Status int `json:"status"`
+	Status int `json:"status" doc:"HTTP status"`
 	// Headers are keyed by lower-case name; repeated headers are joined
 	// with ", ".
-	Headers map[string]string `json:"headers"`
+	Headers map[string]string `json:"headers" doc:"lower-case names; a repeated header's values joined with a comma"`
 	// Body is the first MaxShownBodyBytes of the body as text.
-	Body string `json:"body"`
+	Body string `json:"body" doc:"the first 64 KiB, as text"`
 	// Size is the number of body bytes received.
-	Size int `json:"size"`
+	Size int `json:"size" doc:"bytes received"`
 	// Truncated: the body was longer than the egress cap and was cut.
-	Truncated bool `json:"truncated,omitempty"`
+	Truncated bool `json:"truncated,omitempty" doc:"the body was over the 1 MiB cap and was cut"`
 	// Data is the body parsed per the response type, when it parsed. It
 	// is encoded as JSON only when the result is, so that the bot runtime,
 	// which reads Variables, does not pay for it.
-	Data     any `json:"data,omitempty"`
-	Attempts int `json:"attempts"`
+	Data     any `json:"data,omitempty" doc:"the body parsed per response_type; a number beyond the range of a double (1e400) is shown as null, as JSON cannot hold infinity"`
+	Attempts int `json:"attempts" doc:"attempts made (in-flow retries)"`
 }
 
 // MaxShownBodyBytes bounds the response body a WebhookResult shows.
@@ -728,11 +728,11 @@ const MaxShownBodyBytes = 64 << 10
 
 // WebhookError is why an execution failed.
 type WebhookError struct {
-	Kind    WebhookErrorKind `json:"kind"`
-	Message string           `json:"message"`
+	Kind    WebhookErrorKind `json:"kind" doc:"why the run failed"`
+	Message string           `json:"message" doc:"for people"`
 	// Field names the part of the definition at fault for render errors,
 	// such as "body" or "headers[0].value"; Message starts with it too.
-	Field string `json:"field,omitempty"`
+	Field string `json:"field,omitempty" doc:"the part of the definition at fault, for render errors"`
 }
 
 func (e *WebhookError) Error() string { return string(e.Kind) + ": " + e.Message }
@@ -753,6 +753,6 @@ const (
 
 // VariableError is a custom variable whose mapper failed.
 type VariableError struct {
-	Name    string `json:"name"`
-	Message string `json:"message"`
+	Name    string `json:"name" doc:"the custom variable"`
+	Message string `json:"message" doc:"why its mapper failed"`
 }

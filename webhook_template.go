@@ -51,14 +51,14 @@ const (
 //	headers.<Key>                        the value of header Key (case-insensitive; added if absent)
 //	params.<key>                         the value of param key (added if absent)
 type TemplateBlank struct {
-	Name        string `json:"name"`
-	Label       string `json:"label"`
-	Description string `json:"description,omitempty"`
-	Target      string `json:"target"`
+	Name        string `json:"name" doc:"an identifier: the key in values"`
+	Label       string `json:"label" doc:"what a form shows"`
+	Description string `json:"description,omitempty" doc:"help text"`
+	Target      string `json:"target" doc:"the field it fills: url, name, body, context_values.<name>, auth.username|password|token|name|value, headers.<Key>, params.<key>"`
 	// Secret blanks are entered like passwords and never shown back.
-	Secret   bool   `json:"secret,omitempty"`
-	Required bool   `json:"required,omitempty"`
-	Default  string `json:"default,omitempty"`
+	Secret   bool   `json:"secret,omitempty" doc:"entered like a password, never shown back"`
+	Required bool   `json:"required,omitempty" doc:"creating a webhook without it fails naming values.<name>"`
+	Default  string `json:"default,omitempty" doc:"used when no value is given"`
 }
 
 // IsBuiltin reports whether t ships with the binary.
@@ -125,24 +125,30 @@ func (t *WebhookTemplate) Validate() error {
 	return nil
 }
 
-// MarshalJSON shows a template as the API does: its owner as agency_id or
-// company_id, like the fields that set it, and no times for built-ins.
-func (t WebhookTemplate) MarshalJSON() ([]byte, error) {
-	type shown struct {
-		ID          int64             `json:"id"`
-		Key         string            `json:"key,omitempty"`
-		Scope       TemplateScope     `json:"scope"`
-		AgencyID    *int64            `json:"agency_id,omitempty"`
-		CompanyID   *int64            `json:"company_id,omitempty"`
-		Name        string            `json:"name"`
-		Description string            `json:"description"`
-		Category    string            `json:"category"`
-		Webhook     WebhookDefinition `json:"webhook"`
-		Blanks      []TemplateBlank   `json:"blanks"`
-		CreatedAt   *time.Time        `json:"created_at,omitempty"`
-		UpdatedAt   *time.Time        `json:"updated_at,omitempty"`
-	}
-	out := shown{ID: t.ID, Key: t.Key, Scope: t.Scope, Name: t.Name, Description: t.Description,
+// WebhookTemplateDocument is a template as the API shows it: its owner as
+// agency_id or company_id, like the fields that set it, and no times for
+// built-ins.
+type WebhookTemplateDocument struct {
+	ID          int64             `json:"id" doc:"negative for built-in templates"`
+	Key         string            `json:"key,omitempty" doc:"a built-in template's stable name, such as zendesk-ticket-lookup"`
+	Scope       TemplateScope     `json:"scope" doc:"who offers it"`
+	AgencyID    *int64            `json:"agency_id,omitempty" doc:"the owning agency"`
+	CompanyID   *int64            `json:"company_id,omitempty" doc:"the owning company"`
+	Name        string            `json:"name" doc:"its name, unique per owner"`
+	Description string            `json:"description" doc:"what it does"`
+	Category    string            `json:"category" doc:"for grouping, such as Helpdesk"`
+	Webhook     WebhookDefinition `json:"webhook" doc:"the definition a webhook made from it starts from"`
+	Blanks      []TemplateBlank   `json:"blanks" doc:"the values a user supplies"`
+	CreatedAt   *time.Time        `json:"created_at,omitempty" doc:"absent for built-in templates"`
+	UpdatedAt   *time.Time        `json:"updated_at,omitempty" doc:"absent for built-in templates"`
+}
+
+// MarshalJSON encodes the template's Document.
+func (t WebhookTemplate) MarshalJSON() ([]byte, error) { return json.Marshal(t.Document()) }
+
+// Document returns the template as the API shows it.
+func (t WebhookTemplate) Document() any {
+	out := WebhookTemplateDocument{ID: t.ID, Key: t.Key, Scope: t.Scope, Name: t.Name, Description: t.Description,
 		Category: t.Category, Webhook: t.Webhook.WithEmptyLists(), Blanks: t.Blanks}
 	owner := t.OwnerID
 	switch t.Scope {
@@ -158,7 +164,7 @@ func (t WebhookTemplate) MarshalJSON() ([]byte, error) {
 		created, updated := t.CreatedAt, t.UpdatedAt
 		out.CreatedAt, out.UpdatedAt = &created, &updated
 	}
-	return json.Marshal(out)
+	return out
 }
 
 // Clone returns a copy of t that shares no slices or maps with it.
@@ -246,20 +252,20 @@ type WebhookTemplateStore interface {
 // /api/v1/webhook-templates, plus the read-only fields of a fetched
 // template, accepted and ignored.
 type WebhookTemplateInput struct {
-	Name          *string            `json:"name"`
-	Description   string             `json:"description"`
-	Category      string             `json:"category"`
-	Webhook       *WebhookDefinition `json:"webhook"`
-	Blanks        []TemplateBlank    `json:"blanks"`
-	FromWebhookID *int64             `json:"from_webhook_id"`
-	CompanyID     *int64             `json:"company_id"`
-	AgencyID      *int64             `json:"agency_id"`
+	Name          *string            `json:"name" doc:"unique per owner; required unless from_webhook_id is sent"`
+	Description   string             `json:"description" doc:"what it does"`
+	Category      string             `json:"category" doc:"for grouping, such as Helpdesk"`
+	Webhook       *WebhookDefinition `json:"webhook" doc:"the definition; required unless from_webhook_id is sent. Templates never hold secrets"`
+	Blanks        []TemplateBlank    `json:"blanks" doc:"the values a user supplies when creating a webhook from it"`
+	FromWebhookID *int64             `json:"from_webhook_id" doc:"on POST: make the template from this webhook: its secrets become secret blanks, never copied"`
+	CompanyID     *int64             `json:"company_id" doc:"owner: a company"`
+	AgencyID      *int64             `json:"agency_id" doc:"owner: an agency, which offers it to all its companies (agency and admin keys)"`
 
-	ID        json.RawMessage `json:"id"`
-	Key       json.RawMessage `json:"key"`
-	Scope     json.RawMessage `json:"scope"`
-	CreatedAt json.RawMessage `json:"created_at"`
-	UpdatedAt json.RawMessage `json:"updated_at"`
+	ID        json.RawMessage `json:"id" doc:"read-only; accepted and ignored"`
+	Key       json.RawMessage `json:"key" doc:"read-only; accepted and ignored"`
+	Scope     json.RawMessage `json:"scope" doc:"read-only; accepted and ignored"`
+	CreatedAt json.RawMessage `json:"created_at" doc:"read-only; accepted and ignored"`
+	UpdatedAt json.RawMessage `json:"updated_at" doc:"read-only; accepted and ignored"`
 }
 
 // WebhookTemplateService is the use cases of the templates marketplace:

@@ -9,12 +9,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/tenant"
+	"github.com/hookline/hookline/webhook"
 )
 
 const testAdminToken = "test-admin-token-0123456789"
@@ -48,6 +52,12 @@ func (b *syncBuffer) String() string {
 
 func newTestEnv(t *testing.T, maxBody int64) *testEnv {
 	t.Helper()
+	return newTestEnvAllowing(t, maxBody, loopback)
+}
+
+// newTestEnvAllowing is newTestEnv whose egress guard opens allow only.
+func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
 	if err != nil {
@@ -58,18 +68,29 @@ func newTestEnv(t *testing.T, maxBody int64) *testEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	webhooks, engine := webhookServices(t, db, loopback)
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tenants := tenant.NewService(db, db, testAdminToken)
+	store, exec := webhookServices(t, db, allow)
+	webhooks, err := webhook.NewService(tenants, store, store, exec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	api, err := New(Config{
-		Tenants: db, Keys: db, Ready: db.Ping,
-		Webhooks: webhooks, WebhookTemplates: webhooks, WebhookEngine: engine,
-		AdminToken:   testAdminToken,
+		Tenants: tenants, Keys: tenants, Ready: db.Ping,
+		Webhooks: webhooks, Templates: webhooks,
 		MaxBodyBytes: maxBody,
-		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:       log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api)
+	// The API as cmd/hookline mounts it: request ids, logs and recovery
+	// come from the edge.
+	handler, err := edge.New(log, api.Mount())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testEnv{t: t, db: db, api: api, srv: srv, logs: logs}
 }

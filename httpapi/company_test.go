@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/tenant"
 )
 
 // TestResolveCompany checks the rules every company-scoped resource uses to
@@ -14,6 +15,7 @@ import (
 func TestResolveCompany(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
+	svc := tenant.NewService(w.e.db, w.e.db, "")
 	callers := map[string]*hookline.Caller{"admin": {}}
 	for _, name := range []string{"A", "A1", "B", "B1"} {
 		tn, err := w.e.db.FindTenant(ctx, hookline.AdminScope(), w.ids[name])
@@ -51,7 +53,7 @@ func TestResolveCompany(t *testing.T) {
 		{"admin", "B", "not_found"},
 		{"admin", "ghost", "not_found"},
 	} {
-		got, err := w.e.api.resolveCompany(ctx, callers[c.caller], id(c.company))
+		got, err := svc.ResolveCompany(ctx, callers[c.caller], id(c.company))
 		if err != nil {
 			if code := string(hookline.ErrorCode(err)); code != c.want || hookline.ErrorField(err) != "company_id" {
 				t.Errorf("%s naming %q: error %v (field %q), want %s", c.caller, c.company, err, hookline.ErrorField(err), c.want)
@@ -75,7 +77,11 @@ func TestResolveCompany(t *testing.T) {
 		{"admin", "?company_id=x", hookline.Scope{}, hookline.CodeInvalid},
 		{"admin", "", hookline.AdminScope(), ""},
 	} {
-		got, err := w.e.api.listScope(httptest.NewRequest("GET", "/api/v1/things"+c.query, nil), callers[c.caller])
+		companyID, err := queryID(httptest.NewRequest("GET", "/api/v1/things"+c.query, nil), "company_id")
+		got := hookline.Scope{}
+		if err == nil {
+			got, err = svc.CompanyScope(ctx, callers[c.caller], companyID)
+		}
 		if hookline.ErrorCode(err) != c.code || got != c.want {
 			t.Errorf("%s listing %q: scope %+v, error %v; want %+v, code %q", c.caller, c.query, got, err, c.want, c.code)
 		}

@@ -87,7 +87,8 @@ func decodeError(err error, body *countingReader) error {
 		if typeErr.Field == "" {
 			return hookline.Invalid("", "%s must be a JSON object, not %s", body.what, typeErr.Value)
 		}
-		return hookline.Invalid(typeErr.Field, "%s must be %s, not %s", typeErr.Field, jsonType(typeErr.Type), typeErr.Value)
+		field := jsonPath(typeErr.Field)
+		return hookline.Invalid(field, "%s must be %s, not %s", field, jsonType(typeErr.Type), typeErr.Value)
 	}
 	// encoding/json reports unknown fields only as text.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
@@ -95,6 +96,19 @@ func decodeError(err error, body *countingReader) error {
 		return hookline.Invalid(name, "unknown field %q", name)
 	}
 	return hookline.Invalid("", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonPath drops from an encoding/json field path the names of embedded
+// Go structs ("WebhookDefinition.timeout_ms"), which the client never
+// wrote. The API's JSON names are lower case; Go type names are not.
+func jsonPath(field string) string {
+	for {
+		head, rest, ok := strings.Cut(field, ".")
+		if !ok || head == "" || head[0] < 'A' || head[0] > 'Z' {
+			return field
+		}
+		field = rest
+	}
 }
 
 // jsonType names the JSON type a Go type decodes from.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/edge"
 )
 
 // codeMethodNotAllowed is the error code of 405 answers, which come from
@@ -47,13 +48,13 @@ type errorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// writeError answers with err's status and the standard error body.
+// RenderError answers with err's status and the standard error body.
 // Internal errors are logged with the request id and shown to the client
 // only as that id; unavailable ones are logged too, as they need an
 // operator's eye.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Server) RenderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hookline.ErrorCode(err)
-	id := RequestID(r.Context())
+	id := edge.RequestID(r.Context())
 	detail := errorDetail{Code: string(code), Message: hookline.ErrorMessage(err), Field: hookline.ErrorField(err)}
 	switch code {
 	case hookline.CodeInternal:

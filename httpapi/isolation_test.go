@@ -150,7 +150,7 @@ func TestIsolationMatrix(t *testing.T) {
 					if err != nil || tn.Name != target {
 						t.Fatalf("after out-of-scope calls: %+v, %v", tn, err)
 					}
-					keys, err := w.e.db.FindKeys(context.Background(), w.ids[target])
+					keys, err := w.e.db.FindKeys(context.Background(), hookline.KeyFilter{TenantID: w.ids[target]})
 					if err != nil || len(keys) != 2 {
 						t.Fatalf("after out-of-scope calls the tenant has %d keys (%v), want 2", len(keys), err)
 					}

@@ -15,13 +15,14 @@ import (
 type operation struct {
 	summary     string
 	description string
-	// request is the schema name of the JSON request body; "" for none.
-	request      string
+	// request is a value of the Go type the JSON request body decodes
+	// into; nil for none. Its schema is generated from the type.
+	request      any
 	optionalBody bool
-	// status is the success status; response the schema name of its body,
-	// "" for an empty body.
+	// status is the success status; response a value of the Go type of its
+	// body (or a list of one), nil for an empty body.
 	status   int
-	response string
+	response any
 	query    []param
 	// errors lists the error statuses the route answers besides those every
 	// route of its kind answers (401 and 500; 400 and 413 with a body).
@@ -29,11 +30,6 @@ type operation struct {
 	// pathSchemas overrides the schema of path parameters, which are
 	// integer ids by default.
 	pathSchemas map[string]map[string]any
-}
-
-type param struct {
-	name, description string
-	schema            map[string]any
 }
 
 // Schema builders for the resources' component schemas.
@@ -78,6 +74,18 @@ func errorSchema() map[string]any {
 	})
 }
 
+type param struct {
+	name, description string
+	schema            map[string]any
+}
+
+// list is the body of a listing: one page of items under key, and the
+// cursor of the next page.
+type list struct {
+	key  string
+	item any
+}
+
 var errorDescriptions = map[int]string{
 	http.StatusBadRequest:            "invalid input; field names the culprit",
 	http.StatusUnauthorized:          "missing, invalid or revoked API key",
@@ -89,20 +97,17 @@ var errorDescriptions = map[int]string{
 	http.StatusInternalServerError:   "a fault of the server; the message carries the request id",
 }
 
-// openAPI builds the OpenAPI 3.1 document of every route in s.resources.
-// Routes without doc are left out, which TestOpenAPIComplete catches.
+// openAPI builds the OpenAPI 3.1 document of every route in s.resources,
+// with the schemas of their bodies generated from the Go types the
+// handlers decode and encode (see schemas.go). Routes without doc are left
+// out, which TestOpenAPIComplete catches.
 func (s *Server) openAPI() ([]byte, error) {
 	paths := map[string]map[string]any{}
-	schemas := map[string]any{"Error": errorSchema()}
+	gen := newSchemaGen()
+	gen.components["Error"] = errorSchema()
 	var tags []map[string]any
 	for _, res := range s.resources {
 		tags = append(tags, map[string]any{"name": res.tag})
-		for name, sc := range res.schemas {
-			if _, dup := schemas[name]; dup {
-				return nil, fmt.Errorf("openapi: schema %q defined twice", name)
-			}
-			schemas[name] = sc
-		}
 		for _, rt := range res.routes {
 			if rt.doc == nil {
 				continue
@@ -114,25 +119,35 @@ func (s *Server) openAPI() ([]byte, error) {
 			if paths[path] == nil {
 				paths[path] = map[string]any{}
 			}
-			paths[path][strings.ToLower(method)] = rt.doc.build(res.tag, rt, path)
+			op, err := rt.doc.build(gen, res.tag, rt, path)
+			if err != nil {
+				return nil, fmt.Errorf("openapi: route %q: %w", rt.pattern, err)
+			}
+			paths[path][strings.ToLower(method)] = op
 		}
+	}
+	if gen.err != nil {
+		return nil, fmt.Errorf("openapi: %w", gen.err)
 	}
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":       "hookline API",
 			"version":     "1",
-			"description": "The webhook layer of a conversational platform. Every call except the health checks and this document needs Authorization: Bearer <API key>. Resources outside the caller's tenant scope answer 404 exactly as if they did not exist.",
+			"description": "The webhook layer of a conversational platform. Every call except the health checks and this document needs Authorization: Bearer <API key>. Resources outside the caller's tenant scope answer 404 exactly as if they did not exist. Lists come one page at a time: {\"<items>\": [...], \"next_cursor\": \"...\" or null}; the next page is ?cursor=<next_cursor>.",
 		},
 		"tags":     tags,
 		"paths":    paths,
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{
-			"schemas": schemas,
+			"schemas": gen.components,
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "an API key: hl_ followed by 43 characters"},
 			},
 		},
+	}
+	if s.publicURL != "" {
+		doc["servers"] = []any{map[string]any{"url": s.publicURL}}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -144,7 +159,7 @@ func (s *Server) openAPI() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (op *operation) build(tag string, rt route, path string) map[string]any {
+func (op *operation) build(gen *schemaGen, tag string, rt route, path string) (map[string]any, error) {
 	out := map[string]any{
 		"summary":     op.summary,
 		"tags":        []string{tag},
@@ -170,23 +185,23 @@ func (op *operation) build(tag string, rt route, path string) map[string]any {
 	if len(params) > 0 {
 		out["parameters"] = params
 	}
-	if op.request != "" {
+	if op.request != nil {
 		out["requestBody"] = map[string]any{
 			"required": !op.optionalBody,
-			"content":  map[string]any{"application/json": map[string]any{"schema": ref(op.request)}},
+			"content":  map[string]any{"application/json": map[string]any{"schema": gen.body(op.request)}},
 		}
 	}
 	responses := map[string]any{}
 	success := map[string]any{"description": http.StatusText(op.status)}
-	if op.response != "" {
-		success["content"] = map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}
+	if op.response != nil {
+		success["content"] = map[string]any{"application/json": map[string]any{"schema": gen.body(op.response)}}
 	}
 	responses[strconv.Itoa(op.status)] = success
 	errs := append([]int{http.StatusInternalServerError}, op.errors...)
 	if !rt.public {
 		errs = append(errs, http.StatusUnauthorized)
 	}
-	if op.request != "" {
+	if op.request != nil {
 		errs = append(errs, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 	}
 	for _, st := range errs {
@@ -196,7 +211,7 @@ func (op *operation) build(tag string, rt route, path string) map[string]any {
 		}
 	}
 	out["responses"] = responses
-	return out
+	return out, gen.err
 }
 
 // pathParams lists the {names} of a path pattern.

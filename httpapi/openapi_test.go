@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hookline/hookline"
 )
 
 // TestOpenAPIComplete fails when a registered route is missing from the
@@ -90,5 +93,127 @@ func TestOpenAPIMissingRoute(t *testing.T) {
 	}
 	if strings.Contains(string(raw), "/api/v1/undocumented") {
 		t.Fatal("an undocumented route appeared in the document")
+	}
+}
+
+// TestOpenAPIMatchesAnswers checks the generated schemas against what the
+// API really answers: every member of every answer is a documented
+// property of its schema, with the documented JSON type.
+func TestOpenAPIMatchesAnswers(t *testing.T) {
+	e := newTestEnv(t, 0)
+	var doc map[string]any
+	if err := json.Unmarshal(want(t, e.do("GET", "/api/v1/openapi.json", "", nil), http.StatusOK).raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for name, sc := range schemas {
+		props, _ := sc.(map[string]any)["properties"].(map[string]any)
+		for p, v := range props {
+			if d, _ := v.(map[string]any)["description"].(string); d == "" && name != "Error" {
+				t.Errorf("schema %s: property %s has no description", name, p)
+			}
+		}
+	}
+	cid := e.createTenant(testAdminToken, "Shop", hookline.KindCompany, 0)
+	key, _ := e.createKey(testAdminToken, cid)
+	rc := newTicketReceiver(t)
+	created := want(t, e.do("POST", "/api/v1/webhooks", key, seedWebhook(rc.URL)), http.StatusCreated)
+	id := int64(created.json(t)["id"].(float64))
+	answers := []struct {
+		schema string
+		r      response
+	}{
+		{"Webhook", created},
+		{"WebhookList", want(t, e.do("GET", "/api/v1/webhooks", key, nil), http.StatusOK)},
+		{"WebhookResult", want(t, e.do("POST", "/api/v1/webhooks/"+itoa(id)+"/run", key, nil), http.StatusOK)},
+		{"WebhookTemplateList", want(t, e.do("GET", "/api/v1/webhook-templates", key, nil), http.StatusOK)},
+		{"WebhookTemplate", want(t, e.do("POST", "/api/v1/webhook-templates", key, map[string]any{"name": "Mine", "from_webhook_id": id}), http.StatusCreated)},
+		{"Tenant", want(t, e.do("GET", "/api/v1/tenants/"+itoa(cid), key, nil), http.StatusOK)},
+		{"TenantList", want(t, e.do("GET", "/api/v1/tenants", testAdminToken, nil), http.StatusOK)},
+		{"NewKey", want(t, e.do("POST", "/api/v1/tenants/"+itoa(cid)+"/keys", key, nil), http.StatusCreated)},
+		{"APIKeyList", want(t, e.do("GET", "/api/v1/tenants/"+itoa(cid)+"/keys", key, nil), http.StatusOK)},
+		{"Error", want(t, e.do("GET", "/api/v1/webhooks/999", key, nil), http.StatusNotFound)},
+		{"Status", want(t, e.do("GET", "/readyz", "", nil), http.StatusOK)},
+	}
+	for _, a := range answers {
+		var v any
+		if err := json.Unmarshal(a.r.raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		conforms(t, schemas, a.schema, map[string]any{"$ref": "#/components/schemas/" + a.schema}, v)
+	}
+}
+
+// conforms fails the test where value has a member the schema does not
+// document or a JSON type it does not allow.
+func conforms(t *testing.T, schemas map[string]any, at string, schema map[string]any, value any) {
+	t.Helper()
+	if r, ok := schema["$ref"].(string); ok {
+		name := strings.TrimPrefix(r, "#/components/schemas/")
+		sc, ok := schemas[name].(map[string]any)
+		if !ok {
+			t.Errorf("%s: $ref to undefined schema %s", at, name)
+			return
+		}
+		schema = sc
+	}
+	if anyOf, ok := schema["anyOf"].([]any); ok {
+		if value == nil {
+			return
+		}
+		conforms(t, schemas, at, anyOf[0].(map[string]any), value)
+		return
+	}
+	types := map[string]bool{}
+	switch ty := schema["type"].(type) {
+	case string:
+		types[ty] = true
+	case []any:
+		for _, x := range ty {
+			types[x.(string)] = true
+		}
+	case nil:
+		return // any JSON value
+	}
+	var got string
+	switch value.(type) {
+	case nil:
+		got = "null"
+	case bool:
+		got = "boolean"
+	case float64:
+		got = "number"
+		if types["integer"] && value.(float64) == float64(int64(value.(float64))) {
+			got = "integer"
+		}
+	case string:
+		got = "string"
+	case []any:
+		got = "array"
+	case map[string]any:
+		got = "object"
+	}
+	if !types[got] {
+		t.Errorf("%s: a %s where the schema says %v", at, got, schema["type"])
+		return
+	}
+	switch v := value.(type) {
+	case []any:
+		items, _ := schema["items"].(map[string]any)
+		for i, x := range v {
+			conforms(t, schemas, fmt.Sprintf("%s[%d]", at, i), items, x)
+		}
+	case map[string]any:
+		props, _ := schema["properties"].(map[string]any)
+		extra, _ := schema["additionalProperties"].(map[string]any)
+		for k, x := range v {
+			if p, ok := props[k].(map[string]any); ok {
+				conforms(t, schemas, at+"."+k, p, x)
+			} else if extra != nil {
+				conforms(t, schemas, at+"."+k, extra, x)
+			} else if props != nil || schema["additionalProperties"] == false {
+				t.Errorf("%s: member %q is not documented", at, k)
+			}
+		}
 	}
 }

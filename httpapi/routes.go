@@ -1,14 +1,12 @@
 package httpapi
 
-// resource groups the routes of one part of the API with the OpenAPI
-// schemas they refer to. Each resource lives in its own file; api lists
-// them all, and both route registration and the OpenAPI document (and its
-// completeness test) read that one list.
+// resource groups the routes of one part of the API. Each resource lives
+// in its own file; api lists them all, and both route registration and the
+// OpenAPI document (and its completeness test) read that one list.
 type resource struct {
 	// tag names the group in the OpenAPI document.
-	tag     string
-	routes  []route
-	schemas map[string]any
+	tag    string
+	routes []route
 }
 
 // route is one ServeMux pattern with its handler and its documentation.

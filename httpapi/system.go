@@ -15,14 +15,11 @@ const readyTimeout = 2 * time.Second
 func (s *Server) systemAPI() resource {
 	return resource{
 		tag: "system",
-		schemas: map[string]any{
-			"Status": object([]string{"status"}, map[string]any{"status": typed("string", `"ok" or "ready"`)}),
-		},
 		routes: []route{
 			{pattern: "GET /healthz", handle: s.healthz, public: true, doc: &operation{
-				summary: "Liveness: the process answers HTTP", status: http.StatusOK, response: "Status"}},
+				summary: "Liveness: the process answers HTTP", status: http.StatusOK, response: status{}}},
 			{pattern: "GET /readyz", handle: s.readyz, public: true, doc: &operation{
-				summary: "Readiness: the store answers a query", status: http.StatusOK, response: "Status",
+				summary: "Readiness: the store (SQLite or PostgreSQL) answers a query", status: http.StatusOK, response: status{},
 				errors: []int{http.StatusServiceUnavailable}}},
 			{pattern: "GET /api/v1/openapi.json", handle: s.openAPIHandler, public: true, doc: &operation{
 				summary: "This OpenAPI 3.1 document", status: http.StatusOK}},
@@ -30,8 +27,13 @@ func (s *Server) systemAPI() resource {
 	}
 }
 
+// status is the body of the health checks.
+type status struct {
+	Status string `json:"status" enum:"ok,ready" doc:"ok: the process answers; ready: its store answers too"`
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *hookline.Caller) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, status{"ok"})
 	return nil
 }
 
@@ -41,7 +43,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ *hookline.Call
 	if err := s.ready(ctx); err != nil {
 		return &hookline.Error{Code: hookline.CodeUnavailable, Message: "the store does not answer", Err: fmt.Errorf("readiness check: %w", err)}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, status{"ready"})
 	return nil
 }
 

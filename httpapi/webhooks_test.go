@@ -409,15 +409,7 @@ func TestWebhookRun(t *testing.T) {
 // TestWebhookRunBlockedAddress: without an allowlist, the egress guard
 // refuses loopback targets, and the run reports it in error.
 func TestWebhookRunBlockedAddress(t *testing.T) {
-	e := newTestEnv(t, 0)
-	ws, engine := webhookServices(t, e.db, nil)
-	api, err := New(Config{Tenants: e.db, Keys: e.db, Ready: e.db.Ping, Webhooks: ws, WebhookTemplates: ws, WebhookEngine: engine, AdminToken: testAdminToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	e.srv = srv
+	e := newTestEnvAllowing(t, 0, nil)
 	cid := e.createTenant(testAdminToken, "Shop", hookline.KindCompany, 0)
 	rc := newTicketReceiver(t)
 	r := want(t, e.do("POST", "/api/v1/webhooks/run", testAdminToken, map[string]any{"webhook": seedWebhook(rc.URL), "company_id": cid}), http.StatusOK)
