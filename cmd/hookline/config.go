@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ type Config struct {
 	// EgressAllow opens address ranges to outbound requests that the
 	// egress guard refuses otherwise (loopback, private networks...).
 	EgressAllow []netip.Prefix
+	// PublicURL is the address outside systems reach hookline at: every
+	// URL hookline shows and every signature over a URL uses it. Empty:
+	// http:// and the listen address, once it is known.
+	PublicURL string
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -69,6 +74,8 @@ func settings() []setting {
 			}},
 		{env: seal.EnvKey, usage: "key that seals webhook secrets at rest: 32 bytes as base64 or hex (openssl rand -base64 32); unset: generated into <data>/" + seal.KeyFileName + " on first start",
 			secret: true, apply: func(c *Config, v string) error { c.SecretKey = v; _, err := seal.ParseKey(v); return err }},
+		{flag: "public-url", env: "HOOKLINE_PUBLIC_URL", usage: "the address outside systems reach hookline at, such as https://hooks.example.com (behind a proxy); default http:// and the listen address",
+			apply: func(c *Config, v string) (err error) { c.PublicURL, err = parsePublicURL(v); return err }},
 		{flag: "egress-allow", env: "HOOKLINE_EGRESS_ALLOW", usage: "comma-separated CIDRs or IPs that webhooks may reach although the guard refuses them (loopback, private networks), e.g. 127.0.0.1/32",
 			apply: func(c *Config, v string) (err error) { c.EgressAllow, err = egress.ParseAllow(v); return err }},
 	}
@@ -151,6 +158,24 @@ func checkAddr(v string) error {
 		return fmt.Errorf("host %q is not a host name or IP address", host)
 	}
 	return nil
+}
+
+// parsePublicURL checks a public URL: absolute http or https, with a host,
+// and nothing after the path (no query, fragment or credentials). A
+// trailing slash is dropped, so that paths join it with one.
+func parsePublicURL(v string) (string, error) {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "", errors.New("does not parse as a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("must start with http:// or https://")
+	case u.Host == "":
+		return "", errors.New("has no host")
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", errors.New("must not hold credentials, a query or a fragment")
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 func checkDataDir(v string) error {

@@ -12,11 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
 )
 
@@ -27,8 +28,9 @@ type Main struct {
 	log    *slog.Logger
 	stderr io.Writer // for the one-time admin key notice
 
-	db       *sqlstore.DB
-	ln       net.Listener
+	db        *sqlstore.DB
+	publicURL string
+	ln        net.Listener
 	server   *http.Server
 	serveErr chan error
 }
@@ -52,6 +54,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			if m.ln != nil {
+				m.ln.Close()
+				m.ln = nil
+			}
 			m.db.Close()
 			m.db = nil
 		}
@@ -63,9 +69,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	for _, mig := range applied {
 		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
 	}
-	if err := m.ensureAdminKey(ctx); err != nil {
-		return err
-	}
 	key, err := seal.LoadOrCreateKey(m.cfg.DataDir, m.cfg.SecretKey)
 	if err != nil {
 		return err
@@ -74,11 +77,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	webhooks := sqlstore.NewWebhookStore(m.db, sealer)
-	if err := webhooks.VerifySealer(ctx); err != nil {
+	store := sqlstore.NewWebhookStore(m.db, sealer)
+	if err := store.VerifySealer(ctx); err != nil {
 		return err
 	}
-	engine := webhook.NewExecutor(egress.New(egress.Config{Allow: m.cfg.EgressAllow}))
 	if len(m.cfg.EgressAllow) > 0 {
 		allowed := make([]string, len(m.cfg.EgressAllow))
 		for i, p := range m.cfg.EgressAllow {
@@ -86,26 +88,48 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		m.log.Info("egress allowlist", "allow", allowed)
 	}
-	api, err := httpapi.New(httpapi.Config{
-		Tenants:          m.db,
-		Keys:             m.db,
-		Webhooks:         webhooks,
-		WebhookTemplates: webhooks,
-		WebhookEngine:    engine,
-		Ready:            m.db.Ping,
-		AdminToken:       m.cfg.AdminToken,
-		MaxBodyBytes:     m.cfg.MaxBodyBytes,
-		Logger:           m.log,
-	})
+
+	// The services, which every edge calls.
+	tenants := tenant.NewService(m.db, m.db, m.cfg.AdminToken)
+	webhooks, err := webhook.NewService(tenants, store, store, webhook.NewExecutor(egress.New(egress.Config{Allow: m.cfg.EgressAllow})))
 	if err != nil {
 		return err
 	}
+
+	// Bind before the first admin key is minted, so that a start that
+	// cannot listen leaves nothing behind.
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
 	}
+	m.publicURL = m.cfg.PublicURL
+	if m.publicURL == "" {
+		m.publicURL = "http://" + m.ln.Addr().String()
+	}
+	if err := m.ensureAdminKey(ctx, tenants); err != nil {
+		return err
+	}
+
+	// The edges, mounted on one handler.
+	api, err := httpapi.New(httpapi.Config{
+		Tenants:      tenants,
+		Keys:         tenants,
+		Webhooks:     webhooks,
+		Templates:    webhooks,
+		Ready:        m.db.Ping,
+		PublicURL:    m.publicURL,
+		MaxBodyBytes: m.cfg.MaxBodyBytes,
+		Logger:       m.log,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := edge.New(m.log, api.Mount())
+	if err != nil {
+		return err
+	}
 	m.server = &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -113,13 +137,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
-	m.log.Info("listening", "addr", m.Addr(), "data", m.cfg.DataDir)
+	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
 	return nil
 }
 
 // Addr is the address the service listens on, with the port picked when
 // the configured one was 0.
 func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// PublicURL is the address outside systems reach the service at.
+func (m *Main) PublicURL() string { return m.publicURL }
 
 // Done delivers the server's error if it stops serving on its own.
 func (m *Main) Done() <-chan error { return m.serveErr }
@@ -148,18 +175,12 @@ func (m *Main) Close() error {
 // ensureAdminKey generates the operator's admin key on the first start
 // without HOOKLINE_ADMIN_TOKEN and prints it once to stderr, never to the
 // log. Only its hash is stored.
-func (m *Main) ensureAdminKey(ctx context.Context) error {
-	if m.cfg.AdminToken != "" {
-		return nil
-	}
-	n, err := m.db.CountAdminKeys(ctx)
-	if err != nil || n > 0 {
+func (m *Main) ensureAdminKey(ctx context.Context, keys *tenant.Service) error {
+	key, err := keys.EnsureAdminKey(ctx)
+	if err != nil || key == nil {
 		return err
 	}
-	secret, key := hookline.NewAPIKey(0)
-	if err := m.db.CreateKey(ctx, key); err != nil {
-		return fmt.Errorf("store the generated admin key: %w", err)
-	}
+	secret := key.Secret
 	m.log.Info("admin key generated", "key_id", key.ID, "prefix", key.Prefix)
 	fmt.Fprintf(m.stderr, "\nhookline: generated the admin API key. It is shown only this once; store it now:\n\n    %s\n\n"+
 		"Send it as: Authorization: Bearer <key>. Set HOOKLINE_ADMIN_TOKEN to use a key of your own instead.\n\n", secret)

@@ -110,25 +110,20 @@ func allowList(env string, flags []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// webhookFile is a definition file: a webhook as the API takes it, or as
-// GET /api/v1/webhooks/{id} shows it (its read-only context_names is
-// ignored; masked secrets are refused, as they hide the real ones).
-type webhookFile struct {
-	hookline.Webhook
-	ContextNames json.RawMessage `json:"context_names"`
-}
+// A definition file is a webhook as the API takes it, or as GET
+// /api/v1/webhooks/{id} shows it (its read-only fields are ignored; masked
+// secrets are refused, as they hide the real ones).
 
 func runWebhookFile(ctx context.Context, file, contextFile string, allow []netip.Prefix) (*hookline.WebhookResult, error) {
 	raw, err := readInput(file)
 	if err != nil {
 		return nil, fmt.Errorf("--file: %w", err)
 	}
-	var def webhookFile
+	var def hookline.WebhookInput
 	if err := httpapi.Decode(bytes.NewReader(raw), &def, "the file"); err != nil {
-		// Decode's messages name their field, as the embedding sees it.
-		return nil, fmt.Errorf("%s: %s", file, strings.ReplaceAll(hookline.ErrorMessage(err), "Webhook.", ""))
+		return nil, fmt.Errorf("%s: %s", file, hookline.ErrorMessage(err))
 	}
-	w := def.Webhook
+	w := def.WebhookDefinition
 	if strings.TrimSpace(w.Name) == "" {
 		w.Name = "cli"
 	}
@@ -138,11 +133,7 @@ func runWebhookFile(ctx context.Context, file, contextFile string, allow []netip
 			return nil, fmt.Errorf("--context: %w", err)
 		}
 	}
-	if err := w.KeepSecrets(&hookline.Webhook{}); err != nil {
-		return nil, fmt.Errorf("%s: %s: %s (a definition saved from the API shows secrets masked)", file, hookline.ErrorField(err), hookline.ErrorMessage(err))
-	}
-	engine := webhook.NewExecutor(egress.New(egress.Config{Allow: allow}))
-	res, err := engine.RunWebhook(ctx, &w, runContext)
+	res, err := webhook.RunDefinition(ctx, webhook.NewExecutor(egress.New(egress.Config{Allow: allow})), w, runContext)
 	if err != nil {
 		where := file
 		if hookline.ErrorField(err) == "context" && contextFile != "" {
