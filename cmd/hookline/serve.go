@@ -31,8 +31,8 @@ type Main struct {
 	db        *sqlstore.DB
 	publicURL string
 	ln        net.Listener
-	server   *http.Server
-	serveErr chan error
+	server    *http.Server
+	serveErr  chan error
 }
 
 // NewMain returns a Main for cfg that logs JSON to logOut and prints the
