@@ -1,0 +1,185 @@
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/seal"
+	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/tenant"
+)
+
+func TestContextPath(t *testing.T) {
+	for _, p := range []string{"certainly.sessionId", "a.b[0]", "a[0][1].c", `x["e-mail"]`, "x['k']", "_a"} {
+		if err := CheckContextPath(p); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "1a", "a.", "a..b", "a[", "a[]", "a[-1]", "a b", "a.b()", "a|upper", `a["x"y"]`, "{{certainly.sessionId}}"} {
+		if err := CheckContextPath(p); err == nil {
+			t.Errorf("%q accepted", p)
+		}
+	}
+	// A definition's variable items are checked when it compiles.
+	def := hookline.WebhookDefinition{Name: "v", Method: "GET", URL: "https://example.com/",
+		Headers: []hookline.KeyValue{{Key: "X-A", Value: "certainly..sessionId", Type: hookline.ValueVariable}}}
+	if _, err := Compile(def); hookline.ErrorField(err) != "headers[0].value" {
+		t.Fatalf("bad variable path: %v", err)
+	}
+}
+
+func testTemplate() hookline.WebhookTemplate {
+	return hookline.WebhookTemplate{
+		ID: -1, Scope: hookline.TemplateBuiltin, Name: "Ticket lookup",
+		Webhook: hookline.WebhookDefinition{
+			Method:        "GET",
+			URL:           "https://{{subdomain}}.example.com/tickets/{{ticket_id}}",
+			Auth:          hookline.Auth{Type: hookline.AuthBearer},
+			ContextValues: map[string]string{"ticket_id": "{{certainly.extractedData.ticket_id}}"},
+		},
+		Blanks: []hookline.TemplateBlank{
+			{Name: "subdomain", Label: "Subdomain", Target: "context_values.subdomain", Required: true},
+			{Name: "token", Label: "API token", Target: "auth.token", Secret: true, Required: true},
+			{Name: "lang", Label: "Language", Target: "headers.Accept-Language", Default: "en"},
+		},
+	}
+}
+
+func TestFill(t *testing.T) {
+	tp := testTemplate()
+	if err := CheckTemplate(&tp); err != nil {
+		t.Fatal(err)
+	}
+	w, err := fill(&tp, map[string]string{"subdomain": "acme", "token": "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.ContextValues["subdomain"] != "acme" || w.Auth.Token != "tok" || len(w.Headers) != 1 || w.Headers[0].Value != "en" || w.Name != "Ticket lookup" {
+		t.Fatalf("filled: %+v", w)
+	}
+	if _, ok := tp.Webhook.ContextValues["subdomain"]; ok {
+		t.Fatal("fill changed the template")
+	}
+	_, err = fill(&tp, map[string]string{"token": "", "colour": "red"})
+	msg := hookline.ErrorMessage(err)
+	for _, want := range []string{"values.subdomain is required", "values.token is required", "values.colour matches no blank"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in %q", want, msg)
+		}
+	}
+	// An optional token left empty turns auth off.
+	tp.Blanks[1].Required = false
+	w, err = fill(&tp, map[string]string{"subdomain": "acme"})
+	if err != nil || w.Auth.Type != hookline.AuthNone {
+		t.Fatalf("optional token: %v %+v", err, w.Auth)
+	}
+	// A definition a template cannot fill into a working webhook is
+	// refused when the template is saved, naming the field under webhook.
+	bad := testTemplate()
+	bad.Webhook.Method = "BREW"
+	if err := CheckTemplate(&bad); hookline.ErrorField(err) != "webhook.method" {
+		t.Fatalf("bad method: %v", err)
+	}
+}
+
+func TestSecretPolicy(t *testing.T) {
+	stored := hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "pw-secret"}
+	// GET, edit something else, PUT: the masked secret survives.
+	a := stored.Masked()
+	if err := keepMaskedSecrets(&a, stored); err != nil || a.Password != "pw-secret" {
+		t.Fatalf("masked: %v %+v", err, a)
+	}
+	// A secret left out while the type stays survives too.
+	a = hookline.Auth{Type: "Basic ", Username: "agent"}
+	keepOmittedSecrets(&a, stored)
+	if err := keepMaskedSecrets(&a, stored); err != nil || a.Password != "pw-secret" {
+		t.Fatalf("omitted: %v %+v", err, a)
+	}
+	// A new secret replaces it.
+	a = hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "new"}
+	keepOmittedSecrets(&a, stored)
+	if keepMaskedSecrets(&a, stored); a.Password != "new" {
+		t.Fatal("a new secret was overwritten")
+	}
+	// A mask with nothing behind it is an error, not a literal password.
+	a = hookline.Auth{Type: hookline.AuthBearer, Token: hookline.SecretMask}
+	keepOmittedSecrets(&a, stored)
+	if err := keepMaskedSecrets(&a, stored); hookline.ErrorField(err) != "auth.token" {
+		t.Fatalf("mask without stored secret: %v", err)
+	}
+	if err := refuseTemplateSecrets(hookline.Auth{Type: hookline.AuthBearer, Token: "t"}); hookline.ErrorField(err) != "webhook.auth.token" {
+		t.Fatalf("template secret: %v", err)
+	}
+}
+
+// TestServiceSecretsAndValidation runs the service over a real store: a
+// webhook is validated and compiled once, shown masked everywhere, keeps
+// its secret through a masked round trip, and lists never unseal.
+func TestServiceSecretsAndValidation(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	sealer, _ := seal.New(key)
+	store := sqlstore.NewWebhookStore(db, sealer)
+	tenants := tenant.NewService(db, db, "")
+	s, err := NewService(tenants, store, store, NewExecutor(testClient()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	caller := &hookline.Caller{Tenant: company}
+	in := hookline.WebhookInput{WebhookDefinition: hookline.WebhookDefinition{Name: "Lookup", Method: "get",
+		URL: "https://api.example.com/{{ path }}", ContextValues: map[string]string{"path": "tickets"},
+		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok-7f3a9c"}}}
+	w, err := s.CreateWebhook(ctx, caller, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Method != "GET" || w.Auth.Token != hookline.SecretMask || len(w.ContextNames) != 1 || w.Headers == nil {
+		t.Fatalf("created: %+v", w)
+	}
+	page, err := s.FindWebhooks(ctx, caller, 0, hookline.PageRequest{})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Auth.Token != hookline.SecretMask {
+		t.Fatalf("list: %+v, %v", page, err)
+	}
+	// Edit the shown webhook and send it back: the token stays.
+	shown, _ := json.Marshal(w)
+	var back hookline.WebhookInput
+	json.Unmarshal(shown, &back)
+	back.Name = "Renamed"
+	if _, err := s.ReplaceWebhook(ctx, caller, w.ID, back); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := store.FindWebhook(ctx, caller.Scope(), w.ID)
+	if stored.Auth.Token != "tok-7f3a9c" || stored.Name != "Renamed" {
+		t.Fatalf("after a masked round trip: %+v", stored.Auth)
+	}
+	// An invalid replacement changes nothing.
+	back.Method = "BREW"
+	if _, err := s.ReplaceWebhook(ctx, caller, w.ID, back); hookline.ErrorField(err) != "method" {
+		t.Fatalf("bad method: %v", err)
+	}
+	if again, _ := store.FindWebhook(ctx, caller.Scope(), w.ID); again.Method != "GET" {
+		t.Fatalf("a refused replacement was stored: %+v", again)
+	}
+	// A new webhook cannot send the mask as its secret.
+	in.Name, in.Auth.Token = "Masked", hookline.SecretMask
+	if _, err := s.CreateWebhook(ctx, caller, in); hookline.ErrorField(err) != "auth.token" {
+		t.Fatalf("masked new secret: %v", err)
+	}
+}
