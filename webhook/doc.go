@@ -16,9 +16,13 @@
 //	(*Compiled).Map         parse the response per response type; evaluate the custom variables
 //	(*Executor).Run         Build, send through egress (timeout, retries), Map → hookline.WebhookResult
 //
-// Templates: BuiltinTemplates (embedded in templates/), CheckTemplate,
-// FillTemplate and TemplateFromWebhook. Executor implements
-// hookline.WebhookEngine, which the HTTP API and the CLI use.
+// Templates: LoadBuiltinTemplates (embedded in templates/), CheckTemplate,
+// FillTemplate and TemplateFromWebhook.
+//
+// Service implements the root's hookline.WebhookService and
+// hookline.WebhookTemplateService over the store interfaces: company
+// resolution, the secret policy (secrets.go), validation once per save and
+// running. The HTTP API, the CLI and the later edges call it.
 //
 // Rendering modes: the URL is rendered in URL mode (printed values
 // percent-encoded for their position), header values in header mode (a line
