@@ -216,3 +216,30 @@ func TestPageCursor(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPageCursor: no cursor a client sends makes Bounds panic, and every
+// cursor it accepts names the id it was made from.
+func FuzzPageCursor(f *testing.F) {
+	for _, s := range []string{"", "x", EncodeCursor(1), EncodeCursor(-6), EncodeCursor(1<<62), "aWQ6", "aWQ6LTE", "%%%", strings.Repeat("A", 5000)} {
+		f.Add(s, 50)
+	}
+	f.Fuzz(func(t *testing.T, cursor string, limit int) {
+		after, ok, n, err := PageRequest{Cursor: cursor, Limit: limit}.Bounds()
+		if err != nil {
+			if f := ErrorField(err); f != "cursor" && f != "limit" {
+				t.Fatalf("error without the field at fault: %v", err)
+			}
+			return
+		}
+		if n < 1 || n > MaxPageLimit {
+			t.Fatalf("limit %d accepted as %d", limit, n)
+		}
+		if ok && EncodeCursor(after) != cursor {
+			// Several spellings may decode alike; the accepted one must
+			// name a real id, which re-encodes to a cursor of that id.
+			if a2, _, _, err := (PageRequest{Cursor: EncodeCursor(after)}).Bounds(); err != nil || a2 != after {
+				t.Fatalf("cursor %q read as %d", cursor, after)
+			}
+		}
+	})
+}

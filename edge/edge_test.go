@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,30 +8,53 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-type syncBuffer struct {
+// lines collects JSON log lines. The access log is written when a
+// handler returns, which may be after the client has its answer, so
+// waitFor polls.
+type lines struct {
 	mu  sync.Mutex
-	buf bytes.Buffer
+	out []string
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.out = append(l.out, string(p))
+	l.mu.Unlock()
+	return len(p), nil
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (l *lines) waitFor(t *testing.T, wants ...string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		l.mu.Lock()
+		all := strings.Join(l.out, "")
+		l.mu.Unlock()
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(all, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log lacks %s:\n%s", missing, all)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // TestMountsRecoverInTheirOwnFormat: a panic in a part is answered as that
 // part renders errors, logged with its stack, and the access log line has
 // the request id and what the part noted.
 func TestMountsRecoverInTheirOwnFormat(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &lines{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	render := func(format string) func(http.ResponseWriter, *http.Request, error) {
 		return func(w http.ResponseWriter, r *http.Request, err error) {
@@ -81,12 +103,7 @@ func TestMountsRecoverInTheirOwnFormat(t *testing.T) {
 	if _, body = get("/ok", ""); body != "api" {
 		t.Fatalf("api: %q", body)
 	}
-	out := logs.String()
-	for _, want := range []string{`"error":"page failed"`, `"stack":`, `"request_id":"req-1"`, `"tenant_id":7`, `"path":"/ok"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %s:\n%s", want, out)
-		}
-	}
+	logs.waitFor(t, `"error":"page failed"`, `"stack":`, `"request_id":"req-1"`, `"tenant_id":7`, `"path":"/ok"`)
 	if _, err := New(log, Mount{Pattern: "/x/", Handler: http.NotFoundHandler()}); err == nil {
 		t.Error("a mount without an error renderer was accepted")
 	}

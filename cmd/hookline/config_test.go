@@ -48,6 +48,13 @@ func TestConfigSources(t *testing.T) {
 	}
 }
 
+func TestPublicURL(t *testing.T) {
+	cfg, _, err := loadConfig("serve", []string{"--public-url", "https://hooks.example.com/base/"}, envOf(), io.Discard)
+	if err != nil || cfg.PublicURL != "https://hooks.example.com/base" {
+		t.Fatalf("public url: %q, %v", cfg.PublicURL, err)
+	}
+}
+
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
@@ -71,6 +78,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"secret key", nil, []string{"HOOKLINE_SECRET_KEY", "short"}, `HOOKLINE_SECRET_KEY: is neither base64 nor hex of 32 bytes`},
 		{"egress allow", nil, []string{"HOOKLINE_EGRESS_ALLOW", "127.0.0.1/32,10.0.0.0/33"}, `HOOKLINE_EGRESS_ALLOW "127.0.0.1/32,10.0.0.0/33": `},
 		{"egress allow flag", []string{"--egress-allow", "localhost"}, nil, `--egress-allow "localhost": `},
+		{"public url scheme", []string{"--public-url", "hooks.example.com"}, nil, `--public-url "hooks.example.com": must start with http:// or https://`},
+		{"public url host", nil, []string{"HOOKLINE_PUBLIC_URL", "https:///path"}, `HOOKLINE_PUBLIC_URL "https:///path": has no host`},
+		{"public url query", nil, []string{"HOOKLINE_PUBLIC_URL", "https://h.example.com/?a=1"}, `must not hold credentials, a query or a fragment`},
+		{"public url creds", nil, []string{"HOOKLINE_PUBLIC_URL", "https://u:p@h.example.com"}, `must not hold credentials`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := loadConfig("serve", c.args, envOf(c.env...), io.Discard)

@@ -233,3 +233,39 @@ func TestOpenRefusesChangedSecretKey(t *testing.T) {
 		t.Fatalf("error %q does not name HOOKLINE_SECRET_KEY", err)
 	}
 }
+
+// TestPublicURLAndBindFirst: the public URL defaults to http:// and the
+// address bound, a configured one is what the API names as its server,
+// and a start that cannot bind its port mints no admin key.
+func TestPublicURLAndBindFirst(t *testing.T) {
+	dir := t.TempDir()
+	m, _, _ := startMain(t, Config{DataDir: dir})
+	if m.PublicURL() != "http://"+m.Addr() {
+		t.Fatalf("default public URL %q for %s", m.PublicURL(), m.Addr())
+	}
+	taken := m.Addr()
+	m.Close()
+
+	// A second service on an address in use: one clear error, no key.
+	busy, _, _ := startMain(t, Config{DataDir: t.TempDir(), AdminToken: "operator-token-0123456789"})
+	defer busy.Close()
+	other := t.TempDir()
+	stderr := &syncBuffer{}
+	m2 := NewMain(Config{Addr: busy.Addr(), DataDir: other, MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second}, io.Discard, stderr)
+	err := m2.Open(context.Background())
+	m2.Close()
+	if err == nil || !strings.Contains(err.Error(), "listen on "+busy.Addr()) {
+		t.Fatalf("open on a busy port: %v", err)
+	}
+	if keyPattern.MatchString(stderr.String()) {
+		t.Fatal("a start that could not listen printed an admin key")
+	}
+
+	m3, _, _ := startMain(t, Config{DataDir: dir, PublicURL: "https://hooks.example.com"})
+	defer m3.Close()
+	doc := client{t, "http://" + m3.Addr()}.call("GET", "/api/v1/openapi.json", "", "", http.StatusOK)
+	servers, _ := doc["servers"].([]any)
+	if len(servers) != 1 || servers[0].(map[string]any)["url"] != "https://hooks.example.com" || m3.PublicURL() != "https://hooks.example.com" {
+		t.Fatalf("servers = %v (was %s)", doc["servers"], taken)
+	}
+}
