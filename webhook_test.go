@@ -220,7 +220,7 @@ func TestPageCursor(t *testing.T) {
 // FuzzPageCursor: no cursor a client sends makes Bounds panic, and every
 // cursor it accepts names the id it was made from.
 func FuzzPageCursor(f *testing.F) {
-	for _, s := range []string{"", "x", EncodeCursor(1), EncodeCursor(-6), EncodeCursor(1<<62), "aWQ6", "aWQ6LTE", "%%%", strings.Repeat("A", 5000)} {
+	for _, s := range []string{"", "x", EncodeCursor(1), EncodeCursor(-6), EncodeCursor(1 << 62), "aWQ6", "aWQ6LTE", "%%%", strings.Repeat("A", 5000)} {
 		f.Add(s, 50)
 	}
 	f.Fuzz(func(t *testing.T, cursor string, limit int) {
