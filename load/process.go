@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,8 +34,9 @@ type process struct {
 }
 
 // startProcess runs exe with args and env, writing its output to
-// <dir>/<name>.log, and waits until it logs {"msg":"listening","addr":...}.
-func startProcess(ctx context.Context, dir, name, exe string, args, env []string) (*process, error) {
+// <dir>/<name>.log. Unless addr is set (the caller chose the port), it
+// waits until the child logs {"msg":"listening","addr":...}.
+func startProcess(ctx context.Context, dir, name, exe string, args, env []string, addr string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -54,6 +56,10 @@ func startProcess(ctx context.Context, dir, name, exe string, args, env []string
 		p.waitErr = cmd.Wait()
 		close(p.exited)
 	}()
+	if addr != "" {
+		p.addr = addr
+		return p, nil
+	}
 	deadline := time.NewTimer(startTimeout)
 	defer deadline.Stop()
 	poll := time.NewTicker(10 * time.Millisecond)
@@ -139,7 +145,8 @@ func (p *process) stop() error {
 	}
 }
 
-// waitReady polls base+"/readyz" until it answers 200.
+// waitReady polls base+"/readyz" until it answers 200; p, when not nil,
+// is the server's process, whose exit ends the wait at once.
 func waitReady(ctx context.Context, base string, p *process) error {
 	client := &http.Client{Transport: newLoopbackTransport(1), Timeout: 2 * time.Second}
 	deadline := time.Now().Add(startTimeout)
@@ -162,10 +169,30 @@ func waitReady(ctx context.Context, base string, p *process) error {
 			}
 			return errors.New(msg)
 		}
+		var exited chan struct{}
+		if p != nil {
+			exited = p.exited
+		}
 		select {
+		case <-exited:
+			return fmt.Errorf("%s exited before it was ready (%v); its output:\n%s", p.name, p.waitErr, p.tail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// freeLoopbackAddr picks a free port on 127.0.0.1 for a child to listen
+// on. hookline logs its address only at log level info, so the port is
+// chosen here to serve at any level; another process taking the port in
+// between makes the start fail with a clear error rather than measure the
+// wrong server.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
 }

@@ -142,8 +142,8 @@ func (r *runner) stopAll() {
 	}
 }
 
-func (r *runner) start(ctx context.Context, name string, args, env []string) (*process, error) {
-	p, err := startProcess(ctx, r.dir, name, r.cfg.Executable, args, env)
+func (r *runner) start(ctx context.Context, name string, args, env []string, addr string) (*process, error) {
+	p, err := startProcess(ctx, r.dir, name, r.cfg.Executable, args, env, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (r *runner) startPeer(ctx context.Context, peer Peer, receiverURL string) (
 	if receiverURL != "" {
 		args = append(args, "--receiver", receiverURL)
 	}
-	return r.start(ctx, string(peer), args, peerEnviron(r.cfg.Environ))
+	return r.start(ctx, string(peer), args, peerEnviron(r.cfg.Environ), "")
 }
 
 // server is the hookline under load.
@@ -181,9 +181,13 @@ func (r *runner) startServer(ctx context.Context) (server, error) {
 	if err != nil {
 		return server{}, err
 	}
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return server{}, err
+	}
 	args := append(append([]string(nil), r.cfg.ServeArgs...),
-		"--addr", "127.0.0.1:0", "--data", filepath.Join(r.dir, "data"), "--log-level", r.cfg.ServerLogLevel)
-	p, err := r.start(ctx, "hookline", args, serverEnviron(r.cfg.Environ, token))
+		"--addr", addr, "--data", filepath.Join(r.dir, "data"), "--log-level", r.cfg.ServerLogLevel)
+	p, err := r.start(ctx, "hookline", args, serverEnviron(r.cfg.Environ, token), addr)
 	if err != nil {
 		return server{}, err
 	}

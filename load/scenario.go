@@ -190,14 +190,15 @@ func webhookRunScenario() Scenario {
 }
 
 // seedBody is the webhook body of the Help Center's sample, pasted as is
-// with its // comments, as in jinja/testdata/bench/seed_body.j2.
+// with its // comments (and the no-break space after "Raw user
+// response"), the same as jinja/testdata/bench/seed_body.j2.
 const seedBody = `{
 "lastName": {% if fb is defined %}"{{fb.lastName}}"{% else %}{}{% endif %}, //Only available in FB channel
 "replyData": {% if certainly.replyData is defined %}{{certainly.replyData|tojson}}{% else %}{}{% endif %}, //Validated Response in a Collector Module
 "sessionId": {{certainly.sessionId}}, //Unique ID for the conversation
 "attachedMedia": "{{certainly.attachedMedia}}", //Empty value for now
 "direction": "{{certainly.direction}}", //"in" or "out". Always "in" for now. "in" if it is a message from the end user to the bot, and "out" if it is a message from the bot to the end user
-"reply": "{{certainly.reply}}", //Raw user response 
+"reply": "{{certainly.reply}}", //Raw user response 
 "extractedData": {% if certainly.extractedData is defined %}{{certainly.extractedData|tojson}}{% else %}{}{% endif %}, //JSON with previously validated responses
 "botId": "{{certainly.botId}}", //Bot UUID
 "botDeploymentId": "{{certainly.botDeploymentId}}", //Bot deployment UUID

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -216,6 +217,10 @@ func runBenchPeer(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	peer := load.Peer(args[0])
+	if !slices.Contains(load.Peers(), peer) {
+		fmt.Fprintf(stderr, "hookline bench serve-peer: unknown peer %q\n%s\n", peer, usage)
+		return 2
+	}
 	fs := flag.NewFlagSet("bench serve-peer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
