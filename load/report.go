@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,15 +15,19 @@ import (
 
 // Report is the outcome of a run, printed as a table and written as JSON.
 type Report struct {
-	Scenario        string    `json:"scenario"`
-	Summary         string    `json:"summary"`
-	Baseline        string    `json:"baseline"`
-	Server          string    `json:"server"`
-	Machine         string    `json:"machine"`
-	Started         time.Time `json:"started"`
-	Connections     int       `json:"connections"`
-	DurationSeconds float64   `json:"duration_seconds"`
-	WarmupSeconds   float64   `json:"warmup_seconds"`
+	Scenario string `json:"scenario"`
+	Summary  string `json:"summary"`
+	Baseline string `json:"baseline"`
+	Server   string `json:"server"`
+	Machine  string `json:"machine"`
+	// LoadAverage is the machine's one-minute load average before and
+	// after the run, from /proc/loadavg: on a shared machine it tells how
+	// much else was running.
+	LoadAverage     [2]float64 `json:"load_average"`
+	Started         time.Time  `json:"started"`
+	Connections     int        `json:"connections"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	WarmupSeconds   float64    `json:"warmup_seconds"`
 	// Floor and Goal are hookline's throughput over the baseline's that
 	// the scenario must reach and aims at.
 	Floor   float64  `json:"floor"`
@@ -160,6 +166,7 @@ func newReport(cfg Config, server string) *Report {
 		Baseline:        string(cfg.Scenario.Baseline),
 		Server:          server,
 		Machine:         machine(),
+		LoadAverage:     [2]float64{loadAverage(), 0},
 		Started:         time.Now().UTC().Truncate(time.Second),
 		Connections:     cfg.Connections,
 		DurationSeconds: cfg.Duration.Seconds(),
@@ -179,6 +186,7 @@ func (r *Report) addRound(first string, hookline, baseline Measurement) {
 
 // summarize computes the medians, spreads and the verdict.
 func (r *Report) summarize() {
+	r.LoadAverage[1] = loadAverage()
 	res := &Results{}
 	var ratios []float64
 	for _, rd := range r.Rounds {
@@ -243,8 +251,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s: %s\n", r.Scenario, r.Summary)
-	fmt.Fprintf(&b, "server: %s\nmachine: %s; %d connections; %d rounds of %gs (after %gs of warm-up) per target\n\n",
-		r.Server, r.Machine, r.Connections, len(r.Rounds), r.DurationSeconds, r.WarmupSeconds)
+	fmt.Fprintf(&b, "server: %s\nmachine: %s, load average %.2f before and %.2f after\n%d connections; %d rounds of %gs (after %gs of warm-up) per target\n\n",
+		r.Server, r.Machine, r.LoadAverage[0], r.LoadAverage[1], r.Connections, len(r.Rounds), r.DurationSeconds, r.WarmupSeconds)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\ttarget\treq/s\tp50 ms\tp99 ms\tmax ms\tserver CPU µs/req\tclient CPU µs/req\tfailed\t")
 	for _, rd := range r.Rounds {
@@ -312,4 +320,18 @@ func optional(v *float64, format string) string {
 
 func spreadText(s Spread, format string) string {
 	return fmt.Sprintf(format+" ("+format+"–"+format+")", s.Median, s.Min, s.Max)
+}
+
+// loadAverage reads the one-minute load average; 0 when /proc has none.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(first, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
