@@ -139,12 +139,12 @@ var runContext = map[string]any{
 }
 
 // webhookRunScenario runs a saved webhook with the seed body (the Help
-// Center's ~1.4 KB sample, comments included) against the receiver and
-// maps its ticket, against the forwarder.
+// Center's 1.4 KB sample, comments included, 0.6 KB once rendered) against
+// the receiver and maps its ticket, against the forwarder.
 func webhookRunScenario() Scenario {
 	return Scenario{
 		Name:          "webhook-run",
-		Summary:       "POST /api/v1/webhooks/{id}/run: the seed body (~1 KB rendered) to a receiver, ticket mapped to custom variables; against a forwarder",
+		Summary:       "POST /api/v1/webhooks/{id}/run: the seed body (a 1.4 KB template) to a receiver, its ticket mapped to custom variables; against a forwarder",
 		Baseline:      PeerForwarder,
 		NeedsReceiver: true,
 		Floor:         0.33,
