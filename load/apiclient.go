@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,9 @@ type APIClient struct {
 	base       string
 	adminToken string
 	client     *http.Client
+	// created lists the paths of the resources made by CreateCompany and
+	// CreateWebhook, oldest first, for DeleteCreated.
+	created []string
 }
 
 // NewAPIClient returns a client of the hookline at base (a loopback URL)
@@ -101,5 +105,34 @@ func (c *APIClient) CreateCompany(ctx context.Context, name string) (Company, er
 	if key.Key == "" {
 		return Company{}, fmt.Errorf("the key of company %d came back empty", tenant.ID)
 	}
+	c.created = append(c.created, fmt.Sprintf("/api/v1/tenants/%d", tenant.ID))
 	return Company{ID: tenant.ID, Key: key.Key}, nil
+}
+
+// CreateWebhook saves the webhook definition with a company's key and
+// returns its id.
+func (c *APIClient) CreateWebhook(ctx context.Context, key string, definition map[string]any) (int64, error) {
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	if err := c.Call(ctx, http.MethodPost, "/api/v1/webhooks", key, definition, &created, http.StatusCreated); err != nil {
+		return 0, err
+	}
+	c.created = append(c.created, fmt.Sprintf("/api/v1/webhooks/%d", created.ID))
+	return created.ID, nil
+}
+
+// DeleteCreated deletes what CreateCompany and CreateWebhook made, newest
+// first (a company with webhooks cannot be deleted), so that a run
+// against a hookline of its own leaves nothing behind. A company's keys go
+// with it.
+func (c *APIClient) DeleteCreated(ctx context.Context) error {
+	var errs []error
+	for i := len(c.created) - 1; i >= 0; i-- {
+		if err := c.Call(ctx, http.MethodDelete, c.created[i], "", nil, nil, http.StatusNoContent); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.created = nil
+	return errors.Join(errs...)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -104,10 +103,10 @@ type Spread struct {
 }
 
 // spreadOf summarizes values; an even count has the mean of the two
-// middle values as its median.
+// middle values as its median. No values give zeros, which JSON can hold.
 func spreadOf(values []float64) Spread {
 	if len(values) == 0 {
-		return Spread{Median: math.NaN(), Min: math.NaN(), Max: math.NaN()}
+		return Spread{}
 	}
 	v := slices.Clone(values)
 	slices.Sort(v)
@@ -156,6 +155,15 @@ func (m *Measurement) failureNote() string {
 		m.Failed, m.Requests, m.Errors, m.Non2xx, m.Unexpected, m.FirstError)
 }
 
+// quotient is a/b, or 0 when b is 0, so that the JSON report never holds
+// an infinity or NaN, which encoding/json refuses.
+func quotient(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
@@ -177,11 +185,8 @@ func newReport(cfg Config, server string) *Report {
 }
 
 func (r *Report) addRound(first string, hookline, baseline Measurement) {
-	ratio := math.NaN()
-	if baseline.Throughput > 0 {
-		ratio = hookline.Throughput / baseline.Throughput
-	}
-	r.Rounds = append(r.Rounds, Round{Round: len(r.Rounds) + 1, First: first, Hookline: hookline, Baseline: baseline, Ratio: ratio})
+	r.Rounds = append(r.Rounds, Round{Round: len(r.Rounds) + 1, First: first, Hookline: hookline, Baseline: baseline,
+		Ratio: quotient(hookline.Throughput, baseline.Throughput)})
 }
 
 // summarize computes the medians, spreads and the verdict.
@@ -198,9 +203,9 @@ func (r *Report) summarize() {
 	res.Hookline = statsOf(r.Rounds, func(rd Round) Measurement { return rd.Hookline })
 	res.Baseline = statsOf(r.Rounds, func(rd Round) Measurement { return rd.Baseline })
 	res.Ratio = spreadOf(ratios)
-	res.RatioOfMedians = res.Hookline.Throughput.Median / res.Baseline.Throughput.Median
+	res.RatioOfMedians = quotient(res.Hookline.Throughput.Median, res.Baseline.Throughput.Median)
 	if res.Hookline.ServerCPUMicros != nil && res.Baseline.ServerCPUMicros != nil {
-		cpu := res.Hookline.ServerCPUMicros.Median / res.Baseline.ServerCPUMicros.Median
+		cpu := quotient(res.Hookline.ServerCPUMicros.Median, res.Baseline.ServerCPUMicros.Median)
 		res.CPURatio = &cpu
 	}
 	res.FloorMet = res.Ratio.Median >= r.Floor

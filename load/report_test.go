@@ -19,12 +19,15 @@ func TestSpreadOf(t *testing.T) {
 		{[]float64{4, 1, 3, 2}, Spread{2.5, 1, 4}},
 		{[]float64{0.2, 0.2, 0.9, 0.1, 0.3}, Spread{0.2, 0.1, 0.9}},
 	}
+	if quotient(1, 0) != 0 || quotient(1, 4) != 0.25 {
+		t.Error("quotient")
+	}
 	for _, tc := range tests {
 		if got := spreadOf(tc.values); got != tc.want {
 			t.Errorf("spreadOf(%v) = %+v, want %+v", tc.values, got, tc.want)
 		}
 	}
-	if s := spreadOf(nil); !math.IsNaN(s.Median) {
+	if s := spreadOf(nil); s != (Spread{}) {
 		t.Errorf("spreadOf(nil) = %+v", s)
 	}
 }

@@ -224,6 +224,15 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.cfg.Target != "" {
+		// A started hookline's data goes with its temporary directory; a
+		// target's is deleted, also when the run fails.
+		defer func() {
+			if err := api.DeleteCreated(context.WithoutCancel(ctx)); err != nil {
+				r.progress("hookline bench: deleting the scenario's data from %s: %v", r.cfg.Target, err)
+			}
+		}()
+	}
 	request, err := sc.Setup(ctx, SetupEnv{API: api, ReceiverURL: receiverURL})
 	if err != nil {
 		return nil, fmt.Errorf("setting up %s: %w", sc.Name, err)

@@ -23,7 +23,8 @@ type Scenario struct {
 	// hookline must reach (floor) and aims at (goal), as fractions.
 	Floor, Goal float64
 	// Setup creates the scenario's data through the API and returns the
-	// request to send.
+	// request to send. What it creates with the APIClient's Create
+	// methods is deleted after a run against a --target.
 	Setup func(ctx context.Context, env SetupEnv) (Request, error)
 }
 
@@ -166,10 +167,8 @@ func webhookRunScenario() Scenario {
 					map[string]any{"name": "ticket_summary", "mapper": "Ticket {{ticket.id}} is {{ticket.status}} ({{ticket.priority}})"},
 				},
 			}
-			var created struct {
-				ID int64 `json:"id"`
-			}
-			if err := env.API.Call(ctx, http.MethodPost, "/api/v1/webhooks", company.Key, definition, &created, http.StatusCreated); err != nil {
+			id, err := env.API.CreateWebhook(ctx, company.Key, definition)
+			if err != nil {
 				return Request{}, err
 			}
 			body, err := json.Marshal(map[string]any{"context": runContext})
@@ -178,7 +177,7 @@ func webhookRunScenario() Scenario {
 			}
 			return Request{
 				Method: http.MethodPost,
-				Path:   fmt.Sprintf("/api/v1/webhooks/%d/run", created.ID),
+				Path:   fmt.Sprintf("/api/v1/webhooks/%d/run", id),
 				Header: http.Header{"Authorization": {"Bearer " + company.Key}, "Content-Type": {"application/json"}},
 				Body:   body,
 				// A run whose call failed still answers 200, with an

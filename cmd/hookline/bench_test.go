@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,6 +90,34 @@ func TestBenchScenarios(t *testing.T) {
 				t.Errorf("ratio %v", rd.Ratio)
 			}
 		})
+	}
+}
+
+// TestBenchTarget runs webhook-run against a hookline already running
+// (here in this process, so --pid is this test's own): the run succeeds
+// and leaves no tenant or webhook behind.
+func TestBenchTarget(t *testing.T) {
+	t.Setenv(runAsHookline, "1")
+	token := "bench-target-admin-token-0123"
+	m, _, _ := startMain(t, Config{DataDir: t.TempDir(), AdminToken: token, EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	defer m.Close()
+	base := "http://" + m.Addr()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--scenario", "webhook-run", "--target", base, "--admin-token", token,
+		"--pid", strconv.Itoa(os.Getpid()), "--rounds", "1", "--connections", "2", "--duration", "200ms", "--warmup", "0s"},
+		os.Getenv, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "hookline at "+base) {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if strings.Contains(stdout.String(), "n/a") {
+		t.Fatalf("--pid was given, yet a CPU figure is missing:\n%s", stdout.String())
+	}
+	c := client{t, base}
+	if tenants := c.call("GET", "/api/v1/tenants", token, "", 200)["tenants"].([]any); len(tenants) != 0 {
+		t.Fatalf("the run left tenants behind: %v", tenants)
+	}
+	if webhooks := c.call("GET", "/api/v1/webhooks", token, "", 200)["webhooks"].([]any); len(webhooks) != 0 {
+		t.Fatalf("the run left webhooks behind: %v", webhooks)
 	}
 }
 
