@@ -80,6 +80,9 @@ func NewGenerator(base string, request Request, connections int, timeout time.Du
 	if err != nil {
 		return nil, err
 	}
+	if request.Header == nil {
+		request.Header = http.Header{}
+	}
 	g := &Generator{url: target, request: request, timeout: timeout}
 	for range connections {
 		g.transports = append(g.transports, newLoopbackTransport(1))
@@ -140,12 +143,6 @@ func (g *Generator) Once(ctx context.Context) *Sample {
 // stopSending, or until it has sent limit requests when limit is not 0,
 // recording each into s.
 func (g *Generator) loop(ctx context.Context, t *http.Transport, stopSending time.Time, limit uint64, s *Sample) {
-	// Each connection owns its header map, since a transport may read it
-	// while another goroutine's request is being sent.
-	header := g.request.Header.Clone()
-	if header == nil {
-		header = http.Header{}
-	}
 	body := bytes.NewReader(nil)
 	buf := bytes.NewBuffer(make([]byte, 0, 16<<10))
 	for ctx.Err() == nil {
@@ -159,7 +156,9 @@ func (g *Generator) loop(ctx context.Context, t *http.Transport, stopSending tim
 			s.fail(&s.Errors, err.Error())
 			return
 		}
-		req.Header = header
+		// RoundTrip must not modify a request, so every connection can
+		// send the one header map.
+		req.Header = g.request.Header
 		req.ContentLength = int64(len(g.request.Body))
 		if len(g.request.Body) == 0 {
 			req.Body = http.NoBody

@@ -224,15 +224,14 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.cfg.Target != "" {
-		// A started hookline's data goes with its temporary directory; a
-		// target's is deleted, also when the run fails.
-		defer func() {
-			if err := api.DeleteCreated(context.WithoutCancel(ctx)); err != nil {
-				r.progress("hookline bench: deleting the scenario's data from %s: %v", r.cfg.Target, err)
-			}
-		}()
-	}
+	// The scenario's data is deleted after the run, also when it fails:
+	// a --target keeps its database, and so does a started hookline on
+	// HOOKLINE_DATABASE_URL. The servers stop only after this.
+	defer func() {
+		if err := api.DeleteCreated(context.WithoutCancel(ctx)); err != nil {
+			r.progress("hookline bench: deleting the scenario's data from %s: %v", srv.url, err)
+		}
+	}()
 	request, err := sc.Setup(ctx, SetupEnv{API: api, ReceiverURL: receiverURL})
 	if err != nil {
 		return nil, fmt.Errorf("setting up %s: %w", sc.Name, err)

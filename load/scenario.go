@@ -24,7 +24,7 @@ type Scenario struct {
 	Floor, Goal float64
 	// Setup creates the scenario's data through the API and returns the
 	// request to send. What it creates with the APIClient's Create
-	// methods is deleted after a run against a --target.
+	// methods is deleted after the run.
 	Setup func(ctx context.Context, env SetupEnv) (Request, error)
 }
 
