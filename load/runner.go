@@ -54,42 +54,55 @@ type Config struct {
 // passedThrough are the HOOKLINE_* variables a started hookline inherits.
 var passedThrough = []string{"HOOKLINE_DATABASE_URL", "HOOKLINE_SECRET_KEY"}
 
-// Check validates the configuration; each error names the setting.
+// SettingError is a Config value out of range. Setting is the field's
+// name, so that a command can name its own flag for it.
+type SettingError struct {
+	Setting string
+	Problem string
+}
+
+func (e *SettingError) Error() string { return e.Setting + ": " + e.Problem }
+
+// Check validates the configuration. The error joins one *SettingError per
+// bad value.
 func (c *Config) Check() error {
 	var errs []error
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, &SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)})
+	}
 	if c.Scenario.Setup == nil {
-		errs = append(errs, errors.New("scenario: none chosen"))
+		bad("Scenario", "none chosen")
 	}
 	if c.Rounds < 1 || c.Rounds > 100 {
-		errs = append(errs, fmt.Errorf("rounds: %d is not from 1 to 100", c.Rounds))
+		bad("Rounds", "%d is not from 1 to 100", c.Rounds)
 	}
 	if c.Connections < 1 || c.Connections > 1024 {
-		errs = append(errs, fmt.Errorf("connections: %d is not from 1 to 1024", c.Connections))
+		bad("Connections", "%d is not from 1 to 1024", c.Connections)
 	}
 	if c.Duration <= 0 || c.Duration > 10*time.Minute {
-		errs = append(errs, fmt.Errorf("duration: %s is not more than 0 and at most 10m", c.Duration))
+		bad("Duration", "%s is not more than 0 and at most 10m", c.Duration)
 	}
 	if c.Warmup < 0 || c.Warmup > time.Minute {
-		errs = append(errs, fmt.Errorf("warmup: %s is not from 0 to 1m", c.Warmup))
+		bad("Warmup", "%s is not from 0 to 1m", c.Warmup)
 	}
 	if c.RequestTimeout <= 0 || c.RequestTimeout > time.Minute {
-		errs = append(errs, fmt.Errorf("request timeout: %s is not more than 0 and at most 1m", c.RequestTimeout))
+		bad("RequestTimeout", "%s is not more than 0 and at most 1m", c.RequestTimeout)
 	}
 	if c.Executable == "" {
-		errs = append(errs, errors.New("executable: empty"))
+		bad("Executable", "empty")
 	}
 	if c.Target != "" {
 		if _, err := CheckLoopbackURL(c.Target); err != nil {
-			errs = append(errs, fmt.Errorf("target: %w", err))
+			bad("Target", "%v", err)
 		}
 		if c.AdminToken == "" {
-			errs = append(errs, errors.New("admin token: required with a target"))
+			bad("AdminToken", "required with a target")
 		}
 	} else if c.PID != 0 {
-		errs = append(errs, errors.New("pid: only with a target (a started server's CPU is always measured)"))
+		bad("PID", "only with a target (a started server's CPU is always measured)")
 	}
 	if c.PID < 0 {
-		errs = append(errs, fmt.Errorf("pid: %d is not a process id", c.PID))
+		bad("PID", "%d is not a process id", c.PID)
 	}
 	return errors.Join(errs...)
 }

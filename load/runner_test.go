@@ -24,13 +24,13 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{"valid", func(*Config) {}, ""},
 		{"valid target", func(c *Config) { c.Target, c.AdminToken, c.PID = "http://127.0.0.1:8080", "t", 42 }, ""},
-		{"no rounds", func(c *Config) { c.Rounds = 0 }, "rounds: 0"},
-		{"no connections", func(c *Config) { c.Connections = 0 }, "connections: 0"},
-		{"too long", func(c *Config) { c.Duration = time.Hour }, "duration: 1h0m0s"},
-		{"negative warmup", func(c *Config) { c.Warmup = -time.Second }, "warmup: -1s"},
-		{"remote target", func(c *Config) { c.Target, c.AdminToken = "http://10.0.0.1:8080", "t" }, "target: "},
-		{"target without token", func(c *Config) { c.Target = "http://127.0.0.1:8080" }, "admin token: required"},
-		{"pid without target", func(c *Config) { c.PID = 7 }, "pid: only with a target"},
+		{"no rounds", func(c *Config) { c.Rounds = 0 }, "Rounds: 0"},
+		{"no connections", func(c *Config) { c.Connections = 0 }, "Connections: 0"},
+		{"too long", func(c *Config) { c.Duration = time.Hour }, "Duration: 1h0m0s"},
+		{"negative warmup", func(c *Config) { c.Warmup = -time.Second }, "Warmup: -1s"},
+		{"remote target", func(c *Config) { c.Target, c.AdminToken = "http://10.0.0.1:8080", "t" }, "Target: "},
+		{"target without token", func(c *Config) { c.Target = "http://127.0.0.1:8080" }, "AdminToken: required"},
+		{"pid without target", func(c *Config) { c.PID = 7 }, "PID: only with a target"},
 	}
 	for _, tc := range tests {
 		c := validConfig()

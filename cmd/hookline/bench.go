@@ -164,21 +164,26 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	return 0
 }
 
-// checkBenchFlags turns load.Config's checks into errors that name the
-// flags, and checks the log level, which only the started server reads.
+// checkBenchFlags checks the configuration with load's checks, naming
+// the flag of each bad setting, and checks the log level, which only the
+// started server reads.
 func checkBenchFlags(cfg load.Config) error {
+	flagOf := map[string]string{
+		"Rounds": "--rounds", "Connections": "--connections", "Duration": "--duration", "Warmup": "--warmup",
+		"RequestTimeout": "--request-timeout", "Target": "--target", "AdminToken": "--admin-token", "PID": "--pid",
+	}
 	var errs []error
 	if err := cfg.Check(); err != nil {
-		flagOf := map[string]string{
-			"rounds": "--rounds", "connections": "--connections", "duration": "--duration", "warmup": "--warmup",
-			"request timeout": "--request-timeout", "target": "--target", "admin token": "--admin-token", "pid": "--pid",
+		problems := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			problems = joined.Unwrap()
 		}
-		for _, line := range strings.Split(err.Error(), "\n") {
-			name, rest, _ := strings.Cut(line, ": ")
-			if flagName, ok := flagOf[name]; ok {
-				line = flagName + ": " + rest
+		for _, e := range problems {
+			var setting *load.SettingError
+			if errors.As(e, &setting) && flagOf[setting.Setting] != "" {
+				e = fmt.Errorf("%s: %s", flagOf[setting.Setting], setting.Problem)
 			}
-			errs = append(errs, errors.New(line))
+			errs = append(errs, e)
 		}
 	}
 	switch cfg.ServerLogLevel {
