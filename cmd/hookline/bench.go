@@ -50,7 +50,6 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	scenarios := load.Scenarios()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	scenarioName := fs.String("scenario", "", "the scenario to run: "+scenarios.Names()+" (see --list)")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	rounds := fs.Int("rounds", 3, "rounds; each measures hookline and the baseline once, alternating which goes first")
@@ -144,19 +143,32 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := checkBenchFlags(cfg); err != nil {
 		return usageError("%v", err)
 	}
+	// The JSON file is created before the run, so that a path that cannot
+	// be written fails at once rather than after minutes of load.
+	var jsonOut *os.File
+	if *jsonFile != "" {
+		if jsonOut, err = os.Create(*jsonFile); err != nil {
+			fmt.Fprintf(stderr, "hookline bench: --json: %v\n", err)
+			return 1
+		}
+		defer jsonOut.Close()
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	report, err := load.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "hookline bench: %v\n", err)
+		if jsonOut != nil {
+			os.Remove(*jsonFile)
+		}
 		return 1
 	}
 	if err := report.WriteTable(stdout); err != nil {
 		fmt.Fprintf(stderr, "hookline bench: %v\n", err)
 		return 1
 	}
-	if *jsonFile != "" {
-		if err := writeReportFile(*jsonFile, report); err != nil {
+	if jsonOut != nil {
+		if err := errors.Join(report.WriteJSON(jsonOut), jsonOut.Close()); err != nil {
 			fmt.Fprintf(stderr, "hookline bench: --json: %v\n", err)
 			return 1
 		}
@@ -199,18 +211,6 @@ func writeScenarios(w io.Writer, scenarios *load.Registry) {
 		fmt.Fprintf(w, "  %-12s %s\n  %-12s baseline: %s; floor %.0f%%, goal %.0f%% of its throughput\n",
 			s.Name, s.Summary, "", s.Baseline, 100*s.Floor, 100*s.Goal)
 	}
-}
-
-func writeReportFile(path string, report *load.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := report.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // runBenchPeer implements the internal `hookline bench serve-peer`, by
