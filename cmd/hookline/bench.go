@@ -43,7 +43,7 @@ func benchCommand(getenv func(string) string) func(ctx context.Context, args []s
 // runBench implements `hookline bench`: it parses the flags, runs the
 // scenario with the load package and prints the report. The exit status
 // is 0 when the run completed (whatever the verdict), 1 when it could not
-// run, 2 on bad usage.
+// run, 2 on bad usage (a --json file that cannot be created included).
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "serve-peer" {
 		return runBenchPeer(ctx, args[1:], stderr)
@@ -148,8 +148,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	var jsonOut *os.File
 	if *jsonFile != "" {
 		if jsonOut, err = os.Create(*jsonFile); err != nil {
-			fmt.Fprintf(stderr, "hookline bench: --json: %v\n", err)
-			return 1
+			return usageError("--json: %v", err)
 		}
 		defer jsonOut.Close()
 	}

@@ -151,6 +151,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"--scenario", "api-get", "--server-log-level", "loud"}, `--server-log-level "loud"`},
 		{[]string{"--scenario", "api-get", "extra"}, `unexpected argument "extra"`},
 		{[]string{"serve-peer", "nobody"}, `unknown peer "nobody"`},
+		{[]string{"--scenario", "api-get", "--json", filepath.Join(t.TempDir(), "missing", "report.json")}, "--json: "},
 	}
 	for _, tc := range tests {
 		stdout.Reset()
