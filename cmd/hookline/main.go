@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{"webhook", "run a webhook: webhook run --file DEF.json [--context CTX.json] [--allow CIDR]", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runWebhookCommand(ctx, args, getenv, stdout, stderr)
 		}},
+		{"bench", "load-test hookline against bare Go servers: bench --scenario NAME (bench --list)", benchCommand(getenv)},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: hookline <command> [flags]\n\ncommands:")

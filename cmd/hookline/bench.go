@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline/load"
+)
+
+const benchUsage = `usage: hookline bench --scenario NAME [flags]
+       hookline bench --list
+
+Drives a scenario against hookline over loopback for a bounded time and
+compares it with a bare Go server doing the least work of the same kind,
+in alternating rounds: throughput, p50/p99 latency, server CPU per request
+(user+system from /proc/<pid>/stat) and hookline/baseline ratios, with
+medians across rounds and the verdict against the scenario's floor and goal.
+
+By default it starts hookline itself (this binary's serve, on a free
+loopback port, with a fresh temporary data directory, a generated admin
+key and HOOKLINE_EGRESS_ALLOW=127.0.0.1/32; HOOKLINE_DATABASE_URL and
+HOOKLINE_SECRET_KEY pass through when set). The baseline and the receiver
+of webhook calls run as processes of their own, so each one's CPU is
+measured the same way. The load generator connects to 127.0.0.0/8 only.
+`
+
+// benchCommand is the command table's entry for bench.
+func benchCommand(getenv func(string) string) func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return runBench(ctx, args, getenv, stdout, stderr)
+	}
+}
+
+// runBench implements `hookline bench`: it parses the flags, runs the
+// scenario with the load package and prints the report. The exit status
+// is 0 when the run completed (whatever the verdict), 1 when it could not
+// run, 2 on bad usage (a --json file that cannot be created included).
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "serve-peer" {
+		return runBenchPeer(ctx, args[1:], stderr)
+	}
+	scenarios := load.Scenarios()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	scenarioName := fs.String("scenario", "", "the scenario to run: "+scenarios.Names()+" (see --list)")
+	list := fs.Bool("list", false, "list the scenarios and exit")
+	rounds := fs.Int("rounds", 3, "rounds; each measures hookline and the baseline once, alternating which goes first")
+	connections := fs.Int("connections", 32, "concurrent keep-alive connections, each sending its next request when the answer is read")
+	duration := fs.Duration("duration", 5*time.Second, "measured time per target and round")
+	warmup := fs.Duration("warmup", time.Second, "warm-up before each measurement, not counted")
+	requestTimeout := fs.Duration("request-timeout", 10*time.Second, "how long a request may still run after a measurement's time is up; later it counts as an error")
+	target := fs.String("target", "", "base URL of a hookline already running on 127.0.0.0/8 (such as http://127.0.0.1:8080) instead of starting one; needs --admin-token")
+	adminToken := fs.String("admin-token", "", "with --target: an admin key of that hookline (default: $HOOKLINE_ADMIN_TOKEN)")
+	pid := fs.Int("pid", 0, "with --target: its process id, to measure its CPU per request")
+	jsonFile := fs.String("json", "", "also write the report as JSON to this file")
+	logLevel := fs.String("server-log-level", "info", "log level of the started hookline: debug, info (as in production: a line per request), warn or error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage+"\nscenarios:\n")
+		writeScenarios(stderr, scenarios)
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nexample:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json")
+	}
+	// The flag package's own messages are replaced by one line that
+	// names the flag, without the whole usage text after it.
+	usageText := fs.Usage
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			usageText()
+			return 0
+		}
+		fmt.Fprintf(stderr, "hookline bench: %v\nRun hookline bench -h for the flags.\n", err)
+		return 2
+	}
+	usageError := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "hookline bench: "+format+"\n", args...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	if *list {
+		writeScenarios(stdout, scenarios)
+		return 0
+	}
+	if *scenarioName == "" {
+		return usageError("--scenario is required: one of %s", scenarios.Names())
+	}
+	scenario, ok := scenarios.Lookup(*scenarioName)
+	if !ok {
+		return usageError("--scenario %q is unknown: want one of %s", *scenarioName, scenarios.Names())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *target == "" {
+		for _, name := range []string{"admin-token", "pid"} {
+			if given[name] {
+				return usageError("--%s needs --target", name)
+			}
+		}
+	} else if *adminToken == "" {
+		*adminToken = getenv("HOOKLINE_ADMIN_TOKEN")
+		if *adminToken == "" {
+			return usageError("--target needs --admin-token (or HOOKLINE_ADMIN_TOKEN)")
+		}
+	}
+	if given["server-log-level"] && *target != "" {
+		return usageError("--server-log-level applies to a started hookline, not to --target")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "hookline bench: finding this binary to start the servers: %v\n", err)
+		return 1
+	}
+	cfg := load.Config{
+		Scenario:       scenario,
+		Rounds:         *rounds,
+		Connections:    *connections,
+		Duration:       *duration,
+		Warmup:         *warmup,
+		RequestTimeout: *requestTimeout,
+		Executable:     exe,
+		ServeArgs:      []string{"serve"},
+		PeerArgs:       []string{"bench", "serve-peer"},
+		Environ:        os.Environ(),
+		ServerLogLevel: strings.ToLower(*logLevel),
+		Target:         *target,
+		AdminToken:     *adminToken,
+		PID:            *pid,
+		Progress:       stderr,
+	}
+	if err := checkBenchFlags(cfg); err != nil {
+		return usageError("%v", err)
+	}
+	// The JSON file is created before the run, so that a path that cannot
+	// be written fails at once rather than after minutes of load.
+	var jsonOut *os.File
+	if *jsonFile != "" {
+		if jsonOut, err = os.Create(*jsonFile); err != nil {
+			return usageError("--json: %v", err)
+		}
+		defer jsonOut.Close()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	report, err := load.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "hookline bench: %v\n", err)
+		if jsonOut != nil {
+			os.Remove(*jsonFile)
+		}
+		return 1
+	}
+	if err := report.WriteTable(stdout); err != nil {
+		fmt.Fprintf(stderr, "hookline bench: %v\n", err)
+		return 1
+	}
+	if jsonOut != nil {
+		if err := errors.Join(report.WriteJSON(jsonOut), jsonOut.Close()); err != nil {
+			fmt.Fprintf(stderr, "hookline bench: --json: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// checkBenchFlags checks the configuration with load's checks, naming
+// the flag of each bad setting, and checks the log level, which only the
+// started server reads.
+func checkBenchFlags(cfg load.Config) error {
+	flagOf := map[string]string{
+		"Rounds": "--rounds", "Connections": "--connections", "Duration": "--duration", "Warmup": "--warmup",
+		"RequestTimeout": "--request-timeout", "Target": "--target", "AdminToken": "--admin-token", "PID": "--pid",
+	}
+	var errs []error
+	if err := cfg.Check(); err != nil {
+		problems := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			problems = joined.Unwrap()
+		}
+		for _, e := range problems {
+			var setting *load.SettingError
+			if errors.As(e, &setting) && flagOf[setting.Setting] != "" {
+				e = fmt.Errorf("%s: %s", flagOf[setting.Setting], setting.Problem)
+			}
+			errs = append(errs, e)
+		}
+	}
+	switch cfg.ServerLogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--server-log-level %q: want debug, info, warn or error", cfg.ServerLogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+func writeScenarios(w io.Writer, scenarios *load.Registry) {
+	for _, s := range scenarios.All() {
+		fmt.Fprintf(w, "  %-12s %s\n  %-12s baseline: %s; floor %.0f%%, goal %.0f%% of its throughput\n",
+			s.Name, s.Summary, "", s.Baseline, 100*s.Floor, 100*s.Goal)
+	}
+}
+
+// runBenchPeer implements the internal `hookline bench serve-peer`, by
+// which bench starts its baselines and receiver as processes of their own.
+func runBenchPeer(ctx context.Context, args []string, stderr io.Writer) int {
+	const usage = "usage: hookline bench serve-peer hello|forwarder|receiver --addr HOST:PORT [--receiver URL]"
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	peer := load.Peer(args[0])
+	if !slices.Contains(load.Peers(), peer) {
+		fmt.Fprintf(stderr, "hookline bench serve-peer: unknown peer %q\n%s\n", peer, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("bench serve-peer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	receiver := fs.String("receiver", "", "the forwarder's receiver, a loopback base URL")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hookline bench serve-peer: unexpected argument %q\n%s\n", fs.Arg(0), usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := load.ServePeer(ctx, peer, *addr, *receiver, stderr); err != nil {
+		fmt.Fprintf(stderr, "hookline bench serve-peer: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,112 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestPeers runs the receiver and the forwarder in front of it, and the
+// hello server, and checks what each answers and sends.
+func TestPeers(t *testing.T) {
+	var mu sync.Mutex
+	var received [][]byte
+	receiverHandler, err := PeerHandler(PeerReceiver, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, body)
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		receiverHandler.ServeHTTP(w, r)
+	}))
+	defer receiver.Close()
+	forwarderHandler, err := PeerHandler(PeerForwarder, receiver.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forwarder := httptest.NewServer(forwarderHandler)
+	defer forwarder.Close()
+	helloHandler, err := PeerHandler(PeerHello, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := httptest.NewServer(helloHandler)
+	defer hello.Close()
+
+	res, err := http.Post(forwarder.URL+"/api/v1/webhooks/1/run", "application/json", strings.NewReader(`{"context": {}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != receiverTicket || !bytes.Contains(body, PeerForwarder.expect()) {
+		t.Fatalf("the forwarder answered %d %s", res.StatusCode, body)
+	}
+	if len(received) != 1 || string(received[0]) != forwardBody {
+		t.Fatalf("the receiver got %q", received)
+	}
+	if n := len(forwardBody); n < 900 || n > 1200 {
+		t.Fatalf("the forwarded body has %d bytes, want about 1 KB", n)
+	}
+
+	res, err = http.Get(hello.URL + "/api/v1/tenants/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(body, PeerHello.expect()) {
+		t.Fatalf("hello answered %d %s", res.StatusCode, body)
+	}
+
+	if _, err := PeerHandler("other", ""); err == nil {
+		t.Fatal("an unknown peer was accepted")
+	}
+}
+
+// TestServePeerLogsItsAddress checks the line by which a parent finds a
+// peer's port, and that the peer stops with its context.
+func TestServePeerLogsItsAddress(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- ServePeer(ctx, PeerHello, "127.0.0.1:0", "", &out) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), `"msg":"listening"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line: %q", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
