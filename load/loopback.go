@@ -12,7 +12,7 @@ import (
 )
 
 // loopback is the only range this package sends to.
-var loopback = netip.MustParsePrefix("127.0.0.0/8")
+func loopback() netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, 0, 0}), 8) }
 
 // CheckLoopbackURL accepts only http URLs whose host is an IP address in
 // 127.0.0.0/8, so that a mistyped --target can never aim load at another
@@ -26,8 +26,8 @@ func CheckLoopbackURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: want an http:// URL", raw)
 	}
 	addr, err := netip.ParseAddr(u.Hostname())
-	if err != nil || !loopback.Contains(addr.Unmap()) {
-		return nil, fmt.Errorf("%q: the host must be an IP address in %s (load is sent over loopback only)", raw, loopback)
+	if err != nil || !loopback().Contains(addr.Unmap()) {
+		return nil, fmt.Errorf("%q: the host must be an IP address in %s (load is sent over loopback only)", raw, loopback())
 	}
 	if u.Port() == "" {
 		return nil, fmt.Errorf("%q: the URL needs a port", raw)
@@ -42,8 +42,8 @@ func loopbackDialer() *net.Dialer {
 		Timeout: 5 * time.Second,
 		Control: func(network, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !loopback.Contains(ap.Addr().Unmap()) {
-				return fmt.Errorf("refusing to connect to %s: load goes to %s only", address, loopback)
+			if err != nil || !loopback().Contains(ap.Addr().Unmap()) {
+				return fmt.Errorf("refusing to connect to %s: load goes to %s only", address, loopback())
 			}
 			return nil
 		},

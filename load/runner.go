@@ -51,9 +51,6 @@ type Config struct {
 	Progress io.Writer
 }
 
-// passedThrough are the HOOKLINE_* variables a started hookline inherits.
-var passedThrough = []string{"HOOKLINE_DATABASE_URL", "HOOKLINE_SECRET_KEY"}
-
 // SettingError is a Config value out of range. Setting is the field's
 // name, so that a command can name its own flag for it.
 type SettingError struct {
@@ -363,7 +360,9 @@ func newAdminToken() (string, error) {
 // passed-through ones, plus the run's admin token and a loopback egress
 // allowance for the receiver.
 func serverEnviron(environ []string, adminToken string) []string {
-	env := withoutHooklineSettings(environ, passedThrough)
+	// The store's settings pass through, so that a run can measure
+	// hookline on the database they name.
+	env := withoutHooklineSettings(environ, []string{"HOOKLINE_DATABASE_URL", "HOOKLINE_SECRET_KEY"})
 	return append(env, "HOOKLINE_ADMIN_TOKEN="+adminToken, "HOOKLINE_EGRESS_ALLOW=127.0.0.1/32")
 }
 

@@ -124,19 +124,21 @@ func apiGetScenario() Scenario {
 
 // runContext is the conversation a bot sends with each run: the fields
 // the seed body reads, with a reply that needs escaping.
-var runContext = map[string]any{
-	"certainly": map[string]any{
-		"sessionId": 4815162342, "moduleId": 12, "direction": "in",
-		"reply":           `My ticket is "388" \ please check`,
-		"replyData":       map[string]any{"ticket_id": "388"},
-		"attachedMedia":   "",
-		"extractedData":   map[string]any{"email": "ada@example.com", "ticket_id": "388", "order_id": "A-1042"},
-		"customVariables": map[string]any{"language": "en", "plan": "premium"},
-		"botId":           "5f0c6d3e-8a2b-4c1d-9e7f-2a3b4c5d6e7f", "botDeploymentId": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
-		"botTrainedModelId": "3c2b1a09-8f7e-4d6c-b5a4-938271605f4e",
-		"to":                "104230175193582", "from": "6021983457712345",
-	},
-	"fb": map[string]any{"firstName": "Ada", "lastName": "Lovelace"},
+func runContext() map[string]any {
+	return map[string]any{
+		"certainly": map[string]any{
+			"sessionId": 4815162342, "moduleId": 12, "direction": "in",
+			"reply":           `My ticket is "388" \ please check`,
+			"replyData":       map[string]any{"ticket_id": "388"},
+			"attachedMedia":   "",
+			"extractedData":   map[string]any{"email": "ada@example.com", "ticket_id": "388", "order_id": "A-1042"},
+			"customVariables": map[string]any{"language": "en", "plan": "premium"},
+			"botId":           "5f0c6d3e-8a2b-4c1d-9e7f-2a3b4c5d6e7f", "botDeploymentId": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+			"botTrainedModelId": "3c2b1a09-8f7e-4d6c-b5a4-938271605f4e",
+			"to":                "104230175193582", "from": "6021983457712345",
+		},
+		"fb": map[string]any{"firstName": "Ada", "lastName": "Lovelace"},
+	}
 }
 
 // webhookRunScenario runs a saved webhook with the seed body (the Help
@@ -171,7 +173,7 @@ func webhookRunScenario() Scenario {
 			if err != nil {
 				return Request{}, err
 			}
-			body, err := json.Marshal(map[string]any{"context": runContext})
+			body, err := json.Marshal(map[string]any{"context": runContext()})
 			if err != nil {
 				return Request{}, err
 			}
