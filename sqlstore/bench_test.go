@@ -6,18 +6,30 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
+// benchStores opens a fresh, migrated store of each dialect: SQLite, and
+// PostgreSQL when HOOKLINE_TEST_POSTGRES_URL is set.
 func benchStores(b *testing.B) map[string]*sqlstore.DB {
-	db, err := sqlstore.OpenSQLite(context.Background(), b.TempDir())
-	if err != nil {
-		b.Fatal(err)
+	ctx := context.Background()
+	urls := map[string]string{sqlstore.DialectSQLite: ""}
+	if pgtest.Available() {
+		urls[sqlstore.DialectPostgres] = pgtest.URL(b)
 	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
+	stores := map[string]*sqlstore.DB{}
+	for name, url := range urls {
+		db, err := sqlstore.Open(ctx, url, b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		if err := db.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		stores[name] = db
 	}
-	return map[string]*sqlstore.DB{"sqlite": db}
+	return stores
 }
 
 func BenchmarkFindKeyByHash(b *testing.B) {
