@@ -46,7 +46,7 @@ func NewMain(cfg Config, logOut, stderr io.Writer) *Main {
 // Open opens and migrates the store, makes sure an admin key exists,
 // listens on the configured address and starts serving in the background.
 func (m *Main) Open(ctx context.Context) (err error) {
-	m.db, err = sqlstore.OpenSQLite(ctx, m.cfg.DataDir)
+	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	applied, err := m.db.Migrations(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", m.cfg.DataDir, err)
+		return fmt.Errorf("migrate the database: %w", err)
 	}
 	for _, mig := range applied {
 		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
@@ -147,18 +147,28 @@ func (m *Main) Close() error {
 
 // ensureAdminKey generates the operator's admin key on the first start
 // without HOOKLINE_ADMIN_TOKEN and prints it once to stderr, never to the
-// log. Only its hash is stored.
+// log. Only its hash is stored. The check and the creation run under the
+// store's lock, so that processes starting together on one database mint
+// one key between them.
 func (m *Main) ensureAdminKey(ctx context.Context) error {
 	if m.cfg.AdminToken != "" {
 		return nil
 	}
-	n, err := m.db.CountAdminKeys(ctx)
-	if err != nil || n > 0 {
+	var secret string
+	var key *hookline.APIKey
+	err := m.db.WithLock(ctx, "admin-key", func(ctx context.Context) error {
+		n, err := m.db.CountAdminKeys(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		secret, key = hookline.NewAPIKey(0)
+		if err := m.db.CreateKey(ctx, key); err != nil {
+			return fmt.Errorf("store the generated admin key: %w", err)
+		}
+		return nil
+	})
+	if err != nil || key == nil {
 		return err
-	}
-	secret, key := hookline.NewAPIKey(0)
-	if err := m.db.CreateKey(ctx, key); err != nil {
-		return fmt.Errorf("store the generated admin key: %w", err)
 	}
 	m.log.Info("admin key generated", "key_id", key.ID, "prefix", key.Prefix)
 	fmt.Fprintf(m.stderr, "\nhookline: generated the admin API key. It is shown only this once; store it now:\n\n    %s\n\n"+
