@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type DB struct {
 	db      *sql.DB
 	dialect *dialect
 	now     func() time.Time
+	// stmts holds the prepared statements of the queries run so far; nil
+	// when the driver caches statements itself.
+	stmts *stmtCache
 	// locks serializes WithLock callers of this process for dialects
 	// without a lock of their own.
 	locks *localLocks
@@ -107,6 +111,7 @@ func (db *DB) Dialect() string { return db.dialect.name }
 
 // Close closes the database; in-flight queries finish first.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.db.Close()
 	if db.closeDriver != nil {
 		db.closeDriver()
@@ -207,27 +212,63 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn runs queries through the dialect: placeholders rebound, errors
-// translated. Every store method goes through one.
+// conn runs queries through the dialect: placeholders rebound, statements
+// reused, errors translated. Every store method goes through one.
 type conn struct {
-	q querier
-	d *dialect
+	q     querier
+	d     *dialect
+	stmts *stmtCache
+	// tx is the transaction q is, nil outside one.
+	tx *sql.Tx
+}
+
+// stmt returns the prepared statement of the rebound query, bound to the
+// transaction when there is one, or nil to run the query unprepared. A
+// transaction only uses statements already prepared: preparing a new one
+// outside it would wait for a second connection while this one holds the
+// write lock, which the other connections may be queuing for.
+func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.tx != nil {
+		if st := c.stmts.lookup(query); st != nil {
+			return c.tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	return c.stmts.get(ctx, query)
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	var res sql.Result
+	var err error
+	if st := c.stmt(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = c.q.ExecContext(ctx, query, args...)
+	}
 	return res, c.d.translate(err)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	var rows *sql.Rows
+	var err error
+	if st := c.stmt(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = c.q.QueryContext(ctx, query, args...)
+	}
 	return rows, c.d.translate(err)
 }
 
 // row runs a query for one row; its Scan errors are the driver's, for the
 // caller to translate.
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // queryRow scans one row into dest; no row is CodeNotFound.
@@ -257,7 +298,7 @@ func queryAll[T any](ctx context.Context, c conn, what, query string, args []any
 	return out, nil
 }
 
-func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect} }
+func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
@@ -265,7 +306,7 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return db.dialect.translate(fmt.Errorf("begin transaction: %w", err))
 	}
-	if err := fn(conn{q: tx, d: db.dialect}); err != nil {
+	if err := fn(conn{q: tx, d: db.dialect, stmts: db.stmts, tx: tx}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -287,3 +328,13 @@ func withMessage(err error, field, format string, args ...any) error {
 
 // isCode reports whether err carries the hookline code.
 func isCode(err error, code hookline.Code) bool { return hookline.ErrorCode(err) == code }
+
+// maxStatements bounds the statement cache; the store's distinct query
+// texts number a few dozen.
+const maxStatements = 256
+
+// poolSize is the number of connections kept open: enough for every
+// processor to have a query running and one waiting, so that a burst of
+// requests does not open new connections (and, on SQLite, re-run the
+// pragmas of each) only to close them again.
+func poolSize() int { return 2*runtime.GOMAXPROCS(0) + 2 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -39,8 +40,12 @@ var postgresDialect = &dialect{
 
 // openPostgres connects to the PostgreSQL database at databaseURL through a
 // pgx pool, wrapped as a *sql.DB so that the store keeps one code path for
-// both dialects. The URL's pool_max_conns sizes the pool; its search_path
-// picks the schema.
+// both dialects. The pool holds poolSize connections unless the URL's
+// pool_max_conns says otherwise; the URL's search_path picks the schema.
+// pgx prepares and caches each query's statement per connection
+// (QueryExecModeCacheStatement), so the store adds no cache of its own: a
+// *sql.Stmt on top would prepare every statement a second time, under
+// another name, on each connection.
 func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
@@ -52,10 +57,17 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		// pgx's parse errors may quote the URL, password included.
 		return nil, fmt.Errorf("database URL %s: cannot be parsed as a PostgreSQL connection URL", where)
 	}
+	q := u.Query()
+	if !q.Has("pool_max_conns") {
+		cfg.MaxConns = int32(poolSize())
+	}
 	if cfg.MaxConns < 2 {
 		// WithLock holds one connection while its function runs queries
 		// on another.
 		return nil, fmt.Errorf("database URL %s: pool_max_conns must be at least 2", where)
+	}
+	if !q.Has("default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

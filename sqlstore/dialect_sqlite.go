@@ -38,6 +38,8 @@ var sqliteDialect = &dialect{
 // The database runs in WAL mode with synchronous=NORMAL, a busy timeout
 // and foreign keys enforced; write transactions begin IMMEDIATE so that
 // concurrent writers wait for the lock instead of failing half-way.
+// Connections are kept open for good, each with its prepared statements,
+// because opening one costs its pragmas and every statement's preparation.
 func openSQLiteFile(ctx context.Context, path string) (*DB, error) {
 	path, err := filepath.Abs(path)
 	if err != nil {
@@ -54,10 +56,16 @@ func openSQLiteFile(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	n := poolSize()
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxIdleTime(0)
+	sqldb.SetConnMaxLifetime(0)
 	db := &DB{
 		db:      sqldb,
 		dialect: sqliteDialect,
 		now:     time.Now,
+		stmts:   newStmtCache(sqldb, maxStatements),
 		locks:   &localLocks{},
 	}
 	if err := db.Ping(ctx); err != nil {

@@ -170,6 +170,80 @@ func TestCompanyScope(t *testing.T) {
 	})
 }
 
+// TestStatementCache has SQLite queries prepared once and shared by
+// concurrent callers, in and out of transactions, and closed with the
+// store.
+func TestStatementCache(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	a := &hookline.Tenant{Name: "A", Kind: hookline.KindAgency}
+	if err := db.CreateTenant(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	query := "SELECT " + tenantColumns + " FROM tenants WHERE id = ? AND 1 = 1"
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			_, err := db.FindTenant(ctx, hookline.AdminScope(), a.ID)
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.stmts.lookup(query) == nil {
+		t.Fatalf("FindTenant's query was not kept prepared")
+	}
+	// In a transaction the cached statement is used; a query not cached
+	// yet runs unprepared rather than preparing on a second connection.
+	if _, err := db.RenameTenant(ctx, hookline.AdminScope(), a.ID, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if db.stmts.lookup("UPDATE tenants SET name = ? WHERE id = ?") != nil {
+		t.Fatalf("a statement was prepared from within a transaction")
+	}
+	if got := db.db.Stats().MaxOpenConnections; got != poolSize() {
+		t.Fatalf("SQLite pool holds %d connections, want %d", got, poolSize())
+	}
+	db.Close()
+	if db.stmts.lookup(query) != nil {
+		t.Fatalf("statements outlive Close")
+	}
+}
+
+// TestPostgresStatementCache checks that pgx prepares and keeps the
+// store's queries on each connection (its statement cache mode), so the
+// store needs no cache of its own there.
+func TestPostgresStatementCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.stmts != nil {
+		t.Fatal("PostgreSQL statements are cached twice")
+	}
+	c, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var one int
+	if err := c.QueryRowContext(ctx, "SELECT $1::int", 1).Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("the query is prepared %d times on its connection, want 1", n)
+	}
+}
+
 // TestPostgresPoolSize refuses a pool too small for WithLock.
 func TestPostgresPoolSize(t *testing.T) {
 	url := pgtest.URL(t)
