@@ -23,15 +23,15 @@ import (
 // before anything starts. It is passed explicitly; nothing reads it from
 // globals.
 type Config struct {
-	Addr    string
-	DataDir string
-	// DatabaseURL selects the store: empty for the SQLite file in
-	// DataDir, sqlite:PATH, or a postgres:// URL.
-	DatabaseURL     string
+	Addr            string
+	DataDir         string
 	AdminToken      string
 	MaxBodyBytes    int64
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// DatabaseURL selects the store: empty for the SQLite file in
+	// DataDir, sqlite:PATH, or a postgres:// URL.
+	DatabaseURL string
 	// SecretKey seals webhook secrets at rest; empty: a key file in
 	// DataDir, generated on first start.
 	SecretKey string
