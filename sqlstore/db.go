@@ -1,8 +1,9 @@
 // Package sqlstore implements hookline's services on SQL databases: an
-// embedded SQLite file by default. Queries are written once, with `?`
-// placeholders, in SQL that SQLite and PostgreSQL both accept; the dialect
-// rewrites placeholders and translates driver errors into hookline codes in
-// one place each, so no store method deals with either.
+// embedded SQLite file by default, PostgreSQL when several processes share
+// one database. Queries are written once, with `?` placeholders, in SQL
+// that SQLite and PostgreSQL both accept; what differs between them (the
+// driver, placeholders, error codes, locks, the migrations) lives in one
+// file per dialect, so no store method deals with either.
 package sqlstore
 
 import (
@@ -13,60 +14,110 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// DB is an open, migrated database. It implements hookline.TenantService
-// and hookline.KeyService; each resource adds its methods in its own file.
+// DB is an open database. It implements hookline.TenantService and
+// hookline.KeyService; each resource adds its methods in its own file.
 type DB struct {
 	db      *sql.DB
 	dialect *dialect
 	now     func() time.Time
+	// stmts holds the prepared statements of the queries run so far; nil
+	// when the driver caches statements itself.
+	stmts *stmtCache
+	// locks serializes WithLock callers of this process for dialects
+	// without a lock of their own.
+	locks *localLocks
+	// closeDriver releases what the driver holds beyond db (a pool).
+	closeDriver func()
 }
 
 // SQLiteFile is the database file's name inside the data directory.
 const SQLiteFile = "hookline.db"
 
+// Dialect names.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// DialectOf returns the dialect a database URL selects: DialectSQLite for
+// "" (the data directory's file) and "sqlite:PATH", DialectPostgres for
+// "postgres://..." and "postgresql://...". Its errors never show a
+// password the URL may hold.
+func DialectOf(databaseURL string) (string, error) {
+	switch {
+	case databaseURL == "":
+		return DialectSQLite, nil
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		if strings.TrimSpace(strings.TrimPrefix(databaseURL, "sqlite:")) == "" {
+			return "", errors.New("sqlite: needs a file path, such as sqlite:/var/lib/hookline/hookline.db")
+		}
+		return DialectSQLite, nil
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			// url's errors quote the whole URL, password included.
+			return "", errors.New("is not a valid URL; want postgres://user:password@host:5432/database?sslmode=disable")
+		}
+		if u.Host == "" {
+			return "", fmt.Errorf("%s names no host; want postgres://user:password@host:5432/database", u.Redacted())
+		}
+		return DialectPostgres, nil
+	}
+	if u, err := url.Parse(databaseURL); err == nil && u.Scheme != "" && u.Opaque == "" {
+		return "", fmt.Errorf("unsupported scheme %q: want postgres://..., postgresql://... or sqlite:PATH, or leave it unset for the SQLite file in the data directory", u.Scheme)
+	}
+	return "", errors.New("is not a database URL: want postgres://..., postgresql://... or sqlite:PATH, or leave it unset for the SQLite file in the data directory")
+}
+
+// Open opens the database that databaseURL names (see DialectOf): unset,
+// the SQLite file in dataDir, created if needed. Call Migrate before use.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	dialect, err := DialectOf(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	switch {
+	case dialect == DialectPostgres:
+		return openPostgres(ctx, databaseURL)
+	case databaseURL == "":
+		return OpenSQLite(ctx, dataDir)
+	}
+	path := strings.TrimPrefix(databaseURL, "sqlite:")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the database's directory: %w", err)
+	}
+	return openSQLiteFile(ctx, path)
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database in dataDir.
-// Call Migrate before use. The database runs in WAL mode with
-// synchronous=NORMAL, a busy timeout and foreign keys enforced; write
-// transactions begin IMMEDIATE so that concurrent writers wait for the lock
-// instead of failing half-way.
+// Call Migrate before use.
 func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path, err := filepath.Abs(filepath.Join(dataDir, SQLiteFile))
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	sqldb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db := &DB{db: sqldb, dialect: sqliteDialect, now: time.Now}
-	if err := db.Ping(ctx); err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
+	return openSQLiteFile(ctx, filepath.Join(dataDir, SQLiteFile))
 }
 
+// Dialect names the database behind db: DialectSQLite or DialectPostgres.
+func (db *DB) Dialect() string { return db.dialect.name }
+
 // Close closes the database; in-flight queries finish first.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	err := db.db.Close()
+	if db.closeDriver != nil {
+		db.closeDriver()
+	}
+	return err
+}
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
@@ -77,11 +128,29 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// WithLock runs fn while holding the lock called name, which no other
+// holder of the same name, in this process or (on PostgreSQL) in any
+// process using the same schema, holds at the same time. It is for work
+// that must happen once however many processes start together, such as
+// migrating or minting the first admin key. fn runs its queries through db
+// as usual; the lock is not reentrant.
+//
+// On PostgreSQL the lock is a transaction-scoped advisory lock, released
+// when fn returns or the connection holding it dies. SQLite has no lock
+// that can span fn's own transactions, so there the lock serializes the
+// callers of this process only: a data directory is served by one process,
+// and writes that must not happen twice recheck under SQLite's write lock,
+// as Migrate does.
+func (db *DB) WithLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	return db.dialect.withLock(ctx, db, name, fn)
+}
+
 // timestamp returns the current time as stored: UTC with microsecond
 // precision, which every supported database keeps exactly.
 func (db *DB) timestamp() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
 
-// dialect holds what differs between SQL databases.
+// dialect holds what differs between SQL databases. Each is defined in its
+// own file: dialect_sqlite.go, dialect_postgres.go.
 type dialect struct {
 	name string
 	// dollarPlaceholders: the driver wants $1, $2... instead of ?.
@@ -89,30 +158,9 @@ type dialect struct {
 	uniqueViolation    func(error) bool
 	foreignKeyFailure  func(error) bool
 	busy               func(error) bool
-}
-
-var sqliteDialect = &dialect{
-	name:              "sqlite",
-	uniqueViolation:   sqliteCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
-	foreignKeyFailure: sqliteCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
-	busy:              sqliteCode(sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED),
-}
-
-func sqliteCode(codes ...int) func(error) bool {
-	return func(err error) bool {
-		var e *sqlite.Error
-		if !errors.As(err, &e) {
-			return false
-		}
-		for _, c := range codes {
-			// Extended codes match exactly; primary codes match any of
-			// their extended codes (the low byte).
-			if e.Code() == c || (c <= 0xff && e.Code()&0xff == c) {
-				return true
-			}
-		}
-		return false
-	}
+	// createMigrationsTable creates schema_migrations if it is missing.
+	createMigrationsTable string
+	withLock              func(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error
 }
 
 // rebind rewrites ? placeholders for drivers that number them. Queries
@@ -164,26 +212,68 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn runs queries through the dialect: placeholders rebound, errors
-// translated. Every store method goes through one.
+// conn runs queries through the dialect: placeholders rebound, statements
+// reused, errors translated. Every store method goes through one.
 type conn struct {
-	q querier
-	d *dialect
+	q     querier
+	d     *dialect
+	stmts *stmtCache
+	// tx is the transaction q is, nil outside one.
+	tx *sql.Tx
+}
+
+// stmt returns the prepared statement of the rebound query, bound to the
+// transaction when there is one, or nil to run the query unprepared. A
+// transaction only uses statements already prepared: preparing a new one
+// outside it would wait for a second connection while this one holds the
+// write lock, which the other connections may be queuing for.
+func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.tx != nil {
+		if st := c.stmts.lookup(query); st != nil {
+			return c.tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	return c.stmts.get(ctx, query)
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	var res sql.Result
+	var err error
+	if st := c.stmt(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = c.q.ExecContext(ctx, query, args...)
+	}
 	return res, c.d.translate(err)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	var rows *sql.Rows
+	var err error
+	if st := c.stmt(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = c.q.QueryContext(ctx, query, args...)
+	}
 	return rows, c.d.translate(err)
+}
+
+// row runs a query for one row; its Scan errors are the driver's, for the
+// caller to translate.
+func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
+	query = c.d.rebind(query)
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // queryRow scans one row into dest; no row is CodeNotFound.
 func (c conn) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	return c.d.translate(c.q.QueryRowContext(ctx, c.d.rebind(query), args...).Scan(dest...))
+	return c.d.translate(c.row(ctx, query, args...).Scan(dest...))
 }
 
 // queryAll runs a query and scans each of its rows with scan; what names
@@ -208,7 +298,7 @@ func queryAll[T any](ctx context.Context, c conn, what, query string, args []any
 	return out, nil
 }
 
-func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect} }
+func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
@@ -216,7 +306,7 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return db.dialect.translate(fmt.Errorf("begin transaction: %w", err))
 	}
-	if err := fn(conn{q: tx, d: db.dialect}); err != nil {
+	if err := fn(conn{q: tx, d: db.dialect, stmts: db.stmts, tx: tx}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -238,3 +328,13 @@ func withMessage(err error, field, format string, args ...any) error {
 
 // isCode reports whether err carries the hookline code.
 func isCode(err error, code hookline.Code) bool { return hookline.ErrorCode(err) == code }
+
+// maxStatements bounds the statement cache; the store's distinct query
+// texts number a few dozen.
+const maxStatements = 256
+
+// poolSize is the number of connections kept open: enough for every
+// processor to have a query running and one waiting, so that a burst of
+// requests does not open new connections (and, on SQLite, re-run the
+// pragmas of each) only to close them again.
+func poolSize() int { return 2*runtime.GOMAXPROCS(0) + 2 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
 func openTest(t *testing.T) *DB {
@@ -20,6 +21,23 @@ func openTest(t *testing.T) *DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// eachDialect runs fn as a subtest on a fresh, migrated store of each
+// dialect; PostgreSQL is skipped unless HOOKLINE_TEST_POSTGRES_URL is set.
+func eachDialect(t *testing.T, fn func(t *testing.T, db *DB)) {
+	t.Run(DialectSQLite, func(t *testing.T) { fn(t, openTest(t)) })
+	t.Run(DialectPostgres, func(t *testing.T) {
+		db, err := Open(context.Background(), pgtest.URL(t), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		fn(t, db)
+	})
 }
 
 func TestSQLitePragmas(t *testing.T) {
@@ -45,28 +63,44 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 }
 
+// TestMigrationFiles checks that each dialect's migrations count up from 1
+// and that PostgreSQL's mirror SQLite's, version by version.
 func TestMigrationFiles(t *testing.T) {
-	ms, err := migrations("sqlite")
-	if err != nil {
-		t.Fatal(err)
+	byDialect := map[string][]Migration{}
+	for _, d := range []string{DialectSQLite, DialectPostgres} {
+		ms, err := migrations(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range ms {
+			if m.Version != i+1 {
+				t.Errorf("%s migration %d_%s: versions must count up from 1 without gaps", d, m.Version, m.Name)
+			}
+		}
+		byDialect[d] = ms
 	}
-	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Errorf("migration %d_%s: versions must count up from 1 without gaps", m.Version, m.Name)
+	lite, pg := byDialect[DialectSQLite], byDialect[DialectPostgres]
+	if len(lite) != len(pg) {
+		t.Fatalf("%d SQLite migrations, %d PostgreSQL ones: each change needs a file for both", len(lite), len(pg))
+	}
+	for i := range lite {
+		if lite[i].Name != pg[i].Name {
+			t.Errorf("migration %d is %q on SQLite, %q on PostgreSQL", lite[i].Version, lite[i].Name, pg[i].Name)
 		}
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	if _, err := db.db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)"); err != nil {
-		t.Fatal(err)
-	}
-	err := db.Migrate(ctx)
-	if err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("migrating a newer schema: %v, want a refusal", err)
-	}
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		if _, err := db.db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)"); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Migrate(ctx)
+		if err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("migrating a newer schema: %v, want a refusal", err)
+		}
+	})
 }
 
 func TestRebind(t *testing.T) {
@@ -83,54 +117,143 @@ func TestRebind(t *testing.T) {
 // company-owned column this package has so far, so that the condition every
 // company-scoped resource uses is checked against real rows.
 func TestCompanyScope(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	mk := func(name string, kind hookline.TenantKind, agency int64) *hookline.Tenant {
-		tn := &hookline.Tenant{Name: name, Kind: kind, AgencyID: agency}
-		if err := db.CreateTenant(ctx, tn); err != nil {
-			t.Fatal(err)
-		}
-		return tn
-	}
-	a := mk("A", hookline.KindAgency, 0)
-	a1 := mk("A1", hookline.KindCompany, a.ID)
-	a2 := mk("A2", hookline.KindCompany, a.ID)
-	b := mk("B", hookline.KindAgency, 0)
-	b1 := mk("B1", hookline.KindCompany, b.ID)
-	owner := map[int64]int64{}
-	for _, tn := range []*hookline.Tenant{a, a1, a2, b, b1} {
-		_, k := hookline.NewAPIKey(tn.ID)
-		if err := db.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-		owner[k.ID] = tn.ID
-	}
-	for _, c := range []struct {
-		scope hookline.Scope
-		want  []int64
-	}{
-		{hookline.AdminScope(), []int64{a.ID, a1.ID, a2.ID, b.ID, b1.ID}},
-		{hookline.TenantScope(a), []int64{a1.ID, a2.ID}},
-		{hookline.TenantScope(a1), []int64{a1.ID}},
-		{hookline.TenantScope(b), []int64{b1.ID}},
-		{hookline.TenantScope(b1), []int64{b1.ID}},
-	} {
-		cond, args := companyScope(c.scope, "tenant_id")
-		rows, err := db.conn().query(ctx, "SELECT id FROM api_keys WHERE "+cond+" ORDER BY id", args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		mk := func(name string, kind hookline.TenantKind, agency int64) *hookline.Tenant {
+			tn := &hookline.Tenant{Name: name, Kind: kind, AgencyID: agency}
+			if err := db.CreateTenant(ctx, tn); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, owner[id])
+			return tn
 		}
-		rows.Close()
-		if !slices.Equal(got, c.want) {
-			t.Errorf("scope %+v sees companies %v, want %v", c.scope, got, c.want)
+		a := mk("A", hookline.KindAgency, 0)
+		a1 := mk("A1", hookline.KindCompany, a.ID)
+		a2 := mk("A2", hookline.KindCompany, a.ID)
+		b := mk("B", hookline.KindAgency, 0)
+		b1 := mk("B1", hookline.KindCompany, b.ID)
+		owner := map[int64]int64{}
+		for _, tn := range []*hookline.Tenant{a, a1, a2, b, b1} {
+			_, k := hookline.NewAPIKey(tn.ID)
+			if err := db.CreateKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			owner[k.ID] = tn.ID
+		}
+		for _, c := range []struct {
+			scope hookline.Scope
+			want  []int64
+		}{
+			{hookline.AdminScope(), []int64{a.ID, a1.ID, a2.ID, b.ID, b1.ID}},
+			{hookline.TenantScope(a), []int64{a1.ID, a2.ID}},
+			{hookline.TenantScope(a1), []int64{a1.ID}},
+			{hookline.TenantScope(b), []int64{b1.ID}},
+			{hookline.TenantScope(b1), []int64{b1.ID}},
+		} {
+			cond, args := companyScope(c.scope, "tenant_id")
+			rows, err := db.conn().query(ctx, "SELECT id FROM api_keys WHERE "+cond+" ORDER BY id", args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, owner[id])
+			}
+			rows.Close()
+			if !slices.Equal(got, c.want) {
+				t.Errorf("scope %+v sees companies %v, want %v", c.scope, got, c.want)
+			}
+		}
+	})
+}
+
+// TestStatementCache has SQLite queries prepared once and shared by
+// concurrent callers, in and out of transactions, and closed with the
+// store.
+func TestStatementCache(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	a := &hookline.Tenant{Name: "A", Kind: hookline.KindAgency}
+	if err := db.CreateTenant(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	query := "SELECT " + tenantColumns + " FROM tenants WHERE id = ? AND 1 = 1"
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			_, err := db.FindTenant(ctx, hookline.AdminScope(), a.ID)
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
+	if db.stmts.lookup(query) == nil {
+		t.Fatalf("FindTenant's query was not kept prepared")
+	}
+	// In a transaction the cached statement is used; a query not cached
+	// yet runs unprepared rather than preparing on a second connection.
+	if _, err := db.RenameTenant(ctx, hookline.AdminScope(), a.ID, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if db.stmts.lookup("UPDATE tenants SET name = ? WHERE id = ?") != nil {
+		t.Fatalf("a statement was prepared from within a transaction")
+	}
+	if got := db.db.Stats().MaxOpenConnections; got != poolSize() {
+		t.Fatalf("SQLite pool holds %d connections, want %d", got, poolSize())
+	}
+	db.Close()
+	if db.stmts.lookup(query) != nil {
+		t.Fatalf("statements outlive Close")
+	}
+}
+
+// TestPostgresStatementCache checks that pgx prepares and keeps the
+// store's queries on each connection (its statement cache mode), so the
+// store needs no cache of its own there.
+func TestPostgresStatementCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.stmts != nil {
+		t.Fatal("PostgreSQL statements are cached twice")
+	}
+	c, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var one int
+	if err := c.QueryRowContext(ctx, "SELECT $1::int", 1).Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("the query is prepared %d times on its connection, want 1", n)
+	}
+}
+
+// TestPostgresPoolSize refuses a pool too small for WithLock.
+func TestPostgresPoolSize(t *testing.T) {
+	url := pgtest.URL(t)
+	_, err := Open(context.Background(), url+"&pool_max_conns=1", "")
+	if err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
+		t.Fatalf("pool_max_conns=1: %v, want a refusal", err)
+	}
+	db, err := Open(context.Background(), url+"&pool_max_conns=3", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 }

@@ -53,7 +53,7 @@ func (db *DB) CreateKey(ctx context.Context, k *hookline.APIKey) error {
 // FindKeyByHash returns the key with the given hash.
 func (db *DB) FindKeyByHash(ctx context.Context, hash []byte) (*hookline.APIKey, error) {
 	c := db.conn()
-	k, err := scanKey(c.q.QueryRowContext(ctx, c.d.rebind("SELECT "+keyColumns+" FROM api_keys WHERE hash = ?"), hash).Scan)
+	k, err := scanKey(c.row(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE hash = ?", hash).Scan)
 	if err != nil {
 		err = c.d.translate(err)
 		if isCode(err, hookline.CodeNotFound) {

@@ -67,18 +67,29 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // Migrations applies pending migrations and returns the ones it applied.
+// It runs under WithLock, so that processes starting together on one
+// PostgreSQL database migrate it once: the others wait, then find nothing
+// left to do.
 func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 	ms, err := migrations(db.dialect.name)
 	if err != nil {
 		return nil, err
 	}
+	var applied []Migration
+	err = db.WithLock(ctx, "migrate", func(ctx context.Context) error {
+		applied, err = db.migrate(ctx, ms)
+		return err
+	})
+	return applied, err
+}
+
+// migrate applies those of ms not yet recorded; the caller holds the
+// migration lock.
+func (db *DB) migrate(ctx context.Context, ms []Migration) ([]Migration, error) {
 	c := db.conn()
-	if _, err := c.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TIMESTAMP NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	// The DDL is run verbatim: it has no placeholders and runs once.
+	if _, err := c.q.ExecContext(ctx, db.dialect.createMigrationsTable); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", c.d.translate(err))
 	}
 	var latest int
 	if err := c.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", nil, &latest); err != nil {
@@ -95,8 +106,10 @@ func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 		}
 		done := false
 		err := db.inTx(ctx, func(c conn) error {
-			// Another process may have applied it since we looked; the
-			// write transaction holds the lock, so this answer is final.
+			// Another process may have applied it since we looked (on
+			// SQLite, where the migration lock is the process's own); the
+			// write transaction holds SQLite's lock, so this answer is
+			// final.
 			var n int
 			if err := c.queryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", []any{m.Version}, &n); err != nil {
 				return err

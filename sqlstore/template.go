@@ -120,7 +120,7 @@ func (s *WebhookStore) FindWebhookTemplate(ctx context.Context, scope hookline.S
 
 func (s *WebhookStore) findTemplate(ctx context.Context, c conn, scope hookline.Scope, id int64) (*hookline.WebhookTemplate, error) {
 	cond, args := templateScope(scope)
-	row := c.q.QueryRowContext(ctx, c.d.rebind("SELECT "+templateColumns+" FROM webhook_templates WHERE id = ? AND "+cond),
+	row := c.row(ctx, "SELECT "+templateColumns+" FROM webhook_templates WHERE id = ? AND "+cond,
 		append([]any{id}, args...)...)
 	t, err := s.scanTemplate(row.Scan)
 	if err != nil {

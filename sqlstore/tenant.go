@@ -78,7 +78,7 @@ func (db *DB) FindTenant(ctx context.Context, scope hookline.Scope, id int64) (*
 
 func findTenant(ctx context.Context, c conn, scope hookline.Scope, id int64) (*hookline.Tenant, error) {
 	cond, args := tenantScope(scope)
-	row := c.q.QueryRowContext(ctx, c.d.rebind("SELECT "+tenantColumns+" FROM tenants WHERE id = ? AND "+cond),
+	row := c.row(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE id = ? AND "+cond,
 		append([]any{id}, args...)...)
 	t, err := scanTenant(row.Scan)
 	if err != nil {

@@ -224,7 +224,7 @@ func (s *WebhookStore) FindWebhook(ctx context.Context, scope hookline.Scope, id
 
 func (s *WebhookStore) findWebhook(ctx context.Context, c conn, scope hookline.Scope, id int64) (*hookline.Webhook, error) {
 	cond, args := companyScope(scope, "company_id")
-	row := c.q.QueryRowContext(ctx, c.d.rebind("SELECT "+webhookColumns+" FROM webhooks WHERE id = ? AND "+cond),
+	row := c.row(ctx, "SELECT "+webhookColumns+" FROM webhooks WHERE id = ? AND "+cond,
 		append([]any{id}, args...)...)
 	w, err := s.scanWebhook(row.Scan)
 	if err != nil {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
 func newSealer(t *testing.T) *seal.Sealer {
@@ -173,5 +176,48 @@ func fillNonZero(t *testing.T, v reflect.Value) {
 		default:
 			t.Fatalf("fillNonZero: field %s of kind %s", v.Type().Field(i).Name, f.Kind())
 		}
+	}
+}
+
+// TestWebhookSecretsSealedInPostgres reads every stored definition
+// straight from PostgreSQL: no secret may appear in them, while the
+// username, which is not secret, does.
+func TestWebhookSecretsSealedInPostgres(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db := openAt(t, url, "")
+	ws := sqlstore.NewWebhookStore(db, newSealer(t))
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44"}
+	for i, auth := range []hookline.Auth{
+		{Type: hookline.AuthBearer, Token: secrets[0]},
+		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
+		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
+	} {
+		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
+			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}}
+		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
+			t.Fatalf("webhook %d: %v", i, err)
+		}
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var all string
+	if err := raw.QueryRowContext(ctx, "SELECT string_agg(definition, ' ') FROM webhooks").Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Fatalf("a stored definition holds the secret %q in clear", s)
+		}
+	}
+	if !strings.Contains(all, "agent@example.com") {
+		t.Fatalf("no definition holds the username either: the check reads the wrong rows")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/seal"
+	"github.com/hookline/hookline/sqlstore"
 )
 
 // Config is the service's configuration, read from flags and HOOKLINE_*
@@ -29,6 +30,9 @@ type Config struct {
 	MaxBodyBytes    int64
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	// DatabaseURL selects the store: empty for the SQLite file in
+	// DataDir, sqlite:PATH, or a postgres:// URL.
+	DatabaseURL string
 	// SecretKey seals webhook secrets at rest; empty: a key file in
 	// DataDir, generated on first start.
 	SecretKey string
@@ -61,6 +65,8 @@ func settings() []setting {
 			apply: func(c *Config, v string) error { c.Addr = v; return checkAddr(v) }},
 		{flag: "data", env: "HOOKLINE_DATA", def: "hookline-data", usage: "data directory, created if missing; holds the SQLite database",
 			apply: func(c *Config, v string) error { c.DataDir = v; return checkDataDir(v) }},
+		{flag: "database-url", env: "HOOKLINE_DATABASE_URL", usage: "the database: unset for the SQLite file in the data directory, sqlite:PATH for another SQLite file, or postgres://user:password@host:5432/db?sslmode=require for PostgreSQL (pool_max_conns and search_path may be added to the query); PostgreSQL needs " + seal.EnvKey,
+			secret: true, apply: func(c *Config, v string) error { c.DatabaseURL = v; _, err := sqlstore.DialectOf(v); return err }},
 		{env: "HOOKLINE_ADMIN_TOKEN", usage: "the operator's admin API key (at least 16 characters); unset: one is generated on first start and printed once",
 			secret: true, apply: func(c *Config, v string) error { c.AdminToken = v; return checkAdminToken(v) }},
 		{flag: "max-body-bytes", env: "HOOKLINE_MAX_BODY_BYTES", def: "1MiB", usage: "largest accepted request body: bytes, or with KiB or MiB",
@@ -137,7 +143,21 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			}
 		}
 	}
+	if err := checkSharedKey(cfg); err != nil {
+		errs = append(errs, err)
+	}
 	return cfg, fs.Args(), errors.Join(errs...)
+}
+
+// checkSharedKey requires HOOKLINE_SECRET_KEY with PostgreSQL: processes
+// sharing one database must seal secrets with one key, and a key file
+// generated into each one's data directory would differ from node to node.
+func checkSharedKey(cfg Config) error {
+	dialect, err := sqlstore.DialectOf(cfg.DatabaseURL)
+	if err != nil || dialect != sqlstore.DialectPostgres || cfg.SecretKey != "" {
+		return nil
+	}
+	return fmt.Errorf("%s must be set when HOOKLINE_DATABASE_URL (--database-url) is a PostgreSQL URL: every process sharing the database must seal secrets with the same key (make one with: openssl rand -base64 32)", seal.EnvKey)
 }
 
 func checkAddr(v string) error {

@@ -9,14 +9,14 @@ import (
 )
 
 // runMigrate implements `hookline migrate`: it applies pending migrations
-// to the data directory's database and lists what it applied. serve does
+// to the configured database and lists what it applied. serve does
 // the same on start; this command lets an operator migrate ahead of time.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, rest, err := loadConfig("migrate", args, getenv, stderr)
 	if code, done := configFailure(err, rest, stderr); done {
 		return code
 	}
-	db, err := sqlstore.OpenSQLite(ctx, cfg.DataDir)
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
 		return 1

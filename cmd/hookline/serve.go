@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
@@ -48,7 +49,7 @@ func NewMain(cfg Config, logOut, stderr io.Writer) *Main {
 // Open opens and migrates the store, makes sure an admin key exists,
 // listens on the configured address and starts serving in the background.
 func (m *Main) Open(ctx context.Context) (err error) {
-	m.db, err = sqlstore.OpenSQLite(ctx, m.cfg.DataDir)
+	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	applied, err := m.db.Migrations(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", m.cfg.DataDir, err)
+		return fmt.Errorf("migrate the database: %w", err)
 	}
 	for _, mig := range applied {
 		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
@@ -174,9 +175,15 @@ func (m *Main) Close() error {
 
 // ensureAdminKey generates the operator's admin key on the first start
 // without HOOKLINE_ADMIN_TOKEN and prints it once to stderr, never to the
-// log. Only its hash is stored.
+// log. Only its hash is stored. The check and the creation run under the
+// store's lock, so that processes starting together on one database mint
+// one key between them.
 func (m *Main) ensureAdminKey(ctx context.Context, keys *tenant.Service) error {
-	key, err := keys.EnsureAdminKey(ctx)
+	var key *hookline.NewKey
+	err := m.db.WithLock(ctx, "admin-key", func(ctx context.Context) (err error) {
+		key, err = keys.EnsureAdminKey(ctx)
+		return err
+	})
 	if err != nil || key == nil {
 		return err
 	}

@@ -1,0 +1,121 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL error codes (SQLSTATE) that the store translates.
+const (
+	pgForeignKeyViolation = "23503"
+	pgUniqueViolation     = "23505"
+	pgSerialization       = "40001"
+	pgDeadlock            = "40P01"
+	pgLockNotAvailable    = "55P03"
+	pgQueryCanceled       = "57014"
+	pgTooManyConnections  = "53300"
+)
+
+var postgresDialect = &dialect{
+	name:               DialectPostgres,
+	dollarPlaceholders: true,
+	uniqueViolation:    pgCode(pgUniqueViolation),
+	foreignKeyFailure:  pgCode(pgForeignKeyViolation),
+	busy:               pgCode(pgSerialization, pgDeadlock, pgLockNotAvailable, pgQueryCanceled, pgTooManyConnections),
+	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`,
+	withLock: pgWithLock,
+}
+
+// openPostgres connects to the PostgreSQL database at databaseURL through a
+// pgx pool, wrapped as a *sql.DB so that the store keeps one code path for
+// both dialects. The pool holds poolSize connections unless the URL's
+// pool_max_conns says otherwise; the URL's search_path picks the schema.
+// pgx prepares and caches each query's statement per connection
+// (QueryExecModeCacheStatement), so the store adds no cache of its own: a
+// *sql.Stmt on top would prepare every statement a second time, under
+// another name, on each connection.
+func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return nil, errors.New("database URL: not a valid URL")
+	}
+	where := u.Redacted()
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's parse errors may quote the URL, password included.
+		return nil, fmt.Errorf("database URL %s: cannot be parsed as a PostgreSQL connection URL", where)
+	}
+	q := u.Query()
+	if !q.Has("pool_max_conns") {
+		cfg.MaxConns = int32(poolSize())
+	}
+	if cfg.MaxConns < 2 {
+		// WithLock holds one connection while its function runs queries
+		// on another.
+		return nil, fmt.Errorf("database URL %s: pool_max_conns must be at least 2", where)
+	}
+	if !q.Has("default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	sqldb := stdlib.OpenDBFromPool(pool)
+	db := &DB{
+		db:          sqldb,
+		dialect:     postgresDialect,
+		now:         time.Now,
+		closeDriver: pool.Close,
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	return db, nil
+}
+
+func pgCode(codes ...string) func(error) bool {
+	return func(err error) bool {
+		var e *pgconn.PgError
+		if !errors.As(err, &e) {
+			return false
+		}
+		for _, c := range codes {
+			if e.Code == c {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// pgWithLock holds a transaction-scoped advisory lock in a transaction of
+// its own while fn runs. The lock's key is a hash of the schema and the
+// name, so that stores in different schemas of one database do not wait
+// for each other. Ending the transaction, or losing its connection,
+// releases the lock; nothing can leave it held.
+func pgWithLock(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return db.dialect.translate(fmt.Errorf("lock %s: %w", name, err))
+	}
+	// The transaction only holds the lock; it changes nothing.
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(COALESCE(current_schema(), '') || '/' || $1, 0))", name); err != nil {
+		return db.dialect.translate(fmt.Errorf("lock %s: %w", name, err))
+	}
+	return fn(ctx)
+}

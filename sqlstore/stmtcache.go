@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps one prepared statement per query text, so that the hot
+// queries are parsed and planned once per connection instead of on every
+// call. Statements are prepared on first use. The set of query texts is
+// small and fixed (scope and filter conditions are made of constant
+// fragments), but the cache stops growing at max all the same; queries
+// beyond it run unprepared. It is safe for concurrent use; a nil cache
+// caches nothing.
+type stmtCache struct {
+	db  *sql.DB
+	max int
+
+	mu     sync.RWMutex
+	stmts  map[string]*sql.Stmt
+	closed bool
+}
+
+func newStmtCache(db *sql.DB, max int) *stmtCache {
+	return &stmtCache{db: db, max: max, stmts: map[string]*sql.Stmt{}}
+}
+
+// lookup returns the statement of query if it has been prepared.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stmts[query]
+}
+
+// get returns the statement of query, preparing it on first use, or nil
+// when query is to run unprepared: the cache is full or closed, or the
+// query does not prepare (running it unprepared then reports the error).
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	st, full := c.stmts[query], len(c.stmts) >= c.max || c.closed
+	c.mu.RUnlock()
+	if st != nil || full {
+		return st
+	}
+	// Prepared outside the lock, which a slow prepare would otherwise hold
+	// against every query; of two goroutines preparing the same text, the
+	// second closes its statement and uses the first.
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if have := c.stmts[query]; have != nil || c.closed || len(c.stmts) >= c.max {
+		st.Close()
+		return have
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// close closes the cached statements; later calls run queries unprepared.
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for q, st := range c.stmts {
+		st.Close()
+		delete(c.stmts, q)
+	}
+}
