@@ -97,8 +97,6 @@ type Client struct {
 	// roundTrip sends one request: the transport, or a stand-in in
 	// benchmarks that measure the client without the network.
 	roundTrip http.RoundTripper
-	// deadlines enforces the requests' timeouts.
-	deadlines *deadlines
 	dialer    *net.Dialer
 	// lookup resolves host names; tests replace it to observe or answer
 	// lookups without a real resolver.
@@ -110,7 +108,6 @@ func New(cfg Config) *Client {
 	c := &Client{
 		maxBody:   cfg.MaxResponseBytes,
 		userAgent: cfg.UserAgent,
-		deadlines: newDeadlines(),
 	}
 	for _, p := range cfg.Allow {
 		c.allow = append(c.allow, p.Masked())
@@ -361,9 +358,10 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err := c.prepare(r, &prep); err != nil {
 		return nil, err
 	}
-	dctx := c.deadlines.start(ctx, start.Add(prep.timeout))
-	defer dctx.stop()
-	ctx = dctx
+	// The timeout covers every attempt, redirect and wait; a caller's
+	// earlier deadline still wins.
+	ctx, cancel := context.WithDeadline(ctx, start.Add(prep.timeout))
+	defer cancel()
 
 	retry := prep.retry
 	var lastErr *Error

@@ -560,9 +560,15 @@ func TestTimeoutDefaults(t *testing.T) {
 func TestDoTimeout(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow-body" {
+		switch r.URL.Path {
+		case "/slow-body":
 			w.Write([]byte("start"))
 			w.(http.Flusher).Flush()
+		case "/slow-redirect":
+			// Each hop answers in time; the chain as a whole does not.
+			time.Sleep(80 * time.Millisecond)
+			http.Redirect(w, r, "/slow-redirect", http.StatusFound)
+			return
 		}
 		select {
 		case <-r.Context().Done():
@@ -573,6 +579,7 @@ func TestDoTimeout(t *testing.T) {
 	for _, tc := range []struct{ path, phase string }{
 		{"/slow-headers", "sending the request"},
 		{"/slow-body", "reading the response body"},
+		{"/slow-redirect", "sending the request"},
 	} {
 		start := time.Now()
 		_, err := c.Do(context.Background(), &Request{URL: srv.URL + tc.path, Timeout: 200 * time.Millisecond})
