@@ -55,15 +55,6 @@ type Request struct {
 	// DELETE, OPTIONS; for POST and PATCH only when RetryUnsafe is set.
 	RetryUnsafe bool
 	NoRetry     bool
-	// ParsedURL, when set, is URL as url.Parse gives it, for callers that
-	// send one URL many times and parse it once. Do checks it exactly as it
-	// checks URL's parse, and never modifies it. Response.URL reports URL's
-	// text (the canonical form when the host is an address spelled
-	// otherwise).
-	ParsedURL *url.URL
-	// BodyString is the body when Body is empty, for callers that hold it
-	// as a string: it is sent without a copy.
-	BodyString string
 	// SecretHeaders names headers that carry credentials besides the usual
 	// ones (Authorization, Cookie, ...), such as an API key header: like
 	// those, they are not sent on when a redirect leaves the host.
@@ -462,7 +453,6 @@ type prepared struct {
 	// secretHeaders are the request's SecretHeaders (see follow).
 	secretHeaders []string
 	body          []byte
-	text          string // the body when it came as a string
 }
 
 // prepare checks r and fills p.
@@ -487,39 +477,25 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 	default:
 		p.timeout = min(r.Timeout, MaxTimeout)
 	}
-	u, parsedHere := r.ParsedURL, false
-	if u == nil {
-		var err error
-		if u, err = url.Parse(r.URL); err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // its text repeats the whole URL
-			}
-			return &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
 		}
-		parsedHere = true
+		return &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
 	}
 	canon, err := c.checkURL(u)
 	if err != nil {
 		return err
 	}
-	switch {
-	case canon != "":
+	if canon != "" {
 		// The address is sent in its canonical spelling, as a browser
 		// would, so that the Host header and the dialer see what the guard
-		// saw. The caller's parsed URL is not changed.
-		if !parsedHere {
-			cp := *u
-			u = &cp
-		}
+		// saw.
 		u.Host = canon
-		p.urlString = u.String()
-	case parsedHere || r.URL == "":
-		p.urlString = u.String()
-	default:
-		p.urlString = r.URL
 	}
-	p.url, p.host = u, u.Host
+	p.urlString, p.url, p.host = u.String(), u, u.Host
 
 	// A header with canonical names, a User-Agent and no Host is sent as
 	// it is (nothing in net/http writes to it). Any other is copied without
@@ -581,10 +557,6 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 		p.body = body
 		p.base.ContentLength = int64(len(body))
 		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	} else if text := r.BodyString; text != "" {
-		p.text = text
-		p.base.ContentLength = int64(len(text))
-		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
 		p.base.GetBody = noBody
 	}
@@ -611,7 +583,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	var out *Response
 	switch {
 	case first && p.body != nil:
-		// A bytes.Reader (or strings.Reader) in io.NopCloser is a body
+		// A bytes.Reader in io.NopCloser is a body
 		// net/http knows to be in memory: it then writes the headers and
 		// the body together instead of flushing the headers in a packet of
 		// their own. The reader shares an allocation with the response;
@@ -621,11 +593,6 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 		rb.body.Reset(p.body)
 		req.Body = io.NopCloser(&rb.body)
 		out = &rb.Response
-	case first && p.text != "":
-		rt := new(responseAndText)
-		rt.text.Reset(p.text)
-		req.Body = io.NopCloser(&rt.text)
-		out = &rt.Response
 	case req.GetBody != nil:
 		req.Body, _ = req.GetBody() // never fails
 	}
@@ -664,12 +631,6 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 type responseAndBody struct {
 	Response
 	body bytes.Reader
-}
-
-// responseAndText is responseAndBody for a body given as a string.
-type responseAndText struct {
-	Response
-	text strings.Reader
 }
 
 // readCapped reads up to limit+1 bytes: one byte past the cap tells a body

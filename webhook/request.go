@@ -38,8 +38,7 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, er
 // build is Build into a request the caller provides (Run's stays on its
 // stack). A userAgent says the request is only sent, by Run, never handed
 // out: its header then carries that User-Agent unless the definition sets
-// one, a constant header is shared by every run, and the body is passed to
-// egress as the string it was rendered to.
+// one, and a constant header is shared by every run.
 func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request, userAgent []string) error {
 	forRun := userAgent != nil
 	def := &c.def
@@ -63,10 +62,7 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 			return renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
 		}
 	}
-	// sent is finalURL parsed, so that egress need not parse it again; nil
-	// when finalURL was put together here. It is never modified (it may be
-	// the shared static URL).
-	finalURL, shownURL, sent := rawURL, rawURL, u
+	finalURL, shownURL := rawURL, rawURL
 	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
 	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
 		// The query: the URL's own, then the params in order, then an API
@@ -92,7 +88,7 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 			shownQuery += url.QueryEscape(def.Auth.Name) + "=" + hookline.SecretMask
 		}
 		u.RawQuery = query.String()
-		finalURL, sent = u.String(), nil
+		finalURL = u.String()
 		u.RawQuery = shownQuery
 		shownURL = u.String()
 	}
@@ -118,7 +114,6 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 		Egress: egress.Request{
 			Method:        def.Method,
 			URL:           finalURL,
-			ParsedURL:     sent,
 			Header:        h,
 			Timeout:       def.Timeout(),
 			RetryUnsafe:   def.RetryNonIdempotent,
@@ -135,11 +130,7 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 		if err != nil {
 			return templateErr("body", err)
 		}
-		if forRun {
-			req.Egress.BodyString = s
-		} else {
-			req.Egress.Body = []byte(s)
-		}
+		req.Egress.Body = []byte(s)
 		req.Shown.Body = s
 	}
 	return nil
