@@ -180,7 +180,7 @@ func TestDoLeavesCallerHeader(t *testing.T) {
 		t.Errorf("caller's header changed: %v (spare room %q)", header, values[:2][1])
 	}
 
-	// A header that needs nothing added or dropped is sent as it is.
+	// A header's own User-Agent is sent instead of the client's.
 	clean := http.Header{"X-Twice": {"c"}, "User-Agent": {"mine/1"}}
 	resp, err := c.Do(context.Background(), &Request{URL: srv.URL, Header: clean})
 	if err != nil {
@@ -488,8 +488,8 @@ func TestTimeoutDefaults(t *testing.T) {
 		{time.Second, time.Second},
 		{time.Hour, 30 * time.Second},
 	} {
-		var p prepared
-		if err := c.prepare(&Request{URL: "https://example.com/", Timeout: tc.in}, &p); err != nil {
+		p, err := c.prepare(&Request{URL: "https://example.com/", Timeout: tc.in})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if p.timeout != tc.want {
