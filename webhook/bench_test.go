@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/jinja"
 )
 
@@ -64,7 +65,7 @@ func executorWork(b *testing.B, c *Compiled, data map[string]any) func() {
 	header := http.Header{"Content-Type": {"application/json"}}
 	body := []byte(seedTicket)
 	return func() {
-		req, err := c.Build(ctx, data)
+		req, err := c.Build(ctx, data, egress.DefaultUserAgent)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func executorWork(b *testing.B, c *Compiled, data map[string]any) func() {
 // benchBuilt is the request c builds from data.
 func benchBuilt(b *testing.B, c *Compiled, data map[string]any) *Request {
 	b.Helper()
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func BenchmarkExecutorParts(b *testing.B) {
 	b.Run("build", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Build(ctx, data); err != nil {
+			if _, err := c.Build(ctx, data, egress.DefaultUserAgent); err != nil {
 				b.Fatal(err)
 			}
 		}

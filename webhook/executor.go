@@ -21,12 +21,8 @@ import (
 // Executor sends webhooks through one egress client. It is safe for
 // concurrent use and implements hookline.WebhookEngine.
 type Executor struct {
-	client *egress.Client
-	// userAgent is the client's User-Agent as a header value, shared by the
-	// requests Run sends: they are never handed out, and nothing sending
-	// them writes to header values. Never empty.
-	userAgent []string
-	builtins  func() ([]hookline.WebhookTemplate, error)
+	client   *egress.Client
+	builtins func() ([]hookline.WebhookTemplate, error)
 
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
@@ -49,14 +45,14 @@ const (
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
-	return &Executor{client: client, userAgent: []string{client.UserAgent()},
-		builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
+	return &Executor{client: client, builtins: sync.OnceValues(BuiltinTemplates), cache: map[string]*Compiled{}}
 }
 
 var _ hookline.WebhookEngine = (*Executor)(nil)
 
-// Run builds the request from data, sends it, and maps the response. It
-// never returns nil: every failure is described in the result's Error.
+// Run builds the request from data (see Build), sends it, and maps the
+// response. It never returns nil: every failure is described in the
+// result's Error.
 func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
 	start := time.Now()
 	// The result and its shown response share one allocation.
@@ -64,10 +60,10 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 	res := &rr.res
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
-	// The client's User-Agent, which egress would add, is set by build so
-	// that the shown request is what is sent.
-	var req Request
-	if err := c.build(ctx, data, &req, e.userAgent); err != nil {
+	// The request carries the client's User-Agent, which egress would
+	// otherwise add, so that the shown request is what is sent.
+	req, err := c.Build(ctx, data, e.client.UserAgent())
+	if err != nil {
 		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
 		return failed(res, asWebhookError(err))
 	}

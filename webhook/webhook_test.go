@@ -340,7 +340,7 @@ func TestAPIKeyHeaderIsSecret(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := c.Build(context.Background(), nil)
+		req, err := c.Build(context.Background(), nil, egress.DefaultUserAgent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -892,7 +892,7 @@ func TestContextNamesAndCheck(t *testing.T) {
 	c, _ := Compile(w)
 	conv := SampleConversation()
 	data, _ := ConversationData(&conv)
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1118,7 +1118,7 @@ func TestFillTemplate(t *testing.T) {
 	}
 	conv := SampleConversation()
 	data, _ := ConversationData(&conv)
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1326,7 +1326,7 @@ func TestBuildURL(t *testing.T) {
 		}
 		// Twice: a plain-text URL is parsed once and shared by every build.
 		for range 2 {
-			req, err := comp.Build(context.Background(), data)
+			req, err := comp.Build(context.Background(), data, egress.DefaultUserAgent)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1337,9 +1337,9 @@ func TestBuildURL(t *testing.T) {
 	}
 }
 
-// Plain-text header values, defaults and the auth header are prepared once
-// per definition and shared: what one request's caller does to its header
-// must not reach the next request.
+// The defaults and the auth header are worked out once per definition:
+// what one request's caller does to its header must not reach the next
+// request.
 func TestBuildSharesNothingWritable(t *testing.T) {
 	comp, err := Compile(hookline.Webhook{Name: "s", Method: "POST", URL: "https://example.com/", Body: `{}`,
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok-123456"},
@@ -1351,9 +1351,9 @@ func TestBuildSharesNothingWritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := http.Header{"X-Multi": {"one", "two"}, "X-Single": {"s"}, "Content-Type": {"application/json"},
-		"Accept": {"application/json"}, "Authorization": {"Bearer tok-123456"}}
+		"Accept": {"application/json"}, "Authorization": {"Bearer tok-123456"}, "User-Agent": {egress.DefaultUserAgent}}
 	for range 2 {
-		req, err := comp.Build(context.Background(), map[string]any{"ct": ""})
+		req, err := comp.Build(context.Background(), map[string]any{"ct": ""}, egress.DefaultUserAgent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1385,7 +1385,7 @@ func TestRunsShareNothingWritable(t *testing.T) {
 		first.Request.Headers[k] = "changed"
 	}
 	first.Request.Headers["X-Added"] = "added"
-	built, err := c.Build(ctx, data)
+	built, err := c.Build(ctx, data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1425,5 +1425,45 @@ func TestParseXMLDepth(t *testing.T) {
 	}
 	if _, err := ParseXML(nested(200000)); err == nil {
 		t.Fatal("200000 levels parsed")
+	}
+}
+
+// TestRunSendsWhatBuildBuilds: Run sends the request Build returns, byte
+// for byte, so that tests of Build test what a run sends.
+func TestRunSendsWhatBuildBuilds(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	def := benchDef(rc.URL + "/tickets?q=1")
+	def.Headers = []hookline.KeyValue{{Key: "x-module", Value: "{{ certainly.moduleId }}"}}
+	def.Params = []hookline.KeyValue{{Key: "session", Value: "certainly.sessionId", Type: hookline.ValueVariable}}
+	c, err := Compile(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := SampleConversation()
+	data, err := ConversationData(&conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := testClient()
+	res := NewExecutor(client).Run(context.Background(), c, data)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	built, err := c.Build(context.Background(), data, client.UserAgent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rc.last(t)
+	if got.method != built.Egress.Method || rc.URL+got.url != built.Egress.URL || string(got.body) != string(built.Egress.Body) {
+		t.Errorf("sent %s %s %s\nbuilt %s %s %s", got.method, rc.URL+got.url, got.body, built.Egress.Method, built.Egress.URL, built.Egress.Body)
+	}
+	sent := got.header.Clone()
+	delete(sent, "Accept-Encoding") // added by the transport, which decompresses
+	delete(sent, "Content-Length")
+	if !maps.EqualFunc(sent, built.Egress.Header, slices.Equal) {
+		t.Errorf("sent header %v\nbuilt %v", sent, built.Egress.Header)
+	}
+	if !reflect.DeepEqual(res.Request, built.Shown) {
+		t.Errorf("run shows %+v\nbuilt %+v", res.Request, built.Shown)
 	}
 }
