@@ -30,10 +30,9 @@ type Compiled struct {
 	// included.
 	// plainErr is the first plain-text field that does not render (see
 	// checkPlainText); nil when they all do.
-	plainErr    error
-	secrets     []string
-	secretBytes [][]byte // secrets as bytes, for scrubJSON
-	limits      jinja.Limits
+	plainErr error
+	secrets  []string
+	limits   jinja.Limits
 
 	// What every request of this definition shares, worked out once from
 	// the definition.
@@ -145,9 +144,6 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 	}
 	c.prepare()
 	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)
-	for _, form := range c.secrets {
-		c.secretBytes = append(c.secretBytes, []byte(form))
-	}
 	return c, nil
 }
 

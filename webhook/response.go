@@ -236,14 +236,14 @@ type Mapped struct {
 // type (a number stays a number, objects and lists stay structured, an
 // undefined value is null); any other mapper renders a string.
 func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body []byte, truncated bool) *Mapped {
-	m := &Mapped{}
 	flat := flatHeaders(header)
-	c.mapInto(m, ctx, status, flat, c.text(flat, body), truncated)
-	return m
+	return c.mapResponse(ctx, status, flat, c.text(flat, body), truncated)
 }
 
-// mapInto is Map with the headers flattened (see flatHeaders).
-func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header map[string]string, body []byte, truncated bool) {
+// mapResponse is Map with the headers flattened (see flatHeaders) and the
+// body read as text (see Compiled.text), which Run shows as well.
+func (c *Compiled) mapResponse(ctx context.Context, status int, header map[string]string, body []byte, truncated bool) *Mapped {
+	m := &Mapped{}
 	data, perr := Parse(c.def.ResponseType, body, truncated)
 	if status >= 400 {
 		if perr == nil {
@@ -251,33 +251,28 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 		}
 		m.Err = &hookline.WebhookError{Kind: hookline.ErrHTTPStatus,
 			Message: fmt.Sprintf("the server answered %d %s; custom variables were not mapped", status, http.StatusText(status))}
-		return
+		return m
 	}
 	if perr != nil {
 		m.Err = perr.(*hookline.WebhookError)
-		return
+		return m
 	}
 	m.Data = data
 	m.Variables = make(map[string]json.RawMessage, len(c.mappers))
 	if len(c.mappers) == 0 {
-		return
+		return m
 	}
 
 	md := c.mapperData(status, header, data)
-
-	// The variables' JSON shares one buffer; each value is capped at its
-	// own end, so that appending to one copies it.
-	buf := make([]byte, 0, 32*len(c.mappers))
 	for _, mp := range c.mappers {
-		start := len(buf)
-		var err error
-		buf, err = c.mapOne(ctx, buf, mp, md)
+		v, err := c.mapOne(ctx, mp, md)
 		if err != nil {
 			m.Errors = append(m.Errors, hookline.VariableError{Name: mp.name, Message: mp.field + ": " + err.Error()})
 			continue
 		}
-		m.Variables[mp.name] = c.scrubJSON(buf[start:len(buf):len(buf)])
+		m.Variables[mp.name] = c.scrubJSON(v)
 	}
+	return m
 }
 
 // mapperData is the mappers' context (see Map) as a lookup, so that it
@@ -338,42 +333,35 @@ func (c *Compiled) mapperData(status int, header map[string]string, data any) *m
 	return md
 }
 
-// mapOne appends the JSON of one mapper's value to dst; on failure dst
-// comes back unchanged.
-func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md *mapperData) ([]byte, error) {
+// mapOne is the JSON of one mapper's value.
+func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md *mapperData) ([]byte, error) {
 	if !mp.expr {
 		s, err := mp.tmpl.RenderData(ctx, md, c.limits)
 		if err != nil {
-			return dst, errors.New(templateMessage(err))
+			return nil, errors.New(templateMessage(err))
 		}
-		return jinja.AppendString(dst, s), nil
+		return jinja.AppendString(nil, s), nil
 	}
 	v, err := mp.tmpl.EvalData(ctx, md, c.limits)
 	if err != nil {
-		return dst, errors.New(templateMessage(err))
+		return nil, errors.New(templateMessage(err))
 	}
-	return appendValue(dst, v)
+	return marshalValue(v)
 }
 
-// marshalValue encodes a template value as JSON (see appendValue).
+// marshalValue encodes a template value as JSON as jinja.AppendData writes
+// render data (no HTML escaping: the values are data, not markup; an
+// infinite number as null), undefined as null.
 func marshalValue(v any) (json.RawMessage, error) {
-	return appendValue(nil, v)
-}
-
-// appendValue appends the JSON of a template value to dst as
-// jinja.AppendData writes render data (no HTML escaping: the values are
-// data, not markup; an infinite number as null), undefined as null. On
-// failure dst comes back unchanged.
-func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case jinja.Undefined:
 		v = nil
 	case int:
 		v = int64(x)
 	}
-	out, err := jinja.AppendData(dst, v)
+	out, err := jinja.AppendData(nil, v)
 	if err != nil {
-		return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
+		return nil, fmt.Errorf("the value cannot be stored as JSON: %v", err)
 	}
 	return out, nil
 }
