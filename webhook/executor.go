@@ -224,22 +224,45 @@ func asWebhookError(err error) *hookline.WebhookError {
 	return &hookline.WebhookError{Kind: hookline.ErrRender, Message: err.Error()}
 }
 
-// egressError classifies a failed exchange. An invalid request (a URL or
-// header egress refuses) is a render error: the definition produced it. An
-// answer egress cannot use (a redirect it refuses, a body that does not
-// decode) is an invalid response.
+// egressError classifies a failed exchange (see webhookErrorKind). An
+// error that is not an *egress.Error, or of a kind not mapped, is a
+// connection error: the exchange failed.
 func egressError(err error) *hookline.WebhookError {
 	var ee *egress.Error
 	if !errors.As(err, &ee) {
 		return &hookline.WebhookError{Kind: hookline.ErrConnection, Message: err.Error()}
 	}
-	kind := hookline.WebhookErrorKind(ee.Kind)
-	switch ee.Kind {
-	case egress.KindTimeout, egress.KindConnection, egress.KindDNS, egress.KindTLS, egress.KindBlocked, egress.KindInvalidResponse:
-	default:
-		kind = hookline.ErrRender
+	kind, ok := webhookErrorKind(ee.Kind)
+	if !ok {
+		kind = hookline.ErrConnection
 	}
 	return &hookline.WebhookError{Kind: kind, Message: ee.Msg}
+}
+
+// webhookErrorKind is the one place where egress's kinds of failure become
+// the kinds a webhook result reports; false for a kind it does not know.
+// Most keep their name. An invalid request (a URL or header egress refuses)
+// is a render error: the definition produced it. An answer egress cannot
+// use (a redirect it refuses, a body that does not decode) is an invalid
+// response.
+func webhookErrorKind(k egress.Kind) (hookline.WebhookErrorKind, bool) {
+	switch k {
+	case egress.KindTimeout:
+		return hookline.ErrTimeout, true
+	case egress.KindConnection:
+		return hookline.ErrConnection, true
+	case egress.KindDNS:
+		return hookline.ErrDNS, true
+	case egress.KindTLS:
+		return hookline.ErrTLS, true
+	case egress.KindBlocked:
+		return hookline.ErrBlockedAddress, true
+	case egress.KindInvalid:
+		return hookline.ErrRender, true
+	case egress.KindInvalidResponse:
+		return hookline.ErrInvalidResponse, true
+	}
+	return "", false
 }
 
 func milliseconds(d time.Duration) float64 {

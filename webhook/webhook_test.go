@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"maps"
 	"net/http"
@@ -1466,4 +1469,69 @@ func TestRunSendsWhatBuildBuilds(t *testing.T) {
 	if !reflect.DeepEqual(res.Request, built.Shown) {
 		t.Errorf("run shows %+v\nbuilt %+v", res.Request, built.Shown)
 	}
+}
+
+// TestEveryEgressKindIsMapped: each kind of failure egress declares has
+// its own webhook error kind, one that hookline declares, so that no
+// failure falls through to the fallback.
+func TestEveryEgressKindIsMapped(t *testing.T) {
+	known := constValues(t, "..", "WebhookErrorKind")
+	kinds := constValues(t, "../egress", "Kind")
+	if len(kinds) < 7 || len(known) < 8 {
+		t.Fatalf("found %d egress kinds and %d webhook error kinds; the source scan is broken", len(kinds), len(known))
+	}
+	for _, k := range kinds {
+		got, ok := webhookErrorKind(egress.Kind(k))
+		if !ok || !slices.Contains(known, string(got)) {
+			t.Errorf("egress kind %q maps to %q (mapped: %v), not a hookline.WebhookErrorKind", k, got, ok)
+		}
+	}
+	if _, ok := webhookErrorKind("no such kind"); ok {
+		t.Error("an unknown kind is reported as mapped")
+	}
+}
+
+// constValues lists the values of the string constants of type typeName
+// declared in the non-test Go files of dir.
+func constValues(t *testing.T, dir, typeName string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typeName {
+					continue
+				}
+				for _, v := range vs.Values {
+					lit, ok := v.(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						t.Fatalf("%s: a %s constant that is not a string literal", name, typeName)
+					}
+					s, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					values = append(values, s)
+				}
+			}
+		}
+	}
+	return values
 }
