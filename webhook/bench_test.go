@@ -363,16 +363,16 @@ func BenchmarkExecutorParts(b *testing.B) {
 		}
 	})
 	parsed, _ := jinja.DecodeJSON(body)
-	md := c.mapperData(200, flatHeaders(header), parsed)
+	md := mapperData(200, flatHeaders(header), parsed)
 	b.Run("jinja-mappers", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, mp := range c.mappers {
 				var err error
 				if mp.expr {
-					_, err = mp.tmpl.EvalData(ctx, md, c.limits)
+					_, err = mp.tmpl.Eval(ctx, md, c.limits)
 				} else {
-					_, err = mp.tmpl.RenderData(ctx, md, c.limits)
+					_, err = mp.tmpl.Render(ctx, md, c.limits)
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -47,9 +47,6 @@ type Compiled struct {
 	secretHeaders []string
 	// basicCred is the base64 user:password of basic auth.
 	basicCred string
-	// mapperReads says which of the exchange names the mappers read, so
-	// that Map builds only those.
-	mapperReads struct{ headers, http bool }
 }
 
 // fixedHeader is a header whose value is known at compile time.
@@ -138,9 +135,6 @@ func Compile(def hookline.Webhook) (*Compiled, error) {
 			return nil, err
 		}
 		c.mappers = append(c.mappers, compiledMapper{field: field, name: v.Name, tmpl: t, expr: t.IsExpression()})
-		names := t.Names()
-		c.mapperReads.headers = c.mapperReads.headers || slices.Contains(names, "headers")
-		c.mapperReads.http = c.mapperReads.http || slices.Contains(names, "http")
 	}
 	c.prepare()
 	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)

@@ -263,7 +263,7 @@ func (c *Compiled) mapResponse(ctx context.Context, status int, header map[strin
 		return m
 	}
 
-	md := c.mapperData(status, header, data)
+	md := mapperData(status, header, data)
 	for _, mp := range c.mappers {
 		v, err := c.mapOne(ctx, mp, md)
 		if err != nil {
@@ -275,74 +275,38 @@ func (c *Compiled) mapResponse(ctx context.Context, status int, header map[strin
 	return m
 }
 
-// mapperData is the mappers' context (see Map) as a lookup, so that it
-// need not be copied into a map for every response.
-type mapperData struct {
-	obj      *jinja.Object // the parsed body when it is an object
-	response any
-	status   any            // int64
-	headers  map[string]any // nil unless a mapper reads headers
-	exchange *jinja.Object  // http; nil unless a mapper reads it
-}
-
-// Lookup gives http the exchange over the body's keys, and the body's keys
-// over response, status and headers.
-func (d *mapperData) Lookup(name string) (any, bool) {
-	if name == "http" && d.exchange != nil {
-		return d.exchange, true
+// mapperData is the mappers' context for a response (see Map): the
+// exchange names first, then the body's top-level keys over them, then
+// http over everything.
+func mapperData(status int, header map[string]string, data any) map[string]any {
+	headers := make(map[string]any, len(header))
+	for k, v := range header {
+		headers[k] = v
 	}
-	if d.obj != nil {
-		if v, ok := d.obj.Get(name); ok {
-			return v, true
+	exchange := jinja.NewObject()
+	exchange.Set("status", int64(status))
+	exchange.Set("headers", headers)
+	exchange.Set("response", data)
+	md := map[string]any{"response": data, "status": int64(status), "headers": headers}
+	if obj, ok := data.(*jinja.Object); ok {
+		for _, k := range obj.Keys() {
+			md[k], _ = obj.Get(k)
 		}
 	}
-	switch name {
-	case "response":
-		return d.response, true
-	case "status":
-		return d.status, true
-	case "headers":
-		if d.headers != nil {
-			return d.headers, true
-		}
-	}
-	return nil, false
-}
-
-// mapperData is the mappers' context for a response (see Map). The
-// exchange names are built only when a mapper reads them (see jinja's
-// Names: every name a template may look up is listed).
-func (c *Compiled) mapperData(status int, header map[string]string, data any) *mapperData {
-	md := &mapperData{response: data, status: int64(status)}
-	md.obj, _ = data.(*jinja.Object)
-	if c.mapperReads.headers || c.mapperReads.http {
-		headers := make(map[string]any, len(header))
-		for k, v := range header {
-			headers[k] = v
-		}
-		if c.mapperReads.headers {
-			md.headers = headers
-		}
-		if c.mapperReads.http {
-			md.exchange = jinja.NewObject()
-			md.exchange.Set("status", md.status)
-			md.exchange.Set("headers", headers)
-			md.exchange.Set("response", data)
-		}
-	}
+	md["http"] = exchange
 	return md
 }
 
 // mapOne is the JSON of one mapper's value.
-func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md *mapperData) ([]byte, error) {
+func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md map[string]any) ([]byte, error) {
 	if !mp.expr {
-		s, err := mp.tmpl.RenderData(ctx, md, c.limits)
+		s, err := mp.tmpl.Render(ctx, md, c.limits)
 		if err != nil {
 			return nil, errors.New(templateMessage(err))
 		}
 		return jinja.AppendString(nil, s), nil
 	}
-	v, err := mp.tmpl.EvalData(ctx, md, c.limits)
+	v, err := mp.tmpl.Eval(ctx, md, c.limits)
 	if err != nil {
 		return nil, errors.New(templateMessage(err))
 	}
