@@ -381,3 +381,48 @@ func BenchmarkExecutorParts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRunConversationLocal is the bot runtime's call: RunConversation
+// of the seed webhook's definition against a local receiver, which finds
+// the definition compiled in the executor's cache.
+func BenchmarkRunConversationLocal(b *testing.B) {
+	benchRunConversation(b, func(e *Executor, def *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+		return e.RunConversation(context.Background(), def, conv)
+	})
+}
+
+// BenchmarkRunConversationLocalUncached is the same call with the
+// definition compiled every time, as RunConversation would without the
+// compile cache: the figure that keeps the cache.
+func BenchmarkRunConversationLocalUncached(b *testing.B) {
+	benchRunConversation(b, func(e *Executor, def *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+		c, err := Compile(*def)
+		if err != nil {
+			return nil, err
+		}
+		data, err := ConversationData(conv)
+		if err != nil {
+			return nil, err
+		}
+		return e.Run(context.Background(), c, data), nil
+	})
+}
+
+// benchRunConversation runs the seed webhook's definition in the sample
+// conversation with run, one call at a time.
+func benchRunConversation(b *testing.B, run func(*Executor, *hookline.Webhook, *hookline.Conversation) (*hookline.WebhookResult, error)) {
+	srv := benchReceiver(b)
+	def := benchDef(srv.URL + "/tickets")
+	conv := SampleConversation()
+	e := NewExecutor(testClient())
+	benchRun(b, func() error {
+		res, err := run(e, &def, &conv)
+		if err != nil {
+			return err
+		}
+		if res.Error != nil || len(res.Variables) != len(def.CustomVariables) {
+			return fmt.Errorf("run: %+v, %d variables", res.Error, len(res.Variables))
+		}
+		return nil
+	})
+}
