@@ -55,15 +55,6 @@ type Request struct {
 	// DELETE, OPTIONS; for POST and PATCH only when RetryUnsafe is set.
 	RetryUnsafe bool
 	NoRetry     bool
-	// ParsedURL, when set, is URL as url.Parse gives it, for callers that
-	// send one URL many times and parse it once. Do checks it exactly as it
-	// checks URL's parse, and never modifies it. Response.URL reports URL's
-	// text (the canonical form when the host is an address spelled
-	// otherwise).
-	ParsedURL *url.URL
-	// BodyString is the body when Body is empty, for callers that hold it
-	// as a string: it is sent without a copy.
-	BodyString string
 	// SecretHeaders names headers that carry credentials besides the usual
 	// ones (Authorization, Cookie, ...), such as an API key header: like
 	// those, they are not sent on when a redirect leaves the host.
@@ -89,16 +80,10 @@ type Client struct {
 	allow     []netip.Prefix
 	maxBody   int64
 	userAgent string
-	// userAgentValue is the header value added to requests without a
-	// User-Agent, shared by all of them: nothing writes to a request's
-	// header values once it is built.
-	userAgentValue []string
-	transport      *http.Transport
+	transport *http.Transport
 	// roundTrip sends one request: the transport, or a stand-in in
 	// benchmarks that measure the client without the network.
 	roundTrip http.RoundTripper
-	// deadlines enforces the requests' timeouts.
-	deadlines *deadlines
 	dialer    *net.Dialer
 	// lookup resolves host names; tests replace it to observe or answer
 	// lookups without a real resolver.
@@ -110,7 +95,6 @@ func New(cfg Config) *Client {
 	c := &Client{
 		maxBody:   cfg.MaxResponseBytes,
 		userAgent: cfg.UserAgent,
-		deadlines: newDeadlines(),
 	}
 	for _, p := range cfg.Allow {
 		c.allow = append(c.allow, p.Masked())
@@ -121,7 +105,6 @@ func New(cfg Config) *Client {
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
-	c.userAgentValue = []string{c.userAgent}
 	c.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
 		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	}
@@ -287,22 +270,17 @@ func (c *Client) checkURL(u *url.URL) (canon string, err error) {
 	}
 	// Send the address in its canonical spelling, as a browser would, so
 	// the Host header and the dialer see what the guard saw.
-	// It is built on the stack: most URLs already have it, and then
-	// nothing is allocated.
-	var buf [64]byte
-	b := buf[:0]
+	canon = addr.String()
 	if addr.Is6() {
-		b = append(addr.AppendTo(append(b, '[')), ']')
-	} else {
-		b = addr.AppendTo(b)
+		canon = "[" + canon + "]"
 	}
 	if p := u.Port(); p != "" {
-		b = append(append(b, ':'), p...)
+		canon += ":" + p
 	}
-	if string(b) != u.Host {
-		return string(b), nil
+	if canon == u.Host {
+		return "", nil
 	}
-	return "", nil
+	return canon, nil
 }
 
 // checkRedirect checks the next hop of a redirect chain: hops counts the
@@ -355,24 +333,20 @@ func retryable(method string, r *Request) bool {
 // error is always an *Error.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	start := time.Now()
-	// The prepared request stays on Do's stack: nothing that outlives Do
-	// points into it.
-	var prep prepared
-	if err := c.prepare(r, &prep); err != nil {
+	prep, err := c.prepare(r)
+	if err != nil {
 		return nil, err
 	}
-	dctx := c.deadlines.start(ctx, start.Add(prep.timeout))
-	defer dctx.stop()
-	ctx = dctx
+	// The timeout covers every attempt, redirect and wait; a caller's
+	// earlier deadline still wins.
+	ctx, cancel := context.WithDeadline(ctx, start.Add(prep.timeout))
+	defer cancel()
 
 	retry := prep.retry
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
-		var attemptStart time.Time
-		if retry {
-			attemptStart = time.Now()
-		}
-		resp, err := c.attempt(ctx, &prep, attempt == 1)
+		attemptStart := time.Now()
+		resp, err := c.attempt(ctx, prep)
 		if err != nil {
 			lastErr = err
 			if !retry || err.Kind != KindConnection || errors.Is(err, context.Canceled) {
@@ -454,117 +428,84 @@ type prepared struct {
 	method string
 	retry  bool
 	// base is the request every attempt sends, without its context. Its
-	// URL and header are shared by all attempts: neither the transport nor
-	// the client (which has no cookie jar) modifies them.
+	// URL and header are the client's own copies, shared by all attempts:
+	// neither the transport nor the client (which has no cookie jar)
+	// modifies them.
 	base      http.Request
-	url       *url.URL
 	urlString string
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
 	// secretHeaders are the request's SecretHeaders (see follow).
 	secretHeaders []string
-	body          []byte
-	text          string // the body when it came as a string
 }
 
-// prepare checks r and fills p.
-func (c *Client) prepare(r *Request, p *prepared) error {
+// prepare checks r and returns it ready for its attempts. r is not
+// changed: its header is copied, its body is read by each attempt.
+func (c *Client) prepare(r *Request) (*prepared, error) {
 	if r == nil {
-		return &Error{Kind: KindInvalid, Msg: "no request"}
+		return nil, &Error{Kind: KindInvalid, Msg: "no request"}
 	}
-	p.method = r.Method
+	p := &prepared{method: r.Method, secretHeaders: r.SecretHeaders}
 	if p.method == "" {
 		p.method = http.MethodGet
 	}
 	if !hookline.IsToken(p.method) {
-		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
+		return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("method %q is not valid", p.method)}
 	}
 	p.retry = retryable(p.method, r)
-	p.secretHeaders = r.SecretHeaders
 	switch {
 	case r.Timeout < 0:
-		return &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
+		return nil, &Error{Kind: KindInvalid, Msg: "timeout must not be negative"}
 	case r.Timeout == 0:
 		p.timeout = DefaultTimeout
 	default:
 		p.timeout = min(r.Timeout, MaxTimeout)
 	}
-	u, parsedHere := r.ParsedURL, false
-	if u == nil {
-		var err error
-		if u, err = url.Parse(r.URL); err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // its text repeats the whole URL
-			}
-			return &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
 		}
-		parsedHere = true
+		return nil, &Error{Kind: KindInvalid, Msg: "URL is not valid: " + err.Error()}
 	}
 	canon, err := c.checkURL(u)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	switch {
-	case canon != "":
+	if canon != "" {
 		// The address is sent in its canonical spelling, as a browser
 		// would, so that the Host header and the dialer see what the guard
-		// saw. The caller's parsed URL is not changed.
-		if !parsedHere {
-			cp := *u
-			u = &cp
-		}
+		// saw.
 		u.Host = canon
-		p.urlString = u.String()
-	case parsedHere || r.URL == "":
-		p.urlString = u.String()
-	default:
-		p.urlString = r.URL
 	}
-	p.url, p.host = u, u.Host
+	p.urlString, p.host = u.String(), u.Host
 
-	// A header with canonical names, a User-Agent and no Host is sent as
-	// it is (nothing in net/http writes to it). Any other is copied without
-	// Host and with the User-Agent added, so the caller's map is never
-	// changed; the value slices are shared, capped so that no append can
-	// write into them.
-	h := r.Header
-	_, hasAgent := h["User-Agent"]
-	copyHeader := !hasAgent
+	// The header is copied with canonical names, so that the caller's map
+	// and value slices are never changed, without Host (which goes to the
+	// request's Host field) and with a User-Agent when it names none.
+	h := make(http.Header, len(r.Header)+1)
+	hostValue := ""
 	for k, vs := range r.Header {
 		if !hookline.IsToken(k) {
-			return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
+			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header name %q is not valid", k)}
 		}
 		for _, v := range vs {
-			if hasLineBreakOrNUL(v) {
-				return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("header %s: value contains a line break or NUL", k)}
 			}
 		}
-		if k == "Host" || http.CanonicalHeaderKey(k) != k {
-			copyHeader = true
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Host" {
+			if len(vs) > 0 {
+				hostValue = vs[len(vs)-1]
+			}
+			continue
 		}
+		h[ck] = append(h[ck], vs...)
 	}
-	hostValue := ""
-	if copyHeader {
-		h = make(http.Header, len(r.Header)+1)
-		for k, vs := range r.Header {
-			ck := http.CanonicalHeaderKey(k)
-			if ck == "Host" {
-				if len(vs) > 0 {
-					hostValue = vs[len(vs)-1]
-				}
-				continue
-			}
-			if prev, ok := h[ck]; ok {
-				// Two spellings of one name: the values are joined in a new slice.
-				h[ck] = append(prev[:len(prev):len(prev)], vs...)
-			} else {
-				h[ck] = vs[:len(vs):len(vs)]
-			}
-		}
-		if _, ok := h["User-Agent"]; !ok {
-			h["User-Agent"] = c.userAgentValue
-		}
+	if _, ok := h["User-Agent"]; !ok {
+		h.Set("User-Agent", c.userAgent)
 	}
 
 	p.base = http.Request{
@@ -580,76 +521,41 @@ func (c *Client) prepare(r *Request, p *prepared) error {
 		p.base.Host = hostValue
 	}
 	if body := r.Body; len(body) > 0 {
-		p.body = body
 		p.base.ContentLength = int64(len(body))
+		// A bytes.Reader is a body net/http knows to be in memory: it
+		// writes the headers and the body in one packet.
 		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	} else if text := r.BodyString; text != "" {
-		p.text = text
-		p.base.ContentLength = int64(len(text))
-		p.base.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }
 	} else if p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
-		p.base.GetBody = noBody
+		p.base.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
 	}
-	return nil
-}
-
-func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
-
-// hasLineBreakOrNUL reports whether a header value contains CR, LF or NUL,
-// which would end the header or the request early.
-func hasLineBreakOrNUL(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
-			return true
-		}
-	}
-	return false
+	return p, nil
 }
 
 // attempt sends the request once, following redirects, and reads the body
 // up to the cap.
-func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Response, *Error) {
+func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 	req := p.base.WithContext(ctx)
-	var out *Response
-	switch {
-	case first && p.body != nil:
-		// A bytes.Reader (or strings.Reader) in io.NopCloser is a body
-		// net/http knows to be in memory: it then writes the headers and
-		// the body together instead of flushing the headers in a packet of
-		// their own. The reader shares an allocation with the response;
-		// later attempts and the transport's rewinds get new readers from
-		// GetBody.
-		rb := new(responseAndBody)
-		rb.body.Reset(p.body)
-		req.Body = io.NopCloser(&rb.body)
-		out = &rb.Response
-	case first && p.text != "":
-		rt := new(responseAndText)
-		rt.text.Reset(p.text)
-		req.Body = io.NopCloser(&rt.text)
-		out = &rt.Response
-	case req.GetBody != nil:
+	if req.GetBody != nil {
 		req.Body, _ = req.GetBody() // never fails
 	}
-
 	resp, err := c.follow(req, p)
 	if err != nil {
 		return nil, classify(ctx, err, "sending the request to "+p.host)
 	}
 	defer resp.Body.Close()
 
-	if out == nil {
-		out = new(Response)
-	}
-	*out = Response{
+	out := &Response{
 		Status: resp.StatusCode,
 		Header: resp.Header,
 		URL:    p.urlString,
 	}
-	if resp.Request.URL != p.url {
+	if resp.Request.URL != req.URL {
 		out.URL = resp.Request.URL.String() // redirected
 	}
-	body, err := readCapped(resp.Body, c.maxBody, resp.ContentLength)
+	// One byte past the cap tells a body of exactly the cap from a longer
+	// one. The body is then closed without draining the rest, which drops
+	// the connection instead of reading an endless stream.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return nil, classify(ctx, err, "reading the response body from "+p.host)
 	}
@@ -659,45 +565,4 @@ func (c *Client) attempt(ctx context.Context, p *prepared, first bool) (*Respons
 	}
 	out.Body = body
 	return out, nil
-}
-
-// responseAndBody is a response with the request body reader of the
-// attempt that got it, in one allocation.
-type responseAndBody struct {
-	Response
-	body bytes.Reader
-}
-
-// responseAndText is responseAndBody for a body given as a string.
-type responseAndText struct {
-	Response
-	text strings.Reader
-}
-
-// readCapped reads up to limit+1 bytes: one byte past the cap tells a body
-// of exactly the cap from a longer one. The caller then closes the body
-// without draining the rest, which drops the connection instead of reading
-// an endless stream. A known length sizes the buffer once.
-func readCapped(r io.Reader, limit, length int64) ([]byte, error) {
-	size := int64(512)
-	if length >= 0 {
-		size = min(length, limit) + 1
-	}
-	buf := make([]byte, 0, min(size, limit+1))
-	for int64(len(buf)) <= limit {
-		if len(buf) == cap(buf) {
-			grown := min(int64(cap(buf))*2, limit+1)
-			buf = append(make([]byte, 0, grown), buf...)
-		}
-		room := min(int64(cap(buf)), limit+1)
-		n, err := r.Read(buf[len(buf):room])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return buf, nil
 }

@@ -54,19 +54,3 @@ func BenchmarkBareClientOverhead(b *testing.B) {
 	client := &http.Client{Timeout: 5 * time.Second, Transport: cannedTransport{}}
 	barePost(b, client, "http://127.0.0.1:8080/hook")
 }
-
-// BenchmarkDeadlineCycle is one request's deadline bookkeeping: the
-// context Do makes, the one net/http derives from it, and both ended.
-func BenchmarkDeadlineCycle(b *testing.B) {
-	d := newDeadlines()
-	b.ReportAllocs()
-	for b.Loop() {
-		c := d.start(context.Background(), time.Now().Add(DefaultTimeout))
-		child, cancel := context.WithCancelCause(c)
-		if child.Done() == nil { // net/http waits on it
-			b.Fatal("no Done channel")
-		}
-		cancel(nil) // net/http ends its context first, then Do its own
-		c.stop()
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/jinja"
 )
 
@@ -64,7 +65,7 @@ func executorWork(b *testing.B, c *Compiled, data map[string]any) func() {
 	header := http.Header{"Content-Type": {"application/json"}}
 	body := []byte(seedTicket)
 	return func() {
-		req, err := c.Build(ctx, data)
+		req, err := c.Build(ctx, data, egress.DefaultUserAgent)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func executorWork(b *testing.B, c *Compiled, data map[string]any) func() {
 // benchBuilt is the request c builds from data.
 func benchBuilt(b *testing.B, c *Compiled, data map[string]any) *Request {
 	b.Helper()
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func BenchmarkExecutorParts(b *testing.B) {
 	b.Run("build", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Build(ctx, data); err != nil {
+			if _, err := c.Build(ctx, data, egress.DefaultUserAgent); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -362,21 +363,66 @@ func BenchmarkExecutorParts(b *testing.B) {
 		}
 	})
 	parsed, _ := jinja.DecodeJSON(body)
-	md := c.mapperData(200, flatHeaders(header), parsed)
+	md := mapperData(200, flatHeaders(header), parsed)
 	b.Run("jinja-mappers", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, mp := range c.mappers {
 				var err error
 				if mp.expr {
-					_, err = mp.tmpl.EvalData(ctx, md, c.limits)
+					_, err = mp.tmpl.Eval(ctx, md, c.limits)
 				} else {
-					_, err = mp.tmpl.RenderData(ctx, md, c.limits)
+					_, err = mp.tmpl.Render(ctx, md, c.limits)
 				}
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
 		}
+	})
+}
+
+// BenchmarkRunConversationLocal is the bot runtime's call: RunConversation
+// of the seed webhook's definition against a local receiver, which finds
+// the definition compiled in the executor's cache.
+func BenchmarkRunConversationLocal(b *testing.B) {
+	benchRunConversation(b, func(e *Executor, def *hookline.WebhookDefinition, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+		return e.RunConversation(context.Background(), def, conv)
+	})
+}
+
+// BenchmarkRunConversationLocalUncached is the same call with the
+// definition compiled every time, as RunConversation would without the
+// compile cache: the figure that keeps the cache.
+func BenchmarkRunConversationLocalUncached(b *testing.B) {
+	benchRunConversation(b, func(e *Executor, def *hookline.WebhookDefinition, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+		c, err := Compile(*def)
+		if err != nil {
+			return nil, err
+		}
+		data, err := ConversationData(conv)
+		if err != nil {
+			return nil, err
+		}
+		return e.Run(context.Background(), c, data), nil
+	})
+}
+
+// benchRunConversation runs the seed webhook's definition in the sample
+// conversation with run, one call at a time.
+func benchRunConversation(b *testing.B, run func(*Executor, *hookline.WebhookDefinition, *hookline.Conversation) (*hookline.WebhookResult, error)) {
+	srv := benchReceiver(b)
+	def := benchDef(srv.URL + "/tickets")
+	conv := SampleConversation()
+	e := NewExecutor(testClient())
+	benchRun(b, func() error {
+		res, err := run(e, &def, &conv)
+		if err != nil {
+			return err
+		}
+		if res.Error != nil || len(res.Variables) != len(def.CustomVariables) {
+			return fmt.Errorf("run: %+v, %d variables", res.Error, len(res.Variables))
+		}
+		return nil
 	})
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/jinja"
@@ -32,17 +30,13 @@ type Compiled struct {
 	// included.
 	// plainErr is the first plain-text field that does not render (see
 	// checkPlainText); nil when they all do.
-	plainErr    error
-	secrets     []string
-	secretBytes [][]byte // secrets as bytes, for scrubJSON
-	limits      jinja.Limits
+	plainErr error
+	secrets  []string
+	limits   jinja.Limits
 
-	// What every request of this definition shares, prepared once.
+	// What every request of this definition shares, worked out once from
+	// the definition.
 
-	// staticURL is the parsed URL when the URL template is plain text
-	// (staticRaw is its text); nil otherwise. It is shared: never changed.
-	staticURL *url.URL
-	staticRaw string
 	// fixed are the headers Build sets after the definition's own, in
 	// order: the default Content-Type and Accept, then the auth header.
 	fixed []fixedHeader
@@ -53,49 +47,6 @@ type Compiled struct {
 	secretHeaders []string
 	// basicCred is the base64 user:password of basic auth.
 	basicCred string
-	// mapperReads says which of the exchange names the mappers read, so
-	// that Map builds only those.
-	mapperReads struct{ headers, http bool }
-	// constHeader is the request header when no header value has template
-	// tags, and constShown its shown form: Run sends clones of them. The
-	// value slices are shared by every request and never written to.
-	constHeader http.Header
-	constShown  map[string]string
-	// runHeader is constHeader as Run sends it, with the executor's
-	// User-Agent, made on the first run (see runHeaders).
-	runHeader atomic.Pointer[runHeader]
-}
-
-// runHeader is a constant request header with the User-Agent added, and
-// its shown form. header is sent by every run, concurrently: neither egress
-// nor net/http writes to a request's header. shown is cloned for each
-// result, which hands it out.
-type runHeader struct {
-	userAgent string
-	header    http.Header
-	shown     map[string]string
-}
-
-// runHeaders returns the constant header with userAgent added unless the
-// definition sets its own. Executors of one process share a User-Agent, so
-// it is made once; another one replaces it.
-func (c *Compiled) runHeaders(userAgent []string) *runHeader {
-	if rh := c.runHeader.Load(); rh != nil && rh.userAgent == userAgent[0] {
-		return rh
-	}
-	rh := &runHeader{userAgent: userAgent[0], header: maps.Clone(c.constHeader), shown: maps.Clone(c.constShown)}
-	addUserAgent(rh.header, rh.shown, userAgent)
-	c.runHeader.Store(rh)
-	return rh
-}
-
-// addUserAgent adds userAgent to a request header and its shown form
-// unless the definition set a User-Agent of its own.
-func addUserAgent(h http.Header, shown map[string]string, userAgent []string) {
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = userAgent
-		shown["User-Agent"] = userAgent[0]
-	}
 }
 
 // fixedHeader is a header whose value is known at compile time.
@@ -107,10 +58,9 @@ type fixedHeader struct {
 	ifUnset bool
 }
 
-// authHeader is the header the auth adds, if any, with the value shown in
-// results.
+// authHeader is the header the auth adds, if any.
 type authHeader struct {
-	key, value, shown string
+	key, value string
 }
 
 type compiledValue struct {
@@ -123,10 +73,6 @@ type compiledKV struct {
 	field string // JSON path, for errors
 	key   string // canonical for headers
 	tmpl  *jinja.Template
-	// static is set when the value has no template tags: value then holds
-	// it, rendered once.
-	static bool
-	value  string
 }
 
 type compiledMapper struct {
@@ -189,42 +135,29 @@ func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
 			return nil, err
 		}
 		c.mappers = append(c.mappers, compiledMapper{field: field, name: v.Name, tmpl: t, expr: t.IsExpression()})
-		names := t.Names()
-		c.mapperReads.headers = c.mapperReads.headers || slices.Contains(names, "headers")
-		c.mapperReads.http = c.mapperReads.http || slices.Contains(names, "http")
 	}
 	c.prepare()
 	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)
-	for _, form := range c.secrets {
-		c.secretBytes = append(c.secretBytes, []byte(form))
-	}
 	return c, nil
 }
 
-// prepare works out once what every request shares: a plain-text URL
-// parsed, plain-text header values rendered, the default and auth headers.
-// Anything that fails here is left to Build, which reports it as before; a
-// plain-text field that does not render is noted for Check (see plainErr).
+// prepare works out what every request shares: the canonical header
+// names, the default and auth headers. A plain-text URL or header value
+// that does not render is noted for Check (see plainErr); Build reports it
+// on each run.
 func (c *Compiled) prepare() {
 	def := &c.def
 	if !hasTags(def.URL) {
-		if raw, err := c.renderStatic(c.url); err != nil {
+		if _, err := c.renderStatic(c.url); err != nil {
 			c.notPlain("url", err)
-		} else {
-			raw = strings.TrimSpace(raw)
-			if u, err := hookline.ParseWebhookURL(raw); err == nil {
-				c.staticURL, c.staticRaw = u, raw
-			}
 		}
 	}
 	for i := range c.headers {
 		kv := &c.headers[i]
 		kv.key = http.CanonicalHeaderKey(kv.key)
 		if !hasTags(def.Headers[i].Value) && def.Headers[i].Type != hookline.ValueVariable {
-			if v, err := c.renderStatic(kv.tmpl); err != nil {
+			if _, err := c.renderStatic(kv.tmpl); err != nil {
 				c.notPlain(kv.field, err)
-			} else {
-				kv.static, kv.value = true, v
 			}
 		}
 	}
@@ -251,13 +184,7 @@ func (c *Compiled) prepare() {
 		}
 	}
 	if c.auth.key != "" {
-		c.auth.shown = maskAuthorization(c.auth.key, c.auth.value)
 		c.fixed = append(c.fixed, fixedHeader{c.auth.key, c.auth.value, false})
-	}
-	if !slices.ContainsFunc(c.headers, func(kv compiledKV) bool { return !kv.static }) {
-		if h, err := c.header(context.Background(), nil); err == nil {
-			c.constHeader, c.constShown = h, c.shownHeaders(h)
-		}
 	}
 }
 

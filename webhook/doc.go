@@ -12,7 +12,8 @@
 //	ConversationData(conv)  the template context of a conversation (certainly, conversation,
 //	                        fb on Facebook only, context.session.BotUserSession.lastMessage.customData)
 //	RunData(json)           the template context Run webhook receives; empty → SampleConversation
-//	(*Compiled).Build       render URL, params, headers, body; apply auth → egress request + masked copy
+//	(*Compiled).Build       render URL, params, headers, body; apply auth and the User-Agent
+//	                        → egress request + masked copy; Run sends exactly this request
 //	(*Compiled).Map         parse the response per response type; evaluate the custom variables
 //	(*Executor).Run         Build, send through egress (timeout, retries), Map → hookline.WebhookResult
 //

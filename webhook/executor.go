@@ -23,10 +23,6 @@ import (
 // share it, so what a user sees in Run webhook is what the bot does.
 type Executor struct {
 	client *egress.Client
-	// userAgent is the client's User-Agent as a header value, shared by the
-	// requests Run sends: they are never handed out, and nothing sending
-	// them writes to header values. Never empty.
-	userAgent []string
 
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
@@ -49,22 +45,21 @@ const (
 
 // NewExecutor returns an Executor that sends through client.
 func NewExecutor(client *egress.Client) *Executor {
-	return &Executor{client: client, userAgent: []string{client.UserAgent()}, cache: map[string]*Compiled{}}
+	return &Executor{client: client, cache: map[string]*Compiled{}}
 }
 
-// Run builds the request from data, sends it, and maps the response. It
-// never returns nil: every failure is described in the result's Error.
+// Run builds the request from data (see Build), sends it, and maps the
+// response (see Map). It never returns nil: every failure is described in
+// the result's Error.
 func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
 	start := time.Now()
-	// The result and its shown response share one allocation.
-	rr := &runResult{}
-	res := &rr.res
+	res := &hookline.WebhookResult{}
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
 
-	// The client's User-Agent, which egress would add, is set by build so
-	// that the shown request is what is sent.
-	var req Request
-	if err := c.build(ctx, data, &req, e.userAgent); err != nil {
+	// The request carries the client's User-Agent, which egress would
+	// otherwise add, so that the shown request is what is sent.
+	req, err := c.Build(ctx, data, e.client.UserAgent())
+	if err != nil {
 		res.Request = hookline.WebhookRequestInfo{Method: c.def.Method, Headers: map[string]string{}}
 		return failed(res, asWebhookError(err))
 	}
@@ -79,15 +74,11 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 	}
 	headers := flatHeaders(resp.Header)
 	body := c.text(headers, resp.Body)
-	shown := &rr.shown
-	c.shownResponse(shown, resp, headers, body)
-	res.Response = &shown.info
+	res.Response = c.shownResponse(resp, headers, body)
 
-	var m Mapped
-	c.mapInto(&m, ctx, resp.Status, headers, body, resp.Truncated)
+	m := c.mapResponse(ctx, resp.Status, headers, body, resp.Truncated)
 	if m.Data != nil {
-		shown.data = shownData{value: m.Data, c: c}
-		res.Response.Data = &shown.data
+		res.Response.Data = &shownData{value: m.Data, c: c}
 	}
 	if m.Err != nil {
 		return failed(res, m.Err)
@@ -104,35 +95,15 @@ func failed(res *hookline.WebhookResult, err *hookline.WebhookError) *hookline.W
 	return res
 }
 
-// runResult is a result with room for its shown response.
-type runResult struct {
-	res   hookline.WebhookResult
-	shown shownResponse
-}
-
-// shownResponse is a response as a result shows it, with room for its
-// parsed data.
-type shownResponse struct {
-	info hookline.WebhookResponseInfo
-	data shownData
-}
-
-// shownResponse fills out with the shown response, built from the
+// shownResponse is the response as a result shows it, built from the
 // flattened headers (see flatHeaders) and the body as text (see
-// Compiled.text), masking secrets the receiver echoed. headers is shown
-// itself when nothing in it needs masking.
-func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, headers map[string]string, body []byte) {
-	shown := headers
-	for _, v := range headers {
-		if c.scrub(v) != v {
-			shown = make(map[string]string, len(headers))
-			for k, v := range headers {
-				shown[k] = c.scrub(v)
-			}
-			break
-		}
+// Compiled.text), with secrets the receiver echoed masked.
+func (c *Compiled) shownResponse(resp *egress.Response, headers map[string]string, body []byte) *hookline.WebhookResponseInfo {
+	shown := make(map[string]string, len(headers))
+	for k, v := range headers {
+		shown[k] = c.scrub(v)
 	}
-	out.info = hookline.WebhookResponseInfo{
+	return &hookline.WebhookResponseInfo{
 		Status:    resp.Status,
 		Headers:   shown,
 		Body:      c.scrub(shownBody(body)),
@@ -147,47 +118,9 @@ func (c *Compiled) shownResponse(out *shownResponse, resp *egress.Response, head
 func flatHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vs := range h {
-		out[lowerHeaderName(k)] = strings.Join(vs, ", ")
+		out[strings.ToLower(k)] = strings.Join(vs, ", ")
 	}
 	return out
-}
-
-// lowerHeaderName lower-cases a header name without allocating for the
-// names most responses carry.
-func lowerHeaderName(k string) string {
-	switch k {
-	case "Content-Type":
-		return "content-type"
-	case "Content-Length":
-		return "content-length"
-	case "Date":
-		return "date"
-	case "Server":
-		return "server"
-	case "Connection":
-		return "connection"
-	case "Cache-Control":
-		return "cache-control"
-	case "Etag":
-		return "etag"
-	case "Vary":
-		return "vary"
-	case "Content-Encoding":
-		return "content-encoding"
-	case "Transfer-Encoding":
-		return "transfer-encoding"
-	case "Location":
-		return "location"
-	case "Set-Cookie":
-		return "set-cookie"
-	case "Expires":
-		return "expires"
-	case "Last-Modified":
-		return "last-modified"
-	case "X-Request-Id":
-		return "x-request-id"
-	}
-	return strings.ToLower(k)
 }
 
 // shownData is a parsed response body that encodes itself, secrets masked,
@@ -235,16 +168,15 @@ func (c *Compiled) scrub(s string) string {
 // hand it on, and the shown data's. A mask that would break the JSON (a
 // secret that matches inside an escape sequence) masks the whole value.
 func (c *Compiled) scrubJSON(b []byte) json.RawMessage {
-	for _, form := range c.secretBytes {
-		if bytes.Contains(b, form) {
-			masked := []byte(c.scrub(string(b)))
-			if !json.Valid(masked) {
-				masked = []byte(`"` + hookline.SecretMask + `"`)
-			}
-			return masked
-		}
+	text := string(b)
+	masked := c.scrub(text)
+	if masked == text {
+		return b
 	}
-	return b
+	if !json.Valid([]byte(masked)) {
+		return json.RawMessage(`"` + hookline.SecretMask + `"`)
+	}
+	return json.RawMessage(masked)
 }
 
 // echoForms lists the forms in which a receiver may echo the secrets: as
@@ -290,22 +222,45 @@ func asWebhookError(err error) *hookline.WebhookError {
 	return &hookline.WebhookError{Kind: hookline.ErrRender, Message: err.Error()}
 }
 
-// egressError classifies a failed exchange. An invalid request (a URL or
-// header egress refuses) is a render error: the definition produced it. An
-// answer egress cannot use (a redirect it refuses, a body that does not
-// decode) is an invalid response.
+// egressError classifies a failed exchange (see webhookErrorKind). An
+// error that is not an *egress.Error, or of a kind not mapped, is a
+// connection error: the exchange failed.
 func egressError(err error) *hookline.WebhookError {
 	var ee *egress.Error
 	if !errors.As(err, &ee) {
 		return &hookline.WebhookError{Kind: hookline.ErrConnection, Message: err.Error()}
 	}
-	kind := hookline.WebhookErrorKind(ee.Kind)
-	switch ee.Kind {
-	case egress.KindTimeout, egress.KindConnection, egress.KindDNS, egress.KindTLS, egress.KindBlocked, egress.KindInvalidResponse:
-	default:
-		kind = hookline.ErrRender
+	kind, ok := webhookErrorKind(ee.Kind)
+	if !ok {
+		kind = hookline.ErrConnection
 	}
 	return &hookline.WebhookError{Kind: kind, Message: ee.Msg}
+}
+
+// webhookErrorKind is the one place where egress's kinds of failure become
+// the kinds a webhook result reports; false for a kind it does not know.
+// Most keep their name. An invalid request (a URL or header egress refuses)
+// is a render error: the definition produced it. An answer egress cannot
+// use (a redirect it refuses, a body that does not decode) is an invalid
+// response.
+func webhookErrorKind(k egress.Kind) (hookline.WebhookErrorKind, bool) {
+	switch k {
+	case egress.KindTimeout:
+		return hookline.ErrTimeout, true
+	case egress.KindConnection:
+		return hookline.ErrConnection, true
+	case egress.KindDNS:
+		return hookline.ErrDNS, true
+	case egress.KindTLS:
+		return hookline.ErrTLS, true
+	case egress.KindBlocked:
+		return hookline.ErrBlockedAddress, true
+	case egress.KindInvalid:
+		return hookline.ErrRender, true
+	case egress.KindInvalidResponse:
+		return hookline.ErrInvalidResponse, true
+	}
+	return "", false
 }
 
 func milliseconds(d time.Duration) float64 {

@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,61 +24,44 @@ type Request struct {
 // Build renders the request from the template context data (see
 // ConversationData and RunData): context values first (names data already
 // defines keep data's value), then the URL, params, headers and body; then
-// it applies the auth. A failure is a *hookline.WebhookError of kind render
-// naming the field and, for template errors, the line and column.
-func (c *Compiled) Build(ctx context.Context, data map[string]any) (*Request, error) {
-	req := &Request{}
-	if err := c.build(ctx, data, req, nil); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
-// build is Build into a request the caller provides (Run's stays on its
-// stack). A userAgent says the request is only sent, by Run, never handed
-// out: its header then carries that User-Agent unless the definition sets
-// one, a constant header is shared by every run, and the body is passed to
-// egress as the string it was rendered to.
-func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request, userAgent []string) error {
-	forRun := userAgent != nil
+// it applies the auth. The request carries userAgent (Run passes its
+// client's) unless the definition sets a User-Agent of its own, so that the
+// shown request is what is sent. Run sends exactly what Build returns. A
+// failure is a *hookline.WebhookError of kind render naming the field and,
+// for template errors, the line and column.
+func (c *Compiled) Build(ctx context.Context, data map[string]any, userAgent string) (*Request, error) {
 	def := &c.def
 	d, err := c.withContextValues(ctx, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	for _, n := range c.urlNames {
 		if _, ok := d[n]; !ok {
-			return renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
+			return nil, renderErr("url", fmt.Sprintf("the URL uses {{%s}} but nothing defines it: set context_values.%s", n, n))
 		}
 	}
-	rawURL, u := c.staticRaw, c.staticURL
-	if u == nil {
-		if rawURL, err = c.url.Render(ctx, d, c.limits); err != nil {
-			return templateErr("url", err)
-		}
-		rawURL = strings.TrimSpace(rawURL)
-		if u, err = hookline.ParseWebhookURL(rawURL); err != nil {
-			return renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
-		}
+	rawURL, err := c.url.Render(ctx, d, c.limits)
+	if err != nil {
+		return nil, templateErr("url", err)
 	}
-	// sent is finalURL parsed, so that egress need not parse it again; nil
-	// when finalURL was put together here. It is never modified (it may be
-	// the shared static URL).
-	finalURL, shownURL, sent := rawURL, rawURL, u
+	rawURL = strings.TrimSpace(rawURL)
+	u, err := hookline.ParseWebhookURL(rawURL)
+	if err != nil {
+		return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
+	}
+	finalURL, shownURL := rawURL, rawURL
 	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
 	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
 		// The query: the URL's own, then the params in order, then an API
-		// key. The fragment is never sent. u may be the shared static URL,
-		// so the changes go to copies.
-		u := *u
+		// key. The fragment is never sent.
 		u.Fragment, u.RawFragment = "", ""
 		var query strings.Builder
 		query.WriteString(u.RawQuery)
 		for _, p := range c.params {
 			v, err := p.tmpl.Render(ctx, d, c.limits)
 			if err != nil {
-				return templateErr(p.field, err)
+				return nil, templateErr(p.field, err)
 			}
 			appendQuery(&query, p.key, url.QueryEscape(v))
 		}
@@ -92,33 +74,23 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 			shownQuery += url.QueryEscape(def.Auth.Name) + "=" + hookline.SecretMask
 		}
 		u.RawQuery = query.String()
-		finalURL, sent = u.String(), nil
+		finalURL = u.String()
 		u.RawQuery = shownQuery
 		shownURL = u.String()
 	}
 
-	var (
-		h     http.Header
-		shown map[string]string
-	)
-	if forRun && c.constHeader != nil {
-		rh := c.runHeaders(userAgent)
-		h, shown = rh.header, maps.Clone(rh.shown)
-	} else {
-		if h, err = c.header(ctx, d); err != nil {
-			return err
-		}
-		shown = c.shownHeaders(h)
-		if forRun {
-			addUserAgent(h, shown, userAgent)
-		}
+	h, err := c.header(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h.Set("User-Agent", userAgent)
 	}
 
-	*req = Request{
+	req := &Request{
 		Egress: egress.Request{
 			Method:        def.Method,
 			URL:           finalURL,
-			ParsedURL:     sent,
 			Header:        h,
 			Timeout:       def.Timeout(),
 			RetryUnsafe:   def.RetryNonIdempotent,
@@ -127,76 +99,37 @@ func (c *Compiled) build(ctx context.Context, data map[string]any, req *Request,
 		Shown: hookline.WebhookRequestInfo{
 			Method:  def.Method,
 			URL:     shownURL,
-			Headers: shown,
+			Headers: c.shownHeaders(h),
 		},
 	}
 	if c.body != nil {
 		s, err := c.body.Render(ctx, d, c.limits)
 		if err != nil {
-			return templateErr("body", err)
+			return nil, templateErr("body", err)
 		}
-		if forRun {
-			req.Egress.BodyString = s
-		} else {
-			req.Egress.Body = []byte(s)
-		}
+		req.Egress.Body = []byte(s)
 		req.Shown.Body = s
 	}
-	return nil
+	return req, nil
 }
 
 // header renders the request header: the definition's headers, then the
 // default and auth headers.
 func (c *Compiled) header(ctx context.Context, d map[string]any) (http.Header, error) {
-	n := len(c.headers) + len(c.fixed) // at most one value array slot each
-	h := headerBuilder{h: make(http.Header, n), values: make([]string, 0, n)}
+	h := make(http.Header, len(c.headers)+len(c.fixed)+1)
 	for _, kv := range c.headers {
-		v := kv.value
-		if !kv.static {
-			var err error
-			if v, err = kv.tmpl.Render(ctx, d, c.limits); err != nil {
-				return nil, templateErr(kv.field, err)
-			}
+		v, err := kv.tmpl.Render(ctx, d, c.limits)
+		if err != nil {
+			return nil, templateErr(kv.field, err)
 		}
-		h.add(kv.key, v)
+		h.Add(kv.key, v)
 	}
 	for _, f := range c.fixed {
-		// f.key is canonical: the map lookup is Header.Get without the
-		// canonicalization.
-		if vs := h.h[f.key]; !f.ifUnset || len(vs) == 0 || vs[0] == "" {
-			h.set(f.key, f.value)
+		if !f.ifUnset || h.Get(f.key) == "" {
+			h.Set(f.key, f.value)
 		}
 	}
-	return h.h, nil
-}
-
-// headerBuilder fills a header whose value slices, one value each unless a
-// name repeats, all live in one array sized for every value up front.
-// Each slice is capped at its own value, so appending to one copies it.
-type headerBuilder struct {
-	h      http.Header
-	values []string
-}
-
-// slot stores v in the shared array and returns the one-value slice of it.
-func (b *headerBuilder) slot(v string) []string {
-	b.values = append(b.values, v) // within capacity: the array never moves
-	n := len(b.values)
-	return b.values[n-1 : n : n]
-}
-
-// add adds v to key, a canonical name.
-func (b *headerBuilder) add(key, v string) {
-	if cur, ok := b.h[key]; ok {
-		b.h[key] = append(cur, v)
-	} else {
-		b.h[key] = b.slot(v)
-	}
-}
-
-// set replaces key's values with v.
-func (b *headerBuilder) set(key, v string) {
-	b.h[key] = b.slot(v)
+	return h, nil
 }
 
 // withContextValues returns data with the webhook's context values added
@@ -237,15 +170,12 @@ func appendQuery(b *strings.Builder, key, escapedValue string) {
 
 // shownHeaders flattens h for display, masking credentials: the
 // Authorization value keeps its scheme word, an API key header is masked
-// whole. The map has room for the User-Agent that Run adds.
+// whole.
 func (c *Compiled) shownHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h)+1)
+	out := make(map[string]string, len(h))
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
-		switch {
-		case k == c.auth.key && v == c.auth.value:
-			v = c.auth.shown // the usual case, masked at compile time
-		case k == c.auth.key || k == "Authorization" || k == "Proxy-Authorization":
+		if k == c.auth.key || k == "Authorization" || k == "Proxy-Authorization" {
 			v = maskAuthorization(k, v)
 		}
 		out[k] = v

@@ -236,14 +236,14 @@ type Mapped struct {
 // type (a number stays a number, objects and lists stay structured, an
 // undefined value is null); any other mapper renders a string.
 func (c *Compiled) Map(ctx context.Context, status int, header http.Header, body []byte, truncated bool) *Mapped {
-	m := &Mapped{}
 	flat := flatHeaders(header)
-	c.mapInto(m, ctx, status, flat, c.text(flat, body), truncated)
-	return m
+	return c.mapResponse(ctx, status, flat, c.text(flat, body), truncated)
 }
 
-// mapInto is Map with the headers flattened (see flatHeaders).
-func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header map[string]string, body []byte, truncated bool) {
+// mapResponse is Map with the headers flattened (see flatHeaders) and the
+// body read as text (see Compiled.text), which Run shows as well.
+func (c *Compiled) mapResponse(ctx context.Context, status int, header map[string]string, body []byte, truncated bool) *Mapped {
+	m := &Mapped{}
 	data, perr := Parse(c.def.ResponseType, body, truncated)
 	if status >= 400 {
 		if perr == nil {
@@ -251,129 +251,81 @@ func (c *Compiled) mapInto(m *Mapped, ctx context.Context, status int, header ma
 		}
 		m.Err = &hookline.WebhookError{Kind: hookline.ErrHTTPStatus,
 			Message: fmt.Sprintf("the server answered %d %s; custom variables were not mapped", status, http.StatusText(status))}
-		return
+		return m
 	}
 	if perr != nil {
 		m.Err = perr.(*hookline.WebhookError)
-		return
+		return m
 	}
 	m.Data = data
 	m.Variables = make(map[string]json.RawMessage, len(c.mappers))
 	if len(c.mappers) == 0 {
-		return
+		return m
 	}
 
-	md := c.mapperData(status, header, data)
-
-	// The variables' JSON shares one buffer; each value is capped at its
-	// own end, so that appending to one copies it.
-	buf := make([]byte, 0, 32*len(c.mappers))
+	md := mapperData(status, header, data)
 	for _, mp := range c.mappers {
-		start := len(buf)
-		var err error
-		buf, err = c.mapOne(ctx, buf, mp, md)
+		v, err := c.mapOne(ctx, mp, md)
 		if err != nil {
 			m.Errors = append(m.Errors, hookline.VariableError{Name: mp.name, Message: mp.field + ": " + err.Error()})
 			continue
 		}
-		m.Variables[mp.name] = c.scrubJSON(buf[start:len(buf):len(buf)])
+		m.Variables[mp.name] = c.scrubJSON(v)
 	}
+	return m
 }
 
-// mapperData is the mappers' context (see Map) as a lookup, so that it
-// need not be copied into a map for every response.
-type mapperData struct {
-	obj      *jinja.Object // the parsed body when it is an object
-	response any
-	status   any            // int64
-	headers  map[string]any // nil unless a mapper reads headers
-	exchange *jinja.Object  // http; nil unless a mapper reads it
-}
-
-// Lookup gives http the exchange over the body's keys, and the body's keys
-// over response, status and headers.
-func (d *mapperData) Lookup(name string) (any, bool) {
-	if name == "http" && d.exchange != nil {
-		return d.exchange, true
+// mapperData is the mappers' context for a response (see Map): the
+// exchange names first, then the body's top-level keys over them, then
+// http over everything.
+func mapperData(status int, header map[string]string, data any) map[string]any {
+	headers := make(map[string]any, len(header))
+	for k, v := range header {
+		headers[k] = v
 	}
-	if d.obj != nil {
-		if v, ok := d.obj.Get(name); ok {
-			return v, true
+	exchange := jinja.NewObject()
+	exchange.Set("status", int64(status))
+	exchange.Set("headers", headers)
+	exchange.Set("response", data)
+	md := map[string]any{"response": data, "status": int64(status), "headers": headers}
+	if obj, ok := data.(*jinja.Object); ok {
+		for _, k := range obj.Keys() {
+			md[k], _ = obj.Get(k)
 		}
 	}
-	switch name {
-	case "response":
-		return d.response, true
-	case "status":
-		return d.status, true
-	case "headers":
-		if d.headers != nil {
-			return d.headers, true
-		}
-	}
-	return nil, false
-}
-
-// mapperData is the mappers' context for a response (see Map). The
-// exchange names are built only when a mapper reads them (see jinja's
-// Names: every name a template may look up is listed).
-func (c *Compiled) mapperData(status int, header map[string]string, data any) *mapperData {
-	md := &mapperData{response: data, status: int64(status)}
-	md.obj, _ = data.(*jinja.Object)
-	if c.mapperReads.headers || c.mapperReads.http {
-		headers := make(map[string]any, len(header))
-		for k, v := range header {
-			headers[k] = v
-		}
-		if c.mapperReads.headers {
-			md.headers = headers
-		}
-		if c.mapperReads.http {
-			md.exchange = jinja.NewObject()
-			md.exchange.Set("status", md.status)
-			md.exchange.Set("headers", headers)
-			md.exchange.Set("response", data)
-		}
-	}
+	md["http"] = exchange
 	return md
 }
 
-// mapOne appends the JSON of one mapper's value to dst; on failure dst
-// comes back unchanged.
-func (c *Compiled) mapOne(ctx context.Context, dst []byte, mp compiledMapper, md *mapperData) ([]byte, error) {
+// mapOne is the JSON of one mapper's value.
+func (c *Compiled) mapOne(ctx context.Context, mp compiledMapper, md map[string]any) ([]byte, error) {
 	if !mp.expr {
-		s, err := mp.tmpl.RenderData(ctx, md, c.limits)
+		s, err := mp.tmpl.Render(ctx, md, c.limits)
 		if err != nil {
-			return dst, errors.New(templateMessage(err))
+			return nil, errors.New(templateMessage(err))
 		}
-		return jinja.AppendString(dst, s), nil
+		return jinja.AppendString(nil, s), nil
 	}
-	v, err := mp.tmpl.EvalData(ctx, md, c.limits)
+	v, err := mp.tmpl.Eval(ctx, md, c.limits)
 	if err != nil {
-		return dst, errors.New(templateMessage(err))
+		return nil, errors.New(templateMessage(err))
 	}
-	return appendValue(dst, v)
+	return marshalValue(v)
 }
 
-// marshalValue encodes a template value as JSON (see appendValue).
+// marshalValue encodes a template value as JSON as jinja.AppendData writes
+// render data (no HTML escaping: the values are data, not markup; an
+// infinite number as null), undefined as null.
 func marshalValue(v any) (json.RawMessage, error) {
-	return appendValue(nil, v)
-}
-
-// appendValue appends the JSON of a template value to dst as
-// jinja.AppendData writes render data (no HTML escaping: the values are
-// data, not markup; an infinite number as null), undefined as null. On
-// failure dst comes back unchanged.
-func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case jinja.Undefined:
 		v = nil
 	case int:
 		v = int64(x)
 	}
-	out, err := jinja.AppendData(dst, v)
+	out, err := jinja.AppendData(nil, v)
 	if err != nil {
-		return dst, fmt.Errorf("the value cannot be stored as JSON: %v", err)
+		return nil, fmt.Errorf("the value cannot be stored as JSON: %v", err)
 	}
 	return out, nil
 }

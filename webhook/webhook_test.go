@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"maps"
 	"net/http"
@@ -301,7 +304,7 @@ func TestVariablesMaskSecrets(t *testing.T) {
 		t.Errorf("id = %s", got)
 	}
 	// A mask that would cut an escape sequence in two masks the value whole.
-	c := &Compiled{secrets: []string{"u0041bcdef"}, secretBytes: [][]byte{[]byte("u0041bcdef")}}
+	c := &Compiled{secrets: []string{"u0041bcdef"}}
 	if got := string(c.scrubJSON([]byte(`"x\u0041bcdefg"`))); got != `"********"` {
 		t.Errorf("scrubJSON = %s", got)
 	}
@@ -340,7 +343,7 @@ func TestAPIKeyHeaderIsSecret(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := c.Build(context.Background(), nil)
+		req, err := c.Build(context.Background(), nil, egress.DefaultUserAgent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -892,7 +895,7 @@ func TestContextNamesAndCheck(t *testing.T) {
 	c, _ := Compile(w)
 	conv := SampleConversation()
 	data, _ := ConversationData(&conv)
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1114,7 +1117,7 @@ func TestFillTemplate(t *testing.T) {
 	}
 	conv := SampleConversation()
 	data, _ := ConversationData(&conv)
-	req, err := c.Build(context.Background(), data)
+	req, err := c.Build(context.Background(), data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1323,7 +1326,7 @@ func TestBuildURL(t *testing.T) {
 		}
 		// Twice: a plain-text URL is parsed once and shared by every build.
 		for range 2 {
-			req, err := comp.Build(context.Background(), data)
+			req, err := comp.Build(context.Background(), data, egress.DefaultUserAgent)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1334,9 +1337,9 @@ func TestBuildURL(t *testing.T) {
 	}
 }
 
-// Plain-text header values, defaults and the auth header are prepared once
-// per definition and shared: what one request's caller does to its header
-// must not reach the next request.
+// The defaults and the auth header are worked out once per definition:
+// what one request's caller does to its header must not reach the next
+// request.
 func TestBuildSharesNothingWritable(t *testing.T) {
 	comp, err := Compile(hookline.WebhookDefinition{Name: "s", Method: "POST", URL: "https://example.com/", Body: `{}`,
 		Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok-123456"},
@@ -1348,9 +1351,9 @@ func TestBuildSharesNothingWritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := http.Header{"X-Multi": {"one", "two"}, "X-Single": {"s"}, "Content-Type": {"application/json"},
-		"Accept": {"application/json"}, "Authorization": {"Bearer tok-123456"}}
+		"Accept": {"application/json"}, "Authorization": {"Bearer tok-123456"}, "User-Agent": {egress.DefaultUserAgent}}
 	for range 2 {
-		req, err := comp.Build(context.Background(), map[string]any{"ct": ""})
+		req, err := comp.Build(context.Background(), map[string]any{"ct": ""}, egress.DefaultUserAgent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1382,7 +1385,7 @@ func TestRunsShareNothingWritable(t *testing.T) {
 		first.Request.Headers[k] = "changed"
 	}
 	first.Request.Headers["X-Added"] = "added"
-	built, err := c.Build(ctx, data)
+	built, err := c.Build(ctx, data, egress.DefaultUserAgent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1423,4 +1426,109 @@ func TestParseXMLDepth(t *testing.T) {
 	if _, err := ParseXML(nested(200000)); err == nil {
 		t.Fatal("200000 levels parsed")
 	}
+}
+
+// TestRunSendsWhatBuildBuilds: Run sends the request Build returns, byte
+// for byte, so that tests of Build test what a run sends.
+func TestRunSendsWhatBuildBuilds(t *testing.T) {
+	rc := newReceiver(t, jsonReply(200, seedTicket))
+	def := benchDef(rc.URL + "/tickets?q=1")
+	def.Headers = []hookline.KeyValue{{Key: "x-module", Value: "{{ certainly.moduleId }}"}}
+	def.Params = []hookline.KeyValue{{Key: "session", Value: "certainly.sessionId", Type: hookline.ValueVariable}}
+	c, err := Compile(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := SampleConversation()
+	data, err := ConversationData(&conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := testClient()
+	res := NewExecutor(client).Run(context.Background(), c, data)
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	built, err := c.Build(context.Background(), data, client.UserAgent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rc.last(t)
+	if got.method != built.Egress.Method || rc.URL+got.url != built.Egress.URL || string(got.body) != string(built.Egress.Body) {
+		t.Errorf("sent %s %s %s\nbuilt %s %s %s", got.method, rc.URL+got.url, got.body, built.Egress.Method, built.Egress.URL, built.Egress.Body)
+	}
+	sent := got.header.Clone()
+	delete(sent, "Accept-Encoding") // added by the transport, which decompresses
+	delete(sent, "Content-Length")
+	if !maps.EqualFunc(sent, built.Egress.Header, slices.Equal) {
+		t.Errorf("sent header %v\nbuilt %v", sent, built.Egress.Header)
+	}
+	if !reflect.DeepEqual(res.Request, built.Shown) {
+		t.Errorf("run shows %+v\nbuilt %+v", res.Request, built.Shown)
+	}
+}
+
+// TestEveryEgressKindIsMapped: each kind of failure egress declares has
+// its own webhook error kind, one that hookline declares, so that no
+// failure falls through to the fallback.
+func TestEveryEgressKindIsMapped(t *testing.T) {
+	known := constValues(t, "..", "WebhookErrorKind")
+	kinds := constValues(t, "../egress", "Kind")
+	if len(kinds) < 7 || len(known) < 8 {
+		t.Fatalf("found %d egress kinds and %d webhook error kinds; the source scan is broken", len(kinds), len(known))
+	}
+	for _, k := range kinds {
+		got, ok := webhookErrorKind(egress.Kind(k))
+		if !ok || !slices.Contains(known, string(got)) {
+			t.Errorf("egress kind %q maps to %q (mapped: %v), not a hookline.WebhookErrorKind", k, got, ok)
+		}
+	}
+	if _, ok := webhookErrorKind("no such kind"); ok {
+		t.Error("an unknown kind is reported as mapped")
+	}
+}
+
+// constValues lists the values of the string constants of type typeName
+// declared in the non-test Go files of dir.
+func constValues(t *testing.T, dir, typeName string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typeName {
+					continue
+				}
+				for _, v := range vs.Values {
+					lit, ok := v.(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						t.Fatalf("%s: a %s constant that is not a string literal", name, typeName)
+					}
+					s, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					values = append(values, s)
+				}
+			}
+		}
+	}
+	return values
 }
