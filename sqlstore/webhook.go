@@ -18,6 +18,7 @@ import (
 type WebhookStore struct {
 	db     *DB
 	sealer hookline.SecretSealer
+	opened *definitionCache
 }
 
 var (
@@ -28,7 +29,7 @@ var (
 // NewWebhookStore returns the webhook services of db, sealing secrets with
 // sealer.
 func NewWebhookStore(db *DB, sealer hookline.SecretSealer) *WebhookStore {
-	return &WebhookStore{db: db, sealer: sealer}
+	return &WebhookStore{db: db, sealer: sealer, opened: newDefinitionCache()}
 }
 
 // storedDefinition is the JSON document of the definition column: every
@@ -162,8 +163,18 @@ func (s *WebhookStore) scanWebhookSecrets(scan func(...any) error, open bool) (*
 		w.TemplateID = &id
 	}
 	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+	// A webhook's name has its column; its stored definition has none.
+	name := w.Name
+	if cached, ok := s.opened.get(def); ok && open {
+		w.WebhookDefinition = cached
+		w.Name = name
+		return &w, nil
+	}
 	if err := s.decodeDefinition(def, &w.WebhookDefinition, open); err != nil {
 		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
+	}
+	if open {
+		s.opened.put(def, w.WebhookDefinition)
 	}
 	return &w, nil
 }

@@ -221,3 +221,55 @@ func TestWebhookSecretsSealedInPostgres(t *testing.T) {
 		t.Fatalf("no definition holds the username either: the check reads the wrong rows")
 	}
 }
+
+// TestOpenedDefinitionsAreCopies: a webhook read twice (the second time
+// from the store's cache of opened definitions) comes back equal, and what
+// a caller changes in one never reaches the next.
+func TestOpenedDefinitionsAreCopies(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sealer := newSealer(t)
+	ws := sqlstore.NewWebhookStore(db, sealer)
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{Name: "w", Method: "GET",
+		URL: "https://example.com/", Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "tok"},
+		Headers: []hookline.KeyValue{{Key: "X-A", Value: "a"}}, ContextValues: map[string]string{"k": "v"}}}
+	if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ws.FindWebhook(ctx, hookline.AdminScope(), w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Headers[0].Value, first.ContextValues["k"], first.Auth.Token = "changed", "changed", "changed"
+	second, err := ws.FindWebhook(ctx, hookline.AdminScope(), w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Headers[0].Value != "a" || second.ContextValues["k"] != "v" || second.Auth.Token != "tok" || second.Name != "w" {
+		t.Fatalf("second read: %+v", second.WebhookDefinition)
+	}
+	// A change made through another store (another process, say) is read
+	// at once: the cache is keyed by what is stored.
+	other := sqlstore.NewWebhookStore(db, sealer)
+	if _, err := other.UpdateWebhook(ctx, hookline.AdminScope(), w.ID, func(stored *hookline.Webhook) (hookline.WebhookDefinition, error) {
+		d := stored.WebhookDefinition
+		d.Headers = []hookline.KeyValue{{Key: "X-A", Value: "b"}}
+		return d, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if third, _ := ws.FindWebhook(ctx, hookline.AdminScope(), w.ID); third.Headers[0].Value != "b" {
+		t.Fatalf("after another store's update: %+v", third.Headers)
+	}
+}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,4 +86,63 @@ func BenchmarkAPIGetTenantHandler(b *testing.B) {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
+}
+
+// BenchmarkAPIRunWebhook drives POST /api/v1/webhooks/{id}/run of the seed
+// body against a local receiver through the real service wiring, from
+// parallel keep-alive clients: the in-process counterpart of `hookline
+// bench --scenario webhook-run`, for profiling.
+func BenchmarkAPIRunWebhook(b *testing.B) {
+	ticket := []byte(`{"ticket": {"url": "https://aaaa.com/api/v2/tickets/388.json", "id": 388, "priority": "low", "status": "open", "external_id": null}}`)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(ticket)
+	}))
+	defer rc.Close()
+	seed, err := os.ReadFile("../../jinja/testdata/bench/seed_body.j2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := NewMain(Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench-admin-token-0123456789",
+		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
+		io.Discard, io.Discard)
+	if err := m.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	c := client{&testing.T{}, "http://" + m.Addr()}
+	admin := "bench-admin-token-0123456789"
+	company := c.call("POST", "/api/v1/tenants", admin, `{"name": "Shop", "kind": "company"}`, http.StatusCreated)
+	id := strconv.FormatInt(int64(company["id"].(float64)), 10)
+	key := c.call("POST", "/api/v1/tenants/"+id+"/keys", admin, "", http.StatusCreated)["key"].(string)
+	def, _ := json.Marshal(map[string]any{"name": "Ticket status", "method": "POST", "url": rc.URL + "/api/v2/tickets",
+		"auth": map[string]any{"type": "bearer", "token": "receiver-token"}, "body": strings.TrimSuffix(string(seed), "\n"),
+		"custom_variables": []any{map[string]any{"name": "ticket_status", "mapper": "{{ticket.status}}"},
+			map[string]any{"name": "ticket_summary", "mapper": "Ticket {{ticket.id}} is {{ticket.status}} ({{ticket.priority}})"}}})
+	wh := c.call("POST", "/api/v1/webhooks", key, string(def), http.StatusCreated)
+	url := fmt.Sprintf("%s/api/v1/webhooks/%d/run", c.base, int64(wh["id"].(float64)))
+	body := []byte(`{"context": {"certainly": {"sessionId": 4815162342, "moduleId": 12, "reply": "My ticket is \"388\"", "extractedData": {"ticket_id": "388"}, "customVariables": {"plan": "premium"}}}}`)
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			res, err := hc.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			out, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !bytes.Contains(out, []byte(`"ticket_status":"open"`)) {
+				b.Errorf("status %d: %s", res.StatusCode, out)
+				return
+			}
+		}
+	})
 }
