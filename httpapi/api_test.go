@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
 )
@@ -58,15 +59,7 @@ func newTestEnv(t *testing.T, maxBody int64) *testEnv {
 // newTestEnvAllowing is newTestEnv whose egress guard opens allow only.
 func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tenants := tenant.NewService(db, db, testAdminToken)

@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/pgtest"
+	"github.com/hookline/hookline/sqlstore/storetest"
 )
 
 func newSealer(t *testing.T) *seal.Sealer {
@@ -114,14 +115,7 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 // to a value other than its zero, survives a store and a read.
 func TestStoredDefinitionCoversDefinition(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	ws := sqlstore.NewWebhookStore(db, newSealer(t))
 	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
 	if err := db.CreateTenant(ctx, company); err != nil {
@@ -227,14 +221,7 @@ func TestWebhookSecretsSealedInPostgres(t *testing.T) {
 // a caller changes in one never reaches the next.
 func TestOpenedDefinitionsAreCopies(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	sealer := newSealer(t)
 	ws := sqlstore.NewWebhookStore(db, sealer)
 	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}

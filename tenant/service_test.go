@@ -6,22 +6,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/storetest"
 )
-
-func newStore(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // countingKeys counts the store lookups Authenticate makes.
 type countingKeys struct {
@@ -36,7 +22,7 @@ func (c *countingKeys) FindKeyByHash(ctx context.Context, hash []byte) (*hooklin
 
 func TestAuthenticateCachesAndRevokes(t *testing.T) {
 	ctx := context.Background()
-	db := newStore(t)
+	db := storetest.SQLite(t)
 	keys := &countingKeys{KeyStore: db}
 	s := NewService(db, keys, "")
 	now := time.Unix(1000, 0)
@@ -129,7 +115,7 @@ func TestCacheClearWins(t *testing.T) {
 }
 
 func TestAdminToken(t *testing.T) {
-	db := newStore(t)
+	db := storetest.SQLite(t)
 	s := NewService(db, db, "operator-token-0123456789")
 	c, err := s.Authenticate(context.Background(), "operator-token-0123456789")
 	if err != nil || !c.IsAdmin() {

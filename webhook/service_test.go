@@ -10,6 +10,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/tenant"
 )
 
@@ -121,14 +122,7 @@ func TestSecretPolicy(t *testing.T) {
 // its secret through a masked round trip, and lists never unseal.
 func TestServiceSecretsAndValidation(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.SQLite(t)
 	key := make([]byte, seal.KeySize)
 	rand.Read(key)
 	sealer, _ := seal.New(key)

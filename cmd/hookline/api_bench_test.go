@@ -16,6 +16,25 @@ import (
 	"time"
 )
 
+// benchService starts the real service wiring on a free loopback port for
+// a benchmark, with a company and a key of it.
+func benchService(b *testing.B, cfg Config) (m *Main, c client, companyID, key string) {
+	b.Helper()
+	const admin = "bench-admin-token-0123456789"
+	cfg.Addr, cfg.DataDir, cfg.AdminToken = "127.0.0.1:0", b.TempDir(), admin
+	cfg.MaxBodyBytes, cfg.ShutdownTimeout = 1<<20, 5*time.Second
+	m = NewMain(cfg, io.Discard, io.Discard)
+	if err := m.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	c = client{&testing.T{}, "http://" + m.Addr()}
+	company := c.call("POST", "/api/v1/tenants", admin, `{"name": "Shop", "kind": "company"}`, http.StatusCreated)
+	companyID = strconv.FormatInt(int64(company["id"].(float64)), 10)
+	key = c.call("POST", "/api/v1/tenants/"+companyID+"/keys", admin, "", http.StatusCreated)["key"].(string)
+	return m, c, companyID, key
+}
+
 // BenchmarkAPIGetTenant drives GET /api/v1/tenants/{id} with a company key
 // through the real service wiring (edge, API, key service, SQLite) over
 // loopback, from parallel keep-alive clients. It is the in-process
@@ -23,17 +42,7 @@ import (
 //
 //	go test ./cmd/hookline -run '^$' -bench APIGetTenant -cpuprofile cpu.out
 func BenchmarkAPIGetTenant(b *testing.B) {
-	m := NewMain(Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench-admin-token-0123456789",
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second}, io.Discard, io.Discard)
-	if err := m.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	c := client{&testing.T{}, "http://" + m.Addr()}
-	admin := "bench-admin-token-0123456789"
-	company := c.call("POST", "/api/v1/tenants", admin, `{"name": "Shop", "kind": "company"}`, http.StatusCreated)
-	id := strconv.FormatInt(int64(company["id"].(float64)), 10)
-	key := c.call("POST", "/api/v1/tenants/"+id+"/keys", admin, "", http.StatusCreated)["key"].(string)
+	_, c, id, key := benchService(b, Config{})
 	url := c.base + "/api/v1/tenants/" + id
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
@@ -63,17 +72,7 @@ func BenchmarkAPIGetTenant(b *testing.B) {
 // network: the composed handler served in process, one request at a time,
 // to show what the service costs beside net/http's own work.
 func BenchmarkAPIGetTenantHandler(b *testing.B) {
-	m := NewMain(Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench-admin-token-0123456789",
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second}, io.Discard, io.Discard)
-	if err := m.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	c := client{&testing.T{}, "http://" + m.Addr()}
-	admin := "bench-admin-token-0123456789"
-	company := c.call("POST", "/api/v1/tenants", admin, `{"name": "Shop", "kind": "company"}`, http.StatusCreated)
-	id := strconv.FormatInt(int64(company["id"].(float64)), 10)
-	key := c.call("POST", "/api/v1/tenants/"+id+"/keys", admin, "", http.StatusCreated)["key"].(string)
+	m, c, id, key := benchService(b, Config{})
 	h := m.server.Handler
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -104,18 +103,7 @@ func BenchmarkAPIRunWebhook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := NewMain(Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench-admin-token-0123456789",
-		MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second, EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		io.Discard, io.Discard)
-	if err := m.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	c := client{&testing.T{}, "http://" + m.Addr()}
-	admin := "bench-admin-token-0123456789"
-	company := c.call("POST", "/api/v1/tenants", admin, `{"name": "Shop", "kind": "company"}`, http.StatusCreated)
-	id := strconv.FormatInt(int64(company["id"].(float64)), 10)
-	key := c.call("POST", "/api/v1/tenants/"+id+"/keys", admin, "", http.StatusCreated)["key"].(string)
+	_, c, _, key := benchService(b, Config{EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	def, _ := json.Marshal(map[string]any{"name": "Ticket status", "method": "POST", "url": rc.URL + "/api/v2/tickets",
 		"auth": map[string]any{"type": "bearer", "token": "receiver-token"}, "body": strings.TrimSuffix(string(seed), "\n"),
 		"custom_variables": []any{map[string]any{"name": "ticket_status", "mapper": "{{ticket.status}}"},

@@ -143,3 +143,20 @@ func exercisePaging(t *testing.T, open Open) {
 		t.Fatalf("templates paged: %v", got)
 	}
 }
+
+// SQLite returns a new, empty, migrated SQLite store in a temporary
+// directory, closed when the test ends: the store the tests of the
+// services and edges run on.
+func SQLite(tb testing.TB) *sqlstore.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.OpenSQLite(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
