@@ -72,7 +72,7 @@ func BenchmarkAPIGetTenant(b *testing.B) {
 // network: the composed handler served in process, one request at a time,
 // to show what the service costs beside net/http's own work.
 func BenchmarkAPIGetTenantHandler(b *testing.B) {
-	m, c, id, key := benchService(b, Config{})
+	m, _, id, key := benchService(b, Config{})
 	h := m.server.Handler
 	b.ReportAllocs()
 	b.ResetTimer()
