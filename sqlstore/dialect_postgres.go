@@ -74,6 +74,15 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", where, err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
+	// OpenDBFromPool keeps no idle connections in database/sql, so that
+	// other users of the pool are not starved; the store is the pool's only
+	// user, and keeping them saves an acquire and a connection wrapper on
+	// every query. database/sql then retires them on the pool's schedule.
+	n := int(cfg.MaxConns)
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	sqldb.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
 	db := &DB{
 		db:          sqldb,
 		dialect:     postgresDialect,

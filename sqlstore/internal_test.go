@@ -244,16 +244,27 @@ func TestPostgresStatementCache(t *testing.T) {
 	}
 }
 
-// TestPostgresPoolSize refuses a pool too small for WithLock.
+// TestPostgresPoolSize sizes the pool like SQLite's unless the URL's
+// pool_max_conns says otherwise, and refuses a pool too small for
+// WithLock.
 func TestPostgresPoolSize(t *testing.T) {
 	url := pgtest.URL(t)
 	_, err := Open(context.Background(), url+"&pool_max_conns=1", "")
 	if err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
 		t.Fatalf("pool_max_conns=1: %v, want a refusal", err)
 	}
-	db, err := Open(context.Background(), url+"&pool_max_conns=3", "")
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{url, poolSize()}, {url + "&pool_max_conns=3", 3}} {
+		db, err := Open(context.Background(), c.url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := db.db.Stats().MaxOpenConnections
+		db.Close()
+		if got != c.want {
+			t.Fatalf("%s: %d connections, want %d", c.url, got, c.want)
+		}
 	}
-	db.Close()
 }
