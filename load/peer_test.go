@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -78,35 +79,36 @@ func TestPeers(t *testing.T) {
 // peer's port, and that the peer stops with its context.
 func TestServePeerLogsItsAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	// The parent reads the peer's output as a pipe, line by line.
+	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- ServePeer(ctx, PeerHello, "127.0.0.1:0", "", &out) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), `"msg":"listening"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line: %q", out.String())
+	go func() { done <- ServePeer(ctx, PeerHello, "127.0.0.1:0", "", pw); pw.Close() }()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
 		}
-		time.Sleep(5 * time.Millisecond)
+		close(lines)
+	}()
+	timeout := time.After(5 * time.Second)
+	for listening := false; !listening; {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("the peer's output ended without a listening line")
+			}
+			listening = strings.Contains(line, `"msg":"listening"`)
+		case <-timeout:
+			t.Fatal("no listening line within 5 s")
+		}
 	}
 	cancel()
+	go func() {
+		for range lines {
+		}
+	}()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
