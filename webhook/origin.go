@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hookline/hookline"
@@ -122,6 +123,11 @@ func renderOrigin(t *jinja.Template, values map[string]any) (string, error) {
 	host := u.Hostname()
 	if strings.HasPrefix(host, ".") || strings.HasSuffix(strings.TrimSuffix(host, "."), ".") || strings.Contains(host, "..") {
 		return "", hookline.Invalid("url", "host %q has an empty label", host)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", hookline.Invalid("url", "port %s is not between 1 and 65535", p)
+		}
 	}
 	return egress.Origin(u), nil
 }
