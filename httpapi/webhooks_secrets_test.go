@@ -201,6 +201,22 @@ func TestWebhookSecretItems(t *testing.T) {
 		if !targets["headers.Authorization"] || !targets["headers.X-Custom"] || !targets["params.api_key"] || targets["headers.X-Token-Hint"] {
 			t.Fatalf("secret blanks: %+v", tmpl.Blanks)
 		}
+		// A webhook made from it gets the secrets as secrets, X-Custom
+		// included, whose name does not say so.
+		var tmplID struct{ ID int64 }
+		json.Unmarshal(r.raw, &tmplID)
+		made := want(t, e.do("POST", "/api/v1/webhooks", key, map[string]any{"template_id": tmplID.ID, "name": "Made", "values": map[string]any{
+			"authorization": "Bearer " + testHeaderSecret, "x_custom": testCustomSecret, "api_key": testParamSecret}}), http.StatusCreated)
+		shown = append(shown, made.raw)
+		var m struct{ Headers []hookline.KeyValue }
+		if err := json.Unmarshal(made.raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range m.Headers {
+			if kv.Key == "X-Custom" && (kv.Value != hookline.SecretMask || kv.Secret == nil || !*kv.Secret) {
+				t.Fatalf("made from the template: %+v", m.Headers)
+			}
+		}
 		// A template never holds a secret value.
 		bad := ticketTemplate(rc.URL)
 		bad["name"] = "With a cookie"
