@@ -173,8 +173,44 @@ const (
 // KeyValue is one header or query parameter.
 type KeyValue struct {
 	Key   string    `json:"key" doc:"header or parameter name; a header name repeats to send it twice"`
-	Value string    `json:"value" doc:"text: a template; variable: a path into the template context such as certainly.sessionId"`
+	Value string    `json:"value" doc:"text: a template; variable: a path into the template context such as certainly.sessionId; a secret's value is shown as ********, and sending ******** back keeps the stored one"`
 	Type  ValueType `json:"type" doc:"how value is read (default text)"`
+	// Secret marks a text value as a credential: sealed at rest, masked
+	// wherever the webhook is shown, and never carried to another origin
+	// on a redirect. Unset, it follows SecretByDefault; Validate sets it.
+	Secret *bool `json:"secret,omitempty" doc:"text items only: the value is a credential, stored sealed and shown as ********. Default: true for Authorization, Proxy-Authorization, Cookie and names containing token, secret, password, api-key, apikey or api_key (any case), false otherwise; send false to show such a value. Variable items (paths) are never secret"`
+}
+
+// IsSecret reports whether kv's value is a credential: a text item marked
+// secret, or, when unmarked, one whose name SecretByDefault picks.
+// Variable items are paths into the conversation, never secrets.
+func (kv *KeyValue) IsSecret() bool {
+	if kv.Type == ValueVariable {
+		return false
+	}
+	if kv.Secret != nil {
+		return *kv.Secret
+	}
+	return SecretByDefault(kv.Key)
+}
+
+// SecretByDefault reports whether a text header or param named name is
+// secret when the definition does not say: the credential headers
+// (Authorization, Proxy-Authorization, Cookie) and names that say what they
+// hold (token, secret, password, api-key, apikey, and api_key, the common
+// spelling of query parameters), in any case.
+func SecretByDefault(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch n {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	for _, word := range []string{"token", "secret", "password", "api-key", "apikey", "api_key"} {
+		if strings.Contains(n, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // CustomVariable is a value extracted from a webhook's response: Mapper is a
@@ -413,6 +449,13 @@ func validateKeyValues(list string, kvs []KeyValue, header bool) error {
 		default:
 			return Invalid(at+".type", "%q is not supported; use text or variable", kv.Type)
 		}
+		if kv.Type == ValueVariable && kv.Secret != nil && *kv.Secret {
+			return Invalid(at+".secret", "a variable item's value is a path into the conversation, not a credential: send the secret as a text item")
+		}
+		// The default is written out, so that what is shown says how the
+		// value is treated.
+		secret := kv.IsSecret()
+		kv.Secret = &secret
 	}
 	return nil
 }
@@ -508,22 +551,59 @@ func IsToken(s string) bool {
 const SecretMask = "********"
 
 // Masked returns a copy of d whose secrets (basic password, bearer token,
-// API key value) are replaced by SecretMask. Empty secrets stay empty.
+// API key value, secret header and param values) are replaced by
+// SecretMask. Empty secrets stay empty.
 func (d WebhookDefinition) Masked() WebhookDefinition {
 	d = d.Clone()
 	d.Auth = d.Auth.Masked()
+	for _, f := range d.SecretItems() {
+		if *f.Value != "" {
+			*f.Value = SecretMask
+		}
+	}
 	return d
+}
+
+// SecretItems lists the header and param values that are secrets (see
+// KeyValue.IsSecret), with their JSON paths ("headers[0].value"), headers
+// first, each list in order.
+func (d *WebhookDefinition) SecretItems() []SecretField {
+	var out []SecretField
+	for _, list := range []struct {
+		name  string
+		items []KeyValue
+	}{{"headers", d.Headers}, {"params", d.Params}} {
+		for i := range list.items {
+			if kv := &list.items[i]; kv.IsSecret() {
+				out = append(out, SecretField{fmt.Sprintf("%s[%d].value", list.name, i), &kv.Value})
+			}
+		}
+	}
+	return out
 }
 
 // Clone returns a copy of d that shares no slices or maps with it.
 func (d WebhookDefinition) Clone() WebhookDefinition {
-	d.Headers = slices.Clone(d.Headers)
-	d.Params = slices.Clone(d.Params)
+	d.Headers = cloneKeyValues(d.Headers)
+	d.Params = cloneKeyValues(d.Params)
 	d.CustomVariables = slices.Clone(d.CustomVariables)
 	if d.ContextValues != nil {
 		d.ContextValues = maps.Clone(d.ContextValues)
 	}
 	return d
+}
+
+// cloneKeyValues copies kvs and their Secret flags, so that setting a flag
+// on the copy leaves kvs as they are.
+func cloneKeyValues(kvs []KeyValue) []KeyValue {
+	out := slices.Clone(kvs)
+	for i := range out {
+		if out[i].Secret != nil {
+			secret := *out[i].Secret
+			out[i].Secret = &secret
+		}
+	}
+	return out
 }
 
 // WithEmptyLists returns d with its nil lists and map made empty, so that
@@ -577,11 +657,11 @@ func (a *Auth) SecretFields() []SecretField {
 	return []SecretField{{"auth.password", &a.Password}, {"auth.token", &a.Token}, {"auth.value", &a.Value}}
 }
 
-// Secrets lists the non-empty secrets of d, for callers that must keep them
-// out of logs and output.
+// Secrets lists the non-empty secrets of d, auth and secret items, for
+// callers that must keep them out of logs and output.
 func (d *WebhookDefinition) Secrets() []string {
 	var out []string
-	for _, f := range d.Auth.SecretFields() {
+	for _, f := range append(d.Auth.SecretFields(), d.SecretItems()...) {
 		if *f.Value != "" && *f.Value != SecretMask {
 			out = append(out, *f.Value)
 		}
@@ -602,7 +682,8 @@ type WebhookFilter struct {
 // WebhookStore stores webhook definitions, each owned by a company.
 // Methods taking a Scope answer CodeNotFound for webhooks outside it,
 // exactly as for webhooks that do not exist. Implementations seal the auth
-// secrets at rest. FindWebhook returns them opened (the webhook is about to
+// secrets and the secret header and param values (KeyValue.IsSecret) at
+// rest. FindWebhook returns them opened (the webhook is about to
 // run); FindWebhooks never unseals: each stored secret is SecretMask there.
 type WebhookStore interface {
 	// CreateWebhook stores w and sets its ID, CreatedAt and UpdatedAt.

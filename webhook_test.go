@@ -243,3 +243,40 @@ func FuzzPageCursor(f *testing.F) {
 		}
 	})
 }
+
+func TestKeyValueSecret(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "COOKIE": true, "X-Auth-Token": true,
+		"client_secret": true, "Password": true, "X-Api-Key": true, "x-apikey": true, "api_key": true,
+		"Accept": false, "X-Session": false, "Set-Cookie-Hint": false, "key": false,
+	} {
+		if got := SecretByDefault(name); got != want {
+			t.Errorf("SecretByDefault(%q) = %v, want %v", name, got, want)
+		}
+	}
+	yes, no := true, false
+	def := WebhookDefinition{Name: "n", Method: "GET", URL: "https://example.com/", Headers: []KeyValue{
+		{Key: "Authorization", Value: "Bearer t"},
+		{Key: "X-Plain", Value: "p", Secret: &yes},
+		{Key: "X-Token", Value: "shown", Secret: &no},
+		{Key: "X-Token-Path", Value: "certainly.sessionId", Type: ValueVariable},
+	}}
+	if err := def.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, true, false, false} {
+		if kv := def.Headers[i]; kv.Secret == nil || *kv.Secret != want || kv.IsSecret() != want {
+			t.Errorf("headers[%d] = %+v, want secret %v", i, kv, want)
+		}
+	}
+	if m := def.Masked(); m.Headers[0].Value != SecretMask || m.Headers[1].Value != SecretMask || m.Headers[2].Value != "shown" || def.Headers[0].Value != "Bearer t" {
+		t.Errorf("masked %+v (original %+v)", m.Headers, def.Headers)
+	}
+	if got := def.Secrets(); len(got) != 2 {
+		t.Errorf("Secrets() = %q", got)
+	}
+	def.Headers[3].Secret = &yes
+	if err := def.Validate(); ErrorField(err) != "headers[3].secret" {
+		t.Errorf("a secret variable item: %v", err)
+	}
+}

@@ -57,8 +57,12 @@ type Request struct {
 	NoRetry     bool
 	// SecretHeaders names headers that carry credentials besides the usual
 	// ones (Authorization, Cookie, ...), such as an API key header: like
-	// those, they are not sent on when a redirect leaves the host.
+	// those, they are not sent on when a redirect leaves the origin.
 	SecretHeaders []string
+	// SecretParams names query parameters that carry credentials (an API
+	// key in the query, a secret param): a redirect that leaves the origin
+	// and repeats them in its Location gets the URL without them.
+	SecretParams []string
 }
 
 // Response is the outcome of a request that got an HTTP response, whatever
@@ -435,8 +439,10 @@ type prepared struct {
 	urlString string
 	host      string // for messages: host[:port], never path or query
 	timeout   time.Duration
-	// secretHeaders are the request's SecretHeaders (see follow).
+	// secretHeaders and secretParams are the request's SecretHeaders and
+	// SecretParams (see follow).
 	secretHeaders []string
+	secretParams  []string
 }
 
 // prepare checks r and returns it ready for its attempts. r is not
@@ -445,7 +451,7 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 	if r == nil {
 		return nil, &Error{Kind: KindInvalid, Msg: "no request"}
 	}
-	p := &prepared{method: r.Method, secretHeaders: r.SecretHeaders}
+	p := &prepared{method: r.Method, secretHeaders: r.SecretHeaders, secretParams: r.SecretParams}
 	if p.method == "" {
 		p.method = http.MethodGet
 	}

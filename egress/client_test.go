@@ -1084,9 +1084,76 @@ func TestDoRedirectDropsCredentials(t *testing.T) {
 	}
 }
 
+// TestDoRedirectKeepsCredentialsWithTheirOrigin: two servers on one
+// address, on two ports, are two origins. A redirect from the first to the
+// second carries no Authorization, cookie, secret header or secret query
+// parameter; the rest of the request goes on. A redirect within the first
+// server keeps them all.
+func TestDoRedirectKeepsCredentialsWithTheirOrigin(t *testing.T) {
+	t.Parallel()
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "auth=%q cookie=%q key=%q trace=%q query=%q",
+			r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("X-Api-Key"),
+			r.Header.Get("X-Trace"), r.URL.RawQuery)
+	}
+	second := newServer(t, echo)
+	first := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			// Redirects that keep the query, as many do, repeat the key.
+			http.Redirect(w, r, second.URL+"/echo?"+r.URL.RawQuery, http.StatusFound)
+		case "/stay":
+			http.Redirect(w, r, "/echo?"+r.URL.RawQuery, http.StatusFound)
+		default:
+			echo(w, r)
+		}
+	})
+	if first.port() == second.port() {
+		t.Fatal("the two servers share a port")
+	}
+	c, _ := testClient(t, Config{Allow: allowLoopback1}, nil)
+	header := http.Header{"Authorization": {"Bearer t0ken"}, "Cookie": {"s=1"}, "X-Api-Key": {"k3y-secret"}, "X-Trace": {"t-1"}}
+	send := func(path string) string {
+		t.Helper()
+		resp, err := c.Do(context.Background(), &Request{URL: first.URL + path + "?api_key=k3y-query&page=2", Header: header,
+			SecretHeaders: []string{"X-Api-Key"}, SecretParams: []string{"api_key"}})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return string(resp.Body)
+	}
+	if got, want := send("/away"), `auth="" cookie="" key="" trace="t-1" query="page=2"`; got != want {
+		t.Errorf("another port:\n got %s\nwant %s", got, want)
+	}
+	if got, want := send("/stay"), `auth="Bearer t0ken" cookie="s=1" key="k3y-secret" trace="t-1" query="api_key=k3y-query&page=2"`; got != want {
+		t.Errorf("same origin:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestOrigin: an origin is scheme, host and port, default ports written
+// out, case folded.
+func TestOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://Example.COM/x?y":  "https://example.com:443",
+		"https://example.com:443/": "https://example.com:443",
+		"http://example.com":       "http://example.com:80",
+		"http://127.0.0.1:8001/a":  "http://127.0.0.1:8001",
+		"HTTP://[::1]:8002/":       "http://[::1]:8002",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Origin(u); got != want {
+			t.Errorf("Origin(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 // TestDoRedirectHeaders: which headers each hop of a redirect carries.
-// Credentials, the request's SecretHeaders included, stay on the host and
-// its subdomains (judged on the canonical host); headers describing a body
+// Credentials, the request's SecretHeaders included, stay on the origin
+// (judged on the canonical host): a subdomain is another origin; headers
+// describing a body
 // go when a 303 drops the body; no hop gets a Referer.
 func TestDoRedirectHeaders(t *testing.T) {
 	t.Parallel()
@@ -1130,8 +1197,8 @@ func TestDoRedirectHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		name, url, method, want string
 	}{
-		{"subdomain keeps credentials", base + "/to-sub", "POST",
-			`GET body="" ` + all + ` type="" referer="" trace="t-1"`},
+		{"a subdomain is another origin and gets none", base + "/to-sub", "POST",
+			`GET body="" ` + none + ` type="" referer="" trace="t-1"`},
 		{"another host gets none", base + "/to-other", "POST",
 			`GET body="" ` + none + ` type="" referer="" trace="t-1"`},
 		{"a 303 drops the body and its type", base + "/see-other", "PUT",

@@ -61,10 +61,11 @@
 // headers; they belong in an Authorization header. Redirects are followed
 // up to MaxRedirects, and every hop is validated like the first URL: a
 // public endpoint could otherwise redirect to an internal one. A redirect
-// that leaves the host (or its subdomains) drops Authorization, Cookie and
-// the request's SecretHeaders, such as an API key header; no Referer is
-// ever added, since it would carry the previous URL's query to the next
-// host. Methods and bodies change per hop as with Go's client: 301, 302
+// that leaves the origin (scheme, host and port, see Origin: another port
+// or a subdomain is another origin) drops Authorization, Cookie and the
+// request's SecretHeaders, such as an API key header, and takes its
+// SecretParams out of the next URL's query; no Referer is ever added,
+// since it would carry the previous URL's query to the next host. Methods and bodies change per hop as with Go's client: 301, 302
 // and 303 turn other methods into a GET without a body, 307 and 308
 // repeat both.
 //

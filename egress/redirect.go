@@ -16,9 +16,13 @@ import (
 //
 //   - every hop is checked by checkRedirect first: scheme, credentials,
 //     literal addresses and the hop count;
-//   - credentials are kept only on the same host or its subdomains, judged
-//     on the hop's canonical host, and the request's SecretHeaders count as
-//     credentials too (net/http would carry an API key header anywhere);
+//   - credentials are kept only on the first request's origin (scheme, host
+//     and port, see Origin), judged on the hop's canonical host: another
+//     port, another scheme or a subdomain is another origin. Once a hop
+//     leaves the origin, no later hop gets them back. The request's
+//     SecretHeaders count as credentials too (net/http would carry an API
+//     key header anywhere), and its SecretParams are taken out of the
+//     query of a Location that repeats them;
 //   - no Referer is added: these are server-to-server calls, and a Referer
 //     would carry the previous URL, query and all, to the next host.
 //
@@ -79,8 +83,11 @@ func (c *Client) follow(req *http.Request, p *prepared) (*http.Response, error) 
 			resp.Body.Close()
 			return nil, err
 		}
-		if !strip && first.URL.Host != next.URL.Host && !isDomainOrSubdomain(next.URL.Hostname(), first.URL.Hostname()) {
+		if !strip && Origin(next.URL) != Origin(first.URL) {
 			strip = true
+		}
+		if strip {
+			dropParams(next.URL, p.secretParams)
 		}
 		for k, vs := range first.Header {
 			if strip && (sensitiveHeader(k) || slices.ContainsFunc(p.secretHeaders, func(n string) bool { return strings.EqualFold(n, k) })) {
@@ -141,17 +148,20 @@ func bodyHeader(k string) bool {
 	return false
 }
 
-// isDomainOrSubdomain reports whether sub is parent or a subdomain of it.
-// Hosts are compared as given: a host spelled otherwise (another case,
-// Unicode against punycode) counts as another host, which only ever drops
-// credentials.
-func isDomainOrSubdomain(sub, parent string) bool {
-	if sub == parent {
-		return true
+// dropParams removes the query parameters named in names from u, leaving
+// the rest of the query as the server wrote it.
+func dropParams(u *url.URL, names []string) {
+	if len(names) == 0 || u.RawQuery == "" {
+		return
 	}
-	// An IPv6 address (or a zone) is never a subdomain of anything.
-	if strings.ContainsAny(sub, ":%") {
-		return false
+	parts := strings.Split(u.RawQuery, "&")
+	kept := parts[:0]
+	for _, part := range parts {
+		key, _, _ := strings.Cut(part, "=")
+		if name, err := url.QueryUnescape(key); err == nil && slices.Contains(names, name) {
+			continue
+		}
+		kept = append(kept, part)
 	}
-	return strings.HasSuffix(sub, parent) && sub[len(sub)-len(parent)-1] == '.'
+	u.RawQuery = strings.Join(kept, "&")
 }

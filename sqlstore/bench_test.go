@@ -24,7 +24,7 @@ func benchStores(b *testing.B) map[string]*sqlstore.DB {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
+		if err := db.Migrate(ctx, nil); err != nil {
 			b.Fatal(err)
 		}
 		stores[name] = db

@@ -17,7 +17,7 @@ func openTest(t *testing.T) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
+	if err := db.Migrate(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -33,7 +33,7 @@ func eachDialect(t *testing.T, fn func(t *testing.T, db *DB)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(context.Background()); err != nil {
+		if err := db.Migrate(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
 		fn(t, db)
@@ -96,7 +96,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		if _, err := db.db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)"); err != nil {
 			t.Fatal(err)
 		}
-		err := db.Migrate(ctx)
+		err := db.Migrate(ctx, nil)
 		if err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("migrating a newer schema: %v, want a refusal", err)
 		}

@@ -9,20 +9,34 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hookline/hookline"
 )
 
-// Migrations live in migrations/<dialect>/NNNN_name.sql. Each file is
-// applied once, in its own transaction, in version order, and recorded in
-// schema_migrations. Applied files must never be edited: add a new one.
+// Migrations live in migrations/<dialect>/NNNN_name.sql, and, for changes
+// SQL cannot make, in dataMigrations. Each is applied once, in its own
+// transaction, in version order, and recorded in schema_migrations.
+// Applied migrations must never be edited: add a new one.
 //
 //go:embed migrations
 var migrationFiles embed.FS
 
-// Migration is one schema change of a dialect.
+// Migration is one schema or data change of a dialect.
 type Migration struct {
 	Version int
 	Name    string
 	SQL     string
+	// run is a data migration written in Go, run instead of SQL in the
+	// migration's transaction: for changes SQL cannot make, such as
+	// sealing stored values, which needs the secret key.
+	run func(ctx context.Context, c conn, sealer hookline.SecretSealer) error
+}
+
+// dataMigrations are the migrations written in Go. They run on every
+// dialect, between the SQL files by version; a version is either a file or
+// one of these, never both.
+var dataMigrations = []Migration{
+	{Version: 4, Name: "seal_secret_items", run: sealSecretItems},
 }
 
 // migrations returns the dialect's migrations in version order.
@@ -54,30 +68,39 @@ func migrations(dialect string) ([]Migration, error) {
 		}
 		ms = append(ms, Migration{Version: v, Name: label, SQL: string(body)})
 	}
+	for _, m := range dataMigrations {
+		if other, dup := seen[m.Version]; dup {
+			return nil, fmt.Errorf("data migration %04d_%s: version %d already used by %s/%s", m.Version, m.Name, m.Version, dir, other)
+		}
+		seen[m.Version] = m.Name
+		ms = append(ms, m)
+	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
 }
 
 // Migrate applies the migrations not yet recorded in schema_migrations. It
 // refuses a database migrated by a newer hookline, whose schema this binary
-// does not know.
-func (db *DB) Migrate(ctx context.Context) error {
-	_, err := db.Migrations(ctx)
+// does not know. sealer is the key stored secrets are sealed with: a data
+// migration that finds a secret to seal needs it, and fails without it
+// (nil) rather than leave the secret in clear.
+func (db *DB) Migrate(ctx context.Context, sealer hookline.SecretSealer) error {
+	_, err := db.Migrations(ctx, sealer)
 	return err
 }
 
-// Migrations applies pending migrations and returns the ones it applied.
-// It runs under WithLock, so that processes starting together on one
-// PostgreSQL database migrate it once: the others wait, then find nothing
-// left to do.
-func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
+// Migrations applies pending migrations, as Migrate does, and returns the
+// ones it applied. It runs under WithLock, so that processes starting
+// together on one PostgreSQL database migrate it once: the others wait,
+// then find nothing left to do.
+func (db *DB) Migrations(ctx context.Context, sealer hookline.SecretSealer) ([]Migration, error) {
 	ms, err := migrations(db.dialect.name)
 	if err != nil {
 		return nil, err
 	}
 	var applied []Migration
 	err = db.WithLock(ctx, "migrate", func(ctx context.Context) error {
-		applied, err = db.migrate(ctx, ms)
+		applied, err = db.migrate(ctx, ms, sealer)
 		return err
 	})
 	return applied, err
@@ -85,7 +108,7 @@ func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 
 // migrate applies those of ms not yet recorded; the caller holds the
 // migration lock.
-func (db *DB) migrate(ctx context.Context, ms []Migration) ([]Migration, error) {
+func (db *DB) migrate(ctx context.Context, ms []Migration, sealer hookline.SecretSealer) ([]Migration, error) {
 	c := db.conn()
 	// The DDL is run verbatim: it has no placeholders and runs once.
 	if _, err := c.q.ExecContext(ctx, db.dialect.createMigrationsTable); err != nil {
@@ -117,9 +140,13 @@ func (db *DB) migrate(ctx context.Context, ms []Migration) ([]Migration, error) 
 			if n > 0 {
 				return nil
 			}
-			// Migration files are run verbatim: they have no placeholders
-			// to rebind, and may mention ? in comments.
-			if _, err := c.q.ExecContext(ctx, m.SQL); err != nil {
+			if m.run != nil {
+				if err := m.run(ctx, c, sealer); err != nil {
+					return err
+				}
+			} else if _, err := c.q.ExecContext(ctx, m.SQL); err != nil {
+				// Migration files are run verbatim: they have no
+				// placeholders to rebind, and may mention ? in comments.
 				return c.d.translate(err)
 			}
 			if _, err := c.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -33,7 +33,26 @@ func (s *WebhookStore) VerifySealer(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("read seal canary: %w", err)
 	}
-	if plain, err := s.sealer.Open(sealed); err != nil || plain != sealCanary {
+	return openCanary(s.sealer, sealed)
+}
+
+// checkSealCanary checks sealer against the canary recorded in the
+// database, if one is; see VerifySealer.
+func checkSealCanary(ctx context.Context, c conn, sealer hookline.SecretSealer) error {
+	var sealed string
+	err := c.queryRow(ctx, `SELECT value FROM settings WHERE name = 'seal_canary'`, nil, &sealed)
+	switch {
+	case hookline.ErrorCode(err) == hookline.CodeNotFound:
+		return nil
+	case err != nil:
+		return fmt.Errorf("read seal canary: %w", err)
+	}
+	return openCanary(sealer, sealed)
+}
+
+// openCanary checks that sealer opens the sealed canary.
+func openCanary(sealer hookline.SecretSealer, sealed string) error {
+	if plain, err := sealer.Open(sealed); err != nil || plain != sealCanary {
 		return &hookline.Error{
 			Code:    hookline.CodeInvalid,
 			Field:   "HOOKLINE_SECRET_KEY",

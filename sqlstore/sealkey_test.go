@@ -20,7 +20,7 @@ func TestVerifySealer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Migrate(ctx); err != nil {
+			if err := db.Migrate(ctx, nil); err != nil {
 				t.Fatal(err)
 			}
 			return db

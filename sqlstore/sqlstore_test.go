@@ -45,7 +45,7 @@ func openAt(t *testing.T, url, dataDir string) *sqlstore.DB {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
+	if err := db.Migrate(context.Background(), nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return db
@@ -114,7 +114,7 @@ func TestReopen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		applied, err := db.Migrations(ctx)
+		applied, err := db.Migrations(ctx, nil)
 		if err != nil || len(applied) == 0 || applied[0].Version != 1 {
 			t.Fatalf("first migration run applied %v, %v", applied, err)
 		}
@@ -130,7 +130,7 @@ func TestReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if applied, err := db.Migrations(ctx); err != nil || len(applied) != 0 {
+		if applied, err := db.Migrations(ctx, nil); err != nil || len(applied) != 0 {
 			t.Fatalf("second run applied %v, %v", applied, err)
 		}
 		got, err := db.FindTenant(ctx, hookline.AdminScope(), a.ID)
@@ -175,7 +175,7 @@ func TestPostgresMigrateRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		wg.Go(func() { applied[i], errs[i] = db.Migrations(ctx) })
+		wg.Go(func() { applied[i], errs[i] = db.Migrations(ctx, nil) })
 	}
 	wg.Wait()
 	var versions []int
@@ -197,7 +197,7 @@ func TestPostgresMigrateRace(t *testing.T) {
 		}
 	}
 	db := openAt(t, url, "")
-	if again, err := db.Migrations(ctx); err != nil || len(again) != 0 {
+	if again, err := db.Migrations(ctx, nil); err != nil || len(again) != 0 {
 		t.Fatalf("migrating after the race applied %v, %v", again, err)
 	}
 }

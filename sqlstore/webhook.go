@@ -11,10 +11,11 @@ import (
 )
 
 // WebhookStore stores webhook definitions and webhook templates in a DB.
-// It seals the auth secrets of definitions (basic password, bearer token,
-// API key value) with its SecretSealer before they reach the database and
-// opens them when a definition is read, so the database file never holds
-// them in clear. Templates hold no secrets at all.
+// It seals the secrets of definitions (basic password, bearer token, API
+// key value, secret header and param values) with its SecretSealer before
+// they reach the database and opens them when a definition is read, so the
+// database file never holds them in clear. Templates hold no secrets at
+// all (the service refuses them); were one given, it would be sealed too.
 type WebhookStore struct {
 	db     *DB
 	sealer hookline.SecretSealer
@@ -46,8 +47,8 @@ type storedDefinition struct {
 	Execution          hookline.Execution        `json:"execution"`
 	TimeoutMS          int                       `json:"timeout_ms"`
 	Auth               storedAuth                `json:"auth"`
-	Headers            []hookline.KeyValue       `json:"headers"`
-	Params             []hookline.KeyValue       `json:"params"`
+	Headers            []storedKeyValue          `json:"headers"`
+	Params             []storedKeyValue          `json:"params"`
 	ContextValues      map[string]string         `json:"context_values"`
 	Body               string                    `json:"body"`
 	CustomVariables    []hookline.CustomVariable `json:"custom_variables"`
@@ -65,29 +66,63 @@ type storedAuth struct {
 	In             string            `json:"in,omitempty"`
 }
 
+// storedKeyValue is a header or param: a secret one (see
+// hookline.KeyValue.IsSecret) keeps its value only in sealed form. Before
+// migration 0004 items had no secret and no sealed_value, and every value
+// was in clear; that migration sealed the secret ones.
+type storedKeyValue struct {
+	Key         string             `json:"key"`
+	Value       string             `json:"value"`
+	SealedValue string             `json:"sealed_value,omitempty"`
+	Type        hookline.ValueType `json:"type"`
+	Secret      *bool              `json:"secret,omitempty"`
+}
+
+// encodeKeyValues turns items into their stored form, sealing the secret
+// values with seal.
+func encodeKeyValues(items []hookline.KeyValue, seal func(dst *string, secret string) error) ([]storedKeyValue, error) {
+	if items == nil {
+		return nil, nil
+	}
+	out := make([]storedKeyValue, len(items))
+	for i, kv := range items {
+		out[i] = storedKeyValue{Key: kv.Key, Value: kv.Value, Type: kv.Type, Secret: kv.Secret}
+		if kv.IsSecret() {
+			out[i].Value = ""
+			if err := seal(&out[i].SealedValue, kv.Value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// decodeKeyValues turns stored items back, opening sealed values with
+// reveal.
+func decodeKeyValues(items []storedKeyValue, reveal func(dst *string, sealed string) error) ([]hookline.KeyValue, error) {
+	if items == nil {
+		return nil, nil
+	}
+	out := make([]hookline.KeyValue, len(items))
+	for i, kv := range items {
+		out[i] = hookline.KeyValue{Key: kv.Key, Value: kv.Value, Type: kv.Type, Secret: kv.Secret}
+		if err := reveal(&out[i].Value, kv.SealedValue); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // encodeDefinition turns w's definition into the stored JSON, sealing its
 // secrets; withName keeps w.Name in it too.
 func (s *WebhookStore) encodeDefinition(w *hookline.WebhookDefinition, withName bool) (string, error) {
 	d := storedDefinition{
 		Method: w.Method, URL: w.URL, ResponseType: w.ResponseType, Execution: w.Execution,
-		TimeoutMS: w.TimeoutMS, Headers: w.Headers, Params: w.Params, ContextValues: w.ContextValues,
+		TimeoutMS: w.TimeoutMS, ContextValues: w.ContextValues,
 		Body: w.Body, CustomVariables: w.CustomVariables, RetryNonIdempotent: w.RetryNonIdempotent,
 		Auth: storedAuth{Type: w.Auth.Type, Username: w.Auth.Username, Name: w.Auth.Name, In: w.Auth.In},
 	}
-	seal := func(dst *string, secret string) error {
-		if secret == "" {
-			return nil
-		}
-		if s.sealer == nil {
-			return errors.New("no secret sealer configured")
-		}
-		sealed, err := s.sealer.Seal(secret)
-		if err != nil {
-			return fmt.Errorf("seal secret: %w", err)
-		}
-		*dst = sealed
-		return nil
-	}
+	seal := sealWith(s.sealer)
 	if withName {
 		d.Name = w.Name
 	}
@@ -95,11 +130,37 @@ func (s *WebhookStore) encodeDefinition(w *hookline.WebhookDefinition, withName 
 		seal(&d.Auth.SealedValue, w.Auth.Value)); err != nil {
 		return "", err
 	}
+	var err error
+	if d.Headers, err = encodeKeyValues(w.Headers, seal); err != nil {
+		return "", err
+	}
+	if d.Params, err = encodeKeyValues(w.Params, seal); err != nil {
+		return "", err
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("encode definition: %w", err)
 	}
 	return string(b), nil
+}
+
+// sealWith returns a function that seals a non-empty secret into dst with
+// sealer.
+func sealWith(sealer hookline.SecretSealer) func(dst *string, secret string) error {
+	return func(dst *string, secret string) error {
+		if secret == "" {
+			return nil
+		}
+		if sealer == nil {
+			return errors.New("no secret sealer configured")
+		}
+		sealed, err := sealer.Seal(secret)
+		if err != nil {
+			return fmt.Errorf("seal secret: %w", err)
+		}
+		*dst = sealed
+		return nil
+	}
 }
 
 // decodeDefinition fills w's definition from the stored JSON. With open,
@@ -115,7 +176,7 @@ func (s *WebhookStore) decodeDefinition(raw string, w *hookline.WebhookDefinitio
 		w.Name = d.Name
 	}
 	w.Method, w.URL, w.ResponseType, w.Execution = d.Method, d.URL, d.ResponseType, d.Execution
-	w.TimeoutMS, w.Headers, w.Params, w.ContextValues = d.TimeoutMS, d.Headers, d.Params, d.ContextValues
+	w.TimeoutMS, w.ContextValues = d.TimeoutMS, d.ContextValues
 	w.Body, w.CustomVariables, w.RetryNonIdempotent = d.Body, d.CustomVariables, d.RetryNonIdempotent
 	w.Auth = hookline.Auth{Type: d.Auth.Type, Username: d.Auth.Username, Name: d.Auth.Name, In: d.Auth.In}
 	reveal := func(dst *string, sealed string) error {
@@ -135,8 +196,16 @@ func (s *WebhookStore) decodeDefinition(raw string, w *hookline.WebhookDefinitio
 		*dst = plain
 		return nil
 	}
-	return errors.Join(reveal(&w.Auth.Password, d.Auth.SealedPassword), reveal(&w.Auth.Token, d.Auth.SealedToken),
-		reveal(&w.Auth.Value, d.Auth.SealedValue))
+	if err := errors.Join(reveal(&w.Auth.Password, d.Auth.SealedPassword), reveal(&w.Auth.Token, d.Auth.SealedToken),
+		reveal(&w.Auth.Value, d.Auth.SealedValue)); err != nil {
+		return err
+	}
+	var err error
+	if w.Headers, err = decodeKeyValues(d.Headers, reveal); err != nil {
+		return err
+	}
+	w.Params, err = decodeKeyValues(d.Params, reveal)
+	return err
 }
 
 const webhookColumns = "id, company_id, name, template_id, definition, created_at, updated_at"

@@ -29,7 +29,8 @@ func newSealer(t *testing.T) *seal.Sealer {
 	return s
 }
 
-// TestWebhookSecretsSealedAtRest stores a webhook of each auth type, closes
+// TestWebhookSecretsSealedAtRest stores a webhook of each auth type, each
+// with a secret header and param, closes
 // the database and reads every file of the data directory (the database,
 // its WAL and shared memory): no secret may appear in them. Read back with
 // another key, the secrets do not open.
@@ -40,7 +41,7 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	ws := sqlstore.NewWebhookStore(db, newSealer(t))
@@ -48,7 +49,7 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 	if err := db.CreateTenant(ctx, company); err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44"}
+	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44", "cookie-secret-c3d9e1", "param-secret-08f6b2"}
 	var ids []int64
 	for i, auth := range []hookline.Auth{
 		{Type: hookline.AuthBearer, Token: secrets[0]},
@@ -56,7 +57,9 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
 	} {
 		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
-			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}}
+			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth,
+			Headers: []hookline.KeyValue{{Key: "Cookie", Value: secrets[3], Type: hookline.ValueText}},
+			Params:  []hookline.KeyValue{{Key: "access_token", Value: secrets[4], Type: hookline.ValueText}}}}
 		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
 			t.Fatalf("webhook %d: %v", i, err)
 		}
@@ -167,6 +170,11 @@ func fillNonZero(t *testing.T, v reflect.Value) {
 			f.Set(m)
 		case reflect.Struct:
 			fillNonZero(t, f)
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+			if f.Elem().Kind() == reflect.Bool {
+				f.Elem().SetBool(true)
+			}
 		default:
 			t.Fatalf("fillNonZero: field %s of kind %s", v.Type().Field(i).Name, f.Kind())
 		}
@@ -185,14 +193,16 @@ func TestWebhookSecretsSealedInPostgres(t *testing.T) {
 	if err := db.CreateTenant(ctx, company); err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44"}
+	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44", "cookie-secret-c3d9e1", "param-secret-08f6b2"}
 	for i, auth := range []hookline.Auth{
 		{Type: hookline.AuthBearer, Token: secrets[0]},
 		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
 		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
 	} {
 		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
-			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth}}
+			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth,
+			Headers: []hookline.KeyValue{{Key: "Cookie", Value: secrets[3], Type: hookline.ValueText}},
+			Params:  []hookline.KeyValue{{Key: "access_token", Value: secrets[4], Type: hookline.ValueText}}}}
 		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
 			t.Fatalf("webhook %d: %v", i, err)
 		}

@@ -41,10 +41,15 @@ type Compiled struct {
 	// order: the default Content-Type and Accept, then the auth header.
 	fixed []fixedHeader
 	auth  authHeader
-	// secretHeaders names the API key header, which egress must not carry
-	// to another host on a redirect; shared by every request, never
-	// written to.
+	// secretHeaders names the API key header and the secret headers, and
+	// secretParams the API key and secret query parameters, which egress
+	// must not carry to another origin on a redirect; shared by every
+	// request, never written to.
 	secretHeaders []string
+	secretParams  []string
+	// origin is where the secrets may go (see EndpointOrigin): "" when the
+	// definition has none, or when its origin cannot be told before a run.
+	origin string
 	// basicCred is the base64 user:password of basic auth.
 	basicCred string
 }
@@ -70,9 +75,12 @@ type compiledValue struct {
 }
 
 type compiledKV struct {
-	field string // JSON path, for errors
-	key   string // canonical for headers
-	tmpl  *jinja.Template
+	field  string // JSON path, for errors
+	key    string // canonical for headers
+	tmpl   *jinja.Template
+	secret bool // see hookline.KeyValue.IsSecret
+	// plain: the value has no template tags, so it renders as written.
+	plain bool
 }
 
 type compiledMapper struct {
@@ -138,6 +146,11 @@ func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
 	}
 	c.prepare()
 	c.secrets = echoForms(append(def.Secrets(), c.basicCred)...)
+	if len(secretFields(&c.def)) > 0 {
+		// An origin that cannot be told now is left to the save-time
+		// checks (see CheckCredentialOrigin); a run does not refuse it.
+		c.origin, _, _ = EndpointOrigin(endpointOf(&c.def))
+	}
 	return c, nil
 }
 
@@ -155,6 +168,9 @@ func (c *Compiled) prepare() {
 	for i := range c.headers {
 		kv := &c.headers[i]
 		kv.key = http.CanonicalHeaderKey(kv.key)
+		if kv.secret && !slices.Contains(c.secretHeaders, kv.key) {
+			c.secretHeaders = append(c.secretHeaders, kv.key)
+		}
 		if !hasTags(def.Headers[i].Value) && def.Headers[i].Type != hookline.ValueVariable {
 			if _, err := c.renderStatic(kv.tmpl); err != nil {
 				c.notPlain(kv.field, err)
@@ -180,11 +196,18 @@ func (c *Compiled) prepare() {
 	case hookline.AuthAPIKey:
 		if a.In == hookline.APIKeyInHeader {
 			c.auth = authHeader{key: http.CanonicalHeaderKey(a.Name), value: a.Value}
-			c.secretHeaders = []string{c.auth.key}
+			c.secretHeaders = append(c.secretHeaders, c.auth.key)
+		} else {
+			c.secretParams = append(c.secretParams, a.Name)
 		}
 	}
 	if c.auth.key != "" {
 		c.fixed = append(c.fixed, fixedHeader{c.auth.key, c.auth.value, false})
+	}
+	for _, p := range c.params {
+		if p.secret && !slices.Contains(c.secretParams, p.key) {
+			c.secretParams = append(c.secretParams, p.key)
+		}
 	}
 }
 
@@ -202,8 +225,12 @@ func (c *Compiled) notPlain(field string, err error) {
 	}
 }
 
-// Check validates def for saving: Compile, and every context value the URL
-// needs is set. Defaults are filled into def.
+// Check validates def for saving: Compile, every context value the URL
+// needs is set, and what would fail on every run fails now: plain text
+// that does not render (see checkPlainText), context values that cannot
+// form the URL's host (see EndpointOrigin) and a body over a render budget
+// with the sample conversation (see checkSampleBody). Defaults are filled
+// into def.
 func Check(def *hookline.WebhookDefinition) error {
 	c, err := Compile(*def)
 	if err != nil {
@@ -217,7 +244,39 @@ func Check(def *hookline.WebhookDefinition) error {
 	if err := c.checkPlainText(); err != nil {
 		return err
 	}
+	if _, _, err := EndpointOrigin(endpointOf(&c.def)); err != nil {
+		return err
+	}
+	if err := c.checkSampleBody(); err != nil {
+		return err
+	}
 	*def = c.def
+	return nil
+}
+
+// checkSampleBody renders a body that has tags against the sample
+// conversation (SampleConversation). A body over a render budget there
+// (steps, output, memory) is refused: real conversations are no smaller,
+// so every run would fail too. Other failures are left to the run, where
+// the real conversation may well define what the sample does not.
+func (c *Compiled) checkSampleBody() error {
+	if c.body == nil || !hasTags(c.def.Body) {
+		return nil
+	}
+	conv := SampleConversation()
+	data, err := ConversationData(&conv)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if data, err = c.withContextValues(ctx, data); err != nil {
+		return nil
+	}
+	_, err = c.body.Render(ctx, data, c.limits)
+	var je *jinja.Error
+	if errors.As(err, &je) && je.Kind == "budget" {
+		return hookline.Invalid("body", "rendered with the sample conversation, the body exceeds the %s budget, so no run could send it: %s", je.Budget, templateMessage(err))
+	}
 	return nil
 }
 
@@ -280,7 +339,7 @@ func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compil
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, compiledKV{field: field, key: kv.Key, tmpl: t})
+		out = append(out, compiledKV{field: field, key: kv.Key, tmpl: t, secret: kv.IsSecret(), plain: !hasTags(src)})
 	}
 	return out, nil
 }

@@ -64,6 +64,9 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 		return failed(res, asWebhookError(err))
 	}
 	res.Request = req.Shown
+	if len(req.rendered) > 0 {
+		c = c.withRendered(req.rendered)
+	}
 
 	resp, err := e.client.Do(ctx, &req.Egress)
 	if err != nil {
@@ -149,6 +152,14 @@ func shownBody(body []byte) string {
 		cut--
 	}
 	return string(body[:cut])
+}
+
+// withRendered returns a copy of c that also scrubs the secret values a
+// request rendered from templates (see Request), in every echo form.
+func (c *Compiled) withRendered(rendered []string) *Compiled {
+	cp := *c
+	cp.secrets = echoForms(append(append(c.def.Secrets(), c.basicCred), rendered...)...)
+	return &cp
 }
 
 // scrub masks the webhook's secrets in response text, for receivers that

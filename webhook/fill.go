@@ -83,7 +83,7 @@ func fill(t *hookline.WebhookTemplate, values map[string]string) (hookline.Webho
 			}
 			continue
 		}
-		setTarget(&w, b.Target, v)
+		setTarget(&w, b.Target, v, b.Secret)
 	}
 	if len(problems) > 0 {
 		return hookline.WebhookDefinition{}, &hookline.Error{Code: hookline.CodeInvalid, Field: field, Message: strings.Join(problems, "; ")}
@@ -99,7 +99,13 @@ func fill(t *hookline.WebhookTemplate, values map[string]string) (hookline.Webho
 	return w, nil
 }
 
-func setTarget(w *hookline.WebhookDefinition, target, v string) {
+// setTarget sets the field target names to v. A secret blank's header or
+// param is marked secret, whatever its name.
+func setTarget(w *hookline.WebhookDefinition, target, v string, secret bool) {
+	var mark *bool
+	if secret {
+		mark = &secret
+	}
 	field, sub, _ := strings.Cut(target, ".")
 	switch field {
 	case "url":
@@ -130,18 +136,24 @@ func setTarget(w *hookline.WebhookDefinition, target, v string) {
 		for i := range w.Headers {
 			if strings.EqualFold(w.Headers[i].Key, sub) {
 				w.Headers[i].Value, w.Headers[i].Type = v, hookline.ValueText
+				if mark != nil {
+					w.Headers[i].Secret = mark
+				}
 				return
 			}
 		}
-		w.Headers = append(w.Headers, hookline.KeyValue{Key: sub, Value: v, Type: hookline.ValueText})
+		w.Headers = append(w.Headers, hookline.KeyValue{Key: sub, Value: v, Type: hookline.ValueText, Secret: mark})
 	case "params":
 		for i := range w.Params {
 			if w.Params[i].Key == sub {
 				w.Params[i].Value, w.Params[i].Type = v, hookline.ValueText
+				if mark != nil {
+					w.Params[i].Secret = mark
+				}
 				return
 			}
 		}
-		w.Params = append(w.Params, hookline.KeyValue{Key: sub, Value: v, Type: hookline.ValueText})
+		w.Params = append(w.Params, hookline.KeyValue{Key: sub, Value: v, Type: hookline.ValueText, Secret: mark})
 	}
 }
 

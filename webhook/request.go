@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hookline/hookline"
@@ -16,9 +17,14 @@ import (
 type Request struct {
 	Egress egress.Request
 	// Shown is the request with its secrets masked: the Authorization value
-	// after the scheme word ("Bearer ********") and the API key's value in
-	// its header or query parameter.
+	// after the scheme word ("Bearer ********"), the API key's value in its
+	// header or query parameter, and the values of secret headers and
+	// params.
 	Shown hookline.WebhookRequestInfo
+	// rendered holds the values of secret items with template tags as
+	// rendered for this request, which the compiled forms (see echoForms)
+	// cannot know.
+	rendered []string
 }
 
 // Build renders the request from the template context data (see
@@ -50,36 +56,47 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any, userAgent str
 	if err != nil {
 		return nil, renderErr("url", "the rendered URL "+hookline.ErrorMessage(err))
 	}
+	if c.origin != "" && egress.Origin(u) != c.origin {
+		// A run context that defines a context value itself can move the
+		// host; the secrets stay where they were entered for.
+		return nil, renderErr("url", fmt.Sprintf("the URL goes to %s, but the webhook's secrets were entered for %s and are sent there only", egress.Origin(u), c.origin))
+	}
+	var rendered []string
 	finalURL, shownURL := rawURL, rawURL
 	keyInQuery := def.Auth.Type == hookline.AuthAPIKey && def.Auth.In == hookline.APIKeyInQuery
 	if len(c.params) > 0 || keyInQuery || u.Fragment != "" {
 		// The query: the URL's own, then the params in order, then an API
 		// key. The fragment is never sent.
 		u.Fragment, u.RawFragment = "", ""
-		var query strings.Builder
+		var query, shownQuery strings.Builder
 		query.WriteString(u.RawQuery)
+		shownQuery.WriteString(u.RawQuery)
 		for _, p := range c.params {
 			v, err := p.tmpl.Render(ctx, d, c.limits)
 			if err != nil {
 				return nil, templateErr(p.field, err)
 			}
 			appendQuery(&query, p.key, url.QueryEscape(v))
+			shown := url.QueryEscape(v)
+			if p.secret && v != "" {
+				shown = hookline.SecretMask
+				if !p.plain {
+					rendered = append(rendered, v)
+				}
+			}
+			appendQuery(&shownQuery, p.key, shown)
 		}
-		shownQuery := query.String()
 		if keyInQuery {
 			appendQuery(&query, def.Auth.Name, url.QueryEscape(def.Auth.Value))
-			if shownQuery != "" {
-				shownQuery += "&"
-			}
-			shownQuery += url.QueryEscape(def.Auth.Name) + "=" + hookline.SecretMask
+			appendQuery(&shownQuery, def.Auth.Name, hookline.SecretMask)
 		}
 		u.RawQuery = query.String()
 		finalURL = u.String()
-		u.RawQuery = shownQuery
+		u.RawQuery = shownQuery.String()
 		shownURL = u.String()
 	}
 
-	h, err := c.header(ctx, d)
+	h, err := c.header(ctx, d, &rendered)
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +112,14 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any, userAgent str
 			Timeout:       def.Timeout(),
 			RetryUnsafe:   def.RetryNonIdempotent,
 			SecretHeaders: c.secretHeaders,
+			SecretParams:  c.secretParams,
 		},
 		Shown: hookline.WebhookRequestInfo{
 			Method:  def.Method,
 			URL:     shownURL,
 			Headers: c.shownHeaders(h),
 		},
+		rendered: rendered,
 	}
 	if c.body != nil {
 		s, err := c.body.Render(ctx, d, c.limits)
@@ -114,13 +133,17 @@ func (c *Compiled) Build(ctx context.Context, data map[string]any, userAgent str
 }
 
 // header renders the request header: the definition's headers, then the
-// default and auth headers.
-func (c *Compiled) header(ctx context.Context, d map[string]any) (http.Header, error) {
+// default and auth headers. The rendered values of secret headers with
+// template tags are added to rendered.
+func (c *Compiled) header(ctx context.Context, d map[string]any, rendered *[]string) (http.Header, error) {
 	h := make(http.Header, len(c.headers)+len(c.fixed)+1)
 	for _, kv := range c.headers {
 		v, err := kv.tmpl.Render(ctx, d, c.limits)
 		if err != nil {
 			return nil, templateErr(kv.field, err)
+		}
+		if kv.secret && !kv.plain && v != "" {
+			*rendered = append(*rendered, v)
 		}
 		h.Add(kv.key, v)
 	}
@@ -169,13 +192,13 @@ func appendQuery(b *strings.Builder, key, escapedValue string) {
 }
 
 // shownHeaders flattens h for display, masking credentials: the
-// Authorization value keeps its scheme word, an API key header is masked
-// whole.
+// Authorization value keeps its scheme word, an API key header and a
+// secret header are masked whole (all its values, when the name repeats).
 func (c *Compiled) shownHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
-		if k == c.auth.key || k == "Authorization" || k == "Proxy-Authorization" {
+		if k == c.auth.key || k == "Authorization" || k == "Proxy-Authorization" || slices.Contains(c.secretHeaders, k) {
 			v = maskAuthorization(k, v)
 		}
 		out[k] = v

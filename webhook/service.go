@@ -101,12 +101,21 @@ func (s *Service) CreateWebhook(ctx context.Context, c *hookline.Caller, in hook
 }
 
 // checkNew checks a definition that has no stored webhook behind it: a
-// masked secret hides nothing there, so it is refused; then Check.
+// masked secret hides nothing there, so it is refused; then Check and the
+// origin rule.
 func checkNew(def *hookline.WebhookDefinition) error {
-	if err := keepMaskedSecrets(&def.Auth, hookline.Auth{}); err != nil {
+	if _, err := keepStoredSecrets(def, nil); err != nil {
 		return err
 	}
-	return Check(def)
+	if err := Check(def); err != nil {
+		return err
+	}
+	return CheckCredentialOrigin(endpointOf(def), secretFields(def), nil, nil)
+}
+
+// endpointOf is a definition as the origin rule sees it.
+func endpointOf(def *hookline.WebhookDefinition) Endpoint {
+	return Endpoint{URL: def.URL, ContextValues: def.ContextValues, Field: "url"}
 }
 
 // setFields lists the definition fields d sets besides its name, in the
@@ -159,7 +168,8 @@ func (s *Service) FindWebhooks(ctx context.Context, c *hookline.Caller, companyI
 
 // ReplaceWebhook replaces a webhook's definition. Its company and template
 // link stay; a secret sent masked, or left out while the auth type stays,
-// keeps the stored one.
+// keeps the stored one; a changed origin needs the secrets sent again (see
+// CheckCredentialOrigin).
 func (s *Service) ReplaceWebhook(ctx context.Context, c *hookline.Caller, id int64, in hookline.WebhookInput) (*hookline.Webhook, error) {
 	w, err := s.webhooks.UpdateWebhook(ctx, c.Scope(), id, func(stored *hookline.Webhook) (hookline.WebhookDefinition, error) {
 		return replacement(stored, &in)
@@ -197,11 +207,15 @@ func replacement(stored *hookline.Webhook, in *hookline.WebhookInput) (hookline.
 		return hookline.WebhookDefinition{}, hookline.Invalid("values", "values fill a template when a webhook is created; change the definition's fields instead")
 	}
 	def := in.WebhookDefinition.Clone()
-	keepOmittedSecrets(&def.Auth, stored.Auth)
-	if err := keepMaskedSecrets(&def.Auth, stored.Auth); err != nil {
+	kept, err := keepStoredSecrets(&def, &stored.WebhookDefinition)
+	if err != nil {
 		return hookline.WebhookDefinition{}, err
 	}
 	if err := Check(&def); err != nil {
+		return hookline.WebhookDefinition{}, err
+	}
+	before := endpointOf(&stored.WebhookDefinition)
+	if err := CheckCredentialOrigin(endpointOf(&def), secretFields(&def), &before, kept); err != nil {
 		return hookline.WebhookDefinition{}, err
 	}
 	return def, nil
@@ -243,7 +257,7 @@ func (s *Service) RunUnsavedWebhook(ctx context.Context, c *hookline.Caller, in 
 // refused.
 func RunDefinition(ctx context.Context, exec *Executor, def hookline.WebhookDefinition, runContext json.RawMessage) (*hookline.WebhookResult, error) {
 	def = def.Clone()
-	if err := keepMaskedSecrets(&def.Auth, hookline.Auth{}); err != nil {
+	if _, err := keepStoredSecrets(&def, nil); err != nil {
 		return nil, err
 	}
 	return exec.RunContext(ctx, &def, runContext)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,34 +89,71 @@ func TestFill(t *testing.T) {
 }
 
 func TestSecretPolicy(t *testing.T) {
-	stored := hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "pw-secret"}
-	// GET, edit something else, PUT: the masked secret survives.
-	a := stored.Masked()
-	if err := keepMaskedSecrets(&a, stored); err != nil || a.Password != "pw-secret" {
-		t.Fatalf("masked: %v %+v", err, a)
+	stored := &hookline.WebhookDefinition{
+		Auth: hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "pw-secret"},
+		Headers: []hookline.KeyValue{
+			{Key: "X-Plain", Value: "p"},
+			{Key: "X-Token", Value: "tok-one"},
+			{Key: "X-Token", Value: "tok-two"},
+		},
+		Params: []hookline.KeyValue{{Key: "api_key", Value: "k-secret"}},
+	}
+	keep := func(def hookline.WebhookDefinition) (hookline.WebhookDefinition, []string, error) {
+		kept, err := keepStoredSecrets(&def, stored)
+		return def, kept, err
+	}
+	// GET, edit something else, PUT: the masked secrets survive, each
+	// item matched by name and rank even when the items move.
+	shown := stored.Masked()
+	shown.Headers = []hookline.KeyValue{shown.Headers[2], {Key: "X-New", Value: "n"}, shown.Headers[1]}
+	if shown.Headers[0].Value != hookline.SecretMask || shown.Params[0].Value != hookline.SecretMask {
+		t.Fatalf("not masked: %+v", shown)
+	}
+	got, kept, err := keep(shown)
+	if err != nil || got.Auth.Password != "pw-secret" || got.Headers[0].Value != "tok-one" || got.Headers[2].Value != "tok-two" || got.Params[0].Value != "k-secret" {
+		t.Fatalf("masked: %v %+v", err, got)
+	}
+	if want := []string{"auth.password", "headers[0].value", "headers[2].value", "params[0].value"}; !slices.Equal(kept, want) {
+		t.Fatalf("kept %v, want %v", kept, want)
 	}
 	// A secret left out while the type stays survives too.
-	a = hookline.Auth{Type: "Basic ", Username: "agent"}
-	keepOmittedSecrets(&a, stored)
-	if err := keepMaskedSecrets(&a, stored); err != nil || a.Password != "pw-secret" {
-		t.Fatalf("omitted: %v %+v", err, a)
+	got, kept, err = keep(hookline.WebhookDefinition{Auth: hookline.Auth{Type: "Basic ", Username: "agent"}})
+	if err != nil || got.Auth.Password != "pw-secret" || !slices.Equal(kept, []string{"auth.password"}) {
+		t.Fatalf("omitted: %v %+v %v", err, got.Auth, kept)
 	}
-	// A new secret replaces it.
-	a = hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "new"}
-	keepOmittedSecrets(&a, stored)
-	if keepMaskedSecrets(&a, stored); a.Password != "new" {
-		t.Fatal("a new secret was overwritten")
+	// A new secret replaces it, and nothing is kept.
+	got, kept, err = keep(hookline.WebhookDefinition{Auth: hookline.Auth{Type: hookline.AuthBasic, Username: "agent", Password: "new"}})
+	if err != nil || got.Auth.Password != "new" || len(kept) != 0 {
+		t.Fatalf("new secret: %v %+v %v", err, got.Auth, kept)
 	}
 	// A mask with nothing behind it is an error, not a literal password.
-	a = hookline.Auth{Type: hookline.AuthBearer, Token: hookline.SecretMask}
-	keepOmittedSecrets(&a, stored)
-	if err := keepMaskedSecrets(&a, stored); hookline.ErrorField(err) != "auth.token" {
-		t.Fatalf("mask without stored secret: %v", err)
+	for field, def := range map[string]hookline.WebhookDefinition{
+		"auth.token":       {Auth: hookline.Auth{Type: hookline.AuthBearer, Token: hookline.SecretMask}},
+		"headers[0].value": {Headers: []hookline.KeyValue{{Key: "X-Plain", Value: hookline.SecretMask, Secret: ptr(true)}}},
+		"headers[1].value": {Headers: []hookline.KeyValue{{Key: "X-Token", Value: "a"}, {Key: "X-Token", Value: hookline.SecretMask}, {Key: "X-Token", Value: hookline.SecretMask}}[:2]},
+		"params[0].value":  {Params: []hookline.KeyValue{{Key: "api_key", Value: hookline.SecretMask, Secret: ptr(false)}}},
+	} {
+		if field == "headers[1].value" {
+			// Both stored X-Token values are taken by rank; a third has none.
+			def.Headers = []hookline.KeyValue{{Key: "x-token", Value: hookline.SecretMask}, {Key: "X-Token", Value: hookline.SecretMask}, {Key: "X-Token", Value: hookline.SecretMask}}
+			field = "headers[2].value"
+		}
+		if _, _, err := keep(def); hookline.ErrorField(err) != field {
+			t.Errorf("%s: %v", field, err)
+		}
 	}
-	if err := refuseTemplateSecrets(hookline.Auth{Type: hookline.AuthBearer, Token: "t"}); hookline.ErrorField(err) != "webhook.auth.token" {
+	if _, err := keepStoredSecrets(&hookline.WebhookDefinition{Auth: hookline.Auth{Type: hookline.AuthBearer, Token: hookline.SecretMask}}, nil); hookline.ErrorField(err) != "auth.token" {
+		t.Fatalf("mask on a new definition: %v", err)
+	}
+	if err := refuseTemplateSecrets(&hookline.WebhookDefinition{Auth: hookline.Auth{Type: hookline.AuthBearer, Token: "t"}}); hookline.ErrorField(err) != "webhook.auth.token" {
 		t.Fatalf("template secret: %v", err)
 	}
+	if err := refuseTemplateSecrets(&hookline.WebhookDefinition{Headers: []hookline.KeyValue{{Key: "Cookie", Value: "s=1"}}}); hookline.ErrorField(err) != "webhook.headers[0].value" {
+		t.Fatalf("template secret header: %v", err)
+	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // TestServiceSecretsAndValidation runs the service over a real store: a
 // webhook is validated and compiled once, shown masked everywhere, keeps

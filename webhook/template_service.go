@@ -106,7 +106,7 @@ func (s *Service) resolveOwner(ctx context.Context, c *hookline.Caller, companyI
 // saveTemplate checks t once (every template compiled with its blanks
 // filled by samples, no secrets) and stores it.
 func (s *Service) saveTemplate(ctx context.Context, c *hookline.Caller, t *hookline.WebhookTemplate, create bool) error {
-	if err := refuseTemplateSecrets(t.Webhook.Auth); err != nil {
+	if err := refuseTemplateSecrets(&t.Webhook); err != nil {
 		return err
 	}
 	if err := CheckTemplate(t); err != nil {

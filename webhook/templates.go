@@ -111,7 +111,8 @@ func blankField(err error, t *hookline.WebhookTemplate) error {
 }
 
 // TemplateFromWebhook makes a template from an existing webhook. Its
-// secrets become required secret blanks and are never copied; the basic
+// secrets, secret headers and params included, become required secret
+// blanks and are never copied; the basic
 // auth username and each literal context value become blanks whose default
 // is the webhook's value. Context values that are templates (reading the
 // conversation) stay in the definition. The caller sets Scope, OwnerID and,
@@ -157,37 +158,24 @@ func TemplateFromWebhook(w hookline.WebhookDefinition) hookline.WebhookTemplate 
 		t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName("api_key"), Label: "API key (" + a.Name + ")", Target: "auth.value", Required: true, Secret: true})
 		a.Value = ""
 	}
-	// Credentials typed into headers or params by hand are secrets too.
-	for i := range t.Webhook.Headers {
-		h := &t.Webhook.Headers[i]
-		if h.Type != hookline.ValueVariable && !hasTags(h.Value) && h.Value != "" && looksSecret(h.Key) {
-			t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName(identifier(h.Key)), Label: h.Key, Target: "headers." + h.Key, Required: true, Secret: true})
-			h.Value = ""
-		}
-	}
-	for i := range t.Webhook.Params {
-		p := &t.Webhook.Params[i]
-		if p.Type != hookline.ValueVariable && !hasTags(p.Value) && p.Value != "" && looksSecret(p.Key) {
-			t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName(identifier(p.Key)), Label: p.Key, Target: "params." + p.Key, Required: true, Secret: true})
-			p.Value = ""
+	// Secret headers and params (see hookline.KeyValue.IsSecret) become
+	// secret blanks as the auth secrets do, whatever their value holds.
+	for _, list := range []struct {
+		name  string
+		items []hookline.KeyValue
+	}{{"headers", t.Webhook.Headers}, {"params", t.Webhook.Params}} {
+		for i := range list.items {
+			kv := &list.items[i]
+			if kv.IsSecret() && kv.Value != "" {
+				t.Blanks = append(t.Blanks, hookline.TemplateBlank{Name: blankName(identifier(kv.Key)), Label: kv.Key, Target: list.name + "." + kv.Key, Required: true, Secret: true})
+				kv.Value = ""
+			}
 		}
 	}
 	if strings.TrimSpace(t.Webhook.Name) == "" {
 		t.Webhook.Name = t.Name
 	}
 	return t
-}
-
-// looksSecret reports whether a header or param name suggests a
-// credential, such as Authorization, X-Api-Key or access_token.
-func looksSecret(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range []string{"auth", "token", "key", "secret", "password", "passwd", "signature", "session", "cookie"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // identifier turns a header or param name into a blank name.

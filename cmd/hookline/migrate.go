@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 )
 
@@ -22,7 +23,18 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return 1
 	}
 	defer db.Close()
-	applied, err := db.Migrations(ctx)
+	// A migration may seal values stored in clear, with the key serve uses.
+	key, err := seal.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
+		return 1
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
+		return 1
+	}
+	applied, err := db.Migrations(ctx, sealer)
 	for _, m := range applied {
 		fmt.Fprintf(stdout, "applied %04d_%s\n", m.Version, m.Name)
 	}

@@ -63,13 +63,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.db = nil
 		}
 	}()
-	applied, err := m.db.Migrations(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate the database: %w", err)
-	}
-	for _, mig := range applied {
-		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
-	}
+	// The key comes first: a migration may seal values stored in clear.
 	key, err := seal.LoadOrCreateKey(m.cfg.DataDir, m.cfg.SecretKey)
 	if err != nil {
 		return err
@@ -77,6 +71,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	sealer, err := seal.New(key)
 	if err != nil {
 		return err
+	}
+	applied, err := m.db.Migrations(ctx, sealer)
+	if err != nil {
+		return fmt.Errorf("migrate the database: %w", err)
+	}
+	for _, mig := range applied {
+		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
 	}
 	store := sqlstore.NewWebhookStore(m.db, sealer)
 	if err := store.VerifySealer(ctx); err != nil {

@@ -52,7 +52,7 @@ func mustCreate(t *testing.T, db *sqlstore.DB, name string, kind hookline.Tenant
 
 func exerciseMigrate(t *testing.T, open Open) {
 	db := open(t)
-	applied, err := db.Migrations(context.Background())
+	applied, err := db.Migrations(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("migrate again: %v", err)
 	}
@@ -155,7 +155,7 @@ func SQLite(tb testing.TB) *sqlstore.DB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, nil); err != nil {
 		tb.Fatal(err)
 	}
 	return db

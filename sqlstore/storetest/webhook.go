@@ -30,6 +30,14 @@ func webhookStore(t *testing.T, open Open) (*sqlstore.DB, *sqlstore.WebhookStore
 // of a store's files look for it to prove it is sealed.
 const SampleSecret = "tok-3f9a1c7e5b2d4086"
 
+// SampleHeaderSecret and SampleParamSecret are the values of the secret
+// header and param of the webhooks the suite stores: one secret by its
+// name, one marked so; tests of a store's files look for them too.
+const (
+	SampleHeaderSecret = "hdr-5e2b8d0c4a7f1936"
+	SampleParamSecret  = "prm-a61f3c9e0d5b7248"
+)
+
 // fullWebhook sets every field of a definition, with lists in an order
 // that sorting would change.
 func fullWebhook(companyID int64, name string) *hookline.Webhook {
@@ -45,10 +53,13 @@ func fullWebhook(companyID int64, name string) *hookline.Webhook {
 			{Key: "X-Zeta", Value: "z", Type: hookline.ValueText},
 			{Key: "X-Alpha", Value: "certainly.sessionId", Type: hookline.ValueVariable},
 			{Key: "X-Zeta", Value: "again", Type: hookline.ValueText},
+			{Key: "X-Auth-Token", Value: SampleHeaderSecret, Type: hookline.ValueText},
+			{Key: "X-Token-Hint", Value: "not a secret", Type: hookline.ValueText, Secret: new(bool)},
 		},
 		Params: []hookline.KeyValue{
 			{Key: "z", Value: "{{certainly.botId}}", Type: hookline.ValueText},
 			{Key: "a", Value: "certainly.moduleId", Type: hookline.ValueVariable},
+			{Key: "sig", Value: SampleParamSecret, Type: hookline.ValueText, Secret: ptrTo(true)},
 		},
 		ContextValues: map[string]string{"subdomain": "acme", "ticket": "{{ certainly.extractedData.ticket_id }}"},
 		Body:          "{\n  \"reply\": \"{{certainly.reply}}\", // the user's words\n  \"id\": {{certainly.sessionId}}\n}",
@@ -65,10 +76,13 @@ func replaceWith(def hookline.WebhookDefinition) func(*hookline.Webhook) (hookli
 	return func(*hookline.Webhook) (hookline.WebhookDefinition, error) { return def, nil }
 }
 
-// masked is w as a listing shows it: each secret masked.
+func ptrTo[T any](v T) *T { return &v }
+
+// masked is w as a listing shows it: each secret masked, the auth's and
+// the secret headers' and params'.
 func masked(w *hookline.Webhook) *hookline.Webhook {
 	m := w.Clone()
-	m.Auth = m.Auth.Masked()
+	m.WebhookDefinition = m.Masked()
 	return &m
 }
 
@@ -103,13 +117,17 @@ func exerciseWebhooks(t *testing.T, open Open) {
 		if jsonOf(t, got) != jsonOf(t, w) {
 			t.Fatalf("found\n%s\nstored\n%s", jsonOf(t, got), jsonOf(t, w))
 		}
-		if got.Auth.Token != SampleSecret {
-			t.Fatalf("token read back as %q", got.Auth.Token)
+		if got.Auth.Token != SampleSecret || got.Headers[3].Value != SampleHeaderSecret || got.Params[2].Value != SampleParamSecret {
+			t.Fatalf("secrets read back as %q, %q, %q", got.Auth.Token, got.Headers[3].Value, got.Params[2].Value)
 		}
-		// A listing never unseals: the token reads as the mask there.
+		// A listing never unseals: the secrets read as the mask there,
+		// and a value marked not secret, whatever its name, as it is.
 		list, err := ws.FindWebhooks(ctx, hookline.WebhookFilter{Scope: all})
 		if err != nil || len(list) != 1 || jsonOf(t, list[0]) != jsonOf(t, masked(w)) {
 			t.Fatalf("list = %v, %v", list, err)
+		}
+		if l := list[0]; l.Headers[3].Value != hookline.SecretMask || l.Params[2].Value != hookline.SecretMask || l.Headers[4].Value != "not a secret" {
+			t.Fatalf("listed items: %+v %+v", l.Headers, l.Params)
 		}
 		// Every auth type keeps its fields.
 		for i, a := range []hookline.Auth{
