@@ -146,10 +146,12 @@ type WebhookTemplateDocument struct {
 // MarshalJSON encodes the template's Document.
 func (t WebhookTemplate) MarshalJSON() ([]byte, error) { return json.Marshal(t.Document()) }
 
-// Document returns the template as the API shows it.
+// Document returns the template as the API shows it. Templates hold no
+// secrets; a secret a template stored before that rule is masked all the
+// same.
 func (t WebhookTemplate) Document() any {
 	out := WebhookTemplateDocument{ID: t.ID, Key: t.Key, Scope: t.Scope, Name: t.Name, Description: t.Description,
-		Category: t.Category, Webhook: t.Webhook.WithEmptyLists(), Blanks: t.Blanks}
+		Category: t.Category, Webhook: t.Webhook.Masked().WithEmptyLists(), Blanks: t.Blanks}
 	owner := t.OwnerID
 	switch t.Scope {
 	case TemplateAgency:
