@@ -282,7 +282,24 @@ func validateURLTemplate(raw string) error {
 			return nil
 		}
 	}
+	if !strings.Contains(lit, "://") {
+		return noScheme(s)
+	}
 	return Invalid("url", "must start with http:// or https://")
+}
+
+// noScheme is the error for a URL written without its scheme, the usual
+// slip (example.com/x). It shows the URL up to its query, where API keys
+// often travel, so that the user sees which URL is meant.
+func noScheme(s string) error {
+	shown, _, cut := strings.Cut(s, "?")
+	if i := strings.IndexByte(shown, '#'); i >= 0 {
+		shown, cut = shown[:i], true
+	}
+	if cut {
+		shown += "..."
+	}
+	return Invalid("url", "%q has no scheme; start it with https://", shown)
 }
 
 // CheckWebhookURL checks a rendered URL: absolute, http or https, with a
@@ -297,6 +314,11 @@ func CheckWebhookURL(s string) error {
 func ParseWebhookURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
+		if !strings.Contains(s, "://") {
+			// example.com:8080/x does not parse: it reads as a scheme
+			// "example.com" with a port-like path.
+			return nil, noScheme(s)
+		}
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
@@ -305,8 +327,12 @@ func ParseWebhookURL(s string) (*url.URL, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return nil, Invalid("url", "must be absolute, starting with http:// or https://")
+		return nil, noScheme(s)
 	default:
+		if u.Opaque != "" && !strings.Contains(s, "://") && u.Opaque[0] >= '0' && u.Opaque[0] <= '9' {
+			// localhost:8080/x parses as the scheme "localhost".
+			return nil, noScheme(s)
+		}
 		return nil, Invalid("url", "scheme %q is not supported; use http or https", u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
@@ -329,9 +355,9 @@ func (a *Auth) validate() error {
 		*a = Auth{Type: AuthBasic, Username: a.Username, Password: a.Password}
 		switch {
 		case a.Username == "":
-			return Invalid("auth.username", "is required for basic authentication")
+			return Invalid("auth.username", "basic authentication: username is required")
 		case strings.Contains(a.Username, ":"):
-			return Invalid("auth.username", "must not contain a colon (basic authentication separates user and password with it)")
+			return Invalid("auth.username", "basic authentication: username must not contain a colon (it separates the username from the password)")
 		}
 		if err := checkAuthText("auth.username", a.Username); err != nil {
 			return err
@@ -340,7 +366,7 @@ func (a *Auth) validate() error {
 	case AuthBearer:
 		*a = Auth{Type: AuthBearer, Token: a.Token}
 		if a.Token == "" {
-			return Invalid("auth.token", "is required for bearer authentication")
+			return Invalid("auth.token", "bearer authentication: token is required")
 		}
 		return checkAuthText("auth.token", a.Token)
 	case AuthAPIKey:
@@ -351,13 +377,13 @@ func (a *Auth) validate() error {
 		*a = Auth{Type: AuthAPIKey, Name: strings.TrimSpace(a.Name), Value: a.Value, In: in}
 		switch {
 		case a.In != APIKeyInHeader && a.In != APIKeyInQuery:
-			return Invalid("auth.in", "%q is not supported; use header or query", a.In)
+			return Invalid("auth.in", "API key authentication: in %q is not supported; use header or query", a.In)
 		case a.Name == "":
-			return Invalid("auth.name", "is required for API key authentication (the header or query parameter name)")
+			return Invalid("auth.name", "API key authentication: name (the header or query parameter that carries the key) is required")
 		case a.In == APIKeyInHeader && !IsHeaderName(a.Name):
-			return Invalid("auth.name", "%q is not a valid header name", a.Name)
+			return Invalid("auth.name", "API key authentication: name %q is not a valid header name", a.Name)
 		case a.Value == "":
-			return Invalid("auth.value", "is required for API key authentication")
+			return Invalid("auth.value", "API key authentication: value is required")
 		}
 		if err := checkAuthText("auth.name", a.Name); err != nil {
 			return err
