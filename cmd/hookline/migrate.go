@@ -12,8 +12,8 @@ import (
 // to the configured database and lists what it applied. serve does
 // the same on start; this command lets an operator migrate ahead of time.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, rest, err := loadConfig("migrate", args, getenv, stderr)
-	if code, done := configFailure(err, rest, stderr); done {
+	cfg, rest, err := loadConfig("migrate", args, getenv, stdout)
+	if code, done := configFailure("migrate", err, rest, stderr); done {
 		return code
 	}
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -197,8 +198,8 @@ func (m *Main) ensureAdminKey(ctx context.Context, keys *tenant.Service) error {
 // runServe implements `hookline serve`: it runs until SIGINT or SIGTERM,
 // then shuts down gracefully and returns 0.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, rest, err := loadConfig("serve", args, getenv, stderr)
-	if code, done := configFailure(err, rest, stderr); done {
+	cfg, rest, err := loadConfig("serve", args, getenv, stdout)
+	if code, done := configFailure("serve", err, rest, stderr); done {
 		return code
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -225,29 +226,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // configFailure turns a loadConfig outcome into an exit status: done is
-// set when the command must stop.
-func configFailure(err error, rest []string, stderr io.Writer) (code int, done bool) {
+// set when the command must stop. Each problem is one line naming the
+// command, so that a start that fails says why in as many lines as it has
+// problems.
+func configFailure(command string, err error, rest []string, stderr io.Writer) (code int, done bool) {
 	switch {
 	case errors.Is(err, errUsage):
 		return 0, true
 	case err != nil:
-		fmt.Fprintf(stderr, "hookline: invalid configuration:\n  %v\n", indent(err))
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "hookline %s: %s\n", command, line)
+		}
+		fmt.Fprintf(stderr, "Run hookline %s -h for the settings.\n", command)
 		return 2, true
 	case len(rest) > 0:
-		fmt.Fprintf(stderr, "hookline: unexpected argument %q\n", rest[0])
+		fmt.Fprintf(stderr, "hookline %s: unexpected argument %q\n", command, rest[0])
 		return 2, true
 	}
 	return 0, false
-}
-
-// indent puts each line of a joined error on its own indented line.
-func indent(err error) string {
-	var b []byte
-	for _, c := range []byte(err.Error()) {
-		b = append(b, c)
-		if c == '\n' {
-			b = append(b, "  "...)
-		}
-	}
-	return string(b)
 }
