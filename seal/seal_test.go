@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,28 @@ func TestLoadKeyFromEnv(t *testing.T) {
 		if strings.Contains(err.Error(), bad) {
 			t.Fatalf("error echoes the key: %v", err)
 		}
+	}
+}
+
+// TestLoadKeyCreatesNothing: LoadKey reports a missing key file without
+// writing one, and names where each key came from.
+func TestLoadKeyCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, KeyFileName)
+	if _, source, err := LoadKey(dir, ""); !errors.Is(err, fs.ErrNotExist) || source != path {
+		t.Fatalf("no key: source %q, err %v; want %s and fs.ErrNotExist", source, err, path)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("LoadKey wrote a key file (%v)", err)
+	}
+	created, err := CreateKeyFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, source, err := LoadKey(dir, ""); err != nil || source != path || !bytes.Equal(k, created) {
+		t.Fatalf("key file: source %q, err %v", source, err)
+	}
+	if _, source, err := LoadKey(dir, hex.EncodeToString(created)); err != nil || source != EnvKey {
+		t.Fatalf("environment: source %q, err %v", source, err)
 	}
 }

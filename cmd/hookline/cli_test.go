@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHelp: every command and subcommand answers -h and --help on stdout
@@ -139,5 +142,49 @@ func TestConfigFailureOneLineEach(t *testing.T) {
 		"Run hookline serve -h for the settings.\n"
 	if code != 2 || errOut.String() != want {
 		t.Fatalf("exit %d, stderr:\n%s\nwant:\n%s", code, errOut.String(), want)
+	}
+}
+
+// TestOpenWithoutTheSealingKey: a data directory whose secrets were sealed
+// under a key that is no longer at hand refuses to start, says which key
+// it looked for, and writes no new key file, which would never open them.
+func TestOpenWithoutTheSealingKey(t *testing.T) {
+	dir := t.TempDir()
+	m, _, _ := startMain(t, Config{DataDir: dir})
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "secret.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	open := func(cfg Config) error {
+		cfg.DataDir, cfg.Addr, cfg.MaxBodyBytes, cfg.ShutdownTimeout = dir, "127.0.0.1:0", 1<<20, time.Second
+		m := NewMain(cfg, &syncBuffer{}, &syncBuffer{})
+		err := m.Open(context.Background())
+		m.Close()
+		return err
+	}
+
+	err := open(Config{})
+	want := "HOOKLINE_SECRET_KEY is unset and the key file " + keyFile + " does not exist, but this database's secrets were sealed with a key: restore " + keyFile + " from your backup, or set HOOKLINE_SECRET_KEY to that key"
+	if err == nil || err.Error() != want {
+		t.Fatalf("start without the key file: %v\nwant: %s", err, want)
+	}
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Fatalf("a start without the key wrote a new key file (%v)", err)
+	}
+
+	// Another key, in the file or in the environment, is named as tried.
+	if err := os.WriteFile(keyFile, []byte("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = open(Config{})
+	if want := "the key file " + keyFile + " does not open the secrets stored in this database"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("start with another key file: %v, want %q", err, want)
+	}
+	err = open(Config{SecretKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
+	if want := "the key in HOOKLINE_SECRET_KEY does not open the secrets stored in this database"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("start with another HOOKLINE_SECRET_KEY: %v, want %q", err, want)
 	}
 }

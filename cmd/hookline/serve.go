@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,23 +48,33 @@ func NewMain(cfg Config, logOut, stderr io.Writer) *Main {
 	}
 }
 
-// Open opens and migrates the store, makes sure an admin key exists,
-// listens on the configured address and starts serving in the background.
+// Open listens on the configured address, opens and migrates the store,
+// makes sure an admin key exists and starts serving in the background.
 func (m *Main) Open(ctx context.Context) (err error) {
+	// Bind first, so that a start that cannot listen fails at once and
+	// leaves nothing behind: no data directory, no key file, no admin key.
+	m.ln, err = net.Listen("tcp", m.cfg.Addr)
+	if err != nil {
+		return listenError(m.cfg.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			m.ln.Close()
+			m.ln = nil
+			if m.db != nil {
+				m.db.Close()
+				m.db = nil
+			}
+		}
+	}()
+	m.publicURL = m.cfg.PublicURL
+	if m.publicURL == "" {
+		m.publicURL = "http://" + m.ln.Addr().String()
+	}
 	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			if m.ln != nil {
-				m.ln.Close()
-				m.ln = nil
-			}
-			m.db.Close()
-			m.db = nil
-		}
-	}()
 	applied, err := m.db.Migrations(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate the database: %w", err)
@@ -71,16 +82,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	for _, mig := range applied {
 		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
 	}
-	key, err := seal.LoadOrCreateKey(m.cfg.DataDir, m.cfg.SecretKey)
+	store, err := m.openSecrets(ctx)
 	if err != nil {
-		return err
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		return err
-	}
-	store := sqlstore.NewWebhookStore(m.db, sealer)
-	if err := store.VerifySealer(ctx); err != nil {
 		return err
 	}
 	if len(m.cfg.EgressAllow) > 0 {
@@ -98,16 +101,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
-	// Bind before the first admin key is minted, so that a start that
-	// cannot listen leaves nothing behind.
-	m.ln, err = net.Listen("tcp", m.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
-	}
-	m.publicURL = m.cfg.PublicURL
-	if m.publicURL == "" {
-		m.publicURL = "http://" + m.ln.Addr().String()
-	}
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
 	}
@@ -141,6 +134,60 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
 	return nil
+}
+
+// openSecrets loads the key that seals webhook secrets and returns the
+// webhook store sealing with it. The key comes from HOOKLINE_SECRET_KEY or
+// the key file in the data directory; a key file is generated only when
+// this database has never sealed anything, since a new key would never
+// open secrets sealed under a lost one and would hide the loss behind a
+// second failure later. Errors say which key was tried.
+func (m *Main) openSecrets(ctx context.Context) (*sqlstore.WebhookStore, error) {
+	key, source, err := seal.LoadKey(m.cfg.DataDir, m.cfg.SecretKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		sealed, cerr := m.db.HasSealCanary(ctx)
+		switch {
+		case cerr != nil:
+			return nil, cerr
+		case sealed:
+			return nil, fmt.Errorf("%s is unset and the key file %s does not exist, but this database's secrets were sealed with a key: restore %s from your backup, or set %s to that key",
+				seal.EnvKey, source, source, seal.EnvKey)
+		}
+		key, err = seal.CreateKeyFile(m.cfg.DataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	store := sqlstore.NewWebhookStore(m.db, sealer)
+	if err := store.VerifySealer(ctx); err != nil {
+		if hookline.ErrorCode(err) == hookline.CodeInvalid {
+			tried := "the key file " + source
+			if source == seal.EnvKey {
+				tried = "the key in " + seal.EnvKey
+			}
+			return nil, fmt.Errorf("%s does not open the secrets stored in this database, which were sealed with another key; restore that key", tried)
+		}
+		return nil, err
+	}
+	return store, nil
+}
+
+// listenError says in one line why the address cannot be listened on,
+// and for an address in use what to do about it.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("cannot listen on %s: the address is already in use (another hookline, or another program); stop it or choose another address with --addr or HOOKLINE_ADDR", addr)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		// The operation's own text repeats the address: keep the cause.
+		err = opErr.Err
+	}
+	return fmt.Errorf("cannot listen on %s: %v", addr, err)
 }
 
 // Addr is the address the service listens on, with the port picked when
