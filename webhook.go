@@ -181,7 +181,7 @@ type KeyValue struct {
 // template evaluated with the parsed response as its context.
 type CustomVariable struct {
 	Name   string `json:"name" doc:"an identifier, unique within the webhook"`
-	Mapper string `json:"mapper" doc:"a template evaluated on the parsed response, such as {{ticket.status}}; exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null)"`
+	Mapper string `json:"mapper" doc:"a template evaluated on the response, such as {{ticket.status}}. Its variables: the parsed body's top-level keys (ticket; for XML, the root element's name); response, the whole parsed body (a string for the text response type); status, the HTTP status as a number; headers, the response headers by lower-case name (a repeated header's values joined with a comma and a space); and http, always {status, headers, response}. A body key named response, status or headers wins over the one of the exchange, which http.status and the like still reach. Exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null); with other text around it, the mapper renders a string"`
 }
 
 // ContextRoots are the top-level names of the template context that come
