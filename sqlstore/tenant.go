@@ -147,7 +147,11 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 				return fmt.Errorf("count companies of agency %d: %w", id, err)
 			}
 			if n > 0 {
-				return hookline.Errorf(hookline.CodeConflict, "agency %d still has %s; delete them first", id, plural(n, "company", "companies"))
+				them := "them"
+				if n == 1 {
+					them = "it"
+				}
+				return hookline.Errorf(hookline.CodeConflict, "agency %d still has %s; delete %s first", id, plural(n, "company", "companies"), them)
 			}
 		}
 		// The foreign keys would refuse the delete too, but could not say
@@ -161,7 +165,11 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 			return fmt.Errorf("count webhook templates of tenant %d: %w", id, err)
 		}
 		if webhooks > 0 || templates > 0 {
-			return hookline.Errorf(hookline.CodeConflict, "tenant %d still owns %s; delete them first", id, ownedList(webhooks, templates))
+			them := "them"
+			if webhooks+templates == 1 {
+				them = "it"
+			}
+			return hookline.Errorf(hookline.CodeConflict, "tenant %d still owns %s; delete %s first", id, ownedList(webhooks, templates), them)
 		}
 		if _, err := c.exec(ctx, "DELETE FROM tenants WHERE id = ?", id); err != nil {
 			if isCode(err, hookline.CodeConflict) {
