@@ -133,15 +133,24 @@ func TestTemplateRenderSampleContext(t *testing.T) {
 }
 
 // TestConfigFailureOneLineEach: each bad setting is one line naming the
-// command, followed by where to read about the settings.
+// command and the setting; a missing secret key too.
 func TestConfigFailureOneLineEach(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"serve"}, envOf("HOOKLINE_ADDR", "abc", "HOOKLINE_LOG_LEVEL", "loud"), &out, &errOut)
 	want := "hookline serve: HOOKLINE_ADDR \"abc\": missing port; want host:port, such as 127.0.0.1:8080\n" +
-		"hookline serve: HOOKLINE_LOG_LEVEL \"loud\": want debug, info, warn or error\n" +
-		"Run hookline serve -h for the settings.\n"
+		"hookline serve: HOOKLINE_LOG_LEVEL \"loud\": want debug, info, warn or error\n"
 	if code != 2 || errOut.String() != want {
 		t.Fatalf("exit %d, stderr:\n%s\nwant:\n%s", code, errOut.String(), want)
+	}
+	errOut.Reset()
+	code = run(context.Background(), []string{"serve"}, envOf("HOOKLINE_DATABASE_URL", "postgres://127.0.0.1:1/none"), &out, &errOut)
+	if code != 2 || strings.Count(errOut.String(), "\n") != 1 || !strings.HasPrefix(errOut.String(), "hookline serve: HOOKLINE_SECRET_KEY must be set") {
+		t.Fatalf("missing key: exit %d, stderr %q", code, errOut.String())
+	}
+	errOut.Reset()
+	code = run(context.Background(), []string{"serve", "--nope"}, envOf(), &out, &errOut)
+	if code != 2 || errOut.String() != "hookline serve: flag provided but not defined: -nope\nRun hookline serve -h for the flags.\n" {
+		t.Fatalf("unknown flag: exit %d, stderr %q", code, errOut.String())
 	}
 }
 

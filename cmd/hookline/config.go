@@ -121,6 +121,12 @@ of time. Processes migrating one PostgreSQL database together take turns.`,
 // errUsage reports that the usage text has been printed (for -h).
 var errUsage = errors.New("usage")
 
+// flagError is a command line the flag package refused (an unknown flag,
+// a flag without its value), as opposed to a setting with a bad value.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+
 // loadConfig reads the settings the command name uses from args and
 // getenv. -h writes the command's description and settings to helpOut and
 // returns errUsage. Each error names the setting the way the user gave it
@@ -161,7 +167,7 @@ func loadConfig(name string, args []string, getenv func(string) string, helpOut 
 			}
 			return cfg, nil, errUsage
 		}
-		return cfg, nil, err
+		return cfg, nil, &flagError{err}
 	}
 	var errs []error
 	for _, s := range used {

@@ -275,16 +275,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // configFailure turns a loadConfig outcome into an exit status: done is
 // set when the command must stop. Each problem is one line naming the
 // command, so that a start that fails says why in as many lines as it has
-// problems.
+// problems; a bad setting's line names the setting, and only a command
+// line the flag package refused adds where the flags are listed.
 func configFailure(command string, err error, rest []string, stderr io.Writer) (code int, done bool) {
+	var flagErr *flagError
 	switch {
 	case errors.Is(err, errUsage):
 		return 0, true
+	case errors.As(err, &flagErr):
+		fmt.Fprintf(stderr, "hookline %s: %v\nRun hookline %s -h for the flags.\n", command, flagErr, command)
+		return 2, true
 	case err != nil:
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "hookline %s: %s\n", command, line)
 		}
-		fmt.Fprintf(stderr, "Run hookline %s -h for the settings.\n", command)
 		return 2, true
 	case len(rest) > 0:
 		fmt.Fprintf(stderr, "hookline %s: unexpected argument %q\n", command, rest[0])
