@@ -217,7 +217,7 @@ func SecretByDefault(name string) bool {
 // template evaluated with the parsed response as its context.
 type CustomVariable struct {
 	Name   string `json:"name" doc:"an identifier, unique within the webhook"`
-	Mapper string `json:"mapper" doc:"a template evaluated on the parsed response, such as {{ticket.status}}; exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null)"`
+	Mapper string `json:"mapper" doc:"a template evaluated on the response, such as {{ticket.status}}. Its variables: the parsed body's top-level keys (ticket; for XML, the root element's name); response, the whole parsed body (a string for the text response type); status, the HTTP status as a number; headers, the response headers by lower-case name (a repeated header's values joined with a comma and a space); and http, always {status, headers, response}. A body key named response, status or headers wins over the one of the exchange, which http.status and the like still reach. Exactly one {{ expression }} keeps the JSON type (a number beyond the range of a double becomes null); with other text around it, the mapper renders a string"`
 }
 
 // ContextRoots are the top-level names of the template context that come
@@ -318,7 +318,24 @@ func validateURLTemplate(raw string) error {
 			return nil
 		}
 	}
+	if !strings.Contains(lit, "://") {
+		return noScheme(s)
+	}
 	return Invalid("url", "must start with http:// or https://")
+}
+
+// noScheme is the error for a URL written without its scheme, the usual
+// slip (example.com/x). It shows the URL up to its query, where API keys
+// often travel, so that the user sees which URL is meant.
+func noScheme(s string) error {
+	shown, _, cut := strings.Cut(s, "?")
+	if i := strings.IndexByte(shown, '#'); i >= 0 {
+		shown, cut = shown[:i], true
+	}
+	if cut {
+		shown += "..."
+	}
+	return Invalid("url", "%q has no scheme; start it with https://", shown)
 }
 
 // CheckWebhookURL checks a rendered URL: absolute, http or https, with a
@@ -333,6 +350,11 @@ func CheckWebhookURL(s string) error {
 func ParseWebhookURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
+		if !strings.Contains(s, "://") {
+			// example.com:8080/x does not parse: it reads as a scheme
+			// "example.com" with a port-like path.
+			return nil, noScheme(s)
+		}
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
@@ -341,8 +363,12 @@ func ParseWebhookURL(s string) (*url.URL, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return nil, Invalid("url", "must be absolute, starting with http:// or https://")
+		return nil, noScheme(s)
 	default:
+		if u.Opaque != "" && !strings.Contains(s, "://") && u.Opaque[0] >= '0' && u.Opaque[0] <= '9' {
+			// localhost:8080/x parses as the scheme "localhost".
+			return nil, noScheme(s)
+		}
 		return nil, Invalid("url", "scheme %q is not supported; use http or https", u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
@@ -365,9 +391,9 @@ func (a *Auth) validate() error {
 		*a = Auth{Type: AuthBasic, Username: a.Username, Password: a.Password}
 		switch {
 		case a.Username == "":
-			return Invalid("auth.username", "is required for basic authentication")
+			return Invalid("auth.username", "basic authentication: username is required")
 		case strings.Contains(a.Username, ":"):
-			return Invalid("auth.username", "must not contain a colon (basic authentication separates user and password with it)")
+			return Invalid("auth.username", "basic authentication: username must not contain a colon (it separates the username from the password)")
 		}
 		if err := checkAuthText("auth.username", a.Username); err != nil {
 			return err
@@ -376,7 +402,7 @@ func (a *Auth) validate() error {
 	case AuthBearer:
 		*a = Auth{Type: AuthBearer, Token: a.Token}
 		if a.Token == "" {
-			return Invalid("auth.token", "is required for bearer authentication")
+			return Invalid("auth.token", "bearer authentication: token is required")
 		}
 		return checkAuthText("auth.token", a.Token)
 	case AuthAPIKey:
@@ -387,13 +413,13 @@ func (a *Auth) validate() error {
 		*a = Auth{Type: AuthAPIKey, Name: strings.TrimSpace(a.Name), Value: a.Value, In: in}
 		switch {
 		case a.In != APIKeyInHeader && a.In != APIKeyInQuery:
-			return Invalid("auth.in", "%q is not supported; use header or query", a.In)
+			return Invalid("auth.in", "API key authentication: in %q is not supported; use header or query", a.In)
 		case a.Name == "":
-			return Invalid("auth.name", "is required for API key authentication (the header or query parameter name)")
+			return Invalid("auth.name", "API key authentication: name (the header or query parameter that carries the key) is required")
 		case a.In == APIKeyInHeader && !IsHeaderName(a.Name):
-			return Invalid("auth.name", "%q is not a valid header name", a.Name)
+			return Invalid("auth.name", "API key authentication: name %q is not a valid header name", a.Name)
 		case a.Value == "":
-			return Invalid("auth.value", "is required for API key authentication")
+			return Invalid("auth.value", "API key authentication: value is required")
 		}
 		if err := checkAuthText("auth.name", a.Name); err != nil {
 			return err

@@ -10,10 +10,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -317,6 +319,19 @@ func (c *Client) checkRedirect(req *http.Request, hops int) error {
 	return nil
 }
 
+// redirectRefused words a redirect hop whose host name resolved to an
+// address the dialer's guard refused as checkRedirect words one whose
+// literal address it refused, so that the user reads the same message
+// whichever way the redirect named the address. Other errors are returned
+// as they are.
+func redirectRefused(err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindBlocked {
+		return err
+	}
+	return &Error{Kind: KindBlocked, Msg: "redirect refused: " + e.Msg, Err: e.Err}
+}
+
 // retryable reports whether a request may be sent again after a failure;
 // method is r's, defaulted.
 func retryable(method string, r *Request) bool {
@@ -345,12 +360,15 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	// earlier deadline still wins.
 	ctx, cancel := context.WithDeadline(ctx, start.Add(prep.timeout))
 	defer cancel()
+	// The time the exchange had, named in timeout messages.
+	dl, _ := ctx.Deadline()
+	budget := dl.Sub(start)
 
 	retry := prep.retry
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
 		attemptStart := time.Now()
-		resp, err := c.attempt(ctx, prep)
+		resp, err := c.attempt(ctx, prep, budget)
 		if err != nil {
 			lastErr = err
 			if !retry || err.Kind != KindConnection || errors.Is(err, context.Canceled) {
@@ -388,7 +406,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 				resp.Duration = time.Since(start)
 				return resp, nil
 			}
-			return nil, withAttempts(classify(ctx, ctx.Err(), "waiting to retry"), attempt)
+			e := classify(ctx, ctx.Err(), "waiting to retry")
+			if e.Kind == KindTimeout {
+				e.Msg = fmt.Sprintf("the request to %s got no usable answer within %s: the time ran out waiting to retry", prep.host, roundBudget(budget))
+			}
+			return nil, withAttempts(e, attempt)
 		case <-t.C:
 		}
 	}
@@ -538,15 +560,21 @@ func (c *Client) prepare(r *Request) (*prepared, error) {
 }
 
 // attempt sends the request once, following redirects, and reads the body
-// up to the cap.
-func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
-	req := p.base.WithContext(ctx)
+// up to the cap. budget is the time the whole exchange had, for timeout
+// messages.
+func (c *Client) attempt(ctx context.Context, p *prepared, budget time.Duration) (*Response, *Error) {
+	var progress exchangeProgress
+	req := p.base.WithContext(httptrace.WithClientTrace(ctx, progress.trace()))
 	if req.GetBody != nil {
 		req.Body, _ = req.GetBody() // never fails
 	}
 	resp, err := c.follow(req, p)
 	if err != nil {
-		return nil, classify(ctx, err, "sending the request to "+p.host)
+		e := classify(ctx, err, "sending the request to "+p.host)
+		if e.Kind == KindTimeout {
+			e.Msg = progress.timeoutMessage(p.host, budget)
+		}
+		return nil, e
 	}
 	defer resp.Body.Close()
 
@@ -563,7 +591,11 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 	// the connection instead of reading an endless stream.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
-		return nil, classify(ctx, err, "reading the response body from "+p.host)
+		e := classify(ctx, err, "reading the response body from "+p.host)
+		if e.Kind == KindTimeout {
+			e.Msg = fmt.Sprintf("%s answered, but the response body did not arrive within %s (reading the response body)", p.host, roundBudget(budget))
+		}
+		return nil, e
 	}
 	if int64(len(body)) > c.maxBody {
 		body = body[:c.maxBody]
@@ -571,4 +603,46 @@ func (c *Client) attempt(ctx context.Context, p *prepared) (*Response, *Error) {
 	}
 	out.Body = body
 	return out, nil
+}
+
+// exchangeProgress follows one attempt through the transport, so that a
+// timeout can say how far the request got: whether the receiver has it
+// matters to whoever decides to send it again. Each hop of a redirect
+// starts over.
+type exchangeProgress struct {
+	connected atomic.Bool // a connection is in hand for the current hop
+	wrote     atomic.Bool // the current hop's request was written in full
+}
+
+func (p *exchangeProgress) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(string) {
+			p.connected.Store(false)
+			p.wrote.Store(false)
+		},
+		GotConn: func(httptrace.GotConnInfo) { p.connected.Store(true) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			p.wrote.Store(info.Err == nil)
+		},
+	}
+}
+
+// timeoutMessage says where the attempt stood when its time ran out.
+func (p *exchangeProgress) timeoutMessage(host string, budget time.Duration) string {
+	switch {
+	case p.wrote.Load():
+		return fmt.Sprintf("the request was sent to %s, but no answer came within %s", host, roundBudget(budget))
+	case p.connected.Load():
+		return fmt.Sprintf("timed out before the request was sent to %s (writing it); it may have arrived in part", host)
+	}
+	return fmt.Sprintf("timed out before the request was sent to %s (connecting, within %s)", host, roundBudget(budget))
+}
+
+// roundBudget rounds a timeout for messages: a caller's deadline leaves
+// odd remainders such as 4.999873s.
+func roundBudget(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
 }

@@ -382,11 +382,11 @@ func TestDoRedirects(t *testing.T) {
 	})
 
 	// Literal addresses are refused when the redirect is checked, names
-	// after resolution in the dialer.
+	// after resolution in the dialer; both read the same.
 	for _, tc := range []struct{ path, msg string }{
 		{"/to-127.0.0.2", "redirect refused: 127.0.0.2: loopback address 127.0.0.2 is not allowed"},
 		{"/to-odd", "redirect refused: 2130706435: loopback address 127.0.0.3 is not allowed"},
-		{"/to-name", "rebind.test: loopback address 127.0.0.2 is not allowed"},
+		{"/to-name", "redirect refused: rebind.test: loopback address 127.0.0.2 is not allowed"},
 	} {
 		_, err := c.Do(context.Background(), &Request{URL: srv.URL + tc.path})
 		e := wantKind(t, err, KindBlocked)
@@ -517,10 +517,11 @@ func TestDoTimeout(t *testing.T) {
 		}
 	})
 	c, _ := testClient(t, Config{Allow: allowLoopback1}, nil)
+	host := strings.TrimPrefix(srv.URL, "http://")
 	for _, tc := range []struct{ path, phase string }{
-		{"/slow-headers", "sending the request"},
-		{"/slow-body", "reading the response body"},
-		{"/slow-redirect", "sending the request"},
+		{"/slow-headers", "the request was sent to " + host + ", but no answer came within 200ms"},
+		{"/slow-body", host + " answered, but the response body did not arrive within 200ms"},
+		{"/slow-redirect", "the request was sent to " + host + ", but no answer came within 200ms"},
 	} {
 		start := time.Now()
 		_, err := c.Do(context.Background(), &Request{URL: srv.URL + tc.path, Timeout: 200 * time.Millisecond})
@@ -534,11 +535,26 @@ func TestDoTimeout(t *testing.T) {
 		}
 	}
 
-	// A caller's earlier deadline wins and is a timeout too.
+	// A caller's earlier deadline wins, is a timeout too, and is the
+	// time the message names.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Do(ctx, &Request{URL: srv.URL + "/slow-headers", Timeout: 5 * time.Second})
-	wantKind(t, err, KindTimeout)
+	if e := wantKind(t, err, KindTimeout); !strings.Contains(e.Msg, "no answer came within 100ms") {
+		t.Errorf("caller's deadline: %q", e.Msg)
+	}
+
+	// A request that never left, its host name still resolving, says so:
+	// the receiver cannot have it.
+	slowDNS, _ := testClient(t, Config{Allow: allowLoopback1}, nil)
+	slowDNS.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	_, err = slowDNS.Do(context.Background(), &Request{Method: "POST", URL: "http://slow.test/x", Body: []byte("{}"), Timeout: 100 * time.Millisecond})
+	if e := wantKind(t, err, KindTimeout); e.Msg != "timed out before the request was sent to slow.test (connecting, within 100ms)" {
+		t.Errorf("connecting: %q", e.Msg)
+	}
 
 	// A caller's cancellation is not a timeout and unwraps to context.Canceled.
 	ctx, cancel = context.WithCancel(context.Background())

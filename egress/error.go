@@ -19,7 +19,11 @@ type Kind string
 
 const (
 	// KindTimeout: the request's deadline passed before the exchange,
-	// retries and body read included, finished.
+	// retries and body read included, finished. The message says how far
+	// the last attempt got: not yet sent (connecting), sent with no answer
+	// within the timeout, or answered with a body that did not arrive in
+	// time; whether the receiver has the request matters to whoever sends
+	// it again.
 	KindTimeout Kind = "timeout"
 	// KindConnection: the connection was refused, reset or closed early, or
 	// the caller cancelled the request (Err then wraps context.Canceled).

@@ -35,6 +35,9 @@ func (c *Client) follow(req *http.Request, p *prepared) (*http.Response, error) 
 	for hops := 0; ; hops++ {
 		resp, err := c.roundTrip.RoundTrip(req)
 		if err != nil {
+			if hops > 0 {
+				err = redirectRefused(err)
+			}
 			return nil, err
 		}
 		method, redirect, bodyOnHop := redirectBehavior(req.Method, resp.StatusCode, first)

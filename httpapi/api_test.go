@@ -267,7 +267,7 @@ func TestTenantLifecycle(t *testing.T) {
 		t.Fatalf("after rename: %v", got)
 	}
 	d = want(t, e.do("DELETE", fmt.Sprintf("/api/v1/tenants/%d", aid), testAdminToken, nil), http.StatusConflict).apiError(t)
-	if !strings.Contains(d.Message, "still has 1 companies") {
+	if !strings.Contains(d.Message, "still has 1 company;") {
 		t.Fatalf("deleting an agency with companies: %+v", d)
 	}
 	want(t, e.do("DELETE", fmt.Sprintf("/api/v1/tenants/%d", cid), companyKey, nil), http.StatusForbidden)

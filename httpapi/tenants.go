@@ -32,7 +32,7 @@ func (s *Server) tenantAPI() resource {
 				errors: []int{http.StatusNotFound, http.StatusConflict}}},
 			{pattern: "DELETE /api/v1/tenants/{id}", handle: s.deleteTenant, doc: &operation{
 				summary:     "Delete a tenant and its API keys",
-				description: "An agency that still has companies cannot be deleted (409). A key cannot delete its own tenant (403).",
+				description: "An agency that still has companies, or a tenant that still owns webhooks or webhook templates, cannot be deleted (409; the message counts what is left, such as: tenant 2 still owns 3 webhooks and 1 template). A key cannot delete its own tenant (403).",
 				status:      http.StatusNoContent,
 				errors:      []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict}}},
 		},

@@ -116,27 +116,35 @@ func ParseKey(s string) ([]byte, error) {
 	return nil, fmt.Errorf("is neither base64 nor hex of %d bytes (generate one with: openssl rand -base64 32)", KeySize)
 }
 
-// LoadOrCreateKey returns the key from envKey (the value of
-// HOOKLINE_SECRET_KEY) when it is set, else from the key file in dataDir,
-// generating that file (mode 0600) on first start. A key file readable by
-// others is refused: it would open every stored secret.
-func LoadOrCreateKey(dataDir, envKey string) ([]byte, error) {
+// LoadKey returns the key from envKey (the value of HOOKLINE_SECRET_KEY)
+// when it is set, else from the key file in dataDir, and where it came
+// from, for messages: EnvKey or the key file's path. When there is neither,
+// the error wraps fs.ErrNotExist and source is the path the key file would
+// have; nothing is created, so that a caller can first make sure that no
+// secrets were sealed under a key that is now missing.
+func LoadKey(dataDir, envKey string) (key []byte, source string, err error) {
 	if strings.TrimSpace(envKey) != "" {
 		k, err := ParseKey(envKey)
 		if err != nil {
-			return nil, fmt.Errorf("%s %w", EnvKey, err)
+			return nil, EnvKey, fmt.Errorf("%s %w", EnvKey, err)
 		}
-		return k, nil
+		return k, EnvKey, nil
 	}
 	if dataDir == "" {
-		return nil, fmt.Errorf("seal: no %s and no data directory for a key file", EnvKey)
+		return nil, EnvKey, fmt.Errorf("%s is unset and there is no data directory for a key file", EnvKey)
 	}
 	path := filepath.Join(dataDir, KeyFileName)
-	if k, err := readKeyFile(path); !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
+	k, err := readKeyFile(path)
+	return k, path, err
+}
+
+// CreateKeyFile generates a key into the key file of dataDir (mode 0600),
+// creating the directory if needed. When another process created the file
+// first, its key is returned.
+func CreateKeyFile(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, KeyFileName)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("seal: create data directory: %w", err)
+		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
 	key := make([]byte, KeySize)
 	_, _ = rand.Read(key)
@@ -146,14 +154,14 @@ func LoadOrCreateKey(dataDir, envKey string) ([]byte, error) {
 		return readKeyFile(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("seal: create key file: %w", err)
+		return nil, fmt.Errorf("create key file: %w", err)
 	}
 	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		os.Remove(path)
-		return nil, fmt.Errorf("seal: write key file %s: %w", path, err)
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
 	}
 	return key, nil
 }
@@ -164,15 +172,15 @@ func readKeyFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("seal: key file %s is accessible by other users (mode %v); run chmod 600 on it", path, info.Mode().Perm())
+		return nil, fmt.Errorf("key file %s is accessible by other users (mode %v); run chmod 600 on it", path, info.Mode().Perm())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("seal: read key file: %w", err)
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	k, err := ParseKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("seal: key file %s %w", path, err)
+		return nil, fmt.Errorf("key file %s %w", path, err)
 	}
 	return k, nil
 }

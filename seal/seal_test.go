@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func TestTamperAndWrongKey(t *testing.T) {
 
 func TestLoadOrCreateKeyFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	k1, err := LoadOrCreateKey(dir, "")
+	k1, err := loadOrCreateKey(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestLoadOrCreateKeyFile(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Fatalf("key file mode %v, want 0600", perm)
 	}
-	k2, err := LoadOrCreateKey(dir, "")
+	k2, err := loadOrCreateKey(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestLoadOrCreateKeyFile(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, KeyFileName), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadOrCreateKey(dir, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := loadOrCreateKey(dir, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable key file: err = %v", err)
 	}
 
@@ -112,7 +113,7 @@ func TestLoadOrCreateKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(dir, KeyFileName), 0o600)
-	if _, err := LoadOrCreateKey(dir, ""); err == nil || !strings.Contains(err.Error(), KeyFileName) {
+	if _, err := loadOrCreateKey(dir, ""); err == nil || !strings.Contains(err.Error(), KeyFileName) {
 		t.Fatalf("malformed key file: err = %v", err)
 	}
 }
@@ -126,7 +127,7 @@ func TestLoadKeyFromEnv(t *testing.T) {
 		hex.EncodeToString(key),
 		" " + hex.EncodeToString(key) + "\n",
 	} {
-		got, err := LoadOrCreateKey(dir, env)
+		got, err := loadOrCreateKey(dir, env)
 		if err != nil || !bytes.Equal(got, key) {
 			t.Fatalf("env %q: %x, %v", env, got, err)
 		}
@@ -135,7 +136,7 @@ func TestLoadKeyFromEnv(t *testing.T) {
 		t.Fatal("a key file was written although the key came from the environment")
 	}
 	for _, bad := range []string{"nope", base64.StdEncoding.EncodeToString(key[:16]), hex.EncodeToString(key)[:62] + "zz"} {
-		_, err := LoadOrCreateKey(dir, bad)
+		_, err := loadOrCreateKey(dir, bad)
 		if err == nil || !strings.Contains(err.Error(), EnvKey) {
 			t.Fatalf("env %q: err = %v, want one naming %s", bad, err, EnvKey)
 		}
@@ -143,4 +144,37 @@ func TestLoadKeyFromEnv(t *testing.T) {
 			t.Fatalf("error echoes the key: %v", err)
 		}
 	}
+}
+
+// TestLoadKeyCreatesNothing: LoadKey reports a missing key file without
+// writing one, and names where each key came from.
+func TestLoadKeyCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, KeyFileName)
+	if _, source, err := LoadKey(dir, ""); !errors.Is(err, fs.ErrNotExist) || source != path {
+		t.Fatalf("no key: source %q, err %v; want %s and fs.ErrNotExist", source, err, path)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("LoadKey wrote a key file (%v)", err)
+	}
+	created, err := CreateKeyFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, source, err := LoadKey(dir, ""); err != nil || source != path || !bytes.Equal(k, created) {
+		t.Fatalf("key file: source %q, err %v", source, err)
+	}
+	if _, source, err := LoadKey(dir, hex.EncodeToString(created)); err != nil || source != EnvKey {
+		t.Fatalf("environment: source %q, err %v", source, err)
+	}
+}
+
+// loadOrCreateKey is what a first start does: the configured key or the
+// key file, made when there is none.
+func loadOrCreateKey(dataDir, envKey string) ([]byte, error) {
+	k, _, err := LoadKey(dataDir, envKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return CreateKeyFile(dataDir)
+	}
+	return k, err
 }

@@ -62,3 +62,19 @@ func openCanary(sealer hookline.SecretSealer, sealed string) error {
 	}
 	return nil
 }
+
+// HasSealCanary reports whether VerifySealer has recorded its canary: this
+// database has been used with a secret key, and secrets stored since were
+// sealed with it. A start that finds no key must then not generate a new
+// one, which would never open them.
+func (db *DB) HasSealCanary(ctx context.Context) (bool, error) {
+	var sealed string
+	err := db.conn().queryRow(ctx, `SELECT value FROM settings WHERE name = 'seal_canary'`, nil, &sealed)
+	switch {
+	case hookline.ErrorCode(err) == hookline.CodeNotFound:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read seal canary: %w", err)
+	}
+	return true, nil
+}

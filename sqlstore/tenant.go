@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/hookline/hookline"
 )
@@ -146,8 +147,29 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 				return fmt.Errorf("count companies of agency %d: %w", id, err)
 			}
 			if n > 0 {
-				return hookline.Errorf(hookline.CodeConflict, "agency %d still has %d companies; delete them first", id, n)
+				them := "them"
+				if n == 1 {
+					them = "it"
+				}
+				return hookline.Errorf(hookline.CodeConflict, "agency %d still has %s; delete %s first", id, plural(n, "company", "companies"), them)
 			}
+		}
+		// The foreign keys would refuse the delete too, but could not say
+		// what is left; counted in this transaction, the numbers are the
+		// ones that blocked it.
+		var webhooks, templates int
+		if err := c.queryRow(ctx, "SELECT COUNT(*) FROM webhooks WHERE company_id = ?", []any{id}, &webhooks); err != nil {
+			return fmt.Errorf("count webhooks of tenant %d: %w", id, err)
+		}
+		if err := c.queryRow(ctx, "SELECT COUNT(*) FROM webhook_templates WHERE owner_id = ?", []any{id}, &templates); err != nil {
+			return fmt.Errorf("count webhook templates of tenant %d: %w", id, err)
+		}
+		if webhooks > 0 || templates > 0 {
+			them := "them"
+			if webhooks+templates == 1 {
+				them = "it"
+			}
+			return hookline.Errorf(hookline.CodeConflict, "tenant %d still owns %s; delete %s first", id, ownedList(webhooks, templates), them)
 		}
 		if _, err := c.exec(ctx, "DELETE FROM tenants WHERE id = ?", id); err != nil {
 			if isCode(err, hookline.CodeConflict) {
@@ -157,4 +179,23 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 		}
 		return nil
 	})
+}
+
+// ownedList names what a tenant still owns: "3 webhooks and 1 template".
+func ownedList(webhooks, templates int) string {
+	var parts []string
+	if webhooks > 0 {
+		parts = append(parts, plural(webhooks, "webhook", "webhooks"))
+	}
+	if templates > 0 {
+		parts = append(parts, plural(templates, "template", "templates"))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -46,7 +46,7 @@ func benchCommand(getenv func(string) string) func(ctx context.Context, args []s
 // run, 2 on bad usage (a --json file that cannot be created included).
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "serve-peer" {
-		return runBenchPeer(ctx, args[1:], stderr)
+		return runBenchPeer(ctx, args[1:], stdout, stderr)
 	}
 	scenarios := load.Scenarios()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -62,26 +62,15 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	pid := fs.Int("pid", 0, "with --target: its process id, to measure its CPU per request")
 	jsonFile := fs.String("json", "", "also write the report as JSON to this file")
 	logLevel := fs.String("server-log-level", "info", "log level of the started hookline: debug, info (as in production: a line per request), warn or error")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage+"\nscenarios:\n")
-		writeScenarios(stderr, scenarios)
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nexample:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, benchUsage+"\nscenarios:\n")
+		writeScenarios(w, scenarios)
+		fmt.Fprintln(w, "\nflags:")
+		printFlags(w, fs)
+		fmt.Fprintln(w, "\nexample:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json")
 	}
-	// The flag package's own messages are replaced by one line that
-	// names the flag, without the whole usage text after it.
-	usageText := fs.Usage
-	fs.Usage = func() {}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			usageText()
-			return 0
-		}
-		fmt.Fprintf(stderr, "hookline bench: %v\nRun hookline bench -h for the flags.\n", err)
-		return 2
+	if code, done := parseFlags(fs, args, usage, stdout, stderr); done {
+		return code
 	}
 	usageError := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "hookline bench: "+format+"\n", args...)
@@ -214,29 +203,33 @@ func writeScenarios(w io.Writer, scenarios *load.Registry) {
 
 // runBenchPeer implements the internal `hookline bench serve-peer`, by
 // which bench starts its baselines and receiver as processes of their own.
-func runBenchPeer(ctx context.Context, args []string, stderr io.Writer) int {
-	const usage = "usage: hookline bench serve-peer hello|forwarder|receiver --addr HOST:PORT [--receiver URL]"
+func runBenchPeer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const synopsis = "usage: hookline bench serve-peer hello|forwarder|receiver --addr HOST:PORT [--receiver URL]"
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, synopsis)
+		return 0
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, synopsis)
 		return 2
 	}
 	peer := load.Peer(args[0])
 	if !slices.Contains(load.Peers(), peer) {
-		fmt.Fprintf(stderr, "hookline bench serve-peer: unknown peer %q\n%s\n", peer, usage)
+		fmt.Fprintf(stderr, "hookline bench serve-peer: unknown peer %q\n%s\n", peer, synopsis)
 		return 2
 	}
 	fs := flag.NewFlagSet("bench serve-peer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	receiver := fs.String("receiver", "", "the forwarder's receiver, a loopback base URL")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, synopsis+"\n\nStarts one of bench's bare servers; bench runs it, people need not.\n\nflags:")
+		printFlags(w, fs)
+	}
+	if code, done := parseFlags(fs, args[1:], usage, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "hookline bench serve-peer: unexpected argument %q\n%s\n", fs.Arg(0), usage)
+		fmt.Fprintf(stderr, "hookline bench serve-peer: unexpected argument %q\n%s\n", fs.Arg(0), synopsis)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)

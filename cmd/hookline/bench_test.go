@@ -132,8 +132,8 @@ func TestBenchUsage(t *testing.T) {
 	stdout.Reset()
 	stderr.Reset()
 	if code := run(context.Background(), []string{"bench", "-h"}, noEnv, &stdout, &stderr); code != 0 ||
-		!strings.Contains(stderr.String(), "-connections") || !strings.Contains(stderr.String(), "webhook-run") {
-		t.Fatalf("-h: exit %d, %q", code, stderr.String())
+		!strings.Contains(stdout.String(), "-connections") || !strings.Contains(stdout.String(), "webhook-run") {
+		t.Fatalf("-h: exit %d, %q", code, stdout.String())
 	}
 	tests := []struct {
 		args []string

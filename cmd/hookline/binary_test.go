@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,5 +102,74 @@ func TestBinary(t *testing.T) {
 	out2, err := bad.CombinedOutput()
 	if code := bad.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out2), `HOOKLINE_ADDR "abc": missing port`) {
 		t.Fatalf("bad HOOKLINE_ADDR: exit %d (%v), output %q", code, err, out2)
+	}
+
+	// Start-up failures a new user meets are one line on stderr each.
+	runBinary := func(env []string, args ...string) (code int, stdout, stderr string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), append([]string{"HOOKLINE_ADMIN_TOKEN=", "HOOKLINE_SECRET_KEY=", "HOOKLINE_DATABASE_URL="}, env...)...)
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+	}
+	oneLine := func(what, stderr, want string) {
+		t.Helper()
+		if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "hookline serve: ") || !strings.Contains(stderr, want) {
+			t.Fatalf("%s: stderr %q, want one line saying %q", what, stderr, want)
+		}
+	}
+
+	// A port in use: nothing is created, so no admin key is minted.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	fresh := filepath.Join(dir, "fresh")
+	code, _, errOut := runBinary(nil, "serve", "--addr", busy.Addr().String(), "--data", fresh)
+	if code != 1 {
+		t.Fatalf("busy port: exit %d, stderr %q", code, errOut)
+	}
+	oneLine("busy port", errOut, "cannot listen on "+busy.Addr().String()+": the address is already in use")
+	if keyPattern.MatchString(errOut) {
+		t.Fatal("a start that could not listen printed an admin key")
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("a start that could not listen created its data directory (%v)", err)
+	}
+
+	// The key file of a data directory with sealed secrets is gone: no new
+	// one is written, and the message names the file.
+	keyFile := filepath.Join(dir, "data", "secret.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runBinary(nil, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	if code != 1 {
+		t.Fatalf("missing key file: exit %d, stderr %q", code, errOut)
+	}
+	oneLine("missing key file", errOut, "HOOKLINE_SECRET_KEY is unset and the key file "+keyFile+" does not exist")
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Fatalf("a start without its key wrote a new key file (%v)", err)
+	}
+	code, _, errOut = runBinary([]string{"HOOKLINE_SECRET_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	if code != 1 {
+		t.Fatalf("another key: exit %d, stderr %q", code, errOut)
+	}
+	oneLine("another key", errOut, "the key in HOOKLINE_SECRET_KEY does not open the secrets stored in this database")
+
+	// Help and version, as a user types them.
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "-h"}, {"template", "render", "-h"}, {"webhook", "run", "--help"}, {"version", "-h"}} {
+		if code, stdout, stderr := runBinary(nil, args...); code != 0 || !strings.HasPrefix(stdout, "usage: hookline") || stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, errOut := runBinary(nil, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "hookline ") || !strings.Contains(stdout, "\nrevision  ") || !strings.Contains(stdout, "\ngo        go1.") || errOut != "" {
+		t.Fatalf("version: exit %d, stdout %q, stderr %q", code, stdout, errOut)
 	}
 }

@@ -54,7 +54,10 @@ type setting struct {
 	usage string
 	// secret settings never have their value echoed in errors.
 	secret bool
-	apply  func(c *Config, v string) error
+	// usedByMigrate marks the settings migrate reads as well as serve:
+	// migrate only opens the database, so it lists and accepts only those.
+	usedByMigrate bool
+	apply         func(c *Config, v string) error
 }
 
 // settings lists every configuration value; usage text and errors come
@@ -63,10 +66,10 @@ func settings() []setting {
 	return []setting{
 		{flag: "addr", env: "HOOKLINE_ADDR", def: "127.0.0.1:8080", usage: "address to listen on, host:port (port 0 picks a free one)",
 			apply: func(c *Config, v string) error { c.Addr = v; return checkAddr(v) }},
-		{flag: "data", env: "HOOKLINE_DATA", def: "hookline-data", usage: "data directory, created if missing; holds the SQLite database",
+		{flag: "data", env: "HOOKLINE_DATA", def: "hookline-data", usage: "data directory, created if missing; holds the SQLite database", usedByMigrate: true,
 			apply: func(c *Config, v string) error { c.DataDir = v; return checkDataDir(v) }},
-		{flag: "database-url", env: "HOOKLINE_DATABASE_URL", usage: "the database: unset for the SQLite file in the data directory, sqlite:PATH for another SQLite file, or postgres://user:password@host:5432/db?sslmode=require for PostgreSQL (pool_max_conns and search_path may be added to the query); PostgreSQL needs " + seal.EnvKey,
-			secret: true, apply: func(c *Config, v string) error { c.DatabaseURL = v; _, err := sqlstore.DialectOf(v); return err }},
+		{flag: "database-url", env: "HOOKLINE_DATABASE_URL", usage: "the database: unset for the SQLite file in the data directory, sqlite:PATH for another SQLite file, or postgres://user:password@host:5432/db?sslmode=require for PostgreSQL (pool_max_conns and search_path may be added to the query); serve needs " + seal.EnvKey + " with PostgreSQL",
+			secret: true, usedByMigrate: true, apply: func(c *Config, v string) error { c.DatabaseURL = v; _, err := sqlstore.DialectOf(v); return err }},
 		{env: "HOOKLINE_ADMIN_TOKEN", usage: "the operator's admin API key (at least 16 characters); unset: one is generated on first start and printed once",
 			secret: true, apply: func(c *Config, v string) error { c.AdminToken = v; return checkAdminToken(v) }},
 		{flag: "max-body-bytes", env: "HOOKLINE_MAX_BODY_BYTES", def: "1MiB", usage: "largest accepted request body: bytes, or with KiB or MiB",
@@ -79,7 +82,7 @@ func settings() []setting {
 				return err
 			}},
 		{env: seal.EnvKey, usage: "key that seals webhook secrets at rest: 32 bytes as base64 or hex (openssl rand -base64 32); unset: generated into <data>/" + seal.KeyFileName + " on first start",
-			secret: true, apply: func(c *Config, v string) error { c.SecretKey = v; _, err := seal.ParseKey(v); return err }},
+			secret: true, usedByMigrate: true, apply: func(c *Config, v string) error { c.SecretKey = v; _, err := seal.ParseKey(v); return err }},
 		{flag: "public-url", env: "HOOKLINE_PUBLIC_URL", usage: "the address outside systems reach hookline at, such as https://hooks.example.com (behind a proxy); default http:// and the listen address",
 			apply: func(c *Config, v string) (err error) { c.PublicURL, err = parsePublicURL(v); return err }},
 		{flag: "egress-allow", env: "HOOKLINE_EGRESS_ALLOW", usage: "comma-separated CIDRs or IPs that webhooks may reach although the guard refuses them (loopback, private networks), e.g. 127.0.0.1/32",
@@ -87,44 +90,87 @@ func settings() []setting {
 	}
 }
 
+// settingsFor lists the settings the command reads: serve reads them all,
+// migrate only those that locate the database.
+func settingsFor(command string) []setting {
+	all := settings()
+	if command != "migrate" {
+		return all
+	}
+	var used []setting
+	for _, s := range all {
+		if s.usedByMigrate {
+			used = append(used, s)
+		}
+	}
+	return used
+}
+
+// commandDescriptions introduce the commands that read settings in their
+// -h text.
+var commandDescriptions = map[string]string{
+	"serve": `Runs the HTTP API (/api/v1, its OpenAPI document at /api/v1/openapi.json,
+/healthz and /readyz) until SIGINT or SIGTERM. The database is created and
+migrated on start; the first start generates the operator's admin key and
+prints it once to stderr. Logs are JSON lines on stderr.`,
+	"migrate": `Applies pending database migrations and exits, listing what it applied.
+serve migrates on every start as well; migrate lets an operator do it ahead
+of time. Processes migrating one PostgreSQL database together take turns.`,
+}
+
 // errUsage reports that the usage text has been printed (for -h).
 var errUsage = errors.New("usage")
 
-// loadConfig reads the settings for the command name from args and getenv.
-// Each error names the setting the way the user gave it (--addr or
-// HOOKLINE_ADDR) and the bad value. It returns the arguments after the
-// flags.
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+// flagError is a command line the flag package refused (an unknown flag,
+// a flag without its value), as opposed to a setting with a bad value.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+
+// loadConfig reads the settings the command name uses from args and
+// getenv. -h writes the command's description and settings to helpOut and
+// returns errUsage. Each error names the setting the way the user gave it
+// (--addr or HOOKLINE_ADDR) and the bad value. It returns the arguments
+// after the flags.
+func loadConfig(name string, args []string, getenv func(string) string, helpOut io.Writer) (Config, []string, error) {
 	var cfg Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	all := settings()
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	used := settingsFor(name)
 	given := map[string]string{}
-	for _, s := range all {
+	for _, s := range used {
 		if s.flag == "" {
 			continue
 		}
-		usage := fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)
-		fs.Func(s.flag, usage, func(v string) error { given[s.flag] = v; return nil })
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: hookline %s [flags]\n\nflags:\n", name)
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nenvironment only:")
-		for _, s := range all {
-			if s.flag == "" {
-				fmt.Fprintf(stderr, "  %s\n    \t%s\n", s.env, s.usage)
-			}
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		if s.def != "" {
+			usage = fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)
 		}
+		fs.Func(s.flag, usage, func(v string) error { given[s.flag] = v; return nil })
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(helpOut, "usage: hookline %s [flags]\n\n%s\n\nflags (a flag wins over its environment variable):\n", name, commandDescriptions[name])
+			printFlags(helpOut, fs)
+			var envOnly []setting
+			for _, s := range used {
+				if s.flag == "" {
+					envOnly = append(envOnly, s)
+				}
+			}
+			if len(envOnly) > 0 {
+				fmt.Fprintln(helpOut, "\nenvironment only:")
+				for _, s := range envOnly {
+					fmt.Fprintf(helpOut, "  %s\n    \t%s\n", s.env, s.usage)
+				}
+			}
 			return cfg, nil, errUsage
 		}
-		return cfg, nil, err
+		return cfg, nil, &flagError{err}
 	}
 	var errs []error
-	for _, s := range all {
+	for _, s := range used {
 		value, source := s.def, s.env+" (default)"
 		if v := getenv(s.env); v != "" {
 			value, source = v, s.env
@@ -143,8 +189,10 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			}
 		}
 	}
-	if err := checkSharedKey(cfg); err != nil {
-		errs = append(errs, err)
+	if name == "serve" {
+		if err := checkSharedKey(cfg); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return cfg, fs.Args(), errors.Join(errs...)
 }

@@ -54,13 +54,17 @@ func TestConfigDatabaseURL(t *testing.T) {
 	}
 }
 
-// TestMigrateRefusesPostgresWithoutKey fails fast, with one line naming
-// the missing setting, before touching the database.
-func TestMigrateRefusesPostgresWithoutKey(t *testing.T) {
+// TestSecretKeyRequiredByServeOnly: serve on PostgreSQL fails fast, with
+// one line naming the missing setting, before touching the database;
+// migrate seals nothing, so it neither needs the key nor lists it.
+func TestSecretKeyRequiredByServeOnly(t *testing.T) {
 	var stdout, stderr strings.Builder
-	code := run(t.Context(), []string{"migrate"}, envOf("HOOKLINE_DATABASE_URL", "postgres://127.0.0.1:1/none"), &stdout, &stderr)
-	if code != 2 || !strings.Contains(stderr.String(), "HOOKLINE_SECRET_KEY must be set") {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	code := run(t.Context(), []string{"serve"}, envOf("HOOKLINE_DATABASE_URL", "postgres://127.0.0.1:1/none"), &stdout, &stderr)
+	if code != 2 || !strings.HasPrefix(stderr.String(), "hookline serve: HOOKLINE_SECRET_KEY must be set") {
+		t.Fatalf("serve: exit %d, stderr %q", code, stderr.String())
+	}
+	if _, _, err := loadConfig("migrate", nil, envOf("HOOKLINE_DATABASE_URL", "postgres://127.0.0.1:1/none"), io.Discard); err != nil {
+		t.Fatalf("migrate asks for the secret key: %v", err)
 	}
 }
 

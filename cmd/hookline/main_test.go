@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -254,11 +255,14 @@ func TestPublicURLAndBindFirst(t *testing.T) {
 	m2 := NewMain(Config{Addr: busy.Addr(), DataDir: other, MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second}, io.Discard, stderr)
 	err := m2.Open(context.Background())
 	m2.Close()
-	if err == nil || !strings.Contains(err.Error(), "listen on "+busy.Addr()) {
+	if err == nil || err.Error() != "cannot listen on "+busy.Addr()+": the address is already in use (another hookline, or another program); stop it or choose another address with --addr or HOOKLINE_ADDR" {
 		t.Fatalf("open on a busy port: %v", err)
 	}
 	if keyPattern.MatchString(stderr.String()) {
 		t.Fatal("a start that could not listen printed an admin key")
+	}
+	if entries, _ := os.ReadDir(other); len(entries) != 0 {
+		t.Fatalf("a start that could not listen left %d files in the data directory", len(entries))
 	}
 
 	m3, _, _ := startMain(t, Config{DataDir: dir, PublicURL: "https://hooks.example.com"})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 )
 
@@ -13,8 +12,8 @@ import (
 // to the configured database and lists what it applied. serve does
 // the same on start; this command lets an operator migrate ahead of time.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, rest, err := loadConfig("migrate", args, getenv, stderr)
-	if code, done := configFailure(err, rest, stderr); done {
+	cfg, rest, err := loadConfig("migrate", args, getenv, stdout)
+	if code, done := configFailure("migrate", err, rest, stderr); done {
 		return code
 	}
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
@@ -23,18 +22,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return 1
 	}
 	defer db.Close()
-	// A migration may seal values stored in clear, with the key serve uses.
-	key, err := seal.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
-	if err != nil {
-		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
-		return 1
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
-		return 1
-	}
-	applied, err := db.Migrations(ctx, sealer)
+	// A migration may seal values stored in clear, with the key serve
+	// uses; it is loaded only then.
+	applied, err := db.Migrations(ctx, &secretKey{db: db, dataDir: cfg.DataDir, configured: cfg.SecretKey})
 	for _, m := range applied {
 		fmt.Fprintf(stdout, "applied %04d_%s\n", m.Version, m.Name)
 	}

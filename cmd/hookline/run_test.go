@@ -32,8 +32,14 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("second migrate: exit %d, stdout %q", code, out.String())
 	}
 	errOut.Reset()
-	if code := run(context.Background(), []string{"migrate", "--addr", "x"}, envOf(), &out, &errOut); code != 2 ||
-		!strings.Contains(errOut.String(), `--addr "x": missing port`) {
+	// migrate takes only the settings that locate the database.
+	if code := run(context.Background(), []string{"migrate", "--addr", "127.0.0.1:0"}, envOf(), &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "hookline migrate: flag provided but not defined: -addr") {
+		t.Fatalf("a flag of serve: exit %d, stderr %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"migrate", "--data", ""}, envOf(), &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), `hookline migrate: --data "": must not be empty`) {
 		t.Fatalf("bad flag: exit %d, stderr %q", code, errOut.String())
 	}
 }

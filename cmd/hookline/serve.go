@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
@@ -46,41 +46,46 @@ func NewMain(cfg Config, logOut, stderr io.Writer) *Main {
 	}
 }
 
-// Open opens and migrates the store, makes sure an admin key exists,
-// listens on the configured address and starts serving in the background.
+// Open listens on the configured address, opens and migrates the store,
+// makes sure an admin key exists and starts serving in the background.
 func (m *Main) Open(ctx context.Context) (err error) {
+	// Bind first, so that a start that cannot listen fails at once and
+	// leaves nothing behind: no data directory, no key file, no admin key.
+	m.ln, err = net.Listen("tcp", m.cfg.Addr)
+	if err != nil {
+		return listenError(m.cfg.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			m.ln.Close()
+			m.ln = nil
+			if m.db != nil {
+				m.db.Close()
+				m.db = nil
+			}
+		}
+	}()
+	m.publicURL = m.cfg.PublicURL
+	if m.publicURL == "" {
+		m.publicURL = "http://" + m.ln.Addr().String()
+	}
 	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			if m.ln != nil {
-				m.ln.Close()
-				m.ln = nil
-			}
-			m.db.Close()
-			m.db = nil
-		}
-	}()
-	// The key comes first: a migration may seal values stored in clear.
-	key, err := seal.LoadOrCreateKey(m.cfg.DataDir, m.cfg.SecretKey)
-	if err != nil {
-		return err
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		return err
-	}
-	applied, err := m.db.Migrations(ctx, sealer)
+	// The key is loaded when first needed: by a migration that seals
+	// values stored in clear, or else right after the migrations, once the
+	// database can tell whether its secrets were sealed with a key before.
+	keys := &secretKey{db: m.db, dataDir: m.cfg.DataDir, configured: m.cfg.SecretKey}
+	applied, err := m.db.Migrations(ctx, keys)
 	if err != nil {
 		return fmt.Errorf("migrate the database: %w", err)
 	}
 	for _, mig := range applied {
 		m.log.Info("migration applied", "version", mig.Version, "name", mig.Name)
 	}
-	store := sqlstore.NewWebhookStore(m.db, sealer)
-	if err := store.VerifySealer(ctx); err != nil {
+	store, err := keys.verify(ctx)
+	if err != nil {
 		return err
 	}
 	if len(m.cfg.EgressAllow) > 0 {
@@ -98,16 +103,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
-	// Bind before the first admin key is minted, so that a start that
-	// cannot listen leaves nothing behind.
-	m.ln, err = net.Listen("tcp", m.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
-	}
-	m.publicURL = m.cfg.PublicURL
-	if m.publicURL == "" {
-		m.publicURL = "http://" + m.ln.Addr().String()
-	}
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
 	}
@@ -141,6 +136,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
 	return nil
+}
+
+// listenError says in one line why the address cannot be listened on,
+// and for an address in use what to do about it.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("cannot listen on %s: the address is already in use (another hookline, or another program); stop it or choose another address with --addr or HOOKLINE_ADDR", addr)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		// The operation's own text repeats the address: keep the cause.
+		err = opErr.Err
+	}
+	return fmt.Errorf("cannot listen on %s: %v", addr, err)
 }
 
 // Addr is the address the service listens on, with the port picked when
@@ -198,8 +207,8 @@ func (m *Main) ensureAdminKey(ctx context.Context, keys *tenant.Service) error {
 // runServe implements `hookline serve`: it runs until SIGINT or SIGTERM,
 // then shuts down gracefully and returns 0.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, rest, err := loadConfig("serve", args, getenv, stderr)
-	if code, done := configFailure(err, rest, stderr); done {
+	cfg, rest, err := loadConfig("serve", args, getenv, stdout)
+	if code, done := configFailure("serve", err, rest, stderr); done {
 		return code
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -226,29 +235,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // configFailure turns a loadConfig outcome into an exit status: done is
-// set when the command must stop.
-func configFailure(err error, rest []string, stderr io.Writer) (code int, done bool) {
+// set when the command must stop. Each problem is one line naming the
+// command, so that a start that fails says why in as many lines as it has
+// problems; a bad setting's line names the setting, and only a command
+// line the flag package refused adds where the flags are listed.
+func configFailure(command string, err error, rest []string, stderr io.Writer) (code int, done bool) {
+	var flagErr *flagError
 	switch {
 	case errors.Is(err, errUsage):
 		return 0, true
+	case errors.As(err, &flagErr):
+		fmt.Fprintf(stderr, "hookline %s: %v\nRun hookline %s -h for the flags.\n", command, flagErr, command)
+		return 2, true
 	case err != nil:
-		fmt.Fprintf(stderr, "hookline: invalid configuration:\n  %v\n", indent(err))
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "hookline %s: %s\n", command, line)
+		}
 		return 2, true
 	case len(rest) > 0:
-		fmt.Fprintf(stderr, "hookline: unexpected argument %q\n", rest[0])
+		fmt.Fprintf(stderr, "hookline %s: unexpected argument %q\n", command, rest[0])
 		return 2, true
 	}
 	return 0, false
-}
-
-// indent puts each line of a joined error on its own indented line.
-func indent(err error) string {
-	var b []byte
-	for _, c := range []byte(err.Error()) {
-		b = append(b, c)
-		if c == '\n' {
-			b = append(b, "  "...)
-		}
-	}
-	return string(b)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +18,25 @@ import (
 
 const webhookRunUsage = "usage: hookline webhook run --file DEF.json [--context CTX.json] [--allow CIDR[,CIDR...]] [--compact] [--fail]"
 
+const webhookUsage = webhookRunUsage + `
+
+Commands:
+  run    run a webhook definition once, as Run webhook does (webhook run -h)
+`
+
+const webhookRunDescription = `
+Runs a webhook definition once, as Run webhook does, and prints the same
+JSON: the request sent (secrets masked), the response, the custom
+variables and any error. It needs no data directory and no server.
+Without --context the templates see Run webhook's sample conversation.
+
+Exit status: 0 when the webhook ran, even if its target failed (see the
+result's "error"; --fail makes that 1), 1 when a file or the definition is
+invalid (the reason on stderr), 2 on bad usage.
+
+flags:
+`
+
 // runWebhookCommand implements `hookline webhook run`: it runs a webhook
 // definition once, as Run webhook does, and prints the same JSON result.
 // It needs no data directory and no server. The exit status is 0 when the
@@ -26,12 +44,15 @@ const webhookRunUsage = "usage: hookline webhook run --file DEF.json [--context 
 // error; --fail makes that exit 1 too), 1 when the definition, the context
 // or a file is invalid (the reason on stderr), and 2 on bad usage.
 func runWebhookCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "run" {
-		fmt.Fprintln(stderr, webhookRunUsage)
+	switch {
+	case len(args) > 0 && isHelpFlag(args[0]):
+		fmt.Fprint(stdout, webhookUsage)
+		return 0
+	case len(args) == 0 || args[0] != "run":
+		fmt.Fprint(stderr, webhookUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("webhook run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	file := fs.String("file", "", "the webhook definition: a JSON object as POST /api/v1/webhooks takes it (- for standard input)")
 	contextFile := fs.String("context", "", "JSON file with the template context, as Run webhook's \"context\"; absent: sample values")
 	var allow []string
@@ -41,15 +62,12 @@ func runWebhookCommand(ctx context.Context, args []string, getenv func(string) s
 	})
 	compact := fs.Bool("compact", false, "print the result on one line")
 	failOnError := fs.Bool("fail", false, "exit 1 when the run failed (the result has an error)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, webhookRunUsage+"\n\nflags:")
-		fs.PrintDefaults()
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, webhookRunUsage+"\n"+webhookRunDescription)
+		printFlags(w, fs)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args[1:], usage, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "webhook run: unexpected argument %q\n", fs.Arg(0))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -212,16 +214,33 @@ func exerciseWebhooks(t *testing.T, open Open) {
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		// A company that still has webhooks cannot be deleted.
-		wantCode(t, db.DeleteTenant(ctx, all, f.A1.ID), hookline.CodeConflict, "")
+		// A company that still has webhooks and a template cannot be
+		// deleted, and the refusal counts what is left.
+		tp := sampleTemplate(f.A1, "Kept")
+		if err := ws.CreateWebhookTemplate(ctx, all, tp); err != nil {
+			t.Fatal(err)
+		}
+		err := db.DeleteTenant(ctx, all, f.A1.ID)
+		wantCode(t, err, hookline.CodeConflict, "")
+		if want := fmt.Sprintf("tenant %d still owns 2 webhooks and 1 template", f.A1.ID); !strings.Contains(hookline.ErrorMessage(err), want) {
+			t.Fatalf("refusal %q, want it to say %q", hookline.ErrorMessage(err), want)
+		}
+		if err := ws.DeleteWebhookTemplate(ctx, all, tp.ID); err != nil {
+			t.Fatal(err)
+		}
 		list, err := ws.FindWebhooks(ctx, hookline.WebhookFilter{Scope: all, CompanyID: f.A1.ID})
 		if err != nil || len(list) != 2 {
 			t.Fatalf("A1's webhooks = %d, %v", len(list), err)
 		}
-		for _, v := range list {
-			if err := ws.DeleteWebhook(ctx, all, v.ID); err != nil {
-				t.Fatal(err)
-			}
+		if err := ws.DeleteWebhook(ctx, all, list[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		err = db.DeleteTenant(ctx, all, f.A1.ID)
+		if want := fmt.Sprintf("tenant %d still owns 1 webhook;", f.A1.ID); !strings.Contains(hookline.ErrorMessage(err), want) {
+			t.Fatalf("refusal %q, want it to say %q", hookline.ErrorMessage(err), want)
+		}
+		if err := ws.DeleteWebhook(ctx, all, list[1].ID); err != nil {
+			t.Fatal(err)
 		}
 		_, err = ws.FindWebhook(ctx, all, w.ID)
 		wantCode(t, err, hookline.CodeNotFound, "")
