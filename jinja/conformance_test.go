@@ -27,6 +27,10 @@ type conformanceCase struct {
 	Output      *string           `json:"output"`
 	Error       string            `json:"error"` // "compile" or "render" when Python raised
 	PythonError string            `json:"python_error"`
+	// Unsupported marks a case that needs a feature the engine refuses by design
+	// (inheritance, autoescape, extensions, async): whatever Python does, the engine
+	// must fail, at compile or render time, with an error of Kind "unsupported".
+	Unsupported bool `json:"unsupported"`
 }
 
 func loadConformanceCases(tb testing.TB) []conformanceCase {
@@ -133,6 +137,16 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 		want = *c.Output
 	}
 	tmpl, err := jinja.Compile(c.Template, opts)
+	if c.Unsupported {
+		if err == nil {
+			_, err = tmpl.Render(context.Background(), data, jinja.DefaultLimits())
+		}
+		je, ok := err.(*jinja.Error)
+		if !ok || je.Kind != "unsupported" {
+			t.Fatalf("template %q: got %v; want an unsupported error (Python gives %s)", c.Template, err, describeExpectation(c))
+		}
+		return
+	}
 	if c.Error == "compile" {
 		if err == nil {
 			t.Fatalf("template %q compiled; Python fails to compile it: %s", c.Template, c.PythonError)
