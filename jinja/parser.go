@@ -14,6 +14,59 @@ type parser struct {
 	// names interns variable names, so that a render compares repeated names by
 	// pointer (see renderer.dataLookup).
 	names map[string]string
+	// soft is true while parsing inside an if statement or a conditional expression of
+	// the current frame, where Jinja2 3.1 compiles an unknown filter or test into a
+	// runtime error instead of failing the compile (its compiler's "soft frames").
+	soft bool
+	// unknown lists the unknown filters and tests in source order; checkUnknown decides
+	// after parsing which fail the compile and which fail only when reached.
+	unknown []unknownName
+}
+
+// unknownName is a filter or test the engine does not know, as parsed.
+type unknownName struct {
+	pos  int
+	what string // "filter" or "test"
+	name string
+	soft bool
+}
+
+// newFrame starts a part of the template that Jinja2 compiles into a frame of its own
+// (loop and macro bodies, with, filter and set blocks): an if around it does not make
+// the names inside soft. The caller restores the returned value with endFrame.
+func (p *parser) newFrame() bool {
+	old := p.soft
+	p.soft = false
+	return old
+}
+
+func (p *parser) endFrame(old bool) { p.soft = old }
+
+// checkUnknown fails the compile on the first unknown filter or test that Jinja2 would
+// refuse at compile time (or on any, with Options.RefuseUnknownNames); the others stay in
+// the tree with a function that fails when the render reaches them, as in Python.
+func (p *parser) checkUnknown() {
+	for _, u := range p.unknown {
+		if !u.soft || p.opts.RefuseUnknownNames {
+			p.failAt(u.pos, kindUnsupported, "unsupported: "+u.what+" '"+u.name+"'")
+		}
+	}
+}
+
+// missingFilter is what a filter that Jinja2 does not know does when reached.
+func missingFilter(name string) filterFunc {
+	return func(r *renderer, v Value, args []Value, kw []kwArg) Value {
+		r.fail(kindRender, "No filter named '"+name+"' found.")
+		return Value{}
+	}
+}
+
+// missingTest is what a test that Jinja2 does not know does when reached.
+func missingTest(name string) testFunc {
+	return func(r *renderer, v Value, args []Value, kw []kwArg) bool {
+		r.fail(kindRender, "No test named '"+name+"' found.")
+		return false
+	}
 }
 
 // parseError unwinds the parser; Compile recovers it.
@@ -217,6 +270,7 @@ func (p *parser) parseFor() stmt {
 	tgt := p.parseAssignTarget(true, []string{"in"}, false)
 	p.expectNameValue("in")
 	iter := p.parseTuple(false, false, []string{"recursive"}, false)
+	defer p.endFrame(p.newFrame())
 	var cond expr
 	if p.skipName("if") {
 		cond = p.parseExpression(true)
@@ -236,6 +290,9 @@ func (p *parser) parseFor() stmt {
 
 func (p *parser) parseIf() stmt {
 	p.next()
+	old := p.soft
+	p.soft = true
+	defer func() { p.soft = old }()
 	s := &ifStmt{}
 	for {
 		cond := p.parseTuple(false, false, nil, false)
@@ -266,6 +323,7 @@ func (p *parser) parseSet() stmt {
 		p.expectBlockEnd()
 		return &setStmt{pos: start.pos, target: tgt, value: v}
 	}
+	defer p.endFrame(p.newFrame())
 	var filter expr
 	if p.isOp("|") {
 		filter = p.parseFilter(nil, false)
@@ -290,6 +348,7 @@ func (p *parser) parseWith() stmt {
 		s.values = append(s.values, p.parseExpression(true))
 	}
 	p.next()
+	defer p.endFrame(p.newFrame())
 	s.body = p.subparse([]string{"endwith"})
 	p.next()
 	p.expectBlockEnd()
@@ -323,6 +382,7 @@ func (p *parser) parseMacro() stmt {
 	start := p.next()
 	name := p.expectName()
 	m := &macroDef{pos: start.pos, name: name.val}
+	defer p.endFrame(p.newFrame())
 	p.parseSignature(m)
 	p.expectBlockEnd()
 	m.body = p.subparse([]string{"endmacro"})
@@ -336,7 +396,9 @@ func (p *parser) parseCallBlock() stmt {
 	start := p.next()
 	m := &macroDef{pos: start.pos, name: "caller", isCallerBody: true}
 	if p.isOp("(") {
+		old := p.newFrame()
 		p.parseSignature(m)
+		p.endFrame(old)
 	}
 	e := p.parseExpression(true)
 	call, ok := e.(*callExpr)
@@ -344,6 +406,7 @@ func (p *parser) parseCallBlock() stmt {
 		p.failAt(start.pos, kindSyntax, "expected call")
 	}
 	p.expectBlockEnd()
+	defer p.endFrame(p.newFrame())
 	m.body = p.subparse([]string{"endcall"})
 	p.next()
 	p.expectBlockEnd()
@@ -353,6 +416,7 @@ func (p *parser) parseCallBlock() stmt {
 
 func (p *parser) parseFilterBlock() stmt {
 	start := p.next()
+	defer p.endFrame(p.newFrame())
 	f := p.parseFilter(nil, true)
 	p.expectBlockEnd()
 	body := p.subparse([]string{"endfilter"})
@@ -546,8 +610,17 @@ func (p *parser) parseExpression(withCondexpr bool) expr {
 }
 
 func (p *parser) parseCondexpr() expr {
+	mark := len(p.unknown)
 	e := p.parseOr()
 	for p.skipName("if") {
+		// Jinja2 compiles a whole conditional expression, the part before "if"
+		// included, in a soft frame.
+		for i := mark; i < len(p.unknown); i++ {
+			p.unknown[i].soft = true
+		}
+		old := p.soft
+		p.soft = true
+		defer func() { p.soft = old }()
 		test := p.parseOr()
 		var els expr
 		if p.skipName("else") {
@@ -561,15 +634,30 @@ func (p *parser) parseCondexpr() expr {
 func (p *parser) parseOr() expr {
 	l := p.parseAnd()
 	for p.skipName("or") {
+		mark := len(p.unknown)
 		l = &orExpr{l: l, r: p.parseAnd()}
+		p.foldedAway(l.(*orExpr).l, true, mark)
 	}
 	return l
+}
+
+// foldedAway forgets the unknown names recorded since mark when Jinja2's optimizer folds
+// them away: "false and x|nope" and "true or x|nope" are constants to it, so the filter
+// after the operator is never compiled (and never reached). Only a literal left operand
+// is recognised here; Jinja2 folds more, such as arithmetic on literals.
+func (p *parser) foldedAway(left expr, or bool, mark int) {
+	c, ok := left.(*constExpr)
+	if ok && truthy(c.v) == or && !p.opts.RefuseUnknownNames {
+		p.unknown = p.unknown[:mark]
+	}
 }
 
 func (p *parser) parseAnd() expr {
 	l := p.parseNot()
 	for p.skipName("and") {
+		mark := len(p.unknown)
 		l = &andExpr{l: l, r: p.parseNot()}
+		p.foldedAway(l.(*andExpr).l, false, mark)
 	}
 	return l
 }
@@ -899,7 +987,7 @@ func (p *parser) parseFilter(e expr, startInline bool) expr {
 		t, name := p.dottedName()
 		fn := lookupFilter(name)
 		if fn == nil {
-			p.failAt(t.pos, kindUnsupported, "unsupported: filter '"+name+"'")
+			fn = p.unknownFilter(t.pos, name)
 		}
 		f := &filterExpr{pos: t.pos, input: e, name: name, fn: fn}
 		if p.isOp("(") {
@@ -917,7 +1005,7 @@ func (p *parser) parseTest(e expr) expr {
 	t, name := p.dottedName()
 	fn := lookupTest(name)
 	if fn == nil {
-		p.failAt(t.pos, kindUnsupported, "unsupported: test '"+name+"'")
+		fn = p.unknownTest(t.pos, name)
 	}
 	te := &testExpr{pos: t.pos, input: e, name: name, fn: fn, negated: negated}
 	c := p.cur()
@@ -934,3 +1022,24 @@ func (p *parser) parseTest(e expr) expr {
 	}
 	return te
 }
+
+// unknownFilter records a filter the engine does not know. A Jinja2 built-in that the
+// engine refuses by design fails the compile at once; any other name is Python's
+// "No filter named" case, settled by checkUnknown.
+func (p *parser) unknownFilter(pos int, name string) filterFunc {
+	if refusedFilter(name) {
+		p.failAt(pos, kindUnsupported, "unsupported: filter '"+name+"'")
+	}
+	p.unknown = append(p.unknown, unknownName{pos: pos, what: "filter", name: name, soft: p.soft})
+	return missingFilter(name)
+}
+
+func (p *parser) unknownTest(pos int, name string) testFunc {
+	p.unknown = append(p.unknown, unknownName{pos: pos, what: "test", name: name, soft: p.soft})
+	return missingTest(name)
+}
+
+// refusedFilter reports the Jinja2 3.1 built-in filters the engine does not implement:
+// random (its output is not reproducible) and urlize (its HTML would need autoescape's
+// rules). They fail the compile wherever they appear, as any unsupported feature does.
+func refusedFilter(name string) bool { return name == "random" || name == "urlize" }

@@ -104,7 +104,7 @@ def _filters(port, each):
     port(F + "test_items_undefined", "{{ d|items|list }}")
     port(F + "test_pprint", "{{ data|pprint }}", {"data": list(range(1000))})
     port(F + "test_pprint", "{{ data|pprint }}", {"data": {"b": [1, 2], "a": "x" * 90}})
-    port(F + "test_random", "{{ seq|random in seq }}", {"seq": list(range(100))})
+    port(F + "test_random", "{{ seq|random in seq }}", {"seq": list(range(100))}, unsupported=True)
     port(F + "test_reverse", '{{ "foobar"|reverse|join }}|{{ [1, 2, 3]|reverse|list }}')
     port(F + "test_string", "{{ obj|string }}", {"obj": [1, 2, 3, 4, 5]})
     for s in ["foo bar", "foo's bar", "foo   bar", "f bar f", "foo-bar", "foo\tbar", "FOO\tBAR",
@@ -119,15 +119,14 @@ def _filters(port, each):
     port(F + "test_upper", '{{ "foo"|upper }}')
     for args in ["", "target='_blank'", "rel='noopener'", "extra_schemes=['tel:']",
                  "trim_url_limit=10"]:
-        port(F + "test_urlize", '{{ "foo example.org bar"|urlize(%s) }}' % args)
-        port(F + "test_urlize", '{{ "foo http://www.example.com/ bar"|urlize(%s) }}' % args)
-        port(F + "test_urlize", '{{ "foo mailto:email@example.com bar"|urlize(%s) }}' % args)
-        port(F + "test_urlize", '{{ "foo email@example.com bar"|urlize(%s) }}' % args)
+        for text in ["foo example.org bar", "foo http://www.example.com/ bar",
+                     "foo mailto:email@example.com bar", "foo email@example.com bar"]:
+            port(F + "test_urlize", '{{ "%s"|urlize(%s) }}' % (text, args), unsupported=True)
     port(F + "test_urlize_target_parameter",
-         '{{ "foo http://www.example.com/ bar"|urlize(target="_blank") }}')
+         '{{ "foo http://www.example.com/ bar"|urlize(target="_blank") }}', unsupported=True)
     port(F + "test_urlize_extra_schemes_parameter",
          '{{ "foo tel:+1-514-555-1234 ftp://localhost bar"|'
-         'urlize(extra_schemes=["tel:", "ftp:"]) }}')
+         'urlize(extra_schemes=["tel:", "ftp:"]) }}', unsupported=True)
     port(F + "test_wordcount", '{{ "foo bar baz"|wordcount }}')
     port(F + "test_wordcount", "{{ s|wordcount }}")
     port(F + "test_block", "{% filter lower|escape %}<HEHE>{% endfilter %}")
@@ -322,7 +321,7 @@ def _filters(port, each):
         port(F + "test_list_types", "{{ v|list }}", {"v": v})
         port(F + "test_bool_default", "{{ v|default('d', true) }}", {"v": v})
     for f in ["capitalize", "lower", "upper", "title", "trim", "striptags", "wordcount",
-              "center", "escape", "e", "length", "count", "reverse", "urlize", "list", "first",
+              "center", "escape", "e", "length", "count", "reverse", "list", "first",
               "last", "unique|list", "sort", "forceescape", "string", "pprint"]:
         port(F + "test_unicode_input", "{{ s|%s }}" % f, {"s": "\u00e9t\u00e9 \u00c9T\u00c9 a\u0301"})
 
@@ -852,9 +851,10 @@ def _regression(port, each):
     port(R + "test_keyword_folding", "{{ 'test'|testing(some='stuff') }}")
     port(R + "test_extends_output_bugs", "{% if expr %}foo{% endif %}[{% block title %}{% endblock %}]"
          "{% for item in [1, 2, 3] %}({{ item }}){% endfor %}", {"expr": True}, unsupported=True)
-    port(R + "test_urlize_filter_escaping", '{{ "http://www.example.org/<foo"|urlize }}')
+    port(R + "test_urlize_filter_escaping", '{{ "http://www.example.org/<foo"|urlize }}',
+         unsupported=True)
     port(R + "test_urlize_filter_closing_punctuation",
-         '{{ "(see http://www.example.org/?page=subj_<desc.h>)"|urlize }}')
+         '{{ "(see http://www.example.org/?page=subj_<desc.h>)"|urlize }}', unsupported=True)
     port(R + "test_loop_call_loop",
          "{% macro test() %}{{ caller() }}{% endmacro %}{% for num1 in range(5) %}"
          "{% call test() %}{% for num2 in range(10) %}{{ loop.index }}{% endfor %}"
@@ -1016,7 +1016,6 @@ def _api(port, each):
     port(A + "test_joiner", "{% set j = joiner() %}{{ j() }}|{{ j() }}|{{ j() }}")
     port(A + "test_namespace", "{% set ns = namespace(a=1) %}{{ ns.a }}|{{ ns.b }}|{{ ns }}")
     port(A + "test_dict_global", "{{ dict(a=1, b=2) }}|{{ dict() }}|{{ dict(a=dict(b=2)) }}")
-    port(A + "test_lipsum", "{{ lipsum is defined }}")
     port(A + "test_range", "{{ range(3)|list }}|{{ range(1, 10, 3)|list }}|{{ range(5, 0, -2)|list }}")
     port(A + "test_range", "{{ range(3) }}")
     port(A + "test_range", "{{ range(100001)|length }}")
@@ -1056,7 +1055,6 @@ def _api(port, each):
     port(U + "test_undefined_attribute_error", "{{ x.y.z }}", {"x": {}})
     port(U + "test_undefined_attribute_error", "{{ x[0] }}", {"x": []})
     port(U + "test_undefined_attribute_error", "{{ x['y'] }}", {"x": "str"})
-    port(U + "test_undefined_and_special_attributes", "{{ missing.__class__ }}")
     port(U + "test_logging_undefined", "{{ missing }}|{{ missing.attribute }}|{{ missing|list }}")
     port(U + "test_indexing_gives_undefined", "{{ var[42].foo }}", {"var": []})
     port(U + "test_none_gives_proper_error", "{{ none.split() }}")
