@@ -236,15 +236,15 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 				visitExpr(s.iter, sc)
 				in := predeclare(child(sc), &s.frame)
 				declareTarget(in, s.target)
-				in.declared["loop"] = true
+				// The loop filter sees the target but not the loop variable: a
+				// "loop" there is a name from outside (and undefined when rendered).
 				visitExpr(s.cond, in)
+				in.declared["loop"] = true
 				visitBody(s.body, in)
 				visitBody(s.els, sc)
 			case *setStmt:
 				visitExpr(s.value, sc)
-				if nt, ok := s.target.(nsTarget); ok {
-					visitExpr(&nameExpr{name: nt.name}, sc)
-				}
+				visitNSTargets(s.target, func(nt nsTarget) { visitExpr(&nameExpr{name: nt.name}, sc) })
 				declareTarget(sc, s.target)
 			case *setBlockStmt:
 				visitBody(s.body, predeclare(child(sc), &s.frame))
@@ -308,4 +308,17 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 		deferred[i]()
 	}
 	return out
+}
+
+// visitNSTargets calls f for each namespace attribute a target assigns: assigning
+// ns.attr loads ns, so ns may be an undeclared name.
+func visitNSTargets(t target, f func(nsTarget)) {
+	switch t := t.(type) {
+	case nsTarget:
+		f(t)
+	case tupleTarget:
+		for _, it := range t.items {
+			visitNSTargets(it, f)
+		}
+	}
 }

@@ -18,6 +18,9 @@ type parser struct {
 	// the current frame, where Jinja2 3.1 compiles an unknown filter or test into a
 	// runtime error instead of failing the compile (its compiler's "soft frames").
 	soft bool
+	// withNS is true while parsing a set statement's target, where name.attr is a
+	// namespace attribute to assign (Jinja2's with_namespace).
+	withNS bool
 	// unknown lists the unknown filters and tests in source order; checkUnknown decides
 	// after parsing which fail the compile and which fail only when reached.
 	unknown []unknownName
@@ -504,18 +507,17 @@ func (p *parser) parseFrom() stmt {
 // parseAssignTarget parses a name, a tuple of names, or (with ns) namespace.attr.
 func (p *parser) parseAssignTarget(withTuple bool, extraEnd []string, ns bool) target {
 	t := p.cur()
-	if ns && t.typ == tName && p.look().typ == tOp && p.look().val == "." {
-		p.next()
-		p.next()
-		attr := p.expectName()
-		return nsTarget{pos: t.pos, name: t.val, attr: attr.val}
-	}
 	var e expr
+	// Jinja2 3.1.5 parses ns.attr anywhere in a set statement's target, a tuple's
+	// items included ({% set ns.a, ns.b = 1, 2 %}).
+	old := p.withNS
+	p.withNS = ns
 	if withTuple {
 		e = p.parseTuple(true, false, extraEnd, false)
 	} else {
 		e = p.parsePrimary()
 	}
+	p.withNS = old
 	tg, ok := toTarget(e)
 	if !ok {
 		p.failAt(t.pos, kindSyntax, "can't assign to "+targetDesc(e))
@@ -542,6 +544,8 @@ func toTarget(e expr) (target, bool) {
 			return nil, false
 		}
 		return nameTarget{name: x.name}, true
+	case *nsRefExpr:
+		return nsTarget{pos: x.pos, name: x.name, attr: x.attr}, true
 	case *tupleExpr:
 		tt := tupleTarget{}
 		for _, it := range x.items {
@@ -760,6 +764,11 @@ func (p *parser) parseUnary(withFilter bool) expr {
 func (p *parser) parsePrimary() expr {
 	p.enter()
 	defer p.leave()
+	// Only the target's own items may be ns.attr: inside parentheses Jinja2 parses a
+	// plain expression, and (ns.a, b) cannot be assigned to.
+	withNS := p.withNS
+	p.withNS = false
+	defer func() { p.withNS = withNS }()
 	t := p.cur()
 	switch t.typ {
 	case tName:
@@ -771,6 +780,11 @@ func (p *parser) parsePrimary() expr {
 			return &constExpr{v: falseVal}
 		case "none", "None":
 			return &constExpr{v: noneVal}
+		}
+		if withNS && p.isOp(".") {
+			p.next()
+			attr := p.expectName()
+			return &nsRefExpr{pos: t.pos, name: p.intern(t.val), attr: attr.val}
 		}
 		return &nameExpr{pos: t.pos, name: p.intern(t.val)}
 	case tString:
@@ -1043,3 +1057,15 @@ func (p *parser) unknownTest(pos int, name string) testFunc {
 // random (its output is not reproducible) and urlize (its HTML would need autoescape's
 // rules). They fail the compile wherever they appear, as any unsupported feature does.
 func refusedFilter(name string) bool { return name == "random" || name == "urlize" }
+
+// nsRefExpr is ns.attr in a set statement's target; it exists only until toTarget turns
+// it into an nsTarget, so it is never evaluated.
+type nsRefExpr struct {
+	pos        int
+	name, attr string
+}
+
+func (e *nsRefExpr) eval(r *renderer) Value {
+	r.fail(kindRender, "internal error: namespace reference evaluated")
+	return Value{}
+}
