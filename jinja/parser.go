@@ -21,6 +21,8 @@ type parser struct {
 	// withNS is true while parsing a set statement's target, where name.attr is a
 	// namespace attribute to assign (Jinja2's with_namespace).
 	withNS bool
+	// forDepth counts the for statements around the statement being parsed.
+	forDepth int
 	// unknown lists the unknown filters and tests in source order; checkUnknown decides
 	// after parsing which fail the compile and which fail only when reached.
 	unknown []unknownName
@@ -271,6 +273,9 @@ func (p *parser) parseStatement(ends []string) stmt {
 func (p *parser) parseFor() stmt {
 	start := p.next()
 	tgt := p.parseAssignTarget(true, []string{"in"}, false)
+	p.checkLoopStore(start.pos, tgt, true)
+	p.forDepth++
+	defer func() { p.forDepth-- }()
 	p.expectNameValue("in")
 	iter := p.parseTuple(false, false, []string{"recursive"}, false)
 	defer p.endFrame(p.newFrame())
@@ -321,6 +326,7 @@ func (p *parser) parseIf() stmt {
 func (p *parser) parseSet() stmt {
 	start := p.next()
 	tgt := p.parseAssignTarget(true, nil, true)
+	p.checkLoopStore(start.pos, tgt, false)
 	if p.skipOp("=") {
 		v := p.parseTuple(false, true, nil, false)
 		p.expectBlockEnd()
@@ -1068,4 +1074,26 @@ type nsRefExpr struct {
 func (e *nsRefExpr) eval(r *renderer) Value {
 	r.fail(kindRender, "internal error: namespace reference evaluated")
 	return Value{}
+}
+
+// checkLoopStore fails, as Jinja2's compiler does, when a for statement's target, or a
+// set statement anywhere inside a for statement, assigns to the name loop.
+func (p *parser) checkLoopStore(pos int, t target, isFor bool) {
+	if (isFor || p.forDepth > 0) && targetStores(t, "loop") {
+		p.failAt(pos, kindSyntax, "Can't assign to special loop variable in for-loop target")
+	}
+}
+
+func targetStores(t target, name string) bool {
+	switch t := t.(type) {
+	case nameTarget:
+		return t.name == name
+	case tupleTarget:
+		for _, it := range t.items {
+			if targetStores(it, name) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -467,6 +467,12 @@ def _core_tags(port, each):
     port(L + "test_loop_unassignable", "{% with loop = 1 %}{{ loop }}{% endwith %}")
     port(L + "test_loop_unassignable", "{% macro m(loop) %}{{ loop }}{% endmacro %}{{ m(1) }}")
     port(L + "test_loop_unassignable", "{% set loop %}x{% endset %}")
+    port(L + "test_loop_unassignable", "{% for x in [1] %}{% set loop %}x{% endset %}{% endfor %}")
+    port(L + "test_loop_unassignable",
+         "{% for x in [1] %}{% macro m() %}{% set loop = 1 %}{% endmacro %}{% endfor %}")
+    port(L + "test_loop_unassignable", "{% for x in [1] %}{% for loop in [2] %}{% endfor %}{% endfor %}")
+    port(L + "test_loop_unassignable", "{% for x in [1] %}{% with loop = 3 %}{{ loop }}{% endwith %}{% endfor %}")
+    port(L + "test_loop_unassignable", "{% macro m() %}{% set loop = 1 %}{{ loop }}{% endmacro %}{{ m() }}")
     port(L + "test_scoped_special_var",
          "{% for s in seq %}[{{ loop.first }}{% for c in s %}|{{ loop.first }}{% endfor %}]"
          "{% endfor %}", {"seq": ["ab", "cd"]})
