@@ -260,9 +260,13 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 			case *macroStmt:
 				sc.declare(s.m.name)
 				in := predeclare(child(sc), &s.m.frame)
-				for i, p := range s.m.params {
-					visitExpr(s.m.defaults[i], in)
+				// Every parameter is the macro's own name in every default, later
+				// ones included (they are undefined there unless passed).
+				for _, p := range s.m.params {
 					in.declared[p] = true
+				}
+				for i := range s.m.params {
+					visitExpr(s.m.defaults[i], in)
 				}
 				in.declared["caller"] = true
 				in.declared["varargs"] = true
