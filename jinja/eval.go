@@ -979,7 +979,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		if found {
 			continue
 		}
-		if k.name == "caller" && d.usesCaller {
+		if k.name == "caller" && d.usesCaller && !d.callerParam {
 			caller = k.v
 			hasCaller = true
 			continue
@@ -1033,7 +1033,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		}
 		sc.set("kwargs", Value{k: kDict, p: extraKw})
 	}
-	if d.usesCaller {
+	if d.usesCaller && !d.callerParam {
 		if !hasCaller {
 			caller = undefMsg("No caller defined")
 		}

@@ -398,6 +398,7 @@ func (p *parser) parseMacro() stmt {
 	p.next()
 	p.expectBlockEnd()
 	scanMacroUses(m)
+	p.checkCallerParam(start.pos, m)
 	return &macroStmt{m: m}
 }
 
@@ -420,6 +421,7 @@ func (p *parser) parseCallBlock() stmt {
 	p.next()
 	p.expectBlockEnd()
 	scanMacroUses(m)
+	p.checkCallerParam(start.pos, m)
 	return &callStmt{pos: start.pos, call: call, caller: m}
 }
 
@@ -1096,4 +1098,19 @@ func targetStores(t target, name string) bool {
 		}
 	}
 	return false
+}
+
+// checkCallerParam handles a macro that declares caller as a parameter. Jinja2 then
+// treats it as an ordinary parameter, which {% call %} fills by keyword; when the body
+// uses caller, the parameter must have a default (Jinja2's compiler refuses it otherwise).
+func (p *parser) checkCallerParam(pos int, m *macroDef) {
+	for i, name := range m.params {
+		if name != "caller" {
+			continue
+		}
+		m.callerParam = true
+		if m.usesCaller && m.defaults[i] == nil {
+			p.failAt(pos, kindSyntax, `When defining macros or call blocks the special "caller" argument must be omitted or be given a default.`)
+		}
+	}
 }

@@ -605,6 +605,18 @@ def _core_tags(port, each):
     port(M + "test_macro_caller_param",
          "{% macro m(caller) %}[{{ caller() }}]{% endmacro %}{% call m() %}a{% endcall %}"
          "{{ m(caller='x') }}")
+    port(M + "test_macro_caller_param",
+         "{% macro m(caller=1) %}{{ caller }}{% endmacro %}{{ m.caller }}|{{ m(3) }}|{{ m(caller=2) }}")
+    port(M + "test_macro_caller_param",
+         "{% macro m(a, caller=1) %}{{ a }}{{ caller }}{% endmacro %}{{ m(3, 4) }}")
+    port(M + "test_macro_caller_param",
+         "{% macro m(caller=1) %}x{% endmacro %}{% call m() %}y{% endcall %}{{ m.caller }}")
+    port(M + "test_macro_caller_param",
+         "{% macro m(caller=1) %}{{ caller() }}{% endmacro %}{% call(z) m() %}y{{ z }}{% endcall %}")
+    port(M + "test_macro_caller_param",
+         "{% macro m(caller=1, x=caller) %}{{ x }}{% endmacro %}{{ m() }}")
+    port(M + "test_macro_caller_param",
+         "{% macro m() %}{% call(caller) m() %}{{ caller }}{% endcall %}{% endmacro %}")
 
     S = "test_core_tags/TestSet."
     port(S + "test_normal", "{% set foo = 1 %}{{ foo }}")
