@@ -303,18 +303,24 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 			}
 			p = np
 		case c == '_' || c < utf8.RuneSelf && (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= utf8.RuneSelf:
+			// Jinja2 takes the longest run of name characters (\w and XID_Continue,
+			// so it may start with a combining mark or a non-ASCII digit), then
+			// refuses it unless it is a Python identifier.
 			q := p
 			for q < len(src) {
 				r, sz := utf8.DecodeRuneInString(src[q:])
-				if r == '_' || unicode.IsLetter(r) || (q > p && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))) {
-					q += sz
-					continue
+				if !isNameChar(r) {
+					break
 				}
-				break
+				q += sz
 			}
 			if q == p {
 				r, _ := utf8.DecodeRuneInString(src[p:])
 				lx.fail(p, "unexpected char "+pyRepr(string(r))+" at "+strconv.Itoa(p))
+				return len(src), false
+			}
+			if !isIdentifier(src[p:q]) {
+				lx.fail(p, "Invalid character in identifier")
 				return len(src), false
 			}
 			lx.emit(token{typ: tName, val: src[p:q], pos: p})
