@@ -517,6 +517,71 @@ def _core_tags(port, each):
     port(L + "test_loop_continue", "{% for x in [1, 2] %}{% continue %}{% endfor %}",
          unsupported=True)
 
+    # The same tests with their templates exactly as Jinja2's suite writes them (line
+    # breaks and whitespace control included).
+    for seq in [[42, 24], [24, 42]]:
+        port(L + "test_context_vars",
+             "{% for item in seq -%}\n            {{ loop.index }}|{{ loop.index0 }}|"
+             "{{ loop.revindex }}|{{\n                loop.revindex0 }}|{{ loop.first }}|"
+             "{{ loop.last }}|{{\n               loop.length }}###{% endfor %}", {"seq": seq})
+    port(L + "test_cycling",
+         "{% for item in seq %}{{\n            loop.cycle('<1>', '<2>') }}{% endfor %}{%\n"
+         "            for item in seq %}{{ loop.cycle(*through) }}{% endfor %}",
+         {"seq": list(range(4)), "through": ["<1>", "<2>"]})
+    port(L + "test_lookaround",
+         "{% for item in seq -%}\n            {{ loop.previtem|default('x') }}-{{ item }}-{{\n"
+         "            loop.nextitem|default('x') }}|\n        {%- endfor %}", {"seq": list(range(4))})
+    port(L + "test_changed",
+         "{% for item in seq -%}\n            {{ loop.changed(item) }},\n        {%- endfor %}",
+         {"seq": [None, None, 1, 2, 2, 3, 4, 4, 4]})
+    port(L + "test_recursive",
+         "{% for item in seq recursive -%}\n            [{{ item.a }}{% if item.b %}"
+         "<{{ loop(item.b) }}>{% endif %}]\n        {%- endfor %}",
+         {"seq": [{"a": 1, "b": [{"a": 1}, {"a": 2}]}, {"a": 2, "b": [{"a": 1}, {"a": 2}]},
+                  {"a": 3, "b": [{"a": "a"}]}]})
+    port(L + "test_looploop",
+         "{% for row in table %}\n            {%- set rowloop = loop -%}\n            "
+         "{% for cell in row -%}\n                [{{ rowloop.index }}|{{ loop.index }}]\n"
+         "            {%- endfor %}\n        {%- endfor %}", {"table": ["ab", "cd"]})
+    port(L + "test_loop_errors",
+         "{% for item in [1] if loop.index\n                                      == 0 %}..."
+         "{% endfor %}")
+    port(L + "test_loop_errors",
+         "{% for item in [] %}...{% else\n            %}{{ loop }}{% endfor %}")
+    port(L + "test_loop_filter",
+         "\n            {%- for item in range(10) if item is even %}[{{\n                "
+         "loop.index }}:{{ item }}]{% endfor %}")
+    port(L + "test_recursive_empty_loop_iter",
+         "\n        {%- for item in foo recursive -%}{%- endfor -%}\n        ", {"foo": []})
+    port(L + "test_call_in_loop",
+         "\n        {%- macro do_something() -%}\n            [{{ caller() }}]\n"
+         "        {%- endmacro %}\n\n        {%- for i in [1, 2, 3] %}\n"
+         "            {%- call do_something() -%}\n                {{ i }}\n"
+         "            {%- endcall %}\n        {%- endfor -%}\n        ")
+    port(L + "test_scoping_bug",
+         "\n        {%- for item in foo %}...{{ item }}...{% endfor %}\n"
+         "        {%- macro item(a) %}...{{ a }}...{% endmacro %}\n        {{- item(2) -}}\n        ",
+         {"foo": [1]})
+    elifs = "\n".join("{%% elif a == %d %%}%d" % (i, i) for i in range(1, 1000))
+    for a in (0, 10, 999, 1000):
+        port("test_core_tags/TestIfCondition.test_elif_deep",
+             "{%% if a == 0 %%}0%s{%% else %%}x{%% endif %%}" % elifs, {"a": a})
+    port("test_core_tags/TestIfCondition.test_elif",
+         "{% if false %}XXX{% elif true\n            %}...{% else %}XXX{% endif %}")
+    port("test_core_tags/TestWith.test_with",
+         "        {% with a=42, b=23 -%}\n            {{ a }} = {{ b }}\n        {% endwith -%}\n"
+         "            {{ a }} = {{ b }}        ", {"a": 1, "b": 2})
+    port("test_core_tags/TestWith.test_with_argument_scoping",
+         "        {%- with a=1, b=2, c=b, d=e, e=5 -%}\n            {{ a }}|{{ b }}|{{ c }}|"
+         "{{ d }}|{{ e }}\n        {%- endwith -%}\n        ", {"b": 3, "e": 4})
+    for args in ["1", "1, 2", "1, 2, 3", "1, x=7"]:
+        port("test_core_tags/TestMacros.test_macro_defaults_self_ref",
+             "\n            {%- set x = 42 %}\n            {%- macro m(a, b=x, x=23) %}{{ a }}|"
+             "{{ b }}|{{ x }}{% endmacro -%}\n        {{ m(" + args + ") }}")
+    port("test_core_tags/TestSet.test_block_filtered_set",
+         '{% set a = " xxx " %}{% set foo | trim | length | string %} {% set b = " yy " %} 42 '
+         "{{ a }}{{ b }}   {% endset %}{{ foo }}")
+
     I = "test_core_tags/TestIfCondition."
     port(I + "test_simple", "{% if true %}...{% endif %}")
     port(I + "test_elif", "{% if false %}XXX{% elif true %}...{% else %}XXX{% endif %}")
