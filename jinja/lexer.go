@@ -75,16 +75,28 @@ type lexer struct {
 	err  *Error
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
-}
-
+// skipSpace skips what Jinja2's \s matches: Python's Unicode whitespace, which takes in
+// \x1c-\x1f, \x85, \u2028 and the other Unicode spaces besides the ASCII ones.
 func skipSpace(s string, i int) int {
-	for i < len(s) && isSpace(s[i]) {
-		i++
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !isPySpace(rune(c)) {
+				break
+			}
+			i++
+			continue
+		}
+		r, sz := utf8.DecodeRuneInString(s[i:])
+		if !isPySpace(r) {
+			break
+		}
+		i += sz
 	}
 	return i
 }
+
+// trimRightSpace is Python's str.rstrip(), which Jinja2 applies to the text before {%- and {{-.
+func trimRightSpace(s string) string { return strings.TrimRightFunc(s, isPySpace) }
 
 func lineCol(src string, pos int) (int, int) {
 	if pos > len(src) {
@@ -138,7 +150,7 @@ func (lx *lexer) run() {
 		p := idx + 2
 		if p < len(src) && (src[p] == '-' || src[p] == '+') {
 			if src[p] == '-' {
-				text = strings.TrimRight(text, " \t\n\r\f\v")
+				text = trimRightSpace(text)
 			}
 			p++
 		}
@@ -239,7 +251,7 @@ func (lx *lexer) raw(tagStart, p int) (int, bool) {
 		}
 		body := src[q:j]
 		if minus {
-			body = strings.TrimRight(body, " \t\n\r\f\v")
+			body = trimRightSpace(body)
 		}
 		if body != "" {
 			lx.emit(token{typ: tData, val: body, pos: q})

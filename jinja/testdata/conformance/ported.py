@@ -35,7 +35,8 @@ def add(case):
         for t in templates:
             port(test, t, ctx)
 
-    for fn in (_filters, _tests, _core_tags, _lexnparse, _regression, _api, _security):
+    for fn in (_filters, _tests, _core_tags, _lexnparse, _regression, _regression_exact,
+               _api, _security):
         fn(port, each)
 
 
@@ -1175,3 +1176,239 @@ def _security(port, each):
     port(F + "test_percent_format", '{{ "%s|%d|%.2f"|format("a", 3, 1.5) }}')
     port(F + "test_percent_format", '{{ "%(a)s"|format(a=1) }}')
     port(F + "test_percent_format", '{{ "%s" % 5 }}|{{ "%s-%s" % (1, 2) }}')
+
+
+# --- test_regression.py, with the templates exactly as the suite writes them -------------
+def _regression_exact(port, each):
+    C = "test_regression/TestCorner."
+    port(C + "test_assigned_scoping", """
+        {%- for item in (1, 2, 3, 4) -%}
+            [{{ item }}]
+        {%- endfor %}
+        {{- item -}}
+        """, {"item": 42})
+    port(C + "test_assigned_scoping", """
+        {%- for item in (1, 2, 3, 4) -%}
+            [{{ item }}]
+        {%- endfor %}
+        {%- set item = 42 %}
+        {{- item -}}
+        """)
+    port(C + "test_assigned_scoping", """
+        {%- set item = 42 %}
+        {%- for item in (1, 2, 3, 4) -%}
+            [{{ item }}]
+        {%- endfor %}
+        {{- item -}}
+        """)
+    port(C + "test_closure_scoping", """
+        {%- set wrapper = "<FOO>" %}
+        {%- for item in (1, 2, 3, 4) %}
+            {%- macro wrapper() %}[{{ item }}]{% endmacro %}
+            {{- wrapper() }}
+        {%- endfor %}
+        {{- wrapper -}}
+        """)
+    port(C + "test_closure_scoping", """
+        {%- for item in (1, 2, 3, 4) %}
+            {%- macro wrapper() %}[{{ item }}]{% endmacro %}
+            {{- wrapper() }}
+        {%- endfor %}
+        {%- set wrapper = "<FOO>" %}
+        {{- wrapper -}}
+        """)
+    port(C + "test_closure_scoping", """
+        {%- for item in (1, 2, 3, 4) %}
+            {%- macro wrapper() %}[{{ item }}]{% endmacro %}
+            {{- wrapper() }}
+        {%- endfor %}
+        {{- wrapper -}}
+        """, {"wrapper": 23})
+    B = "test_regression/TestBug."
+    port(B + "test_extends_output_bugs",
+         '{% if expr %}{% extends "parent.html" %}{% endif %}'
+         "[[{% block title %}title{% endblock %}]]"
+         "{% for item in [1, 2, 3] %}({{ item }}){% endfor %}", {"expr": False},
+         templates={"parent.html": "(({% block title %}{% endblock %}))"}, unsupported=True)
+    port(B + "test_loop_call_loop", """
+
+        {% macro test() %}
+            {{ caller() }}
+        {% endmacro %}
+
+        {% for num1 in range(5) %}
+            {% call test() %}
+                {% for num2 in range(10) %}
+                    {{ loop.index }}
+                {% endfor %}
+            {% endcall %}
+        {% endfor %}
+
+        """)
+    port(B + "test_stacked_locals_scoping_bug_twoframe", """
+            {% set x = 1 %}
+            {% for item in foo %}
+                {% if item == 1 %}
+                    {% set x = 2 %}
+                {% endif %}
+            {% endfor %}
+            {{ x }}
+        """, {"foo": [1]})
+    port(B + "test_call_with_args", """{% macro dump_users(users) -%}
+        <ul>
+          {%- for user in users -%}
+            <li><p>{{ user.username|e }}</p>{{ caller(user) }}</li>
+          {%- endfor -%}
+          </ul>
+        {%- endmacro -%}
+
+        {% call(user) dump_users(list_of_user) -%}
+          <dl>
+            <dl>Realname</dl>
+            <dd>{{ user.realname|e }}</dd>
+            <dl>Description</dl>
+            <dd>{{ user.description }}</dd>
+          </dl>
+        {% endcall %}""", {"list_of_user": [{"username": "apo", "realname": "something else",
+                                              "description": "test"}]})
+    port(B + "test_recursive_loop_compile", """
+            {% for p in foo recursive%}
+                {{p.bar}}
+                {% for f in p.fields recursive%}
+                    {{f.baz}}
+                    {{p.bar}}
+                    {% if f.rec %}
+                        {{ loop(f.sub) }}
+                    {% endif %}
+                {% endfor %}
+            {% endfor %}
+            """, {"foo": [{"bar": "B", "fields": [
+                {"baz": "z", "rec": True, "sub": [{"baz": "y", "rec": False}]}]}]})
+    port(B + "test_else_loop_bug", """
+            {% for x in y %}
+                {{ loop.index0 }}
+            {% else %}
+                {% for i in range(3) %}{{ i }}{% endfor %}
+            {% endfor %}
+        """, {"y": []})
+    port(B + "test_macro_var_bug", """
+        {% set i = 1 %}
+        {% macro test() %}
+            {% for i in range(0, 10) %}{{ i }}{% endfor %}
+        {% endmacro %}{{ test() }}
+        """)
+    port(B + "test_macro_var_bug_advanced", """
+        {% macro outer() %}
+            {% set i = 1 %}
+            {% macro test() %}
+                {% for i in range(0, 10) %}{{ i }}{% endfor %}
+            {% endmacro %}{{ test() }}
+        {% endmacro %}{{ outer() }}
+        """)
+    port(B + "test_callable_defaults", """
+        {% macro test(a, b, c=get_int()) -%}
+             {{ a + b + c }}
+        {%- endmacro %}
+        {{ test(1, 2, 3) }}
+        """)
+    port(B + "test_callable_defaults", """
+        {% macro test(a, b, c=get_int()) -%}
+             {{ a + b + c }}
+        {%- endmacro %}
+        {{ test(1, 2) }}
+        """)
+    port(B + "test_macro_scoping", """
+        {% set n=[1,2,3,4,5] %}
+        {% for n in [[1,2,3], [3,4,5], [5,6,7]] %}
+
+        {% macro x(l) %}
+          {{ l.pop() }}
+          {% if l %}{{ x(l) }}{% endif %}
+        {% endmacro %}
+
+        {{ x(n) }}
+
+        {% endfor %}
+        """)
+    port(B + "test_scopes_and_blocks", "{% include 'a.html' %}", {"test": "x"}, templates={
+        "a.html": """
+                {%- set foo = 'bar' -%}
+                {% include 'x.html' -%}
+            """, "x.html": "{{ foo }}|{{ test }}"})
+    port(B + "test_caller_scoping", """
+        {% macro detail(icon, value) -%}
+          {% if value -%}
+            <p><span class="fa fa-fw fa-{{ icon }}"></span>
+                {%- if caller is undefined -%}
+                    {{ value }}
+                {%- else -%}
+                    {{ caller(value, *varargs) }}
+                {%- endif -%}</p>
+          {%- endif %}
+        {%- endmacro %}
+
+
+        {% macro link_detail(icon, value, href) -%}
+          {% call(value, href) detail(icon, value, href) -%}
+            <a href="{{ href }}">{{ value }}</a>
+          {%- endcall %}
+        {%- endmacro %}
+        {{- link_detail("circle", "Index", "/") }}""")
+    port(B + "test_double_caller_no_default",
+         "{% macro x(caller=none) %}[{% if caller %}{{ caller() }}{% endif %}]{% endmacro %}"
+         "{{ x(none, caller=1) }}")
+    port(B + "test_scoped_block", "{% set x = 1 %}{% with x = 2 %}{% block y scoped %}"
+         "{{ x }}{% endblock %}{% endwith %}", unsupported=True)
+    port(B + "test_recursive_loop_filter", """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+          {%- for page in [site.root] if page.url != this recursive %}
+          <url><loc>{{ page.url }}</loc></url>
+          {{- loop(page.children) }}
+          {%- endfor %}
+        </urlset>
+        """, {"this": "/foo", "site": {"root": {"url": "/", "children": [
+        {"url": "/foo"}, {"url": "/bar"}]}}})
+    port(B + "test_set_and_include", "{% include 'main' %}", templates={
+        "inc": "bar", "main": '{% set foo = "foo" %}{{ foo }}{% include "inc" %}'})
+    port(B + "test_loop_include", "{% include 'main' %}", templates={
+        "inc": "{{ i }}", "main": '{% for i in [1, 2, 3] %}{% include "inc" %}{% endfor %}'})
+    port(B + "test_grouper_repr", "{% for g in [{'k': 'foo', 'v': 1}, {'k': 'foo', 'v': 2}]"
+         "|groupby('k') %}{{ g }}|{{ g.grouper }}|{{ g.list }}|{{ g|string }}{% endfor %}")
+    port(B + "test_scoped_block_loop_vars", """\
+Start
+{% for i in ["foo", "bar"] -%}
+{% block body scoped -%}
+{{ loop.index }}) {{ i }}{% if loop.last %} last{% endif -%}
+{%- endblock %}
+{% endfor -%}
+End""", unsupported=True)
+    port(B + "test_pass_context_loop_vars", """\
+{% set i = 42 %}
+{%- for idx in range(2) -%}
+{{ i }}{{ j }}
+{% set i = idx -%}
+{%- set j = loop.index -%}
+{{ i }}{{ j }}
+{% endfor -%}
+{{ i }}{{ j }}""")
+    port(B + "test_pass_context_in_blocks", """\
+{%- set i = 42 -%}
+{{ i }}
+{% block body -%}
+{% set i = 24 -%}
+{{ i }}
+{% endblock -%}
+{{ i }}""", unsupported=True)
+    port(B + "test_cached_extends", "{% include 'base' %}", {"x": "bar", "y": "y"},
+         templates={"base": "{{ x }} {{ y }}"})
+    port(B + "test_cached_extends", "{% extends 'base' %}", {"x": "bar", "y": "y"},
+         templates={"base": "{{ x }} {{ y }}"}, unsupported=True)
+    for ch in ["\f", "\x85", "\u2028", "\u2029", "\x1c", "\x1d", "\x1e", "\v", "\r\n", "\r"]:
+        port("test_regression/test_unicode_whitespace", "Lorem ipsum\n" + ch + "\nMore text")
+        port("test_regression/test_unicode_whitespace",
+             "{{ 'a' }}" + ch + "{%- if true %}" + ch + "b{% endif %}" + ch)
+    for src in ["{{\x85x\u3000}}", "{%\u2028if true\x1c%}y{%\u3000endif\xa0%}",
+                "{{ 1\u00a0+\u00a02 }}", '{{ "a"\u2003}}', "{%- raw\u3000%}r{% endraw %}",
+                "{# c #}\u2028  {{- 1 }}", "a\u3000{#- c #}", "{{ x -}}\u3000\x1f\nb"]:
+        port("test_regression/test_unicode_whitespace", src, {"x": 1})
