@@ -519,6 +519,13 @@ func (lx *lexer) str(p int) int {
 	raw := src[p+1 : i]
 	val, ok := unescapePython(raw)
 	if !ok {
+		if strings.Contains(raw, `\N{`) && lx.err == nil {
+			// \N{NAME} needs Unicode's table of character names, which the engine
+			// does not carry: refused as unsupported rather than called invalid.
+			l, c := lineCol(lx.src, p)
+			lx.err = &Error{Kind: kindUnsupported, Line: l, Col: c, Msg: `unsupported: \N{...} escape in a string literal`}
+			return len(src)
+		}
 		lx.fail(p, "invalid escape in string literal")
 		return len(src)
 	}

@@ -6,12 +6,14 @@ contexts are those of the Jinja2 test; where the test passes a Python object tha
 cannot carry (a class instance, a generator), the nearest JSON value stands in; where a test
 renders several templates, each becomes its own case. The expected output is not copied
 from the test's assertion: gen.py renders every case with Python Jinja2 3.1 in a default
-Environment, so a test that relied on a non-default setting is ported only where the
-default environment gives the same meaning, and the expectation is what Python says.
+Environment, so the expectation is what Python says. A test written for a non-default
+setting (trim_blocks, lstrip_blocks, a custom filter or global) is ported with its template
+as the default environment renders it; tests of other delimiters are left out.
 
 A case marked unsupported depends on a feature the engine refuses by design (template
-inheritance, autoescape, extensions such as do and loop controls, async rendering): the
-engine must fail with an error of kind "unsupported", whatever Python does.
+inheritance, autoescape, extensions such as do and loop controls, async rendering, the
+random and urlize filters, string escapes by character name): the engine must fail with
+an error of kind "unsupported", whatever Python does.
 """
 
 import json
@@ -35,8 +37,8 @@ def add(case):
         for t in templates:
             port(test, t, ctx)
 
-    for fn in (_filters, _tests, _core_tags, _lexnparse, _regression, _regression_exact,
-               _api, _security):
+    for fn in (_filters, _tests, _core_tags, _lexnparse, _lexnparse_more, _regression,
+               _regression_exact, _api, _security):
         fn(port, each)
 
 
@@ -1412,3 +1414,76 @@ End""", unsupported=True)
                 "{{ 1\u00a0+\u00a02 }}", '{{ "a"\u2003}}', "{%- raw\u3000%}r{% endraw %}",
                 "{# c #}\u2028  {{- 1 }}", "a\u3000{#- c #}", "{{ x -}}\u3000\x1f\nb"]:
         port("test_regression/test_unicode_whitespace", src, {"x": 1})
+
+
+# --- test_lexnparse.py, more of its templates -------------------------------------------
+def _lexnparse_more(port, each):
+    X = "test_lexnparse/TestLexer."
+    port(X + "test_string_escapes", '{{ "\\N{HOT SPRINGS}" }}', unsupported=True)
+    port(X + "test_string_escapes", "{{ '\\x41\\u00e9\\U0001F600\\101\\a\\b' }}")
+    port(X + "test_string_escapes", "{{ '\\q\\\\\\'' }}|{{ \"\\\"\" }}")
+    port(X + "test_balancing", "{% for item in seq\n            %}${{'foo': item}|upper}{% endfor %}",
+         {"seq": list(range(3))})
+    Y = "test_lexnparse/TestSyntax."
+    for src in ["{{ 4 < 2 < 3 }}", "{{ a < b < c }}", "{{ 4 > 2 > 3 }}", "{{ a > b > c }}",
+                "{{ 4 > 2 < 3 }}", "{{ a > b < c }}"]:
+        port(Y + "test_compare_compound", src, {"a": 4, "b": 2, "c": 3})
+    for value in ["123", "12_34_56", "34.56", "3_4.5_6", "1e0", "10e1", "2.5e100", "2.5e+100",
+                  "25.6e-10", "0", "0_00", "0b1001_1111", "0o123", "0o1_23", "0x123abc",
+                  "0x12_3abc", "1__2", "1_", "0_7", "07", "0x", "1e", "1.e5", "1._5", "0b2"]:
+        port(Y + "test_numeric_literal", "{{ %s }}" % value)
+    for sig in ["foo, bar=23, *args", "foo, *args, bar=23", "a, b=c, *d, **e",
+                "*foo, bar=42, **baz", "foo, *args, bar=23, **baz"]:
+        port(Y + "test_function_calls", "{{ foo(%s) }}" % sig)
+        port(Y + "test_function_calls", "foo(%s)" % sig)
+    port(Y + "test_short_conditional_expression", "<{{ (1 if false).bar }}>")
+    port(Y + "test_localset", "{% set foo = 0 %}{% for item in [1, 2] %}{% set foo = 1 %}"
+         "{% endfor %}{{ foo }}")
+    # Jinja2's whitespace tests, rendered by the default environment (no lstrip_blocks,
+    # no trim_blocks): the + and - markers and the plain text around the tags.
+    kvs = {"kvs": [["a", 1], ["b", 2]], "x": 1, "y": 2}
+    B = "test_lexnparse/TestLstripBlocks."
+    for test, src in [
+            ("test_lstrip", "    {% if True %}\n    {% endif %}"),
+            ("test_no_lstrip", "    {%+ if True %}\n    {%+ endif %}"),
+            ("test_lstrip_endline", "    hello{% if True %}\n    goodbye{% endif %}"),
+            ("test_lstrip_inline", "    {% if True %}hello    {% endif %}"),
+            ("test_lstrip_nested", "    {% if True %}a {% if True %}b {% endif %}c {% endif %}"),
+            ("test_lstrip_left_chars", "    abc {% if True %}\n        hello{% endif %}"),
+            ("test_lstrip_embeded_strings", '    {% set x = " {% str %} " %}{{ x }}'),
+            ("test_lstrip_preserve_leading_newlines", "\n\n\n{% set hello = 1 %}"),
+            ("test_lstrip_comment", "    {# if True #}\nhello\n    {#endif#}"),
+            ("test_lstrip_blocks_outside_with_new_line",
+             "  {% if kvs %}(\n   {% for k, v in kvs %}{{ k }}={{ v }} {% endfor %}\n  ){% endif %}"),
+            ("test_lstrip_blocks_inside_with_new_line",
+             "  ({% if kvs %}\n   {% for k, v in kvs %}{{ k }}={{ v }} {% endfor %}\n  {% endif %})"),
+            ("test_lstrip_blocks_without_new_line",
+             "  {% if kvs %}   {% for k, v in kvs %}{{ k }}={{ v }} {% endfor %}  {% endif %}"),
+            ("test_lstrip_blocks_consume_after_without_new_line",
+             "  {% if kvs -%}   {% for k, v in kvs %}{{ k }}={{ v }} {% endfor -%}  {% endif -%}"),
+            ("test_lstrip_trim_blocks_consume_before_without_new_line",
+             "  {%- if kvs %}   {%- for k, v in kvs %}{{ k }}={{ v }} {% endfor -%}  {%- endif %}"),
+            ("test_lstrip_trim_blocks_comment", " {# 1 space #}\n  {# 2 spaces #}    {# 4 spaces #}"),
+            ("test_lstrip_trim_blocks_raw", "{{x}}\n{%- raw %} {% endraw -%}\n{{ y }}"),
+    ]:
+        port(B + test, src, kvs)
+    T = "test_lexnparse/TestTrimBlocks."
+    for test, src in [
+            ("test_trim", "    {% if True %}\n    {% endif %}"),
+            ("test_no_trim", "    {% if True +%}\n    {% endif %}"),
+            ("test_no_trim_outer", "{% if True %}X{% endif +%}\nmore things"),
+            ("test_trim_blocks_false_with_no_trim", "    {# comment #}\n    "),
+            ("test_trim_blocks_false_with_no_trim", "    {# comment +#}\n    "),
+            ("test_trim_nested", "    {% if True %}\na {% if True %}\nb {% endif %}\nc {% endif %}"),
+            ("test_comment_trim", "    {# comment #}\n\n  "),
+            ("test_comment_no_trim", "    {# comment +#}\n\n  "),
+            ("test_multiple_comment_trim_lstrip", "   {# comment #}\n\n{# comment2 #}\n   \n{# comment3 #}\n\n "),
+            ("test_raw_trim_lstrip", "{{x}}{% raw %}\n\n    {% endraw +%}\n\n{{ y }}"),
+            ("test_raw_no_trim_lstrip", "{{x}}{% raw +%}\n\n  {% endraw +%}\n\n{{ y }}"),
+            ("test_no_trim_angle_bracket", "    {% if True +%}\n\n    {% endif %}"),
+            ("test_no_trim_php_syntax", "    <? if True +?>\n\n    <? endif ?>"),
+    ]:
+        port(T + test, src, kvs)
+    for src in ["{%+ if true %}x{%+ endif %}", "{{+ 1 }}", "{{ 1 +}}", "{#+ c +#}x",
+                "{% if true +%}\nx", "a\n  {%- if true -%}\n  b\n  {%- endif -%}\n  c"]:
+        port(T + "test_markers", src)
