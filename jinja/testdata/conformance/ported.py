@@ -37,7 +37,7 @@ def add(case):
         for t in templates:
             port(test, t, ctx)
 
-    for fn in (_filters, _tests, _core_tags, _lexnparse, _lexnparse_more, _regression,
+    for fn in (_filters, _filters_more, _tests, _core_tags, _lexnparse, _lexnparse_more, _regression,
                _regression_exact, _api, _security):
         fn(port, each)
 
@@ -1487,3 +1487,57 @@ def _lexnparse_more(port, each):
     for src in ["{%+ if true %}x{%+ endif %}", "{{+ 1 }}", "{{ 1 +}}", "{#+ c +#}x",
                 "{% if true +%}\nx", "a\n  {%- if true -%}\n  b\n  {%- endif -%}\n  c"]:
         port(T + "test_markers", src)
+
+
+# --- test_filters.py, more of its parametrized cases, as the suite writes them ----------
+def _filters_more(port, each):
+    F = "test_filters/TestFilter."
+    for args in ['by="value"', "reverse=true", 'by="key"', 'true, "value"']:
+        port(F + "test_dictsort", "{{ foo|dictsort(%s) }}" % args,
+             {"foo": {"aa": 0, "b": 1, "c": 2, "AB": 3}})
+    for chars in [None, ".", " ."]:
+        port(F + "test_trim", "{{ foo|trim(chars) }}", {"foo": "  ..stays..", "chars": chars})
+    for value in ["42", "abc", "32.32"]:
+        port(F + "test_float", "{{ '%s'|float }}" % value)
+    for value in ["42", "abc", "32.32", "12345678901234567890"]:
+        port(F + "test_int", "{{ '%s'|int }}" % value)
+    for value, base in [("0x4d32", 16), ("011", 8), ("0x33Z", 16)]:
+        port(F + "test_int_base", "{{ '%s'|int(base=%d) }}" % (value, base))
+    text = "\n".join(["", "foo bar", '"baz"', ""])
+    for first in ["false", "true"]:
+        for blank in ["false", "true"]:
+            port(F + "test_indent", "{{ foo|indent(2, %s, %s) }}" % (first, blank), {"foo": text})
+            port(F + "test_indent_markup_input",
+                 "{{ foo|safe|indent(2, %s, %s) }}" % (first, blank), {"foo": text})
+    for src in ['{{ "jinja"|indent }}', '{{ "jinja"|indent(first=true) }}',
+                '{{ "jinja"|indent(blank=true) }}']:
+        port(F + "test_indent", src)
+    port(F + "test_sort6", "{{ items|sort(attribute='value1,value2')|map(attribute='value1')|join }}",
+         {"items": [{"value1": a, "value2": b} for a, b in [(3, 1), (2, 2), (2, 1), (2, 5)]]})
+    port(F + "test_sort7", "{{ items|sort(attribute='value2,value1')|map(attribute='value2')|join }}",
+         {"items": [{"value1": a, "value2": b} for a, b in [(3, 1), (2, 2), (2, 1), (2, 5)]]})
+    port(F + "test_unique_case_sensitive", '{{ "".join(["b", "A", "a", "b"]|unique(true)) }}')
+    port(F + "test_unique_attribute", "{{ items|unique(attribute='value')|map(attribute='value')|join }}",
+         {"items": [{"value": v} for v in [3, 2, 4, 1, 2]]})
+    for name in ["min", "max"]:
+        port(F + "test_min_max_attribute", "{{ (items|" + name + '(attribute="value")).value }}',
+             {"items": [{"value": v} for v in [5, 1, 9]]})
+    port(F + "test_groupby", """
+        {%- for grouper, list in [{'foo': 1, 'bar': 2},
+                                  {'foo': 2, 'bar': 3},
+                                  {'foo': 1, 'bar': 1},
+                                  {'foo': 3, 'bar': 4}]|groupby('foo') -%}
+            {{ grouper }}{% for x in list %}: {{ x.foo }}, {{ x.bar }}{% endfor %}|
+        {%- endfor %}""")
+    port(F + "test_groupby_tuple_index", """
+        {%- for grouper, list in [('a', 1), ('a', 2), ('b', 1)]|groupby(0) -%}
+            {{ grouper }}{% for x in list %}:{{ x.1 }}{% endfor %}|
+        {%- endfor %}""")
+    port(F + "test_replace", '{{ string|replace("o", ">x<") }}', {"string": "foo"})
+    for value in [{"\u203d": 1}, [["a b/c", "a b/c"]], "a b/c", [["f", 1], ["z", 2]]]:
+        port(F + "test_urlencode", "{{ value|urlencode }}", {"value": value})
+    port(F + "test_json_dump", "{{ x|tojson }}", {"x": {"foo": "bar"}})
+    port(F + "test_wordwrap", "{{ s|wordwrap(20) }}", {"s": "Hello!\nThis is Jinja saying something."})
+    for args in ["7", "7, false", "7, wrapstring='|'", "2", "20, true, '\\n', false"]:
+        port(F + "test_wordwrap", "{{ s|wordwrap(%s) }}" % args,
+             {"s": "Hello!\nThis is Jinja saying something.  Long-words-here-and-there"})
