@@ -17,6 +17,12 @@ import (
 )
 
 // conformanceCase is one expectation written by testdata/conformance/gen.py from Python Jinja2.
+//
+// An output must be equal byte for byte. An error is compared by where it happens, not by
+// its wording or Python's exception class: where Python fails to compile (Error
+// "compile"), Compile must fail with a *jinja.Error that has a line; where Python's render
+// raises (Error "render"), Compile must succeed and Render must fail with a *jinja.Error.
+// An unsupported case must fail, at either point, with Kind "unsupported".
 type conformanceCase struct {
 	Name        string            `json:"name"`
 	Template    string            `json:"template"`
@@ -343,5 +349,28 @@ func TestUnsupported(t *testing.T) {
 				t.Errorf("Error() = %q, want line and \"unsupported\"", s)
 			}
 		})
+	}
+}
+
+// TestConformancePorted checks the part of the corpus ported from Jinja2's own test suite:
+// each case names the Jinja2 test file and test it comes from, and there are at least the
+// thousand cases the port set out to have.
+func TestConformancePorted(t *testing.T) {
+	ported := 0
+	for _, c := range loadConformanceCases(t) {
+		if !strings.HasPrefix(c.Name, "jinja2/") {
+			continue
+		}
+		ported++
+		parts := strings.Split(c.Name, "/")
+		if len(parts) != 4 || !strings.HasPrefix(parts[1], "test_") || !strings.Contains(parts[2], "test_") {
+			t.Errorf("%s: want jinja2/<test file>/<test>/<n>", c.Name)
+		}
+		if _, err := strconv.Atoi(parts[len(parts)-1]); err != nil {
+			t.Errorf("%s: does not end in the case's number", c.Name)
+		}
+	}
+	if ported < 1000 {
+		t.Errorf("%d cases ported from Jinja2's tests, want at least 1000", ported)
 	}
 }
