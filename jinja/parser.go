@@ -1,6 +1,9 @@
 package jinja
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 const maxNesting = 200
 
@@ -654,14 +657,25 @@ func (p *parser) parseOr() expr {
 }
 
 // foldedAway forgets the unknown names recorded since mark when Jinja2's optimizer folds
-// them away: "false and x|nope" and "true or x|nope" are constants to it, so the filter
-// after the operator is never compiled (and never reached). Only a literal left operand
-// is recognised here; Jinja2 folds more, such as arithmetic on literals.
+// them away: "false and x|nope" and "1 > 2 and x|nope" are constants to it, so the filter
+// after the operator is never compiled (and never reached). The left operand is folded as
+// Jinja2's optimizer would fold it, only when there is an unknown name to forget.
 func (p *parser) foldedAway(left expr, or bool, mark int) {
-	c, ok := left.(*constExpr)
-	if ok && truthy(c.v) == or && !p.opts.RefuseUnknownNames {
+	if len(p.unknown) == mark || p.opts.RefuseUnknownNames {
+		return
+	}
+	if v, ok := foldConst(p.src, left); ok && truthy(v) == or {
 		p.unknown = p.unknown[:mark]
 	}
+}
+
+// foldConst evaluates e at compile time as Jinja2's optimizer does (renderer.fold): it
+// fails for anything that needs the render's context or raises.
+func foldConst(src string, e expr) (v Value, ok bool) {
+	r := &renderer{t: &Template{}, ctx: context.Background(), src: src, lim: DefaultLimits()}
+	r.lim.fillDefaults()
+	r.sc = &r.top
+	return r.fold(e)
 }
 
 func (p *parser) parseAnd() expr {

@@ -306,6 +306,16 @@ def _filters(port, each):
     port(F + "test_filter_undefined_in_macro", "{% macro m() %}{{ 1|nope }}{% endmacro %}{{ m() }}")
     port(F + "test_filter_undefined_in_and", "{{ false and 1|nope }}")
     port(F + "test_filter_undefined_in_and", "{{ true and 1|nope }}")
+    for src in ["{{ not true and x|nope }}", "{{ (1 == 1) or x|nope }}", "{{ 0 and x|nope }}",
+                '{{ "" and x|nope }}', "{{ [] or x|nope }}", "{{ 1 > 2 and x|nope }}",
+                "{{ (false) and x|nope }}", "{% if false and x|nope %}a{% endif %}b",
+                "{% set y = true or x|nope %}{{ y }}", "{{ none and x|nope }}",
+                "{{ (false and x|nope)|string }}", "{{ [false and x|nope] }}",
+                '{{ "a"|upper == "B" and x|nope }}', "{{ range(0) and x|nope }}",
+                "{{ x and false and y|nope }}", "{{ false and x is nope }}",
+                "{{ 1 + 1 == 3 or x|nope }}", "{{ (1, 2)[0] == 1 or x|nope }}",
+                "{{ false and x|nope or y|nope2 }}", "{{ true or x|nope and y|nope2 }}"]:
+        port(F + "test_filter_undefined_in_and", src, {"x": 1})
     port(F + "test_filter_undefined_in_filter_block",
          "{% if false %}{% filter nope %}x{% endfilter %}{% endif %}y")
     port(F + "test_filter_undefined_in_filter_block", "{% filter nope %}x{% endfilter %}")
