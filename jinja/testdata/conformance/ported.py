@@ -97,7 +97,7 @@ def add(case):
             port(test, t, ctx)
 
     for fn in (_filters, _filters_more, _tests, _core_tags, _lexnparse, _lexnparse_more, _regression,
-               _regression_exact, _api, _security):
+               _regression_exact, _macros_exact, _api, _security):
         fn(port, each)
 
 
@@ -1633,3 +1633,45 @@ def _filters_more(port, each):
     for args in ["7", "7, false", "7, wrapstring='|'", "2", "20, true, '\\n', false"]:
         port(F + "test_wordwrap", "{{ s|wordwrap(%s) }}" % args,
              {"s": "Hello!\nThis is Jinja saying something.  Long-words-here-and-there"})
+
+
+# --- test_core_tags.py TestMacros and TestSet, as the suite writes them ------------------
+def _macros_exact(port, each):
+    # These tests use an Environment(trim_blocks=True); their templates are rendered here
+    # by the default environment, which keeps the newline after each tag.
+    M = "test_core_tags/TestMacros."
+    port(M + "test_simple", "{% macro say_hello(name) %}Hello {{ name }}!{% endmacro %}\n"
+         "{{ say_hello('Peter') }}")
+    port(M + "test_scoping", "{% macro level1(data1) %}\n{% macro level2(data2) %}{{ data1 }}|"
+         "{{ data2 }}{% endmacro %}\n{{ level2('bar') }}{% endmacro %}\n{{ level1('foo') }}")
+    port(M + "test_arguments", "{% macro m(a, b, c='c', d='d') %}{{ a }}|{{ b }}|{{ c }}|"
+         "{{ d }}{% endmacro %}\n{{ m() }}|{{ m('a') }}|{{ m('a', 'b') }}|{{ m(1, 2, 3) }}")
+    port(M + "test_arguments_defaults_nonsense",
+         "{% macro m(a, b=1, c) %}a={{ a }}, b={{ b }}, c={{ c }}{% endmacro %}")
+    port(M + "test_caller_defaults_nonsense",
+         "{% macro a() %}{{ caller() }}{% endmacro %}\n{% call(x, y=1, z) a() %}{% endcall %}")
+    port(M + "test_varargs",
+         "{% macro test() %}{{ varargs|join('|') }}{% endmacro %}{{ test(1, 2, 3) }}")
+    port(M + "test_simple_call",
+         "{% macro test() %}[[{{ caller() }}]]{% endmacro %}{% call test() %}data{% endcall %}")
+    port(M + "test_complex_call", "{% macro test() %}[[{{ caller('data') }}]]{% endmacro %}"
+         "{% call(data) test() %}{{ data }}{% endcall %}")
+    port(M + "test_caller_undefined", "{% set caller = 42 %}{% macro test() %}"
+         "{{ caller is not defined }}{% endmacro %}{{ test() }}")
+    port(M + "test_include", '{% from "include" import test %}{{ test("foo") }}',
+         templates={"include": "{% macro test(foo) %}[{{ foo }}]{% endmacro %}"})
+    for attr in ["arguments", "name", "caller", "catch_kwargs", "catch_varargs"]:
+        port(M + "test_macro_api",
+             "{% macro foo(a, b) %}{% endmacro %}{% macro bar() %}{{ varargs }}{{ kwargs }}"
+             "{% endmacro %}{% macro baz() %}{{ caller() }}{% endmacro %}"
+             "{{ foo.A }}|{{ bar.A }}|{{ baz.A }}".replace("A", attr))
+    port(M + "test_callself", "{% macro foo(x) %}{{ x }}{% if x > 1 %}|{{ foo(x - 1) }}"
+         "{% endif %}{% endmacro %}{{ foo(5) }}")
+    S = "test_core_tags/TestSet."
+    port(S + "test_normal", "{% set foo = 1 %}{{ foo }}")
+    port(S + "test_block", "{% set foo %}42{% endset %}{{ foo }}")
+    port(S + "test_set_invalid", "{% set foo.bar = 1 %}", {"foo": {}})
+    port(S + "test_namespace_redefined", "{% set ns = namespace() %}{% set ns.bar = 'hi' %}")
+    port(S + "test_block_filtered_set",
+         '{% set a = " xxx " %}{% set foo | trim | length | string %} {% set b = " yy " %} 42 '
+         "{{ a }}{{ b }}   {% endset %}{{ foo }}|{{ a }}|{{ b }}")
