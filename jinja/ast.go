@@ -199,6 +199,7 @@ type macroDef struct {
 	defaults     []expr // aligned with params; nil when the parameter has no default
 	body         []stmt
 	usesCaller   bool
+	callerParam  bool // caller is one of params: an ordinary parameter, never the special one
 	usesVarargs  bool
 	usesKwargs   bool
 	isCallerBody bool

@@ -17,6 +17,12 @@ import (
 )
 
 // conformanceCase is one expectation written by testdata/conformance/gen.py from Python Jinja2.
+//
+// An output must be equal byte for byte. An error is compared by where it happens, not by
+// its wording or Python's exception class: where Python fails to compile (Error
+// "compile"), Compile must fail with a *jinja.Error that has a line; where Python's render
+// raises (Error "render"), Compile must succeed and Render must fail with a *jinja.Error.
+// An unsupported case must fail, at either point, with Kind "unsupported".
 type conformanceCase struct {
 	Name        string            `json:"name"`
 	Template    string            `json:"template"`
@@ -27,6 +33,10 @@ type conformanceCase struct {
 	Output      *string           `json:"output"`
 	Error       string            `json:"error"` // "compile" or "render" when Python raised
 	PythonError string            `json:"python_error"`
+	// Unsupported marks a case that needs a feature the engine refuses by design
+	// (inheritance, autoescape, extensions, async): whatever Python does, the engine
+	// must fail, at compile or render time, with an error of Kind "unsupported".
+	Unsupported bool `json:"unsupported"`
 }
 
 func loadConformanceCases(tb testing.TB) []conformanceCase {
@@ -133,6 +143,16 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 		want = *c.Output
 	}
 	tmpl, err := jinja.Compile(c.Template, opts)
+	if c.Unsupported {
+		if err == nil {
+			_, err = tmpl.Render(context.Background(), data, jinja.DefaultLimits())
+		}
+		je, ok := err.(*jinja.Error)
+		if !ok || je.Kind != "unsupported" {
+			t.Fatalf("template %q: got %v; want an unsupported error (Python gives %s)", c.Template, err, describeExpectation(c))
+		}
+		return
+	}
 	if c.Error == "compile" {
 		if err == nil {
 			t.Fatalf("template %q compiled; Python fails to compile it: %s", c.Template, c.PythonError)
@@ -329,5 +349,28 @@ func TestUnsupported(t *testing.T) {
 				t.Errorf("Error() = %q, want line and \"unsupported\"", s)
 			}
 		})
+	}
+}
+
+// TestConformancePorted checks the part of the corpus ported from Jinja2's own test suite:
+// each case names the Jinja2 test file and test it comes from, and there are at least the
+// thousand cases the port set out to have.
+func TestConformancePorted(t *testing.T) {
+	ported := 0
+	for _, c := range loadConformanceCases(t) {
+		if !strings.HasPrefix(c.Name, "jinja2/") {
+			continue
+		}
+		ported++
+		parts := strings.Split(c.Name, "/")
+		if len(parts) != 4 || !strings.HasPrefix(parts[1], "test_") || !strings.Contains(parts[2], "test_") {
+			t.Errorf("%s: want jinja2/<test file>/<test>/<n>", c.Name)
+		}
+		if _, err := strconv.Atoi(parts[len(parts)-1]); err != nil {
+			t.Errorf("%s: does not end in the case's number", c.Name)
+		}
+	}
+	if ported < 1000 {
+		t.Errorf("%d cases ported from Jinja2's tests, want at least 1000", ported)
 	}
 }

@@ -43,6 +43,7 @@ func TestCompileErrorsHavePositions(t *testing.T) {
 		{"{% if x %}\nno end", kindSyntax, 2, 7, "looking for the following tags: 'elif' or 'else' or 'endif'"},
 		{"line\n  {% extends 'base' %}", kindUnsupported, 2, 6, "unsupported: extends"},
 		{"{{ x|nosuchfilter }}", kindUnsupported, 1, 6, "unsupported: filter 'nosuchfilter'"},
+		{"{{ x|urlize if x }}", kindUnsupported, 1, 6, "unsupported: filter 'urlize'"},
 		{"{{ x is nosuchtest }}", kindUnsupported, 1, 9, "unsupported: test 'nosuchtest'"},
 		{"{% do x %}", kindUnsupported, 1, 4, "unsupported: do"},
 		{"{% include 'x' %}", kindUnsupported, 1, 4, "unsupported: include"},
@@ -600,5 +601,42 @@ func TestObjectMarshalJSON(t *testing.T) {
 	}
 	if _, err := json.Marshal(nest(100 * maxJSONDepth)); err == nil || len(err.Error()) > 500 {
 		t.Fatalf("depth %d: want a short error, got %.200v", 100*maxJSONDepth, err)
+	}
+}
+
+// TestUnknownNames checks where an unknown filter or test fails: at compile time where
+// Jinja2 fails it, at render time (only if reached) inside an if or a conditional
+// expression, and always at compile time with RefuseUnknownNames.
+func TestUnknownNames(t *testing.T) {
+	tests := []struct {
+		src        string
+		compileErr bool   // without RefuseUnknownNames
+		out        string // rendered with x = 1, when it compiles
+		renderErr  bool
+	}{
+		{"{{ x|nope }}", true, "", false},
+		{"{% if x %}{{ x|nope }}{% endif %}", false, "", true},
+		{"{% if not x %}{{ x|nope }}{% endif %}ok", false, "ok", false},
+		{"{{ x|nope if not x else 2 }}", false, "2", false},
+		{"{% if x %}{% for y in [1] %}{{ y|nope }}{% endfor %}{% endif %}", true, "", false},
+		{"{% if x is nope %}a{% endif %}", false, "", true},
+		{"{{ false and x|nope }}", false, "False", false},
+	}
+	for _, tt := range tests {
+		tmpl, err := Compile(tt.src, Options{})
+		if (err != nil) != tt.compileErr {
+			t.Errorf("Compile(%q): %v, want error %v", tt.src, err, tt.compileErr)
+			continue
+		}
+		if _, serr := Compile(tt.src, Options{RefuseUnknownNames: true}); serr == nil {
+			t.Errorf("Compile(%q) with RefuseUnknownNames succeeded", tt.src)
+		}
+		if err != nil {
+			continue
+		}
+		out, err := tmpl.Render(context.Background(), map[string]any{"x": 1}, DefaultLimits())
+		if (err != nil) != tt.renderErr || err == nil && out != tt.out {
+			t.Errorf("Render(%q) = %q, %v; want %q, error %v", tt.src, out, err, tt.out, tt.renderErr)
+		}
 	}
 }

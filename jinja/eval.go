@@ -979,7 +979,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		if found {
 			continue
 		}
-		if k.name == "caller" && d.usesCaller {
+		if k.name == "caller" && d.usesCaller && !d.callerParam {
 			caller = k.v
 			hasCaller = true
 			continue
@@ -997,8 +997,22 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 	}
 	saved := r.sc
 	r.sc = sc
+	preset := false
 	for i, p := range d.params {
 		if !bound[i] {
+			if d.defaults[i] != nil && !preset {
+				// A default sees every parameter as the macro's own name: the ones
+				// passed or already defaulted with their values, the later ones
+				// undefined, as Jinja2 evaluates defaults inside the macro.
+				for j, q := range d.params {
+					if bound[j] || j < i {
+						sc.set(q, vals[j])
+					} else {
+						sc.set(q, undefName(q))
+					}
+				}
+				preset = true
+			}
 			if d.defaults[i] != nil {
 				vals[i] = d.defaults[i].eval(r)
 			} else {
@@ -1019,7 +1033,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		}
 		sc.set("kwargs", Value{k: kDict, p: extraKw})
 	}
-	if d.usesCaller {
+	if d.usesCaller && !d.callerParam {
 		if !hasCaller {
 			caller = undefMsg("No caller defined")
 		}

@@ -390,7 +390,9 @@ func fInt(r *renderer, v Value, args []Value, kw []kwArg) Value {
 			}
 			return intVal(n)
 		}
-		if f, ok := parsePyFloat(v.s); ok {
+		// Jinja2 3.1 falls back to int(float(value)) and, since 3.1.5, gives the
+		// default when that overflows ("1e10000", "inf") or is NaN.
+		if f, ok := parsePyFloat(v.s); ok && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			return r.intOfFloat(f)
 		}
 	case kUndef:

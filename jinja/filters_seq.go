@@ -365,7 +365,12 @@ func fSelect(keep, byAttr bool) filterFunc {
 			name := r.str(args[0])
 			test = lookupTest(name)
 			if test == nil {
-				r.failf(kindRender, "No test named %s.", pyRepr(name))
+				// Jinja2 looks the test up when it first applies it, so an unknown
+				// name over an empty sequence is no error.
+				test = func(r *renderer, v Value, args []Value, kw []kwArg) bool {
+					r.failf(kindRender, "No test named %s.", pyRepr(name))
+					return false
+				}
 			}
 			args = args[1:]
 		}

@@ -75,16 +75,28 @@ type lexer struct {
 	err  *Error
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
-}
-
+// skipSpace skips what Jinja2's \s matches: Python's Unicode whitespace, which takes in
+// \x1c-\x1f, \x85, \u2028 and the other Unicode spaces besides the ASCII ones.
 func skipSpace(s string, i int) int {
-	for i < len(s) && isSpace(s[i]) {
-		i++
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !isPySpace(rune(c)) {
+				break
+			}
+			i++
+			continue
+		}
+		r, sz := utf8.DecodeRuneInString(s[i:])
+		if !isPySpace(r) {
+			break
+		}
+		i += sz
 	}
 	return i
 }
+
+// trimRightSpace is Python's str.rstrip(), which Jinja2 applies to the text before {%- and {{-.
+func trimRightSpace(s string) string { return strings.TrimRightFunc(s, isPySpace) }
 
 func lineCol(src string, pos int) (int, int) {
 	if pos > len(src) {
@@ -138,7 +150,7 @@ func (lx *lexer) run() {
 		p := idx + 2
 		if p < len(src) && (src[p] == '-' || src[p] == '+') {
 			if src[p] == '-' {
-				text = strings.TrimRight(text, " \t\n\r\f\v")
+				text = trimRightSpace(text)
 			}
 			p++
 		}
@@ -239,7 +251,7 @@ func (lx *lexer) raw(tagStart, p int) (int, bool) {
 		}
 		body := src[q:j]
 		if minus {
-			body = strings.TrimRight(body, " \t\n\r\f\v")
+			body = trimRightSpace(body)
 		}
 		if body != "" {
 			lx.emit(token{typ: tData, val: body, pos: q})
@@ -303,18 +315,24 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 			}
 			p = np
 		case c == '_' || c < utf8.RuneSelf && (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= utf8.RuneSelf:
+			// Jinja2 takes the longest run of name characters (\w and XID_Continue,
+			// so it may start with a combining mark or a non-ASCII digit), then
+			// refuses it unless it is a Python identifier.
 			q := p
 			for q < len(src) {
 				r, sz := utf8.DecodeRuneInString(src[q:])
-				if r == '_' || unicode.IsLetter(r) || (q > p && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))) {
-					q += sz
-					continue
+				if !isNameChar(r) {
+					break
 				}
-				break
+				q += sz
 			}
 			if q == p {
 				r, _ := utf8.DecodeRuneInString(src[p:])
 				lx.fail(p, "unexpected char "+pyRepr(string(r))+" at "+strconv.Itoa(p))
+				return len(src), false
+			}
+			if !isIdentifier(src[p:q]) {
+				lx.fail(p, "Invalid character in identifier")
 				return len(src), false
 			}
 			lx.emit(token{typ: tName, val: src[p:q], pos: p})
@@ -501,6 +519,13 @@ func (lx *lexer) str(p int) int {
 	raw := src[p+1 : i]
 	val, ok := unescapePython(raw)
 	if !ok {
+		if strings.Contains(raw, `\N{`) && lx.err == nil {
+			// \N{NAME} needs Unicode's table of character names, which the engine
+			// does not carry: refused as unsupported rather than called invalid.
+			l, c := lineCol(lx.src, p)
+			lx.err = &Error{Kind: kindUnsupported, Line: l, Col: c, Msg: `unsupported: \N{...} escape in a string literal`}
+			return len(src)
+		}
 		lx.fail(p, "invalid escape in string literal")
 		return len(src)
 	}

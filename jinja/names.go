@@ -236,15 +236,15 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 				visitExpr(s.iter, sc)
 				in := predeclare(child(sc), &s.frame)
 				declareTarget(in, s.target)
-				in.declared["loop"] = true
+				// The loop filter sees the target but not the loop variable: a
+				// "loop" there is a name from outside (and undefined when rendered).
 				visitExpr(s.cond, in)
+				in.declared["loop"] = true
 				visitBody(s.body, in)
 				visitBody(s.els, sc)
 			case *setStmt:
 				visitExpr(s.value, sc)
-				if nt, ok := s.target.(nsTarget); ok {
-					visitExpr(&nameExpr{name: nt.name}, sc)
-				}
+				visitNSTargets(s.target, func(nt nsTarget) { visitExpr(&nameExpr{name: nt.name}, sc) })
 				declareTarget(sc, s.target)
 			case *setBlockStmt:
 				visitBody(s.body, predeclare(child(sc), &s.frame))
@@ -260,9 +260,13 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 			case *macroStmt:
 				sc.declare(s.m.name)
 				in := predeclare(child(sc), &s.m.frame)
-				for i, p := range s.m.params {
-					visitExpr(s.m.defaults[i], in)
+				// Every parameter is the macro's own name in every default, later
+				// ones included (they are undefined there unless passed).
+				for _, p := range s.m.params {
 					in.declared[p] = true
+				}
+				for i := range s.m.params {
+					visitExpr(s.m.defaults[i], in)
 				}
 				in.declared["caller"] = true
 				in.declared["varargs"] = true
@@ -308,4 +312,17 @@ func undeclaredNames(body []stmt, frame *frameInfo) []string {
 		deferred[i]()
 	}
 	return out
+}
+
+// visitNSTargets calls f for each namespace attribute a target assigns: assigning
+// ns.attr loads ns, so ns may be an undeclared name.
+func visitNSTargets(t target, f func(nsTarget)) {
+	switch t := t.(type) {
+	case nsTarget:
+		f(t)
+	case tupleTarget:
+		for _, it := range t.items {
+			visitNSTargets(it, f)
+		}
+	}
 }

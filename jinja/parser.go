@@ -1,6 +1,9 @@
 package jinja
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 const maxNesting = 200
 
@@ -14,6 +17,64 @@ type parser struct {
 	// names interns variable names, so that a render compares repeated names by
 	// pointer (see renderer.dataLookup).
 	names map[string]string
+	// soft is true while parsing inside an if statement or a conditional expression of
+	// the current frame, where Jinja2 3.1 compiles an unknown filter or test into a
+	// runtime error instead of failing the compile (its compiler's "soft frames").
+	soft bool
+	// withNS is true while parsing a set statement's target, where name.attr is a
+	// namespace attribute to assign (Jinja2's with_namespace).
+	withNS bool
+	// forDepth counts the for statements around the statement being parsed.
+	forDepth int
+	// unknown lists the unknown filters and tests in source order; checkUnknown decides
+	// after parsing which fail the compile and which fail only when reached.
+	unknown []unknownName
+}
+
+// unknownName is a filter or test the engine does not know, as parsed.
+type unknownName struct {
+	pos  int
+	what string // "filter" or "test"
+	name string
+	soft bool
+}
+
+// newFrame starts a part of the template that Jinja2 compiles into a frame of its own
+// (loop and macro bodies, with, filter and set blocks): an if around it does not make
+// the names inside soft. The caller restores the returned value with endFrame.
+func (p *parser) newFrame() bool {
+	old := p.soft
+	p.soft = false
+	return old
+}
+
+func (p *parser) endFrame(old bool) { p.soft = old }
+
+// checkUnknown fails the compile on the first unknown filter or test that Jinja2 would
+// refuse at compile time (or on any, with Options.RefuseUnknownNames); the others stay in
+// the tree with a function that fails when the render reaches them, as in Python.
+func (p *parser) checkUnknown() {
+	for _, u := range p.unknown {
+		if !u.soft || p.opts.RefuseUnknownNames {
+			p.failAt(u.pos, kindUnsupported, "unsupported: "+u.what+" '"+u.name+"'")
+		}
+	}
+}
+
+// missingFilter is what a filter that Jinja2 does not know does when reached.
+func missingFilter(name string) filterFunc {
+	return func(r *renderer, v Value, args []Value, kw []kwArg) Value {
+		r.fail(kindRender, "No filter named '"+name+"' found.")
+		return Value{}
+	}
+}
+
+// missingTest is what a test that Jinja2 does not know does when reached.
+func missingTest(name string) testFunc {
+	return func(r *renderer, v Value, args []Value, kw []kwArg) bool {
+		r.fail(kindRender, "No test named '"+name+"' found.")
+		return false
+	}
 }
 
 // parseError unwinds the parser; Compile recovers it.
@@ -215,8 +276,12 @@ func (p *parser) parseStatement(ends []string) stmt {
 func (p *parser) parseFor() stmt {
 	start := p.next()
 	tgt := p.parseAssignTarget(true, []string{"in"}, false)
+	p.checkLoopStore(start.pos, tgt, true)
+	p.forDepth++
+	defer func() { p.forDepth-- }()
 	p.expectNameValue("in")
 	iter := p.parseTuple(false, false, []string{"recursive"}, false)
+	defer p.endFrame(p.newFrame())
 	var cond expr
 	if p.skipName("if") {
 		cond = p.parseExpression(true)
@@ -236,6 +301,9 @@ func (p *parser) parseFor() stmt {
 
 func (p *parser) parseIf() stmt {
 	p.next()
+	old := p.soft
+	p.soft = true
+	defer func() { p.soft = old }()
 	s := &ifStmt{}
 	for {
 		cond := p.parseTuple(false, false, nil, false)
@@ -261,11 +329,13 @@ func (p *parser) parseIf() stmt {
 func (p *parser) parseSet() stmt {
 	start := p.next()
 	tgt := p.parseAssignTarget(true, nil, true)
+	p.checkLoopStore(start.pos, tgt, false)
 	if p.skipOp("=") {
 		v := p.parseTuple(false, true, nil, false)
 		p.expectBlockEnd()
 		return &setStmt{pos: start.pos, target: tgt, value: v}
 	}
+	defer p.endFrame(p.newFrame())
 	var filter expr
 	if p.isOp("|") {
 		filter = p.parseFilter(nil, false)
@@ -290,6 +360,7 @@ func (p *parser) parseWith() stmt {
 		s.values = append(s.values, p.parseExpression(true))
 	}
 	p.next()
+	defer p.endFrame(p.newFrame())
 	s.body = p.subparse([]string{"endwith"})
 	p.next()
 	p.expectBlockEnd()
@@ -323,12 +394,14 @@ func (p *parser) parseMacro() stmt {
 	start := p.next()
 	name := p.expectName()
 	m := &macroDef{pos: start.pos, name: name.val}
+	defer p.endFrame(p.newFrame())
 	p.parseSignature(m)
 	p.expectBlockEnd()
 	m.body = p.subparse([]string{"endmacro"})
 	p.next()
 	p.expectBlockEnd()
 	scanMacroUses(m)
+	p.checkCallerParam(start.pos, m)
 	return &macroStmt{m: m}
 }
 
@@ -336,7 +409,9 @@ func (p *parser) parseCallBlock() stmt {
 	start := p.next()
 	m := &macroDef{pos: start.pos, name: "caller", isCallerBody: true}
 	if p.isOp("(") {
+		old := p.newFrame()
 		p.parseSignature(m)
+		p.endFrame(old)
 	}
 	e := p.parseExpression(true)
 	call, ok := e.(*callExpr)
@@ -344,15 +419,18 @@ func (p *parser) parseCallBlock() stmt {
 		p.failAt(start.pos, kindSyntax, "expected call")
 	}
 	p.expectBlockEnd()
+	defer p.endFrame(p.newFrame())
 	m.body = p.subparse([]string{"endcall"})
 	p.next()
 	p.expectBlockEnd()
 	scanMacroUses(m)
+	p.checkCallerParam(start.pos, m)
 	return &callStmt{pos: start.pos, call: call, caller: m}
 }
 
 func (p *parser) parseFilterBlock() stmt {
 	start := p.next()
+	defer p.endFrame(p.newFrame())
 	f := p.parseFilter(nil, true)
 	p.expectBlockEnd()
 	body := p.subparse([]string{"endfilter"})
@@ -440,18 +518,17 @@ func (p *parser) parseFrom() stmt {
 // parseAssignTarget parses a name, a tuple of names, or (with ns) namespace.attr.
 func (p *parser) parseAssignTarget(withTuple bool, extraEnd []string, ns bool) target {
 	t := p.cur()
-	if ns && t.typ == tName && p.look().typ == tOp && p.look().val == "." {
-		p.next()
-		p.next()
-		attr := p.expectName()
-		return nsTarget{pos: t.pos, name: t.val, attr: attr.val}
-	}
 	var e expr
+	// Jinja2 3.1.5 parses ns.attr anywhere in a set statement's target, a tuple's
+	// items included ({% set ns.a, ns.b = 1, 2 %}).
+	old := p.withNS
+	p.withNS = ns
 	if withTuple {
 		e = p.parseTuple(true, false, extraEnd, false)
 	} else {
 		e = p.parsePrimary()
 	}
+	p.withNS = old
 	tg, ok := toTarget(e)
 	if !ok {
 		p.failAt(t.pos, kindSyntax, "can't assign to "+targetDesc(e))
@@ -478,6 +555,8 @@ func toTarget(e expr) (target, bool) {
 			return nil, false
 		}
 		return nameTarget{name: x.name}, true
+	case *nsRefExpr:
+		return nsTarget{pos: x.pos, name: x.name, attr: x.attr}, true
 	case *tupleExpr:
 		tt := tupleTarget{}
 		for _, it := range x.items {
@@ -546,8 +625,17 @@ func (p *parser) parseExpression(withCondexpr bool) expr {
 }
 
 func (p *parser) parseCondexpr() expr {
+	mark := len(p.unknown)
 	e := p.parseOr()
 	for p.skipName("if") {
+		// Jinja2 compiles a whole conditional expression, the part before "if"
+		// included, in a soft frame.
+		for i := mark; i < len(p.unknown); i++ {
+			p.unknown[i].soft = true
+		}
+		old := p.soft
+		p.soft = true
+		defer func() { p.soft = old }()
 		test := p.parseOr()
 		var els expr
 		if p.skipName("else") {
@@ -561,15 +649,41 @@ func (p *parser) parseCondexpr() expr {
 func (p *parser) parseOr() expr {
 	l := p.parseAnd()
 	for p.skipName("or") {
+		mark := len(p.unknown)
 		l = &orExpr{l: l, r: p.parseAnd()}
+		p.foldedAway(l.(*orExpr).l, true, mark)
 	}
 	return l
+}
+
+// foldedAway forgets the unknown names recorded since mark when Jinja2's optimizer folds
+// them away: "false and x|nope" and "1 > 2 and x|nope" are constants to it, so the filter
+// after the operator is never compiled (and never reached). The left operand is folded as
+// Jinja2's optimizer would fold it, only when there is an unknown name to forget.
+func (p *parser) foldedAway(left expr, or bool, mark int) {
+	if len(p.unknown) == mark || p.opts.RefuseUnknownNames {
+		return
+	}
+	if v, ok := foldConst(p.src, left); ok && truthy(v) == or {
+		p.unknown = p.unknown[:mark]
+	}
+}
+
+// foldConst evaluates e at compile time as Jinja2's optimizer does (renderer.fold): it
+// fails for anything that needs the render's context or raises.
+func foldConst(src string, e expr) (v Value, ok bool) {
+	r := &renderer{t: &Template{}, ctx: context.Background(), src: src, lim: DefaultLimits()}
+	r.lim.fillDefaults()
+	r.sc = &r.top
+	return r.fold(e)
 }
 
 func (p *parser) parseAnd() expr {
 	l := p.parseNot()
 	for p.skipName("and") {
+		mark := len(p.unknown)
 		l = &andExpr{l: l, r: p.parseNot()}
+		p.foldedAway(l.(*andExpr).l, false, mark)
 	}
 	return l
 }
@@ -672,6 +786,11 @@ func (p *parser) parseUnary(withFilter bool) expr {
 func (p *parser) parsePrimary() expr {
 	p.enter()
 	defer p.leave()
+	// Only the target's own items may be ns.attr: inside parentheses Jinja2 parses a
+	// plain expression, and (ns.a, b) cannot be assigned to.
+	withNS := p.withNS
+	p.withNS = false
+	defer func() { p.withNS = withNS }()
 	t := p.cur()
 	switch t.typ {
 	case tName:
@@ -683,6 +802,11 @@ func (p *parser) parsePrimary() expr {
 			return &constExpr{v: falseVal}
 		case "none", "None":
 			return &constExpr{v: noneVal}
+		}
+		if withNS && p.isOp(".") {
+			p.next()
+			attr := p.expectName()
+			return &nsRefExpr{pos: t.pos, name: p.intern(t.val), attr: attr.val}
 		}
 		return &nameExpr{pos: t.pos, name: p.intern(t.val)}
 	case tString:
@@ -899,7 +1023,7 @@ func (p *parser) parseFilter(e expr, startInline bool) expr {
 		t, name := p.dottedName()
 		fn := lookupFilter(name)
 		if fn == nil {
-			p.failAt(t.pos, kindUnsupported, "unsupported: filter '"+name+"'")
+			fn = p.unknownFilter(t.pos, name)
 		}
 		f := &filterExpr{pos: t.pos, input: e, name: name, fn: fn}
 		if p.isOp("(") {
@@ -917,7 +1041,7 @@ func (p *parser) parseTest(e expr) expr {
 	t, name := p.dottedName()
 	fn := lookupTest(name)
 	if fn == nil {
-		p.failAt(t.pos, kindUnsupported, "unsupported: test '"+name+"'")
+		fn = p.unknownTest(t.pos, name)
 	}
 	te := &testExpr{pos: t.pos, input: e, name: name, fn: fn, negated: negated}
 	c := p.cur()
@@ -933,4 +1057,74 @@ func (p *parser) parseTest(e expr) expr {
 		te.args = []expr{arg}
 	}
 	return te
+}
+
+// unknownFilter records a filter the engine does not know. A Jinja2 built-in that the
+// engine refuses by design fails the compile at once; any other name is Python's
+// "No filter named" case, settled by checkUnknown.
+func (p *parser) unknownFilter(pos int, name string) filterFunc {
+	if refusedFilter(name) {
+		p.failAt(pos, kindUnsupported, "unsupported: filter '"+name+"'")
+	}
+	p.unknown = append(p.unknown, unknownName{pos: pos, what: "filter", name: name, soft: p.soft})
+	return missingFilter(name)
+}
+
+func (p *parser) unknownTest(pos int, name string) testFunc {
+	p.unknown = append(p.unknown, unknownName{pos: pos, what: "test", name: name, soft: p.soft})
+	return missingTest(name)
+}
+
+// refusedFilter reports the Jinja2 3.1 built-in filters the engine does not implement:
+// random (its output is not reproducible) and urlize (its HTML would need autoescape's
+// rules). They fail the compile wherever they appear, as any unsupported feature does.
+func refusedFilter(name string) bool { return name == "random" || name == "urlize" }
+
+// nsRefExpr is ns.attr in a set statement's target; it exists only until toTarget turns
+// it into an nsTarget, so it is never evaluated.
+type nsRefExpr struct {
+	pos        int
+	name, attr string
+}
+
+func (e *nsRefExpr) eval(r *renderer) Value {
+	r.fail(kindRender, "internal error: namespace reference evaluated")
+	return Value{}
+}
+
+// checkLoopStore fails, as Jinja2's compiler does, when a for statement's target, or a
+// set statement anywhere inside a for statement, assigns to the name loop.
+func (p *parser) checkLoopStore(pos int, t target, isFor bool) {
+	if (isFor || p.forDepth > 0) && targetStores(t, "loop") {
+		p.failAt(pos, kindSyntax, "Can't assign to special loop variable in for-loop target")
+	}
+}
+
+func targetStores(t target, name string) bool {
+	switch t := t.(type) {
+	case nameTarget:
+		return t.name == name
+	case tupleTarget:
+		for _, it := range t.items {
+			if targetStores(it, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkCallerParam handles a macro that declares caller as a parameter. Jinja2 then
+// treats it as an ordinary parameter, which {% call %} fills by keyword; when the body
+// uses caller, the parameter must have a default (Jinja2's compiler refuses it otherwise).
+func (p *parser) checkCallerParam(pos int, m *macroDef) {
+	for i, name := range m.params {
+		if name != "caller" {
+			continue
+		}
+		m.callerParam = true
+		if m.usesCaller && m.defaults[i] == nil {
+			p.failAt(pos, kindSyntax, `When defining macros or call blocks the special "caller" argument must be omitted or be given a default.`)
+		}
+	}
 }

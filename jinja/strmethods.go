@@ -229,6 +229,22 @@ func strMethod(name string) methodFunc {
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
 			return Value{k: self.k, s: r.strFormat(self.s, args, kw)}
 		}
+	case "format_map":
+		// str.format_map(m) is str.format(**m) for the dicts a template has.
+		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
+			if len(args) != 1 || len(kw) != 0 {
+				r.failf(kindType, "format_map() takes exactly one argument (%d given)", len(args)+len(kw))
+			}
+			if !isMapping(args[0]) {
+				r.failf(kindType, "'%s' object is not subscriptable", typeName(args[0]))
+			}
+			ks, vs := r.mapItems(args[0])
+			m := make([]kwArg, len(ks))
+			for i, k := range ks {
+				m[i] = kwArg{name: r.str(k), v: vs[i]}
+			}
+			return Value{k: self.k, s: r.strFormat(self.s, nil, m)}
+		}
 	case "partition", "rpartition":
 		return func(r *renderer, self Value, args []Value, kw []kwArg) Value {
 			if len(args) != 1 {

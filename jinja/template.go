@@ -15,6 +15,11 @@ type Options struct {
 	// Templates: in-memory templates that {% include %}/{% import %}/{% from %} may name.
 	// nil: those tags fail at compile time with "unsupported: include" etc. Never any file access.
 	Templates map[string]string
+	// RefuseUnknownNames makes Compile fail on an unknown filter or test wherever it is.
+	// Without it the engine does as Jinja2 3.1: an unknown name inside an if statement or
+	// a conditional expression compiles, and fails the render only if reached. Saving a
+	// webhook sets it, so that a definition never names a filter the engine lacks.
+	RefuseUnknownNames bool
 }
 
 // Limits bound one render; zero fields take DefaultLimits' values.
@@ -105,6 +110,7 @@ func parseSource(src string, opts *Options) (c *compiled, err *Error) {
 		}
 	}()
 	body := p.parseTemplate()
+	p.checkUnknown()
 	c = &compiled{src: src, body: body}
 	analyzeFrame(body, nil, nil, &c.frame)
 	return c, nil

@@ -345,7 +345,9 @@ func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compil
 }
 
 func compileField(field, src string, mode jinja.Mode) (*jinja.Template, error) {
-	t, err := jinja.Compile(src, jinja.Options{Mode: mode})
+	// A saved definition may not name an unknown filter or test anywhere, even in a
+	// branch that Jinja2 would only fail when reached (DESIGN.md's save-time rule).
+	t, err := jinja.Compile(src, jinja.Options{Mode: mode, RefuseUnknownNames: true})
 	if err != nil {
 		// The message is complete (line, column, what is wrong); the
 		// engine's error is not kept, so that it is not repeated in logs.

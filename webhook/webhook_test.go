@@ -850,6 +850,9 @@ func TestCompileErrors(t *testing.T) {
 		{"body", func(w *hookline.WebhookDefinition) { w.Body = "{\n  \"a\": {{ a + }}\n}" }},
 		{"body", func(w *hookline.WebhookDefinition) { w.Body = `{% extends "x" %}` }},
 		{"headers[0].value", func(w *hookline.WebhookDefinition) { w.Headers[0].Value = "{% if %}" }},
+		// Jinja2 would fail these only when the branch is taken; saving refuses them.
+		{"body", func(w *hookline.WebhookDefinition) { w.Body = `{% if false %}{{ x|nosuchfilter }}{% endif %}` }},
+		{"body", func(w *hookline.WebhookDefinition) { w.Body = `{{ x is nosuchtest if x else 1 }}` }},
 		{"custom_variables[1].mapper", func(w *hookline.WebhookDefinition) { w.CustomVariables[1].Mapper = "{{ b | }}" }},
 		{"context_values.a", func(w *hookline.WebhookDefinition) { w.ContextValues = map[string]string{"a": "{{ x"} }},
 		{"timeout_ms", func(w *hookline.WebhookDefinition) { w.TimeoutMS = 50 }},

@@ -10,12 +10,14 @@ gen.py renders every case with Python Jinja2 3.1 and writes expected.json.
 CASES = []
 
 
-def case(name, template, context="{}", mode=None, templates=None):
+def case(name, template, context="{}", mode=None, templates=None, unsupported=False):
     c = {"name": name, "template": template, "context": context}
     if mode is not None:
         c["mode"] = mode
     if templates is not None:
         c["templates"] = templates
+    if unsupported:
+        c["unsupported"] = True
     CASES.append(c)
 
 
@@ -1330,3 +1332,9 @@ group("data/wide_integers", [
     ("wide_int_in_list_repr", "{{ l }}", '{"l": [1, 18446744073709551616]}'),
     ("wide_int_string_filter", "{{ n|string|length }}", '{"n": 100000000000000000000}'),
 ])
+
+
+# --- ported from Jinja2's own test suite (see ported.py) -------------------------------
+import ported  # noqa: E402 - the ported cases come after the engine's own
+
+ported.add(case)

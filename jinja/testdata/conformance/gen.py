@@ -39,6 +39,9 @@ def render_case(c):
         out["mode"] = c["mode"]
     if c.get("templates") is not None:
         out["templates"] = c["templates"]
+    if c.get("unsupported"):
+        # The engine refuses the feature by design; Python's outcome is kept for the reader.
+        out["unsupported"] = True
     data = json.loads(c["context"])
     if not isinstance(data, dict):
         raise ValueError(f"{c['name']}: context is not a JSON object")
