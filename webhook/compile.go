@@ -99,7 +99,18 @@ var builtinNames = []string{"range", "dict", "lipsum", "cycler", "joiner", "name
 // *hookline.Error whose Field is the JSON path of the template at fault
 // ("body", "headers[0].value", "custom_variables[1].mapper") and whose
 // message gives the line and column.
+//
+// An unknown filter or test in a branch that is not taken fails only when
+// reached, as in Python's Jinja2: a definition saved before a filter was
+// removed still runs its other branches. Saving refuses one anywhere (see
+// Check).
 func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
+	return compile(def, false)
+}
+
+// compile is Compile; strict refuses an unknown filter or test anywhere,
+// as saving does.
+func compile(def hookline.WebhookDefinition, strict bool) (*Compiled, error) {
 	def = def.Clone()
 	if err := def.Validate(); err != nil {
 		return nil, err
@@ -107,7 +118,7 @@ func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
 	c := &Compiled{def: def, limits: jinja.DefaultLimits()}
 
 	var err error
-	if c.url, err = compileField("url", def.URL, jinja.ModeURL); err != nil {
+	if c.url, err = compileField("url", def.URL, jinja.ModeURL, strict); err != nil {
 		return nil, err
 	}
 	c.urlNames = contextNames(c.url, def.Params)
@@ -116,29 +127,29 @@ func Compile(def hookline.WebhookDefinition) (*Compiled, error) {
 		v := def.ContextValues[name]
 		cv := compiledValue{name: name, literal: v}
 		if hasTags(v) {
-			if cv.tmpl, err = compileField("context_values."+name, v, jinja.ModeText); err != nil {
+			if cv.tmpl, err = compileField("context_values."+name, v, jinja.ModeText, strict); err != nil {
 				return nil, err
 			}
 		}
 		c.values = append(c.values, cv)
 	}
 
-	if c.headers, err = compileKVs("headers", def.Headers, jinja.ModeHeader); err != nil {
+	if c.headers, err = compileKVs("headers", def.Headers, jinja.ModeHeader, strict); err != nil {
 		return nil, err
 	}
 	// Param values are percent-encoded after rendering, so any text,
 	// line breaks included, is fine in them.
-	if c.params, err = compileKVs("params", def.Params, jinja.ModeText); err != nil {
+	if c.params, err = compileKVs("params", def.Params, jinja.ModeText, strict); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(def.Body) != "" {
-		if c.body, err = compileField("body", def.Body, jinja.ModeJSON); err != nil {
+		if c.body, err = compileField("body", def.Body, jinja.ModeJSON, strict); err != nil {
 			return nil, err
 		}
 	}
 	for i, v := range def.CustomVariables {
 		field := fmt.Sprintf("custom_variables[%d].mapper", i)
-		t, err := compileField(field, v.Mapper, jinja.ModeText)
+		t, err := compileField(field, v.Mapper, jinja.ModeText, strict)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +243,7 @@ func (c *Compiled) notPlain(field string, err error) {
 // with the sample conversation (see checkSampleBody). Defaults are filled
 // into def.
 func Check(def *hookline.WebhookDefinition) error {
-	c, err := Compile(*def)
+	c, err := compile(*def, true)
 	if err != nil {
 		return err
 	}
@@ -299,7 +310,7 @@ func (c *Compiled) checkPlainText() error {
 // reads other than the conversation roots (certainly, conversation, fb,
 // context), Jinja's globals and the param keys, in order of first use.
 func ContextNames(def hookline.WebhookDefinition) ([]string, error) {
-	t, err := compileField("url", def.URL, jinja.ModeURL)
+	t, err := compileField("url", def.URL, jinja.ModeURL, false)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +335,7 @@ func (c *Compiled) Definition() hookline.WebhookDefinition { return c.def.Clone(
 // ContextNames lists the context values the URL needs.
 func (c *Compiled) ContextNames() []string { return slices.Clone(c.urlNames) }
 
-func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compiledKV, error) {
+func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode, strict bool) ([]compiledKV, error) {
 	out := make([]compiledKV, 0, len(kvs))
 	for i, kv := range kvs {
 		field := fmt.Sprintf("%s[%d].value", list, i)
@@ -335,7 +346,7 @@ func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compil
 			}
 			src = "{{ " + kv.Value + " }}"
 		}
-		t, err := compileField(field, src, mode)
+		t, err := compileField(field, src, mode, strict)
 		if err != nil {
 			return nil, err
 		}
@@ -344,10 +355,11 @@ func compileKVs(list string, kvs []hookline.KeyValue, mode jinja.Mode) ([]compil
 	return out, nil
 }
 
-func compileField(field, src string, mode jinja.Mode) (*jinja.Template, error) {
-	// A saved definition may not name an unknown filter or test anywhere, even in a
-	// branch that Jinja2 would only fail when reached (DESIGN.md's save-time rule).
-	t, err := jinja.Compile(src, jinja.Options{Mode: mode, RefuseUnknownNames: true})
+// compileField compiles one template of a definition. With strict, as on
+// save, an unknown filter or test is refused anywhere, even in a branch
+// that Jinja2 would only fail when reached (DESIGN.md's save-time rule).
+func compileField(field, src string, mode jinja.Mode, strict bool) (*jinja.Template, error) {
+	t, err := jinja.Compile(src, jinja.Options{Mode: mode, RefuseUnknownNames: strict})
 	if err != nil {
 		// The message is complete (line, column, what is wrong); the
 		// engine's error is not kept, so that it is not repeated in logs.

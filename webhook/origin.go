@@ -44,7 +44,7 @@ func EndpointOrigin(e Endpoint) (origin string, fromConversation bool, err error
 	if err != nil {
 		// The authority could not be cut out on its own (a tag spanning
 		// it): the whole URL decides.
-		if t, err = compileField(e.Field, e.URL, jinja.ModeURL); err != nil {
+		if t, err = compileField(e.Field, e.URL, jinja.ModeURL, false); err != nil {
 			return "", false, err
 		}
 	}
@@ -93,7 +93,7 @@ func knownValue(name, src string) (value string, conv bool, err error) {
 	if !hasTags(src) {
 		return src, false, nil
 	}
-	t, err := compileField("context_values."+name, src, jinja.ModeText)
+	t, err := compileField("context_values."+name, src, jinja.ModeText, false)
 	if err != nil {
 		return "", false, err
 	}

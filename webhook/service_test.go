@@ -215,3 +215,18 @@ func TestServiceSecretsAndValidation(t *testing.T) {
 		t.Fatalf("masked new secret: %v", err)
 	}
 }
+
+// TestUnknownFilterRefusedOnSaveNotOnRun: saving refuses an unknown filter
+// anywhere, while running a definition (one saved before the filter went,
+// say) fails only when the branch that names it is reached, as in Jinja2.
+func TestUnknownFilterRefusedOnSaveNotOnRun(t *testing.T) {
+	def := hookline.WebhookDefinition{Name: "u", Method: "POST", URL: "https://example.com/",
+		Body: `{"a": {% if false %}{{ 1|no_such_filter }}{% else %}1{% endif %}}`}
+	check := def
+	if err := Check(&check); hookline.ErrorField(err) != "body" || !strings.Contains(hookline.ErrorMessage(err), "no_such_filter") {
+		t.Fatalf("save: %v", err)
+	}
+	if _, err := Compile(def); err != nil {
+		t.Fatalf("run-time compile refused an unknown filter in a branch not taken: %v", err)
+	}
+}

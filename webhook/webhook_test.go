@@ -860,7 +860,8 @@ func TestCompileErrors(t *testing.T) {
 	for _, c := range cases {
 		w := base()
 		c.change(&w)
-		_, err := Compile(w)
+		// As saving compiles: strict about unknown filters and tests.
+		_, err := compile(w, true)
 		if hookline.ErrorCode(err) != hookline.CodeInvalid || hookline.ErrorField(err) != c.field {
 			t.Errorf("%s: %v", c.field, err)
 			continue
