@@ -279,21 +279,26 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 	return s.db.inTx(ctx, func(c conn) error {
 		now := s.db.timestamp()
 		for _, o := range outcomes {
-			a := o.Attempt
-			if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
-				VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?), ?, ?, ?, ?, ?, ?)`,
-				o.DeliveryID, o.DeliveryID, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
-				return fmt.Errorf("record attempt of delivery %d: %w", o.DeliveryID, err)
+			if a := o.Attempt; a != nil {
+				if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
+					VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?), ?, ?, ?, ?, ?, ?)`,
+					o.DeliveryID, o.DeliveryID, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
+					return fmt.Errorf("record attempt of delivery %d: %w", o.DeliveryID, err)
+				}
+				if _, err := c.exec(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ?", o.DeliveryID); err != nil {
+					return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
+				}
 			}
 			var next sql.NullTime
+			round := 0
+			if o.Attempt != nil {
+				round = 1
+			}
 			if !o.Status.Final() {
 				next = sql.NullTime{Time: storedTime(o.NextAttemptAt), Valid: true}
 			}
-			if _, err := c.exec(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ?", o.DeliveryID); err != nil {
-				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
-			}
-			if _, err := c.exec(ctx, "UPDATE deliveries SET status = ?, next_attempt_at = ?, round_attempts = round_attempts + 1, lease_token = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'sending'",
-				o.Status, next, now, o.DeliveryID, o.LeaseToken); err != nil {
+			if _, err := c.exec(ctx, "UPDATE deliveries SET status = ?, next_attempt_at = ?, round_attempts = round_attempts + ?, lease_token = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'sending'",
+				o.Status, next, round, now, o.DeliveryID, o.LeaseToken); err != nil {
 				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
 			}
 			if o.DisableTarget {
