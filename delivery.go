@@ -112,11 +112,12 @@ const MaxDeliveryResponseBytes = 4 << 10
 
 // DeliveryOutcome is what a worker records after an attempt: the attempt,
 // and the delivery's next state. Status is pending (retry at NextAttemptAt)
-// or final.
+// or final. Attempt is nil when no exchange took place (the target was
+// deleted or disabled, or could not be read).
 type DeliveryOutcome struct {
 	DeliveryID    int64
 	LeaseToken    string
-	Attempt       DeliveryAttempt
+	Attempt       *DeliveryAttempt
 	Status        DeliveryStatus
 	NextAttemptAt time.Time
 	// DisableTarget: the target answered 410 Gone; it is disabled and
