@@ -65,6 +65,8 @@ type Worker struct {
 	slotFree chan struct{}
 	stopping chan struct{}
 	stopOnce sync.Once
+	stopErr  error
+	started  atomic.Bool
 	loopDone chan struct{}
 
 	// hard is cancelled when Stop's deadline passes: sends still running
@@ -130,6 +132,9 @@ func NewWorker(cfg Config) *Worker {
 
 // Start starts leasing and sending in the background.
 func (w *Worker) Start() {
+	if w.started.Swap(true) {
+		return
+	}
 	go w.record()
 	go w.run()
 }
@@ -146,9 +151,19 @@ func signal(ch chan struct{}) {
 
 // Stop stops leasing, lets the sends in flight finish until ctx is done
 // (then cuts them off and releases their deliveries for the next worker),
-// and records every outcome before it returns.
+// and records every outcome before it returns. Stopping a stopped worker
+// returns what the first Stop returned.
 func (w *Worker) Stop(ctx context.Context) error {
-	w.stopOnce.Do(func() { close(w.stopping) })
+	w.stopOnce.Do(func() { w.stopErr = w.stop(ctx) })
+	return w.stopErr
+}
+
+func (w *Worker) stop(ctx context.Context) error {
+	close(w.stopping)
+	if !w.started.Load() {
+		w.hardCancel()
+		return nil
+	}
 	<-w.loopDone
 	done := make(chan struct{})
 	go func() { w.sends.Wait(); close(done) }()
