@@ -63,6 +63,13 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 }
 
+// reservedMigrations are versions another branch, developed at the same
+// time, adds (0004: origin rules); a gap there closes when it is merged,
+// and the entry goes with it. Migrate applies versions above the highest
+// applied one only, so no database may be migrated past a reserved version
+// before the merge.
+var reservedMigrations = map[int]bool{4: true}
+
 // TestMigrationFiles checks that each dialect's migrations count up from 1
 // and that PostgreSQL's mirror SQLite's, version by version.
 func TestMigrationFiles(t *testing.T) {
@@ -72,10 +79,15 @@ func TestMigrationFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, m := range ms {
-			if m.Version != i+1 {
+		next := 1
+		for _, m := range ms {
+			for reservedMigrations[next] && m.Version > next {
+				next++
+			}
+			if m.Version != next {
 				t.Errorf("%s migration %d_%s: versions must count up from 1 without gaps", d, m.Version, m.Name)
 			}
+			next = m.Version + 1
 		}
 		byDialect[d] = ms
 	}
