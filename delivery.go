@@ -175,6 +175,12 @@ type LeaseRequest struct {
 	ExcludeCompany int64
 }
 
+// TargetState is what the queue keeps of a target besides its deliveries.
+type TargetState struct {
+	DisabledAt       *time.Time
+	HasSigningSecret bool
+}
+
 // SigningSecret is a target's Standard Webhooks signing secret and, for a
 // day after a rotation, the one it replaced.
 type SigningSecret struct {
@@ -225,6 +231,9 @@ type DeliveryStore interface {
 	SetTargetDisabled(ctx context.Context, kind TargetKind, id, companyID int64, at *time.Time) error
 	// TargetDisabledAt returns when a target was disabled, nil if it is not.
 	TargetDisabledAt(ctx context.Context, kind TargetKind, id int64) (*time.Time, error)
+	// FindTargetStates returns the state of the given targets that have
+	// one, by id, in one query.
+	FindTargetStates(ctx context.Context, kind TargetKind, ids []int64) (map[int64]TargetState, error)
 
 	// RotateSigningSecret stores secret as the target's signing secret; a
 	// current one stays valid beside it until previousUntil.

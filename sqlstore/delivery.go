@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -373,6 +374,43 @@ func (s *DeliveryStore) TargetDisabledAt(ctx context.Context, kind hookline.Targ
 	}
 	t := at.Time.UTC()
 	return &t, nil
+}
+
+// FindTargetStates returns the states of the targets among ids that have
+// one.
+func (s *DeliveryStore) FindTargetStates(ctx context.Context, kind hookline.TargetKind, ids []int64) (map[int64]hookline.TargetState, error) {
+	out := map[int64]hookline.TargetState{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{kind}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := s.db.conn().query(ctx, "SELECT target_id, disabled_at, sealed_secret <> '' FROM delivery_targets WHERE target_kind = ? AND target_id IN ("+strings.Join(marks, ", ")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find target states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var at sql.NullTime
+		var st hookline.TargetState
+		if err := rows.Scan(&id, &at, &st.HasSigningSecret); err != nil {
+			return nil, fmt.Errorf("find target states: %w", s.db.dialect.translate(err))
+		}
+		if at.Valid {
+			t := at.Time.UTC()
+			st.DisabledAt = &t
+		}
+		out[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find target states: %w", s.db.dialect.translate(err))
+	}
+	return out, nil
 }
 
 // RotateSigningSecret stores secret sealed; the current one, if any, stays

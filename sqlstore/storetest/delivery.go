@@ -349,6 +349,17 @@ func exerciseDeliveryTargets(t *testing.T, open Open) {
 	if s, _ := ds.FindSigningSecret(ctx, hookline.TargetWebhook, 7); s == nil || s.Secret != "whsec_two" {
 		t.Fatalf("disabling lost the secret: %+v", s)
 	}
+	states, err := ds.FindTargetStates(ctx, hookline.TargetWebhook, []int64{7, 8, 999})
+	if err != nil || len(states) != 1 || states[7].DisabledAt == nil || !states[7].HasSigningSecret {
+		t.Fatalf("target states %+v, %v", states, err)
+	}
+	if err := ds.RotateSigningSecret(ctx, hookline.TargetWebhook, 8, f.A1.ID, "whsec_three", until); err != nil {
+		t.Fatal(err)
+	}
+	states, _ = ds.FindTargetStates(ctx, hookline.TargetWebhook, []int64{7, 8})
+	if st := states[8]; st.DisabledAt != nil || !st.HasSigningSecret || len(states) != 2 {
+		t.Fatalf("target states %+v", states)
+	}
 }
 
 // exerciseDeliveryConcurrency has several lessees take and complete
