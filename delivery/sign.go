@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,24 @@ func Signature(s *hookline.SigningSecret, msgID string, timestamp int64, body []
 		sig += " " + prev
 	}
 	return sig, nil
+}
+
+// SignRequest adds the Standard Webhooks headers to a request sent outside
+// the queue (Run webhook): a new webhook-id, the current timestamp and the
+// signature of body under secret. It is a webhook.Signer.
+func SignRequest(secret *hookline.SigningSecret, h http.Header, body []byte) error {
+	now := time.Now()
+	id := newMessageID()
+	sig, err := Signature(secret, id, now.Unix(), body, now)
+	if err != nil {
+		return err
+	}
+	h.Set(HeaderID, id)
+	h.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	if sig != "" {
+		h.Set(HeaderSignature, sig)
+	}
+	return nil
 }
 
 // newMessageID returns a message id: msg_ and 22 random URL-safe base64

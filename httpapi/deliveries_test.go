@@ -62,6 +62,7 @@ func newDeliveryEnv(t *testing.T, workers, perTarget int, start bool) *deliveryE
 		t.Fatal(err)
 	}
 	queue := sqlstore.NewDeliveryStore(db, sealer)
+	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: testSchedule,
 		Workers: workers, PerTarget: perTarget, PollInterval: 20 * time.Millisecond, Logger: log,
@@ -272,6 +273,31 @@ func TestDeliverySignedAndAuthorized(t *testing.T) {
 	verify(t, secret, g)
 	verify(t, newSecret, g)
 
+	// The webhook shows that it has a secret, masked; Run signs too.
+	shown := want(t, e.do("GET", fmt.Sprintf("/api/v1/webhooks/%d", hook), e.key, nil), http.StatusOK).json(t)
+	if shown["signing_secret"] != hookline.SecretMask || shown["disabled_at"] != nil {
+		t.Fatalf("webhook shows %v", shown)
+	}
+	listed := want(t, e.do("GET", "/api/v1/webhooks", e.key, nil), http.StatusOK).json(t)["webhooks"].([]any)
+	if listed[0].(map[string]any)["signing_secret"] != hookline.SecretMask {
+		t.Fatalf("listed webhook %v", listed[0])
+	}
+	run := want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/run", hook), e.key, map[string]any{"context": deliveryBody(3, "x")["context"]}), http.StatusOK).json(t)
+	if run["error"] != nil {
+		t.Fatalf("run: %v", run)
+	}
+	g = rc.received()[2]
+	if g.header.Get("webhook-id") == d["message_id"] || !strings.HasPrefix(g.header.Get("webhook-id"), "msg_") {
+		t.Fatalf("run's webhook-id %q", g.header.Get("webhook-id"))
+	}
+	verify(t, newSecret, g)
+	verify(t, secret, g)
+	if hs := run["request"].(map[string]any)["headers"].(map[string]any); hs["Webhook-Signature"] != g.header.Get("webhook-signature") {
+		t.Fatalf("run shows headers %v", hs)
+	}
+	// A fetched webhook sent back as it is keeps working.
+	want(t, e.do("PUT", fmt.Sprintf("/api/v1/webhooks/%d", hook), e.key, shown), http.StatusOK)
+
 	// The secrets show nowhere but in their own answer.
 	for _, path := range []string{fmt.Sprintf("/api/v1/webhooks/%d", hook), fmt.Sprintf("/api/v1/deliveries/%d", idOf(d)), "/api/v1/deliveries"} {
 		body := string(want(t, e.do("GET", path, e.key, nil), http.StatusOK).raw)
@@ -465,8 +491,15 @@ func TestDeliveryGoneDisables(t *testing.T) {
 		t.Fatalf("attempts %v", a)
 	}
 	wantField(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook), e.key, deliveryBody(2, "")), http.StatusConflict, "")
+	shown := want(t, e.do("GET", fmt.Sprintf("/api/v1/webhooks/%d", hook), e.key, nil), http.StatusOK).json(t)
+	if shown["disabled_at"] == nil {
+		t.Fatalf("a disabled webhook shows %v", shown)
+	}
 	want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/enable", hook), e.other, nil), http.StatusNotFound)
 	want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/enable", hook), e.key, nil), http.StatusNoContent)
+	if shown := want(t, e.do("GET", fmt.Sprintf("/api/v1/webhooks/%d", hook), e.key, nil), http.StatusOK).json(t); shown["disabled_at"] != nil {
+		t.Fatalf("an enabled webhook shows %v", shown)
+	}
 	rc.setAnswer(func(int, *receivedDelivery) (int, map[string]string) { return http.StatusOK, nil })
 	e.waitStatus(idOf(e.enqueue(hook, 3, "")), hookline.DeliverySucceeded)
 }

@@ -19,6 +19,9 @@ type Service struct {
 	webhooks  hookline.WebhookStore
 	templates hookline.WebhookTemplateStore
 	exec      *Executor
+	// targets and sign: see UseDeliveryTargets; nil without the queue.
+	targets DeliveryTargets
+	sign    Signer
 	// builtins are parsed and checked once, when the service is made.
 	builtins []hookline.WebhookTemplate
 }
@@ -134,7 +137,8 @@ func (s *Service) FindWebhook(ctx context.Context, c *hookline.Caller, id int64)
 	if err != nil {
 		return nil, err
 	}
-	return show(w), nil
+	out := show(w)
+	return out, s.withTargetStates(ctx, out)
 }
 
 // FindWebhooks lists one page of the webhooks the caller sees.
@@ -153,6 +157,9 @@ func (s *Service) FindWebhooks(ctx context.Context, c *hookline.Caller, companyI
 	}
 	for i, w := range ws {
 		ws[i] = show(w)
+	}
+	if err := s.withTargetStates(ctx, ws...); err != nil {
+		return hookline.Page[*hookline.Webhook]{}, err
 	}
 	return hookline.PageOf(ws, limit, func(w *hookline.Webhook) int64 { return w.ID }), nil
 }
@@ -218,7 +225,7 @@ func (s *Service) RunWebhook(ctx context.Context, c *hookline.Caller, id int64, 
 	if err != nil {
 		return nil, err
 	}
-	return s.exec.RunContext(ctx, &w.WebhookDefinition, runContext)
+	return s.runSigned(ctx, w, runContext)
 }
 
 // RunUnsavedWebhook runs a definition that is not stored, for a company the

@@ -106,6 +106,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log,
 	})
 	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
+	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
 
 	// Bind before the first admin key is minted, so that a start that
 	// cannot listen leaves nothing behind.
