@@ -656,16 +656,52 @@ func TestDeliveryLeaseTakenOver(t *testing.T) {
 	}
 }
 
-// TestDeliveryOpenAPI checks that the delivery routes are documented and
-// answer as documented.
+// TestDeliveryOpenAPI checks that every delivery route is documented and
+// that the answers are what the document says.
 func TestDeliveryOpenAPI(t *testing.T) {
-	e := newDeliveryEnv(t, 8, 4, false)
-	doc := want(t, e.do("GET", "/api/v1/openapi.json", "", nil), http.StatusOK).json(t)
+	e := newDeliveryEnv(t, 8, 4, true)
+	raw := want(t, e.do("GET", "/api/v1/openapi.json", "", nil), http.StatusOK).raw
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
 	paths := doc["paths"].(map[string]any)
-	for _, p := range []string{"/api/v1/webhooks/{id}/deliveries", "/api/v1/deliveries", "/api/v1/deliveries/{id}", "/api/v1/deliveries/{id}/retry",
-		"/api/v1/deliveries/retry", "/api/v1/webhooks/{id}/signing-secret", "/api/v1/webhooks/{id}/enable"} {
-		if paths[p] == nil {
-			t.Fatalf("%s is not documented", p)
+	for _, p := range e.api.Patterns() {
+		method, path, _ := strings.Cut(p, " ")
+		op, _ := paths[path].(map[string]any)[strings.ToLower(method)].(map[string]any)
+		if op == nil {
+			t.Fatalf("route %q is not documented", p)
 		}
+		responses := op["responses"].(map[string]any)
+		if strings.Contains(path, "{") && responses["404"] == nil {
+			t.Errorf("route %q: 404 undocumented", p)
+		}
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	rc := newReceiver(t)
+	hook := e.createWebhook(rc.URL)
+	r := want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/signing-secret", hook), e.key, nil), http.StatusOK)
+	queued := want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook), e.key, deliveryBody(1, "k")), http.StatusAccepted)
+	e.waitStatus(idOf(queued.json(t)), hookline.DeliverySucceeded)
+	answers := []struct {
+		schema string
+		r      response
+	}{
+		{"NewSigningSecret", r},
+		{"Delivery", queued},
+		{"DeliveryList", want(t, e.do("GET", "/api/v1/deliveries", e.key, nil), http.StatusOK)},
+		{"DeliveryDetail", want(t, e.do("GET", fmt.Sprintf("/api/v1/deliveries/%d", idOf(queued.json(t))), e.key, nil), http.StatusOK)},
+		{"RetryResult", want(t, e.do("POST", "/api/v1/deliveries/retry", e.key, nil), http.StatusOK)},
+		{"Webhook", want(t, e.do("GET", fmt.Sprintf("/api/v1/webhooks/%d", hook), e.key, nil), http.StatusOK)},
+	}
+	for _, a := range answers {
+		var v any
+		if err := json.Unmarshal(a.r.raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		if schemas[a.schema] == nil {
+			t.Fatalf("no schema %s", a.schema)
+		}
+		conforms(t, schemas, a.schema, map[string]any{"$ref": "#/components/schemas/" + a.schema}, v)
 	}
 }
