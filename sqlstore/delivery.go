@@ -226,7 +226,10 @@ func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.Delivery
 }
 
 // leaseQuery leases due deliveries (see hookline.DeliveryStore): the
-// dialect adds its row locking after the candidate query (lockDue).
+// dialect adds its row locking after the candidate query (lockDue). Each
+// subquery's status terms match a partial index's condition word for word
+// (deliveries_key) or its columns (deliveries_target), so that SQLite's
+// planner reads live rows only, never a target's history.
 const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
 WHERE id IN (
 	SELECT d.id FROM deliveries d
@@ -234,7 +237,7 @@ WHERE id IN (
 	AND (d.ordering_key IS NULL OR NOT EXISTS (
 		SELECT 1 FROM deliveries p
 		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
-		AND p.id <> d.id AND (p.status = 'sending' OR (p.status = 'pending' AND p.id < d.id))))
+		AND p.status IN ('pending', 'sending') AND p.id <> d.id AND (p.status = 'sending' OR p.id < d.id)))
 	AND (? = 0 OR (
 		SELECT COUNT(*) FROM deliveries s
 		WHERE s.target_kind = d.target_kind AND s.target_id = d.target_id AND s.status = 'sending' AND s.next_attempt_at > ?) < ?)

@@ -31,11 +31,14 @@ CREATE TABLE deliveries (
 );
 -- What the lease query scans: live deliveries by due time (or lease end).
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'sending');
--- The predecessors of a delivery on its key.
+-- The predecessors of a delivery on its key: live rows only, so that the
+-- check never reads a key's history.
 CREATE INDEX deliveries_key ON deliveries (target_kind, target_id, ordering_key, id) WHERE status IN ('pending', 'sending');
--- Listings, newest first, and a target's deliveries.
+-- Listings, newest first.
 CREATE INDEX deliveries_company ON deliveries (company_id, id);
-CREATE INDEX deliveries_target ON deliveries (target_kind, target_id, id);
+-- A target's deliveries by status: what it has sending (the per-target
+-- limit), what waits for it (cancel, 410), its failed ones (retry).
+CREATE INDEX deliveries_target ON deliveries (target_kind, target_id, status, id);
 
 -- Every attempt of a delivery: one HTTP exchange.
 CREATE TABLE delivery_attempts (
