@@ -705,3 +705,66 @@ func TestDeliveryOpenAPI(t *testing.T) {
 		conforms(t, schemas, a.schema, map[string]any{"$ref": "#/components/schemas/" + a.schema}, v)
 	}
 }
+
+// TestDeliveryCompanyShare checks that a company holding more than half the
+// workers lets another company's deliveries go first when a worker frees,
+// instead of making them wait behind its own backlog.
+func TestDeliveryCompanyShare(t *testing.T) {
+	e := newDeliveryEnv(t, 4, 8, true)
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	rc := newReceiver(t)
+	rc.setAnswer(func(_ int, r *receivedDelivery) (int, map[string]string) {
+		var b struct{ Key string }
+		json.Unmarshal(r.body, &b)
+		mu.Lock()
+		order = append(order, b.Key)
+		mu.Unlock()
+		if b.Key == "A" {
+			<-gate
+		}
+		return http.StatusOK, nil
+	})
+	t.Cleanup(func() { close(gate) })
+	busy := e.createWebhook(rc.URL)
+	for i := range 12 {
+		want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", busy), e.key,
+			map[string]any{"context": map[string]any{"certainly": map[string]any{"sessionId": 1, "seq": i, "key": "A"}}}), http.StatusAccepted)
+	}
+	arrived := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			got := len(order)
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d requests arrived, want %d", got, n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	arrived(4) // company A holds every worker
+	// Company B's webhook, on the same receiver.
+	r := want(t, e.do("POST", "/api/v1/webhooks", e.other, map[string]any{
+		"name": "B hook", "method": "POST", "url": rc.URL + "/b", "body": `{"key": "{{certainly.key}}"}`,
+	}), http.StatusCreated)
+	other := idOf(r.json(t))
+	for range 2 {
+		want(t, e.do("POST", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", other), e.other,
+			map[string]any{"context": map[string]any{"certainly": map[string]any{"key": "B"}}}), http.StatusAccepted)
+	}
+	time.Sleep(100 * time.Millisecond)
+	gate <- struct{}{} // one of A's finishes: B goes next, not A's backlog
+	arrived(6)
+	mu.Lock()
+	got := fmt.Sprint(order[:6])
+	mu.Unlock()
+	if got != "[A A A A B B]" {
+		t.Fatalf("arrivals %s: company B waited behind company A's backlog", got)
+	}
+}
