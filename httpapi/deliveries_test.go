@@ -465,7 +465,8 @@ func TestDeliveryRetries(t *testing.T) {
 	// a bulk retry selects.
 	rc.setAnswer(func(int, *receivedDelivery) (int, map[string]string) { return http.StatusOK, nil })
 	r := want(t, e.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", idOf(bad)), e.key, nil), http.StatusAccepted).json(t)
-	if r["status"] != "pending" {
+	if r["status"] != "pending" && r["status"] != "sending" && r["status"] != "succeeded" {
+		// The worker may have taken it already.
 		t.Fatalf("retried delivery %v", r)
 	}
 	again := e.waitStatus(idOf(bad), hookline.DeliverySucceeded)
