@@ -216,7 +216,10 @@ func replacement(stored *hookline.Webhook, in *hookline.WebhookInput) (hookline.
 
 // DeleteWebhook deletes a webhook the caller may see.
 func (s *Service) DeleteWebhook(ctx context.Context, c *hookline.Caller, id int64) error {
-	return s.webhooks.DeleteWebhook(ctx, c.Scope(), id)
+	if err := s.webhooks.DeleteWebhook(ctx, c.Scope(), id); err != nil {
+		return err
+	}
+	return s.cancelDeliveries(ctx, id)
 }
 
 // RunWebhook runs a stored webhook against a Run webhook context.

@@ -18,6 +18,7 @@ import (
 type DeliveryTargets interface {
 	FindSigningSecret(ctx context.Context, kind hookline.TargetKind, id int64) (*hookline.SigningSecret, error)
 	FindTargetStates(ctx context.Context, kind hookline.TargetKind, ids []int64) (map[int64]hookline.TargetState, error)
+	CancelTargetDeliveries(ctx context.Context, kind hookline.TargetKind, id int64) (int, error)
 }
 
 // Signer adds a request's signature headers (Standard Webhooks: id,
@@ -50,6 +51,18 @@ func (s *Service) withTargetStates(ctx context.Context, ws ...*hookline.Webhook)
 		if st.HasSigningSecret {
 			w.SigningSecret = hookline.SecretMask
 		}
+	}
+	return nil
+}
+
+// cancelDeliveries cancels what waits in the queue for a deleted webhook;
+// a delivery being sent finishes its attempt.
+func (s *Service) cancelDeliveries(ctx context.Context, id int64) error {
+	if s.targets == nil {
+		return nil
+	}
+	if _, err := s.targets.CancelTargetDeliveries(ctx, hookline.TargetWebhook, id); err != nil {
+		return fmt.Errorf("webhook %d deleted, but its pending deliveries were not canceled: %w", id, err)
 	}
 	return nil
 }
