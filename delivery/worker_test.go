@@ -163,3 +163,74 @@ func shareQueue(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("received %d deliveries, want %d", len(seen), keys*per)
 	}
 }
+
+// TestStopReleasesSendsInFlight stops a worker whose send outlives the
+// shutdown timeout: the send is cut off, the delivery is put back without
+// an attempt, and the next worker sends it.
+func TestStopReleasesSendsInFlight(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	key := make([]byte, seal.KeySize)
+	_, _ = rand.Read(key)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := sqlstore.NewWebhookStore(db, sealer)
+	queue := sqlstore.NewDeliveryStore(db, sealer)
+	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	hang := make(chan struct{})
+	arrived := make(chan struct{}, 4)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer rc.Close()
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	wh := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{Name: "Slow", Method: "POST", URL: rc.URL, Body: `{}`}}
+	if err := webhook.Check(&wh.WebhookDefinition); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateWebhook(ctx, hookline.AdminScope(), wh); err != nil {
+		t.Fatal(err)
+	}
+	first := delivery.NewWorker(delivery.Config{Store: queue, Webhooks: store, Client: client, PollInterval: 10 * time.Millisecond})
+	first.Start()
+	svc := delivery.NewService(store, queue, webhook.NewExecutor(client), first.Wake)
+	caller := &hookline.Caller{Tenant: company}
+	d, _, err := svc.EnqueueWebhook(ctx, caller, wh.ID, hookline.DeliveryInput{Context: json.RawMessage(`{"certainly": {}}`), OrderingKey: "k"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-arrived
+	stopCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := first.Stop(stopCtx); err == nil {
+		t.Fatal("Stop cut a send off and reported nothing")
+	}
+	got, err := svc.FindDelivery(ctx, caller, d.ID)
+	if err != nil || got.Status != hookline.DeliveryPending || len(got.Attempts) != 0 {
+		t.Fatalf("after the cut-off: %s with %d attempts, %v", got.Status, len(got.Attempts), err)
+	}
+	close(hang)
+	second := delivery.NewWorker(delivery.Config{Store: queue, Webhooks: store, Client: client, PollInterval: 10 * time.Millisecond})
+	second.Start()
+	defer second.Stop(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ = svc.FindDelivery(ctx, caller, d.ID)
+		if got.Status == hookline.DeliverySucceeded && len(got.Attempts) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the released delivery is %s with %d attempts", got.Status, len(got.Attempts))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
