@@ -56,6 +56,11 @@ type Webhook struct {
 	ContextNames []string  `json:"context_names" doc:"the {{names}} the URL needs from context_values"`
 	CreatedAt    time.Time `json:"created_at" doc:"when the webhook was created"`
 	UpdatedAt    time.Time `json:"updated_at" doc:"when it last changed"`
+
+	// DisabledAt and SigningSecret are the delivery queue's state of the
+	// webhook (see delivery.go).
+	DisabledAt    *time.Time `json:"disabled_at,omitempty" doc:"when a 410 Gone answer to a delivery disabled it; absent while it is enabled (POST /api/v1/webhooks/{id}/enable)"`
+	SigningSecret string     `json:"signing_secret,omitempty" doc:"******** when it has a signing secret (shown once by POST /api/v1/webhooks/{id}/signing-secret); absent otherwise"`
 }
 
 // WebhookInput is the body of POST and PUT /api/v1/webhooks: a definition,
@@ -72,6 +77,9 @@ type WebhookInput struct {
 	ContextNames json.RawMessage `json:"context_names" doc:"read-only; accepted and ignored"`
 	CreatedAt    json.RawMessage `json:"created_at" doc:"read-only; accepted and ignored"`
 	UpdatedAt    json.RawMessage `json:"updated_at" doc:"read-only; accepted and ignored"`
+
+	DisabledAt    json.RawMessage `json:"disabled_at" doc:"read-only; accepted and ignored"`
+	SigningSecret json.RawMessage `json:"signing_secret" doc:"read-only; accepted and ignored"`
 }
 
 // RunInput is the body of POST /api/v1/webhooks/run: an unsaved definition
@@ -654,6 +662,10 @@ func (d WebhookDefinition) WithEmptyLists() WebhookDefinition {
 func (w Webhook) Clone() Webhook {
 	w.WebhookDefinition = w.WebhookDefinition.Clone()
 	w.ContextNames = slices.Clone(w.ContextNames)
+	if w.DisabledAt != nil {
+		at := *w.DisabledAt
+		w.DisabledAt = &at
+	}
 	if w.TemplateID != nil {
 		id := *w.TemplateID
 		w.TemplateID = &id

@@ -20,13 +20,17 @@ type route struct {
 // api lists every resource. Adding a resource is one file with a method
 // returning its resource, plus one line here.
 func (s *Server) api() []resource {
-	return []resource{
+	resources := []resource{
 		s.systemAPI(),
 		s.tenantAPI(),
 		s.keyAPI(),
 		s.webhookAPI(),
 		s.templateAPI(),
 	}
+	if s.deliveries != nil {
+		resources = append(resources, s.deliveryAPI())
+	}
+	return resources
 }
 
 // Patterns returns every registered route pattern, in registration order.

@@ -27,6 +27,8 @@ type Config struct {
 	Keys      hookline.KeyService
 	Webhooks  hookline.WebhookService
 	Templates hookline.WebhookTemplateService
+	// Deliveries is the delivery queue; nil leaves its routes out.
+	Deliveries hookline.DeliveryService
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
 	// PublicURL is the address outside systems reach hookline at; the
@@ -45,6 +47,7 @@ type Server struct {
 	keys         hookline.KeyService
 	webhooks     hookline.WebhookService
 	templates    hookline.WebhookTemplateService
+	deliveries   hookline.DeliveryService
 	ready        func(context.Context) error
 	publicURL    string
 	maxBodyBytes int64
@@ -64,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		keys:         cfg.Keys,
 		webhooks:     cfg.Webhooks,
 		templates:    cfg.Templates,
+		deliveries:   cfg.Deliveries,
 		ready:        cfg.Ready,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		maxBodyBytes: cfg.MaxBodyBytes,

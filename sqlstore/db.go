@@ -158,6 +158,8 @@ type dialect struct {
 	uniqueViolation    func(error) bool
 	foreignKeyFailure  func(error) bool
 	busy               func(error) bool
+	// lockDue ends the delivery lease's candidate query (see leaseQuery).
+	lockDue string
 	// createMigrationsTable creates schema_migrations if it is missing.
 	createMigrationsTable string
 	withLock              func(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error

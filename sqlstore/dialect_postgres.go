@@ -30,6 +30,12 @@ var postgresDialect = &dialect{
 	uniqueViolation:    pgCode(pgUniqueViolation),
 	foreignKeyFailure:  pgCode(pgForeignKeyViolation),
 	busy:               pgCode(pgSerialization, pgDeadlock, pgLockNotAvailable, pgQueryCanceled, pgTooManyConnections),
+	// Processes sharing the database lease at the same time: each locks
+	// the candidates it takes and skips those another holds. A candidate
+	// locked and changed by another lease meanwhile is rechecked against
+	// its new row (READ COMMITTED), so it is not leased twice; its key's
+	// successors still see it pending or sending and wait.
+	lockDue: " FOR UPDATE OF d SKIP LOCKED",
 	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

@@ -19,6 +19,9 @@ var sqliteDialect = &dialect{
 	uniqueViolation:   sqliteCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 	foreignKeyFailure: sqliteCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
 	busy:              sqliteCode(sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED),
+	// The lease is one UPDATE, and SQLite runs one writer at a time: the
+	// candidates cannot change under it, so it needs no row locks.
+	lockDue: "",
 	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

@@ -72,10 +72,12 @@ func TestMigrationFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, m := range ms {
-			if m.Version != i+1 {
+		next := 1
+		for _, m := range ms {
+			if m.Version != next {
 				t.Errorf("%s migration %d_%s: versions must count up from 1 without gaps", d, m.Version, m.Name)
 			}
+			next = m.Version + 1
 		}
 		byDialect[d] = ms
 	}

@@ -52,6 +52,12 @@ func NewExecutor(client *egress.Client) *Executor {
 // response (see Map). It never returns nil: every failure is described in
 // the result's Error.
 func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *hookline.WebhookResult {
+	return e.run(ctx, c, data, nil)
+}
+
+// run is Run; sign, when not nil, adds signature headers to the built
+// request before it is sent (and shown).
+func (e *Executor) run(ctx context.Context, c *Compiled, data map[string]any, sign func(h http.Header, body []byte) error) *hookline.WebhookResult {
 	start := time.Now()
 	res := &hookline.WebhookResult{}
 	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
@@ -66,6 +72,12 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 	res.Request = req.Shown
 	if len(req.rendered) > 0 {
 		c = c.withRendered(req.rendered)
+	}
+	if sign != nil {
+		if err := sign(req.Egress.Header, req.Egress.Body); err != nil {
+			return failed(res, &hookline.WebhookError{Kind: hookline.ErrRender, Message: err.Error()})
+		}
+		res.Request.Headers = c.shownHeaders(req.Egress.Header)
 	}
 
 	resp, err := e.client.Do(ctx, &req.Egress)

@@ -19,6 +19,9 @@ type Service struct {
 	webhooks  hookline.WebhookStore
 	templates hookline.WebhookTemplateStore
 	exec      *Executor
+	// targets and sign: see UseDeliveryTargets; nil without the queue.
+	targets DeliveryTargets
+	sign    Signer
 	// builtins are parsed and checked once, when the service is made.
 	builtins []hookline.WebhookTemplate
 }
@@ -143,7 +146,8 @@ func (s *Service) FindWebhook(ctx context.Context, c *hookline.Caller, id int64)
 	if err != nil {
 		return nil, err
 	}
-	return show(w), nil
+	out := show(w)
+	return out, s.withTargetStates(ctx, out)
 }
 
 // FindWebhooks lists one page of the webhooks the caller sees.
@@ -162,6 +166,9 @@ func (s *Service) FindWebhooks(ctx context.Context, c *hookline.Caller, companyI
 	}
 	for i, w := range ws {
 		ws[i] = show(w)
+	}
+	if err := s.withTargetStates(ctx, ws...); err != nil {
+		return hookline.Page[*hookline.Webhook]{}, err
 	}
 	return hookline.PageOf(ws, limit, func(w *hookline.Webhook) int64 { return w.ID }), nil
 }
@@ -223,7 +230,10 @@ func replacement(stored *hookline.Webhook, in *hookline.WebhookInput) (hookline.
 
 // DeleteWebhook deletes a webhook the caller may see.
 func (s *Service) DeleteWebhook(ctx context.Context, c *hookline.Caller, id int64) error {
-	return s.webhooks.DeleteWebhook(ctx, c.Scope(), id)
+	if err := s.webhooks.DeleteWebhook(ctx, c.Scope(), id); err != nil {
+		return err
+	}
+	return s.cancelDeliveries(ctx, id)
 }
 
 // RunWebhook runs a stored webhook against a Run webhook context.
@@ -232,7 +242,7 @@ func (s *Service) RunWebhook(ctx context.Context, c *hookline.Caller, id int64, 
 	if err != nil {
 		return nil, err
 	}
-	return s.exec.RunContext(ctx, &w.WebhookDefinition, runContext)
+	return s.runSigned(ctx, w, runContext)
 }
 
 // RunUnsavedWebhook runs a definition that is not stored, for a company the

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
@@ -43,6 +44,12 @@ type Config struct {
 	// URL hookline shows and every signature over a URL uses it. Empty:
 	// http:// and the listen address, once it is known.
 	PublicURL string
+	// DeliverySchedule is the wait before each retry of a delivery;
+	// DeliveryWorkers and DeliveryPerTarget bound the deliveries sending
+	// at once, in all and to one target.
+	DeliverySchedule  []time.Duration
+	DeliveryWorkers   int
+	DeliveryPerTarget int
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -87,6 +94,12 @@ func settings() []setting {
 			apply: func(c *Config, v string) (err error) { c.PublicURL, err = parsePublicURL(v); return err }},
 		{flag: "egress-allow", env: "HOOKLINE_EGRESS_ALLOW", usage: "comma-separated CIDRs or IPs that webhooks may reach although the guard refuses them (loopback, private networks), e.g. 127.0.0.1/32",
 			apply: func(c *Config, v string) (err error) { c.EgressAllow, err = egress.ParseAllow(v); return err }},
+		{env: "HOOKLINE_DELIVERY_SCHEDULE", def: "5s,5m,30m,2h,5h,10h,10h", usage: "comma-separated waits before each retry of a queued delivery (each ±20%); after the last, the delivery is failed",
+			apply: func(c *Config, v string) (err error) { c.DeliverySchedule, err = delivery.ParseSchedule(v); return err }},
+		{env: "HOOKLINE_DELIVERY_WORKERS", def: "64", usage: "deliveries this process sends at once (1 to 4096); no company takes more than half while others wait",
+			apply: func(c *Config, v string) (err error) { c.DeliveryWorkers, err = parseCount(v, 4096); return err }},
+		{env: "HOOKLINE_DELIVERY_PER_TARGET", def: "8", usage: "deliveries sending to one webhook at once (1 to 1024)",
+			apply: func(c *Config, v string) (err error) { c.DeliveryPerTarget, err = parseCount(v, 1024); return err }},
 	}
 }
 
@@ -303,6 +316,15 @@ func parseDuration(v string, max time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("must be more than 0 and at most %s", max)
 	}
 	return d, nil
+}
+
+// parseCount reads a whole number from 1 to max.
+func parseCount(v string, max int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > max {
+		return 0, fmt.Errorf("want a whole number from 1 to %d", max)
+	}
+	return n, nil
 }
 
 func parseLevel(l *slog.Level, v string) error {

@@ -26,6 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults: %v, %v", err, rest)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "hookline-data", MaxBodyBytes: 1 << 20, LogLevel: slog.LevelInfo, ShutdownTimeout: 10 * time.Second}
+	withDeliveryDefaults(&want)
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
@@ -43,6 +44,7 @@ func TestConfigSources(t *testing.T) {
 	want := Config{Addr: "127.0.0.1:0", DataDir: "/tmp/env-data", AdminToken: "0123456789abcdef0123", MaxBodyBytes: 2048,
 		LogLevel: slog.LevelDebug, ShutdownTimeout: 3 * time.Second, SecretKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		EgressAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("192.168.1.0/24")}}
+	withDeliveryDefaults(&want)
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config = %+v, want %+v (flags win over the environment)", cfg, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
@@ -30,6 +31,7 @@ type Main struct {
 	stderr io.Writer // for the one-time admin key notice
 
 	db        *sqlstore.DB
+	worker    *delivery.Worker
 	publicURL string
 	ln        net.Listener
 	server    *http.Server
@@ -98,10 +100,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	// The services, which every edge calls.
 	tenants := tenant.NewService(m.db, m.db, m.cfg.AdminToken)
-	webhooks, err := webhook.NewService(tenants, store, store, webhook.NewExecutor(egress.New(egress.Config{Allow: m.cfg.EgressAllow})))
+	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow})
+	exec := webhook.NewExecutor(client)
+	webhooks, err := webhook.NewService(tenants, store, store, exec)
 	if err != nil {
 		return err
 	}
+	queue := sqlstore.NewDeliveryStore(m.db, keys)
+	worker := delivery.NewWorker(delivery.Config{
+		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
+		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log,
+	})
+	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
+	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
 
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
@@ -113,6 +124,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Keys:         tenants,
 		Webhooks:     webhooks,
 		Templates:    webhooks,
+		Deliveries:   deliveries,
 		Ready:        m.db.Ping,
 		PublicURL:    m.publicURL,
 		MaxBodyBytes: m.cfg.MaxBodyBytes,
@@ -132,6 +144,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
+	// The worker sends what the store holds from now on; Close stops it
+	// before the store closes.
+	m.worker = worker
+	m.worker.Start()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
@@ -173,6 +189,15 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			m.server.Close()
 			errs = append(errs, fmt.Errorf("shutdown: requests still running after %s were cut off: %w", m.cfg.ShutdownTimeout, err))
+		}
+	}
+	if m.worker != nil {
+		// Sends in flight finish within the shutdown timeout; any still
+		// running then are released for the next start or another node.
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.worker.Stop(ctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if m.db != nil {

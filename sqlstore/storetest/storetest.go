@@ -26,6 +26,10 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("WebhookTemplates", func(t *testing.T) { exerciseWebhookTemplates(t, open) })
 	t.Run("Paging", func(t *testing.T) { exercisePaging(t, open) })
 	t.Run("Migrate", func(t *testing.T) { exerciseMigrate(t, open) })
+	t.Run("Deliveries", func(t *testing.T) { exerciseDeliveries(t, open) })
+	t.Run("DeliveryLeases", func(t *testing.T) { exerciseDeliveryLeases(t, open) })
+	t.Run("DeliveryTargets", func(t *testing.T) { exerciseDeliveryTargets(t, open) })
+	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 }
 
 // wantCode fails the test unless err carries code (and field, when given).

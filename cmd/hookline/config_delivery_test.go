@@ -1,0 +1,40 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/delivery"
+)
+
+// withDeliveryDefaults sets the delivery queue's default settings in c.
+func withDeliveryDefaults(c *Config) {
+	c.DeliverySchedule = slices.Clone(delivery.DefaultSchedule)
+	c.DeliveryWorkers = delivery.DefaultWorkers
+	c.DeliveryPerTarget = delivery.DefaultPerTarget
+}
+
+func TestConfigDelivery(t *testing.T) {
+	cfg, _, err := loadConfig("serve", nil, envOf("HOOKLINE_DELIVERY_SCHEDULE", "200ms, 400ms,800ms",
+		"HOOKLINE_DELIVERY_WORKERS", "16", "HOOKLINE_DELIVERY_PER_TARGET", "2"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.DeliverySchedule, []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}) ||
+		cfg.DeliveryWorkers != 16 || cfg.DeliveryPerTarget != 2 {
+		t.Fatalf("delivery settings %v %d %d", cfg.DeliverySchedule, cfg.DeliveryWorkers, cfg.DeliveryPerTarget)
+	}
+	for env, value := range map[string]string{
+		"HOOKLINE_DELIVERY_SCHEDULE":   "5s,soon",
+		"HOOKLINE_DELIVERY_WORKERS":    "0",
+		"HOOKLINE_DELIVERY_PER_TARGET": "many",
+	} {
+		_, _, err := loadConfig("serve", nil, envOf(env, value), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), env) || !strings.Contains(err.Error(), value) {
+			t.Fatalf("%s=%s: %v", env, value, err)
+		}
+	}
+}

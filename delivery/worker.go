@@ -1,0 +1,496 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/webhook"
+)
+
+// Defaults of a Worker.
+const (
+	DefaultWorkers   = 64
+	DefaultPerTarget = 8
+	// DefaultLeaseDuration is how long a lease holds: twice the longest
+	// request, so that only a dead worker's deliveries are taken over.
+	DefaultLeaseDuration = 2 * egress.MaxTimeout
+	DefaultPollInterval  = 250 * time.Millisecond
+	// completionBatch bounds the outcomes recorded in one transaction.
+	completionBatch = 256
+)
+
+// Config configures a Worker.
+type Config struct {
+	Store    hookline.DeliveryStore
+	Webhooks hookline.WebhookStore
+	// Client is the one egress client every outbound request goes through.
+	Client *egress.Client
+	// Schedule is the wait before each retry (DefaultSchedule if empty).
+	Schedule []time.Duration
+	// Workers bounds the deliveries this process sends at once; no company
+	// takes more than half of them while others wait.
+	Workers int
+	// PerTarget bounds the deliveries sending to one target at once.
+	PerTarget     int
+	LeaseDuration time.Duration
+	// PollInterval is how often the store is asked for due deliveries when
+	// nothing woke the worker.
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Worker sends due deliveries. It leases them from the store in batches,
+// sends each in a goroutine of its own (one HTTP exchange per attempt), and
+// records the outcomes in batches. Start it once; Stop it before the store
+// closes.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	node string // the lease token's prefix, unique per worker
+	seq  atomic.Int64
+
+	wakeCh   chan struct{}
+	slotFree chan struct{}
+	stopping chan struct{}
+	stopOnce sync.Once
+	stopErr  error
+	started  atomic.Bool
+	loopDone chan struct{}
+
+	// hard is cancelled when Stop's deadline passes: sends still running
+	// are cut off and their deliveries released.
+	hard       context.Context
+	hardCancel context.CancelFunc
+
+	mu        sync.Mutex
+	inflight  int
+	companies map[int64]int
+	targets   map[target]int
+
+	sends    sync.WaitGroup
+	results  chan result
+	recorded chan struct{}
+}
+
+type target struct {
+	kind hookline.TargetKind
+	id   int64
+}
+
+// result is what a send hands the recorder: an outcome, or a delivery to
+// put back without an attempt.
+type result struct {
+	outcome *hookline.DeliveryOutcome
+	release *hookline.Delivery
+}
+
+// NewWorker returns a worker for cfg, with defaults filled in.
+func NewWorker(cfg Config) *Worker {
+	if len(cfg.Schedule) == 0 {
+		cfg.Schedule = DefaultSchedule
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.PerTarget <= 0 {
+		cfg.PerTarget = DefaultPerTarget
+	}
+	if cfg.LeaseDuration <= 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	hard, cancel := context.WithCancel(context.Background())
+	return &Worker{
+		cfg: cfg, log: log, node: hex.EncodeToString(b),
+		wakeCh: make(chan struct{}, 1), slotFree: make(chan struct{}, 1),
+		stopping: make(chan struct{}), loopDone: make(chan struct{}),
+		hard: hard, hardCancel: cancel,
+		companies: map[int64]int{}, targets: map[target]int{},
+		results: make(chan result, cfg.Workers), recorded: make(chan struct{}),
+	}
+}
+
+// Start starts leasing and sending in the background.
+func (w *Worker) Start() {
+	if w.started.Swap(true) {
+		return
+	}
+	go w.record()
+	go w.run()
+}
+
+// Wake tells the worker that a delivery is due now.
+func (w *Worker) Wake() { signal(w.wakeCh) }
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Stop stops leasing, lets the sends in flight finish until ctx is done
+// (then cuts them off and releases their deliveries for the next worker),
+// and records every outcome before it returns. Stopping a stopped worker
+// returns what the first Stop returned.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() { w.stopErr = w.stop(ctx) })
+	return w.stopErr
+}
+
+func (w *Worker) stop(ctx context.Context) error {
+	close(w.stopping)
+	if !w.started.Load() {
+		w.hardCancel()
+		return nil
+	}
+	<-w.loopDone
+	done := make(chan struct{})
+	go func() { w.sends.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		w.hardCancel()
+		<-done
+		err = fmt.Errorf("delivery worker: sends still running at shutdown were cut off and will be sent again: %w", ctx.Err())
+	}
+	close(w.results)
+	<-w.recorded
+	w.hardCancel()
+	return err
+}
+
+// run leases and dispatches until Stop.
+func (w *Worker) run() {
+	defer close(w.loopDone)
+	timer := time.NewTimer(w.cfg.PollInterval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-w.stopping:
+			return
+		default:
+		}
+		if w.dispatch() > 0 {
+			continue
+		}
+		timer.Reset(w.cfg.PollInterval)
+		select {
+		case <-w.stopping:
+			return
+		case <-w.wakeCh:
+		case <-w.slotFree:
+		case <-timer.C:
+		}
+	}
+}
+
+// half is the share of the workers one company may hold while others wait.
+func (w *Worker) half() int { return max(1, w.cfg.Workers/2) }
+
+// dispatch leases as many due deliveries as there are free workers and
+// starts sending them; it returns how many it started.
+func (w *Worker) dispatch() int {
+	w.mu.Lock()
+	free := w.cfg.Workers - w.inflight
+	var capped int64
+	for company, n := range w.companies {
+		if n >= w.half() {
+			capped = company
+		}
+	}
+	w.mu.Unlock()
+	if free <= 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := hookline.LeaseRequest{
+		Token: fmt.Sprintf("%s-%d", w.node, w.seq.Add(1)), Limit: free, Duration: w.cfg.LeaseDuration,
+		PerTarget: w.cfg.PerTarget, ExcludeCompany: capped,
+	}
+	ds, err := w.cfg.Store.LeaseDeliveries(ctx, req)
+	if err == nil && len(ds) == 0 && capped != 0 {
+		// Nobody else waits: the company may take the free workers.
+		req.ExcludeCompany = 0
+		ds, err = w.cfg.Store.LeaseDeliveries(ctx, req)
+	}
+	if err != nil {
+		w.log.Warn("delivery lease failed", "error", err.Error())
+		return 0
+	}
+	var release []int64
+	started := 0
+	stopping := false
+	select {
+	case <-w.stopping:
+		stopping = true
+	default:
+	}
+	w.mu.Lock()
+	for _, d := range ds {
+		t := target{d.TargetKind, d.TargetID}
+		if stopping || w.targets[t] >= w.cfg.PerTarget {
+			release = append(release, d.ID)
+			continue
+		}
+		w.inflight++
+		w.companies[d.CompanyID]++
+		w.targets[t]++
+		w.sends.Add(1)
+		started++
+		go w.send(d)
+	}
+	w.mu.Unlock()
+	if len(release) > 0 {
+		if err := w.cfg.Store.ReleaseDeliveries(ctx, req.Token, release); err != nil {
+			w.log.Warn("delivery release failed; the lease will expire", "error", err.Error())
+		}
+	}
+	return started
+}
+
+// send makes one attempt of d and hands its result to the recorder.
+func (w *Worker) send(d *hookline.Delivery) {
+	defer w.sends.Done()
+	r := w.attempt(w.hard, d)
+	w.mu.Lock()
+	w.inflight--
+	t := target{d.TargetKind, d.TargetID}
+	if w.companies[d.CompanyID]--; w.companies[d.CompanyID] <= 0 {
+		delete(w.companies, d.CompanyID)
+	}
+	if w.targets[t]--; w.targets[t] <= 0 {
+		delete(w.targets, t)
+	}
+	w.mu.Unlock()
+	w.results <- r
+	signal(w.slotFree)
+}
+
+// attempt sends d once, with its target's current auth, timeout and
+// signing secret, and works out what comes next.
+func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
+	out := &hookline.DeliveryOutcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken}
+	scope := hookline.Scope{TenantID: d.CompanyID, Kind: hookline.KindCompany}
+	wh, err := w.cfg.Webhooks.FindWebhook(ctx, scope, d.TargetID)
+	if hookline.ErrorCode(err) == hookline.CodeNotFound {
+		// The target is gone: this delivery and what waits for it are
+		// canceled.
+		if _, err := w.cfg.Store.CancelTargetDeliveries(ctx, d.TargetKind, d.TargetID); err != nil {
+			w.log.Warn("cancel the deliveries of a deleted target", "target_id", d.TargetID, "error", err.Error())
+		}
+		out.Status = hookline.DeliveryCanceled
+		return result{outcome: out}
+	}
+	var disabled *time.Time
+	var secret *hookline.SigningSecret
+	if err == nil {
+		disabled, err = w.cfg.Store.TargetDisabledAt(ctx, d.TargetKind, d.TargetID)
+	}
+	if err == nil {
+		secret, err = w.cfg.Store.FindSigningSecret(ctx, d.TargetKind, d.TargetID)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return result{release: d}
+		}
+		// The store did not answer: try again later without counting an
+		// attempt.
+		w.log.Warn("delivery target could not be read", "delivery_id", d.ID, "error", err.Error())
+		out.Status, out.NextAttemptAt = hookline.DeliveryPending, time.Now().Add(jitter(w.cfg.Schedule[0]))
+		return result{outcome: out}
+	}
+	if disabled != nil {
+		out.Status = hookline.DeliveryFailed
+		return result{outcome: out}
+	}
+
+	req := &egress.Request{
+		Method: d.Request.Method, URL: d.Request.URL, Header: d.Request.Header.Clone(), Body: d.Request.Body,
+		Timeout: wh.Timeout(), NoRetry: true,
+	}
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	start := time.Now()
+	a := &hookline.DeliveryAttempt{At: start}
+	out.Attempt = a
+	if err := webhook.Authorize(req, &wh.WebhookDefinition); err != nil {
+		a.ErrorKind, a.Error = hookline.ErrRender, err.Error()
+		out.Status = hookline.DeliveryFailed
+		return result{outcome: out}
+	}
+	ts := start.Unix()
+	req.Header.Set(HeaderID, d.MessageID)
+	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
+	sig, err := Signature(secret, d.MessageID, ts, req.Body, start)
+	if err != nil {
+		a.ErrorKind, a.Error = hookline.ErrRender, "the signing secret does not decode"
+		out.Status = hookline.DeliveryFailed
+		return result{outcome: out}
+	}
+	if sig != "" {
+		req.Header.Set(HeaderSignature, sig)
+	}
+
+	resp, err := w.cfg.Client.Do(ctx, req)
+	a.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	scrub := scrubber(wh.Secrets())
+	if err != nil {
+		if w.hard.Err() != nil {
+			return result{release: d}
+		}
+		we := webhook.ExchangeError(err)
+		a.ErrorKind, a.Error = we.Kind, scrub(we.Message)
+		if we.Kind == hookline.ErrRender {
+			out.Status = hookline.DeliveryFailed
+			return result{outcome: out}
+		}
+		w.retry(d, out, nil)
+		return result{outcome: out}
+	}
+	a.Status = resp.Status
+	a.Response = scrub(shownResponse(resp.Body))
+	switch {
+	case resp.Status >= 200 && resp.Status < 300:
+		out.Status = hookline.DeliverySucceeded
+		return result{outcome: out}
+	case resp.Status == http.StatusGone:
+		a.ErrorKind, a.Error = hookline.ErrHTTPStatus, "the endpoint answered 410 Gone: the webhook is disabled until it is enabled again"
+		out.Status, out.DisableTarget = hookline.DeliveryFailed, true
+		return result{outcome: out}
+	}
+	a.ErrorKind, a.Error = hookline.ErrHTTPStatus, fmt.Sprintf("the endpoint answered %d %s", resp.Status, http.StatusText(resp.Status))
+	if !retryableStatus(resp.Status) {
+		out.Status = hookline.DeliveryFailed
+		return result{outcome: out}
+	}
+	w.retry(d, out, resp)
+	return result{outcome: out}
+}
+
+// retry schedules the next attempt after a failed one, or gives up after
+// the schedule's last step. A Retry-After answer pushes the attempt to the
+// later of the step and that time, at most MaxRetryAfter away.
+func (w *Worker) retry(d *hookline.Delivery, out *hookline.DeliveryOutcome, resp *egress.Response) {
+	step := d.RoundAttempts
+	if step >= len(w.cfg.Schedule) {
+		out.Status = hookline.DeliveryFailed
+		return
+	}
+	now := time.Now()
+	wait := jitter(w.cfg.Schedule[step])
+	if resp != nil {
+		if ra, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok && ra > wait {
+			wait = min(ra, MaxRetryAfter)
+		}
+	}
+	out.Status, out.NextAttemptAt = hookline.DeliveryPending, now.Add(wait)
+}
+
+// record writes outcomes and releases in batches until Stop closes the
+// results, then wakes the dispatcher: a completion may free the next
+// delivery of a key.
+func (w *Worker) record() {
+	defer close(w.recorded)
+	for first := range w.results {
+		batch := []result{first}
+	drain:
+		for len(batch) < completionBatch {
+			select {
+			case r, ok := <-w.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		var outcomes []hookline.DeliveryOutcome
+		releases := map[string][]int64{}
+		for _, r := range batch {
+			if r.outcome != nil {
+				outcomes = append(outcomes, *r.outcome)
+			} else {
+				releases[r.release.LeaseToken] = append(releases[r.release.LeaseToken], r.release.ID)
+			}
+		}
+		w.persist("record delivery outcomes", func(ctx context.Context) error {
+			return w.cfg.Store.CompleteDeliveries(ctx, outcomes)
+		})
+		for token, ids := range releases {
+			w.persist("release deliveries", func(ctx context.Context) error {
+				return w.cfg.Store.ReleaseDeliveries(ctx, token, ids)
+			})
+		}
+		w.Wake()
+	}
+}
+
+// persist runs a write, retrying a few times: one that never succeeds
+// leaves its deliveries leased until the lease expires, and they are sent
+// again (at least once).
+func (w *Worker) persist(what string, write func(ctx context.Context) error) {
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := write(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 5 || errors.Is(err, context.Canceled) {
+			w.log.Error(what+" failed; the deliveries will be sent again when their lease expires", "error", err.Error())
+			return
+		}
+		w.log.Warn(what+" failed; retrying", "error", err.Error(), "try", try)
+		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+	}
+}
+
+// shownResponse is the first MaxDeliveryResponseBytes of a body as valid
+// UTF-8 text without NUL, as every store can keep it.
+func shownResponse(body []byte) string {
+	if len(body) > hookline.MaxDeliveryResponseBytes {
+		cut := hookline.MaxDeliveryResponseBytes
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut]
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(string(body), "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// scrubber masks the target's auth secrets in text a receiver may echo.
+func scrubber(secrets []string) func(string) string {
+	return func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= 6 {
+				s = strings.ReplaceAll(s, secret, hookline.SecretMask)
+			}
+		}
+		return s
+	}
+}
