@@ -48,6 +48,14 @@ type renderer struct {
 	// jsonNonFinite is set when appendJSON writes Infinity or NaN, as Python's json
 	// does, which are not JSON.
 	jsonNonFinite bool
+	// keySpans and keyLevels are duplicateKey's scratch space, kept between renders.
+	keySpans  []keySpan
+	keyLevels []keyLevel
+	// keyPath lists the template texts written to the output, in order, and
+	// keysUnproven is set when anything else may have written a key: see
+	// keysProven.
+	keyPath      []*jsonSeg
+	keysUnproven bool
 
 	// dataHits remembers the top-level names this render has read from data, which
 	// never changes during a render: templates read the same few names over and
@@ -252,6 +260,7 @@ func (s *outputStmt) exec(r *renderer) {
 			r.chargeLinear(v)
 			r.jsonNonFinite = false
 			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
+			r.pos = s.pos
 			if r.t.mode == ModeJSON && r.jstate == jsOut {
 				r.emitJSONValue(r.tmp, !r.jsonNonFinite)
 				return
@@ -273,6 +282,9 @@ func (s *outputStmt) exec(r *renderer) {
 		r.writeCapture(r.str(v))
 		return
 	}
+	// Evaluating a macro call moves r.pos into the macro: an error about what is
+	// printed names this tag.
+	r.pos = s.pos
 	r.emitValue(v)
 }
 
@@ -425,6 +437,7 @@ func (s *callStmt) exec(r *renderer) {
 		r.writeCapture(r.str(v))
 		return
 	}
+	r.pos = s.pos
 	r.emitValue(v)
 }
 
@@ -1159,7 +1172,7 @@ func (e *condExpr) eval(r *renderer) Value {
 		return e.then.eval(r)
 	}
 	if e.els == nil {
-		return undefMsg("the inline if-expression evaluated to false and no else section was defined.")
+		return undefMsg(inlineIfUndefined)
 	}
 	return e.els.eval(r)
 }

@@ -591,6 +591,10 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 				keys[i] = k.s
 			case kInt, kFloat, kBig:
 				keys[i] = r.str(k)
+				if k.k == kFloat {
+					// Two NaN keys are both kept and print alike.
+					r.keysUnproven = true
+				}
 			case kBool:
 				keys[i] = map[bool]string{true: "true", false: "false"}[k.n != 0]
 			case kNone:

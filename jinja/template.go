@@ -80,6 +80,10 @@ type Template struct {
 	// name, no variables of the template's own): see evalAttr.
 	attrName, attrKey string
 
+	// keyPaths are the sequences of template texts (renderer.keyPath) whose
+	// output was found free of duplicate keys: see keysProven.
+	keyPaths keyPathMemos
+
 	// spare holds one released renderer for the next call on this template. A
 	// webhook renders the same few templates over and over, and an atomic swap
 	// costs a fraction of sync.Pool's Get and Put; concurrent calls that find it
@@ -141,6 +145,9 @@ func compile(src string, opts Options) (*Template, error) {
 	}
 	if opts.Mode == ModeJSON {
 		precomputeJSON(main.body)
+		if err := checkSideBySide(main.src, main.body); err != nil {
+			return nil, err
+		}
 		for _, c := range t.subs {
 			precomputeJSON(c.body)
 		}
@@ -244,6 +251,11 @@ func (r *renderer) release() {
 	r.jstate = 0
 	r.jv = jsonStream{}
 	r.jvPos = 0
+	if len(r.keyPath) > 0 {
+		clear(r.keyPath)
+		r.keyPath = r.keyPath[:0]
+	}
+	r.keysUnproven = false
 	r.deadline = time.Time{}
 	// Only the pointers need clearing, so that the pool keeps no data alive;
 	// three stores per hit are cheaper than clear's bulk pointer clearing.
