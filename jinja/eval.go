@@ -3,6 +3,7 @@ package jinja
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -120,16 +121,36 @@ func (r *renderer) stepCheck() {
 }
 
 // work charges an operation proportional to n (bytes or elements scanned) to the step
-// budget, one step per KiB, so that long linear operations repeated in a loop still end.
+// budget, one step per workBytesPerStep, so that long linear operations, alone or
+// repeated in a loop, end within the budget's time.
 func (r *renderer) work(n int) {
-	if n < 1024 {
+	if n < workBytesPerStep {
 		return
 	}
-	r.steps += int64(n >> 10)
+	r.charge(n / workBytesPerStep)
+}
+
+// bindSteps is what binding one name (or storing one dict entry) costs: hashing
+// it into a map takes about four times a simple step.
+const bindSteps = 4
+
+// workBytesPerStep is how many bytes an operation reads or writes for one step. A
+// step of the simplest loop takes about 15 ns; copying or case-mapping 16 bytes
+// takes about as long, so that the step budget bounds time whatever it is spent on.
+const workBytesPerStep = 16
+
+// charge counts n steps at once, for an operation whose work is proportional to n
+// (names assigned, elements built, bytes copied), and checks the deadline each
+// time the count passes a multiple of 1024, as step does.
+func (r *renderer) charge(n int) {
+	before := r.steps
+	r.steps += int64(n)
 	if r.steps > r.lim.Steps {
 		r.failBudget("steps", "step budget exceeded ("+strconv.FormatInt(r.lim.Steps, 10)+" steps)")
 	}
-	r.checkDeadline()
+	if r.steps>>10 != before>>10 {
+		r.checkDeadline()
+	}
 }
 
 func (r *renderer) checkDeadline() {
@@ -171,6 +192,7 @@ func (r *renderer) alloc(n int) {
 		return // the scratch renderer of valuesEqual, which builds nothing lasting
 	}
 	r.checkSize(n)
+	r.work(n)
 	r.allocated += int64(n)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
 		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
@@ -189,6 +211,7 @@ func (r *renderer) allocElems(n int) {
 		return
 	}
 	r.checkSize(n)
+	r.work(n * valueSize)
 	r.allocated += int64(n) * int64(valueSize)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
 		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
@@ -342,7 +365,7 @@ func (s *setStmt) exec(r *renderer) {
 func (r *renderer) execScoped(body []stmt, f *frameInfo) {
 	saved := r.sc
 	r.sc = &scope{parent: saved}
-	initFrame(r.sc, f)
+	r.initFrame(r.sc, f)
 	r.execBody(body)
 	r.sc = saved
 }
@@ -381,6 +404,8 @@ func (r *renderer) assign(t target, v Value) {
 		}
 		ns.p.(*dictVal).set(strVal(t.attr), v)
 	case tupleTarget:
+		// Each name is an assignment of its own.
+		r.charge(len(t.items) * bindSteps)
 		items := r.unpack(v, len(t.items))
 		for i, it := range t.items {
 			r.assign(it, items[i])
@@ -414,7 +439,7 @@ func (s *withStmt) exec(r *renderer) {
 	for i, t := range s.targets {
 		r.assign(t, vals[i])
 	}
-	initFrame(sc, &s.frame)
+	r.initFrame(sc, &s.frame)
 	r.execBody(s.body)
 	r.sc = saved
 }
@@ -537,13 +562,11 @@ func (r *renderer) runLoop(s *forStmt, it Value, depth int) {
 			sc.set("loop", loopV)
 			r.assign(s.target, ls.at(r, i))
 		} else {
-			clear(sc.vals[2:])
-			sc.names = sc.names[:2]
-			sc.vals = sc.vals[:2]
+			sc.truncate(2)
 			sc.vals[0] = loopV
 			sc.vals[1] = ls.at(r, i)
 		}
-		initFrame(sc, &s.frame)
+		r.initFrame(sc, &s.frame)
 		r.execBody(s.body)
 	}
 	r.sc = saved
@@ -585,7 +608,7 @@ func (s *includeStmt) exec(r *renderer) {
 	} else {
 		r.sc = &scope{}
 	}
-	initFrame(r.sc, &sub.frame)
+	r.initFrame(r.sc, &sub.frame)
 	r.execBody(sub.body)
 	r.sc = saved
 	r.depth--
@@ -611,7 +634,7 @@ func (r *renderer) module(nameV Value, withContext bool) *dictVal {
 		sc.parent = r.sc
 	}
 	r.sc = sc
-	initFrame(sc, &c.frame)
+	r.initFrame(sc, &c.frame)
 	r.beginCapture()
 	r.execBody(c.body)
 	r.endCapture()
@@ -668,10 +691,8 @@ func (r *renderer) lookup(name string) (Value, bool) {
 // way. The pointer is only good until the next lookup or assignment.
 func (r *renderer) lookupRef(name string) *Value {
 	for s := r.sc; s != nil; s = s.parent {
-		for i := len(s.names) - 1; i >= 0; i-- {
-			if s.names[i] == name {
-				return &s.vals[i]
-			}
+		if i := s.find(name); i >= 0 {
+			return &s.vals[i]
 		}
 	}
 	for i := range r.dataHits {
@@ -959,6 +980,8 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 	}
 	sc := &scope{parent: m.closure}
 	np := len(d.params)
+	// Binding each parameter and argument is an assignment of its own.
+	r.charge((np + len(args) + len(kw)) * bindSteps)
 	var extra []Value
 	if len(args) > np {
 		if !d.usesVarargs {
@@ -976,20 +999,32 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 	var extraKw *dictVal
 	var caller Value
 	hasCaller := false
-	for _, k := range kw {
-		found := false
+	// Many keyword arguments are matched through a map of the parameters, so that
+	// the binding stays linear.
+	var paramIndex map[string]int
+	if len(kw) > scopeIndexMin && np > scopeIndexMin {
+		paramIndex = make(map[string]int, np)
 		for i, p := range d.params {
-			if p == k.name {
-				if bound[i] {
-					r.failf(kindType, "macro '%s' got multiple values for argument '%s'", d.name, k.name)
-				}
-				vals[i] = k.v
-				bound[i] = true
-				found = true
-				break
+			if _, dup := paramIndex[p]; !dup {
+				paramIndex[p] = i
 			}
 		}
-		if found {
+	}
+	for _, k := range kw {
+		i := -1
+		if paramIndex != nil {
+			if j, ok := paramIndex[k.name]; ok {
+				i = j
+			}
+		} else {
+			i = slices.Index(d.params, k.name)
+		}
+		if i >= 0 {
+			if bound[i] {
+				r.failf(kindType, "macro '%s' got multiple values for argument '%s'", d.name, k.name)
+			}
+			vals[i] = k.v
+			bound[i] = true
 			continue
 		}
 		if k.name == "caller" && d.usesCaller {
@@ -1038,7 +1073,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		}
 		sc.set("caller", caller)
 	}
-	initFrame(sc, &d.frame)
+	r.initFrame(sc, &d.frame)
 	r.beginCapture()
 	r.execBody(d.body)
 	out := r.endCapture()
@@ -1193,6 +1228,9 @@ func (r *renderer) evalItems(exprs []expr) []Value {
 
 func (e *dictExpr) eval(r *renderer) Value {
 	r.step()
+	// Each entry is hashed and stored like a name bound, beside its expressions'
+	// steps.
+	r.charge(len(e.keys) * bindSteps)
 	d := newDict(len(e.keys))
 	for i, k := range e.keys {
 		kv := k.eval(r)

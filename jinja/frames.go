@@ -1,5 +1,7 @@
 package jinja
 
+import "slices"
+
 // Jinja compiles each frame with a symbol table: a name whose first reference in the
 // frame is an assignment, and that no enclosing frame references, starts undefined
 // rather than resolving from the context. analyzeFrames reproduces that decision.
@@ -112,12 +114,19 @@ func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameI
 		seen[p] = true
 		fs.refs[p] = true
 	}
-	for _, e := range extra {
-		walkExpr(e, func(x expr) {
-			if n, ok := x.(*nameExpr); ok {
-				refs = append([]frameRef{{name: n.name}}, refs...)
-			}
-		})
+	if len(extra) > 0 {
+		// The names the extra expressions read come first, the last one found
+		// first, as Jinja visits them; prepending each would be quadratic.
+		var reads []frameRef
+		for _, e := range extra {
+			walkExpr(e, func(x expr) {
+				if n, ok := x.(*nameExpr); ok {
+					reads = append(reads, frameRef{name: n.name})
+				}
+			})
+		}
+		slices.Reverse(reads)
+		refs = append(reads, refs...)
 	}
 	for _, r := range refs {
 		fs.refs[r.name] = true
@@ -180,8 +189,14 @@ func analyzeMacro(m *macroDef, fs *frameScope) {
 	analyzeFrame(m.body, params, fs, &m.frame, m.defaults...)
 }
 
-// initFrame binds the names a frame starts with undefined.
-func initFrame(sc *scope, f *frameInfo) {
+// initFrame binds the names a frame starts with undefined, one step each, as for
+// any assignment: a frame may start with tens of thousands of them.
+func (r *renderer) initFrame(sc *scope, f *frameInfo) {
+	if len(f.undefInit) == 0 {
+		return
+	}
+	r.charge(len(f.undefInit) * bindSteps)
+	sc.reserve(len(f.undefInit))
 	for _, n := range f.undefInit {
 		sc.set(n, undefName(n))
 	}

@@ -106,7 +106,9 @@ func (lx *lexer) emit(t token) { lx.toks = append(lx.toks, t) }
 
 // tokenize splits the normalized source into tokens.
 func tokenize(src string) ([]token, *Error) {
-	lx := &lexer{src: src}
+	// Templates hold about one token per four bytes at most: starting near that
+	// spares a large template most of the copies of a growing token slice.
+	lx := &lexer{src: src, toks: make([]token, 0, len(src)/8+16)}
 	lx.run()
 	return lx.toks, lx.err
 }

@@ -231,7 +231,6 @@ func (t *Template) newRenderer(ctx context.Context, data Data, lim Limits) *rend
 	r.data = data
 	r.src = t.main.src
 	r.sc = &r.top
-	initFrame(&r.top, &t.main.frame)
 	return r
 }
 
@@ -317,6 +316,7 @@ func (r *renderer) runBody(body []stmt) (err *Error) {
 	if r.ctx.Err() != nil {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
+	r.initFrame(&r.top, &r.t.main.frame)
 	r.execBody(body)
 	return nil
 }
@@ -327,6 +327,7 @@ func (r *renderer) runExpr(t *Template) (out any, err *Error) {
 	if r.ctx.Err() != nil {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
+	r.initFrame(&r.top, &t.main.frame)
 	r.pos = t.pos
 	return r.evalData(t.expr), nil
 }
