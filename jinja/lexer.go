@@ -73,6 +73,26 @@ type lexer struct {
 	src  string
 	toks []token
 	err  *Error
+	// prefixRun counts the '-', '+' and 'not' tokens in a row just emitted.
+	prefixRun int
+}
+
+// The parser refuses nesting deeper than maxNesting: brackets, and prefix
+// operators each of which nests the operand after it. The lexer refuses them as
+// soon as it meets them, with the parser's message, rather than first emitting the
+// tokens of a 256 KiB template of '(' or '-' for the parser to refuse.
+
+// notePrefix counts a token that may be a prefix operator (or resets the run for
+// any other token) and fails past maxNesting in a row.
+func (lx *lexer) notePrefix(prefix bool, pos int) {
+	if !prefix {
+		lx.prefixRun = 0
+		return
+	}
+	lx.prefixRun++
+	if lx.prefixRun > maxNesting {
+		lx.fail(pos, "template nested too deeply")
+	}
 }
 
 func isSpace(c byte) bool {
@@ -102,13 +122,25 @@ func (lx *lexer) fail(pos int, msg string) {
 	}
 }
 
-func (lx *lexer) emit(t token) { lx.toks = append(lx.toks, t) }
+func (lx *lexer) emit(t token) {
+	if t.typ != tOp && t.typ != tName {
+		lx.prefixRun = 0 // names and operators go through notePrefix
+	}
+	lx.toks = append(lx.toks, t)
+}
 
 // tokenize splits the normalized source into tokens.
 func tokenize(src string) ([]token, *Error) {
-	// Templates hold about one token per four bytes at most: starting near that
-	// spares a large template most of the copies of a growing token slice.
-	lx := &lexer{src: src, toks: make([]token, 0, len(src)/8+16)}
+	// A token takes 56 bytes and holds pointers, so each growth of the slice copies
+	// it under the garbage collector's write barriers: for a large template, which
+	// may hold a token per two bytes (a list literal of digits, a run of '-'), that
+	// copying cost more than the lexing. Typical templates are mostly text, with a
+	// token per eight bytes or fewer.
+	guess := len(src)/8 + 16
+	if len(src) > 32<<10 {
+		guess = len(src) / 2
+	}
+	lx := &lexer{src: src, toks: make([]token, 0, guess)}
 	lx.run()
 	return lx.toks, lx.err
 }
@@ -319,6 +351,10 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 				lx.fail(p, "unexpected char "+pyRepr(string(r))+" at "+strconv.Itoa(p))
 				return len(src), false
 			}
+			lx.notePrefix(src[p:q] == "not", p)
+			if lx.err != nil {
+				return len(src), false
+			}
 			lx.emit(token{typ: tName, val: src[p:q], pos: p})
 			p = q
 		default:
@@ -357,6 +393,12 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 					return len(src), false
 				}
 				stack = stack[:len(stack)-1]
+			}
+			if len(stack) > maxNesting {
+				lx.fail(p, "template nested too deeply")
+			}
+			if lx.notePrefix(op == "-" || op == "+", p); lx.err != nil {
+				return len(src), false
 			}
 			lx.emit(token{typ: tOp, val: op, pos: p})
 			p += len(op)
