@@ -55,7 +55,7 @@ type renderer struct {
 	// keyPath lists the template texts written to the output, in order, and
 	// keysUnproven is set when anything else may have written a key: see
 	// keysProven.
-	keyPath      []*jsonSeg
+	keyPath      []int32
 	keysUnproven bool
 
 	// dataHits remembers the top-level names this render has read from data, which
@@ -135,9 +135,9 @@ func (r *renderer) work(n int) {
 const bindSteps = 4
 
 // workBytesPerStep is how many bytes an operation reads or writes for one step. A
-// step of the simplest loop takes about 15 ns; copying or case-mapping 16 bytes
+// step of the simplest loop takes about 15 ns; copying or case-mapping 8 bytes
 // takes about as long, so that the step budget bounds time whatever it is spent on.
-const workBytesPerStep = 16
+const workBytesPerStep = 8
 
 // charge counts n steps at once, for an operation whose work is proportional to n
 // (names assigned, elements built, bytes copied), and checks the deadline each

@@ -75,7 +75,7 @@ func isOneJSONValue(b []byte) bool {
 // a number, so the value must then be an unsigned number.
 func (r *renderer) checkPrintedValue(b []byte) {
 	if isSeparator(b) {
-		r.noteKeyPath(&separatorSeg)
+		r.noteKeyPath(separatorID)
 		return
 	}
 	if r.afterMinus() {
@@ -416,7 +416,7 @@ func checkSideBySide(src string, body []stmt) *Error {
 // value was printed where a key goes, and none printed an object other than through
 // tojson, a body's keys are those of the template texts it wrote, in order: the
 // same texts in the same order (the same jsonSeg, entered in the same lexical
-// state) give the same keys. keysProven remembers a few such sequences per template
+// state, told apart by their ids) give the same keys. keysProven remembers a few such sequences per template
 // once duplicateKey found their body clean, so that a webhook rendering the same
 // body structure over and over reads its keys once.
 
@@ -424,22 +424,22 @@ func checkSideBySide(src string, body []stmt) *Error {
 // few branches a body takes in practice.
 const keyPathSlots = 4
 
-type keyPathMemos [keyPathSlots]atomic.Pointer[[]*jsonSeg]
+type keyPathMemos [keyPathSlots]atomic.Pointer[[]int32]
 
-// separatorSeg stands in a key path for a printed separator ({{ "," if ... }}).
-var separatorSeg jsonSeg
+// separatorID stands in a key path for a printed separator ({{ "," if ... }}).
+const separatorID = -1
 
 // maxKeyPath bounds a remembered key path: a body written by a long loop is read
 // by duplicateKey each time rather than remembered.
 const maxKeyPath = 1024
 
-// noteKeyPath adds seg to the render's key path.
-func (r *renderer) noteKeyPath(seg *jsonSeg) {
+// noteKeyPath adds the segment id to the render's key path.
+func (r *renderer) noteKeyPath(id int32) {
 	if len(r.keyPath) >= maxKeyPath {
 		r.keysUnproven = true
 		return
 	}
-	r.keyPath = append(r.keyPath, seg)
+	r.keyPath = append(r.keyPath, id)
 }
 
 // printedValueAt notes where a value printed outside string literals lands: in a

@@ -31,6 +31,8 @@ const (
 type jsonSeg struct {
 	out  string
 	exit uint8
+	// id tells the segments of a template apart in a key path (see keysProven).
+	id int32
 	// memo remembers where out takes the output's jsonStream from the states it
 	// was entered in before.
 	memo jsonMemos
@@ -96,12 +98,16 @@ func jsonText(s string, st uint8) (string, uint8) {
 	return string(b), st
 }
 
-func precomputeJSON(body []stmt) {
+// precomputeJSON prepares the text of body for ModeJSON; ids counts the segments
+// of the template so far, so that each gets an id of its own.
+func precomputeJSON(body []stmt, ids *int32) {
 	walkStmts(body, func(s stmt) {
 		if t, ok := s.(*textStmt); ok {
 			t.js = make([]jsonSeg, jsStates)
 			for st := uint8(0); st < jsStates; st++ {
 				t.js[st].out, t.js[st].exit = jsonText(t.s, st)
+				t.js[st].id = *ids
+				*ids++
 			}
 		}
 	})
@@ -111,7 +117,7 @@ func precomputeJSON(body []stmt) {
 func (r *renderer) emitText(s *textStmt) {
 	if r.t.mode == ModeJSON && s.js != nil {
 		seg := &s.js[r.jstate]
-		r.noteKeyPath(seg)
+		r.noteKeyPath(seg.id)
 		start := len(r.out)
 		r.out = append(r.out, seg.out...)
 		r.jstate = seg.exit

@@ -144,12 +144,13 @@ func compile(src string, opts Options) (*Template, error) {
 		}
 	}
 	if opts.Mode == ModeJSON {
-		precomputeJSON(main.body)
+		var ids int32
+		precomputeJSON(main.body, &ids)
 		if err := checkSideBySide(main.src, main.body); err != nil {
 			return nil, err
 		}
 		for _, c := range t.subs {
-			precomputeJSON(c.body)
+			precomputeJSON(c.body, &ids)
 		}
 	}
 	if o := singleExpression(main.body); o != nil {
@@ -250,10 +251,7 @@ func (r *renderer) release() {
 	r.jstate = 0
 	r.jv = jsonStream{}
 	r.jvPos = 0
-	if len(r.keyPath) > 0 {
-		clear(r.keyPath)
-		r.keyPath = r.keyPath[:0]
-	}
+	r.keyPath = r.keyPath[:0]
 	r.keysUnproven = false
 	r.deadline = time.Time{}
 	// Only the pointers need clearing, so that the pool keeps no data alive;
