@@ -79,6 +79,7 @@ func boundedCases() []boundedCase {
 		{"macro_many_defaults", "{% macro m(" + repeatDefaults(n/2) + ") %}{% endmacro %}{{ m() }}"},
 		{"macro_many_args_in_loop", "{% macro m(" + names("p", 2000) + ") %}{% endmacro %}{% for i in range(100000) %}{{ m(" + strings.Repeat("1, ", 2000) + ") }}{% endfor %}"},
 		{"dict_call_many_kwargs", "{{ dict(" + repeatKwargs(countFor(len("k65535=1, "), 20)) + ")|length }}"},
+		{"deep_frames_many_sets", repeatTo(strings.Repeat("{% for i in x %}", 190), func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return strings.Repeat("{% endfor %}", 190) + "{}" })},
 		{"deep_if_nesting", strings.Repeat("{% if true %}", 10900) + strings.Repeat("{% endif %}", 10900)},
 		{"deep_for_nesting", strings.Repeat("{% for i in range(10) %}", 7200) + strings.Repeat("{% endfor %}", 7200)},
 		{"deep_parentheses", "{{ " + strings.Repeat("(", 120000) + "1" + strings.Repeat(")", 120000) + " }}"},

@@ -90,29 +90,24 @@ func frameRefs(body []stmt) []frameRef {
 	return refs
 }
 
+// frameScope is the chain of frames enclosing the one being analyzed: for each
+// name, how many of them reference it. A count rather than a walk up the chain
+// keeps the analysis linear when frames nest deeply and hold many names.
 type frameScope struct {
-	parent *frameScope
-	refs   map[string]bool
+	counts map[string]int
 }
 
-func (f *frameScope) has(n string) bool {
-	for ; f != nil; f = f.parent {
-		if f.refs[n] {
-			return true
-		}
-	}
-	return false
-}
+func (f *frameScope) has(n string) bool { return f != nil && f.counts[n] > 0 }
 
 // analyzeFrame fills info for the frame of body, whose own parameters are given, and
 // recurses into the frames nested in it.
 func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameInfo, extra ...expr) {
 	refs := frameRefs(body)
-	fs := &frameScope{parent: parent, refs: map[string]bool{}}
+	own := map[string]bool{}
 	seen := map[string]bool{}
 	for _, p := range params {
 		seen[p] = true
-		fs.refs[p] = true
+		own[p] = true
 	}
 	if len(extra) > 0 {
 		// The names the extra expressions read come first, the last one found
@@ -129,7 +124,7 @@ func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameI
 		refs = append(reads, refs...)
 	}
 	for _, r := range refs {
-		fs.refs[r.name] = true
+		own[r.name] = true
 		if seen[r.name] {
 			continue
 		}
@@ -138,7 +133,20 @@ func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameI
 			info.undefInit = append(info.undefInit, r.name)
 		}
 	}
-	analyzeNested(body, fs)
+	// The frames nested in this one see its names beside its parents'.
+	chain := parent
+	if chain == nil {
+		chain = &frameScope{counts: make(map[string]int, len(own))}
+	}
+	for n := range own {
+		chain.counts[n]++
+	}
+	analyzeNested(body, chain)
+	for n := range own {
+		if chain.counts[n]--; chain.counts[n] == 0 {
+			delete(chain.counts, n)
+		}
+	}
 }
 
 func targetNames(t target) []string {
