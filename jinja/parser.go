@@ -323,6 +323,9 @@ func (p *parser) parseWith() stmt {
 
 func (p *parser) parseSignature(m *macroDef) {
 	p.expectOp("(")
+	// Whether a default came before: checking the earlier defaults again for each
+	// parameter made a signature of many parameters quadratic.
+	sawDefault := false
 	for !p.isOp(")") {
 		if len(m.params) > 0 {
 			p.expectOp(",")
@@ -331,12 +334,9 @@ func (p *parser) parseSignature(m *macroDef) {
 		var def expr
 		if p.skipOp("=") {
 			def = p.parseExpression(true)
-		} else {
-			for _, d := range m.defaults {
-				if d != nil {
-					p.fail("non-default argument follows default argument")
-				}
-			}
+			sawDefault = true
+		} else if sawDefault {
+			p.fail("non-default argument follows default argument")
 		}
 		m.params = append(m.params, name.val)
 		m.defaults = append(m.defaults, def)
