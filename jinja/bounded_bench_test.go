@@ -61,6 +61,8 @@ func boundedCases() []boundedCase {
 	big := "{% set big = range(50000)|list %}"
 	bigStr := "{% set s = 'a' * 1000000 %}"
 	n := countFor(len("a65535, "), 40)
+	params := countFor(len("p23000, 1, "), 60)
+	defaults := countFor(len("p17000=q17000, "), 60)
 	cases := []boundedCase{
 		{"tuple_unpack", "{% set " + names("a", n) + " = range(" + strconv.Itoa(n) + ") %}{}"},
 		{"tuple_unpack_in_loop", "{% set r = range(5000) %}{% for i in range(1000000) %}{% set " + names("a", 5000) + " = r %}{% endfor %}"},
@@ -75,8 +77,8 @@ func boundedCases() []boundedCase {
 		{"many_undefined_lookups", repeatTo("", func(i int) string { return "{{ " + name("u", i) + " is defined }}" }, fixed(""))},
 		{"many_macros", repeatTo("", func(i int) string { return "{% macro " + name("m", i) + "() %}x{% endmacro %}" }, func(int) string { return "{{ m0() }}" })},
 		{"many_macro_calls", repeatTo("{% macro m(x) %}{{ x }}{% endmacro %}", fixed("{{ m(1) }}"), fixed(""))},
-		{"macro_many_params", "{% macro m(" + names("p", n/2) + ") %}{% endmacro %}{{ m(" + strings.Repeat("1, ", n/2) + ") }}"},
-		{"macro_many_defaults", "{% macro m(" + repeatDefaults(n/2) + ") %}{% endmacro %}{{ m() }}"},
+		{"macro_many_params", "{% macro m(" + names("p", params) + ") %}{% endmacro %}{{ m(" + strings.Repeat("1, ", params) + ") }}"},
+		{"macro_many_defaults", "{% macro m(" + repeatDefaults(defaults) + ") %}{% endmacro %}{{ m() }}"},
 		{"macro_many_args_in_loop", "{% macro m(" + names("p", 2000) + ") %}{% endmacro %}{% for i in range(100000) %}{{ m(" + strings.Repeat("1, ", 2000) + ") }}{% endfor %}"},
 		{"dict_call_many_kwargs", "{{ dict(" + repeatKwargs(countFor(len("k65535=1, "), 20)) + ")|length }}"},
 		{"deep_frames_many_sets", repeatTo(strings.Repeat("{% for i in x %}", 190), func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return strings.Repeat("{% endfor %}", 190) + "{}" })},
