@@ -60,6 +60,10 @@ func countFor(unitLen, extra int) int { return (boundedSizeLimit - extra) / unit
 func boundedCases() []boundedCase {
 	big := "{% set big = range(50000)|list %}"
 	bigStr := "{% set s = 'a' * 1000000 %}"
+	// nested holds big eight times over: operations that walk a value whole see
+	// 400,000 items where its top level has eight.
+	nested := "{% set n = [big, big, big, big, big, big, big, big] %}"
+	bigDict := "{% set d = {" + repeatDictItems(12000, "'value'") + "} %}"
 	n := countFor(len("a65535, "), 40)
 	params := countFor(len("p23000, 1, "), 60)
 	defaults := countFor(len("p17000=q17000, "), 60)
@@ -97,7 +101,7 @@ func boundedCases() []boundedCase {
 		{"huge_list_literal", repeatTo("{{ [0", fixed(",0"), fixed("]|length }}"))},
 		{"huge_list_literal_in_loop", "{% for i in range(1000000) %}{{ [" + strings.Repeat("i,", 100000) + "]|length }}{% endfor %}"},
 		{"huge_dict_literal", repeatTo("{{ {'k':0", func(i int) string { return ",'" + name("k", i) + "':0" }, fixed("}|length }}"))},
-		{"huge_dict_literal_in_loop", "{% for i in range(1000000) %}{{ {" + repeatDictItems(20000) + "}|length }}{% endfor %}"},
+		{"huge_dict_literal_in_loop", "{% for i in range(1000000) %}{{ {" + repeatDictItems(20000, "i") + "}|length }}{% endfor %}"},
 		{"whitespace_control", repeatTo("", fixed("{%- if true -%}  \n  {%- endif -%}"), fixed(""))},
 		{"whitespace_control_text", repeatTo("", fixed("  \n {{- 1 -}}  \n "), fixed(""))},
 		{"many_text_and_prints", repeatTo("", fixed("x{{ 1 }}"), fixed(""))},
@@ -114,6 +118,12 @@ func boundedCases() []boundedCase {
 		{"tojson_big_in_loop", big + "{% for i in range(1000000) %}{{ (big|tojson)|length }}{% endfor %}"},
 		{"format_in_loop", "{% for i in range(1000000) %}{{ ('%s' * 100000) % ((1,) * 100000) }}{% endfor %}"},
 		{"slice_big_in_loop", big + "{% for i in range(1000000) %}{{ big[::-1]|length }}{% endfor %}"},
+		{"nested_tojson_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n|tojson)|length }}{% endfor %}"},
+		{"nested_string_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n|string)|length }}{% endfor %}"},
+		{"nested_compare_in_loop", big + nested + "{% for i in range(1000000) %}{{ n == n }}{% endfor %}"},
+		{"nested_concat_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n ~ '')|length }}{% endfor %}"},
+		{"dict_tojson_in_loop", bigDict + "{% for i in range(1000000) %}{{ (d|tojson)|length }}{% endfor %}"},
+		{"dictsort_in_loop", bigDict + "{% for i in range(1000000) %}{{ d|dictsort|length }}{% endfor %}"},
 		{"namespace_many_attrs", repeatTo("{% set ns = namespace() %}", func(i int) string { return "{% set ns." + name("a", i) + " = 1 %}" }, fixed(""))},
 		{"json_body_many_keys", repeatTo("{", func(i int) string { return `"` + name("k", i) + `": {{ 1 }}, ` }, fixed(`"z": 0}`))},
 		{"json_body_many_strings", repeatTo("[", fixed(`"{{ 'x' }}", `), fixed(`0]`))},
@@ -137,10 +147,11 @@ func repeatKwargs(n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func repeatDictItems(n int) string {
+// repeatDictItems is "'k0': value, 'k1': value, ...".
+func repeatDictItems(n int, value string) string {
 	parts := make([]string, n)
 	for i := range parts {
-		parts[i] = "'" + name("k", i) + "': i"
+		parts[i] = "'" + name("k", i) + "': " + value
 	}
 	return strings.Join(parts, ", ")
 }

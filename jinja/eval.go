@@ -1095,6 +1095,8 @@ func (r *renderer) chargeLinear(v Value) {
 	case kList, kTuple, kDataList:
 		n, _ := seqLen(v)
 		r.work(n * 16)
+	case kDict, kDataObj, kDataMap, kNamespace:
+		r.work(r.mapLen(v) * 32) // a key and a value each
 	}
 }
 
