@@ -63,6 +63,7 @@ func boundedCases() []boundedCase {
 	// nested holds big eight times over: operations that walk a value whole see
 	// 400,000 items where its top level has eight.
 	nested := "{% set n = [big, big, big, big, big, big, big, big] %}"
+	words := "{% set w = 'a ' * 500000 %}"
 	bigDict := "{% set d = {" + repeatDictItems(12000, "'value'") + "} %}"
 	n := countFor(len("a65535, "), 40)
 	params := countFor(len("p23000, 1, "), 60)
@@ -124,6 +125,10 @@ func boundedCases() []boundedCase {
 		{"nested_concat_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n ~ '')|length }}{% endfor %}"},
 		{"dict_tojson_in_loop", bigDict + "{% for i in range(1000000) %}{{ (d|tojson)|length }}{% endfor %}"},
 		{"dictsort_in_loop", bigDict + "{% for i in range(1000000) %}{{ d|dictsort|length }}{% endfor %}"},
+		{"wordwrap_in_loop", words + "{% for i in range(1000000) %}{{ (w|wordwrap(1))|length }}{% endfor %}"},
+		{"split_in_loop", words + "{% for i in range(1000000) %}{{ w.split()|length }}{% endfor %}"},
+		{"splitlines_in_loop", "{% set l = 'a\\n' * 500000 %}{% for i in range(1000000) %}{{ l.splitlines()|length }}{% endfor %}"},
+		{"indent_in_loop", "{% set nl = '\\n' * 500000 %}{% for i in range(1000000) %}{{ (nl|indent(1))|length }}{% endfor %}"},
 		{"namespace_many_attrs", repeatTo("{% set ns = namespace() %}", func(i int) string { return "{% set ns." + name("a", i) + " = 1 %}" }, fixed(""))},
 		{"json_body_many_keys", repeatTo("{", func(i int) string { return `"` + name("k", i) + `": {{ 1 }}, ` }, fixed(`"z": 0}`))},
 		{"json_body_many_strings", repeatTo("[", fixed(`"{{ 'x' }}", `), fixed(`0]`))},

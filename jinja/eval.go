@@ -130,6 +130,30 @@ func (r *renderer) work(n int) {
 	r.charge(n / workBytesPerStep)
 }
 
+// chargePieces charges an operation that cuts a string into about n pieces (a
+// split, lines, words), before it cuts: each piece is a string and a Value, built
+// at about the cost of binding a name, and a 1 MB string can give half a million.
+func (r *renderer) chargePieces(n int) { r.charge(n * bindSteps) }
+
+// countBreaks counts the bytes of s that end a line for Python's splitlines (the
+// rare multi-byte separators aside) or, with spaces, also the whitespace that
+// separates words: an upper bound of the pieces a split makes, read at memory
+// speed.
+func countBreaks(s string, spaces bool) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e:
+			n++
+		case ' ', '\t':
+			if spaces {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // bindSteps is what binding one name (or storing one dict entry) costs: hashing
 // it into a map takes about four times a simple step.
 const bindSteps = 4

@@ -539,6 +539,8 @@ func fUnique(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("unique", args, kw, "case_sensitive", "attribute")
 	cs, get := r.caseAttrArgs(args, kw)
 	items := r.iterAny(v)
+	// Each item is hashed into a dict, as a name is bound.
+	r.charge(len(items) * bindSteps)
 	seen := newDict(len(items))
 	var out []Value
 	for _, it := range items {
