@@ -25,13 +25,14 @@ const (
 	tOp
 )
 
+// token is kept small (40 bytes), as a large template holds a token per two bytes
+// or so: a float's bits go in i, and an integer beyond int64 keeps its digits in
+// val and its base in i, for the parser to convert.
 type token struct {
 	typ tokType
-	val string // data text, name, decoded string, operator
+	val string // data text, name, decoded string, operator; digits of a big integer
 	pos int    // byte offset in the normalized source
-	i   int64
-	big *big.Int // an integer literal beyond int64
-	f   float64
+	i   int64  // an integer's value, a float's bits, or a big integer's base
 }
 
 // describe names a token the way Jinja's error messages do.
@@ -452,7 +453,7 @@ func (lx *lexer) number(p int) int {
 				if err != nil && !math.IsInf(f, 0) {
 					lx.fail(p, "invalid float literal")
 				}
-				lx.emit(token{typ: tFloat, f: f, pos: p})
+				lx.emit(token{typ: tFloat, i: int64(math.Float64bits(f)), pos: p})
 				return end
 			}
 		}
@@ -506,8 +507,8 @@ func (lx *lexer) number(p int) int {
 	}
 	n, err := strconv.ParseInt(txt, base, 64)
 	if err != nil {
-		if b, ok := new(big.Int).SetString(txt, base); ok && len(txt) <= maxIntDigits {
-			lx.emit(token{typ: tInt, big: b, pos: p})
+		if _, ok := new(big.Int).SetString(txt, base); ok && len(txt) <= maxIntDigits {
+			lx.emit(token{typ: tInt, val: txt, i: int64(base), pos: p})
 			return q
 		}
 		lx.fail(p, "integer literal too large")

@@ -1,6 +1,10 @@
 package jinja
 
-import "strings"
+import (
+	"math"
+	"math/big"
+	"strings"
+)
 
 const maxNesting = 200
 
@@ -719,13 +723,10 @@ func (p *parser) parsePrimary() expr {
 		return &constExpr{v: strVal(s)}
 	case tInt:
 		p.next()
-		if t.big != nil {
-			return &constExpr{v: Value{k: kBig, p: t.big}}
-		}
-		return &constExpr{v: intVal(t.i)}
+		return &constExpr{v: intToken(t)}
 	case tFloat:
 		p.next()
-		return &constExpr{v: floatVal(t.f)}
+		return &constExpr{v: floatVal(math.Float64frombits(uint64(t.i)))}
 	case tOp:
 		switch t.val {
 		case "(":
@@ -803,6 +804,16 @@ func (p *parser) parseFilterExpr(e expr) expr {
 	}
 }
 
+// intToken is the value of an integer token: a big integer's digits, which the
+// lexer checked, are converted here.
+func intToken(t token) Value {
+	if t.val == "" {
+		return intVal(t.i)
+	}
+	b, _ := new(big.Int).SetString(t.val, int(t.i))
+	return Value{k: kBig, p: b}
+}
+
 func (p *parser) parseSubscript(e expr) expr {
 	t := p.next()
 	if t.val == "." {
@@ -813,7 +824,7 @@ func (p *parser) parseSubscript(e expr) expr {
 		if a.typ != tInt {
 			p.failAt(a.pos, kindSyntax, "expected name or number")
 		}
-		return &getitemExpr{pos: t.pos, obj: e, key: &constExpr{v: intVal(a.i)}}
+		return &getitemExpr{pos: t.pos, obj: e, key: &constExpr{v: intToken(a)}}
 	}
 	var args []expr
 	for !p.isOp("]") {
