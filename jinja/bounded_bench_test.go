@@ -3,6 +3,7 @@ package jinja_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,15 +21,53 @@ type boundedCase struct {
 	src    string
 }
 
+// boundedFamily builds its family's template for a size limit in bytes.
+type boundedFamily struct {
+	family string
+	gen    func(limit int) string
+}
+
+// boundedCases builds each family's worst case: its template at the size limit,
+// or, when that has more tokens than the compile budget lets through (and is
+// refused at once), the largest that the budget accepts, found by bisection: the
+// worst a template that fits the API's limits can do.
+func boundedCases() []boundedCase {
+	var cases []boundedCase
+	for _, f := range boundedFamilies() {
+		src := f.gen(boundedSizeLimit)
+		if tooComplex(src) {
+			lo, hi := 1<<10, boundedSizeLimit // lo fits the budget, hi does not
+			for hi-lo > 256 {
+				mid := (lo + hi) / 2
+				if tooComplex(f.gen(mid)) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			src = f.gen(lo)
+		}
+		cases = append(cases, boundedCase{f.family, src})
+	}
+	return cases
+}
+
+// tooComplex reports whether Compile refuses src for its number of tokens.
+func tooComplex(src string) bool {
+	_, err := jinja.Compile(src, jinja.Options{})
+	var je *jinja.Error
+	return errors.As(err, &je) && strings.Contains(je.Msg, "too complex")
+}
+
 // repeatTo writes prefix, then unit(0), unit(1), ... as long as the whole, with
 // suffix(n) for the n units written, stays within the size limit.
-func repeatTo(prefix string, unit func(i int) string, suffix func(n int) string) string {
+func repeatTo(limit int, prefix string, unit func(i int) string, suffix func(n int) string) string {
 	var b strings.Builder
 	b.WriteString(prefix)
 	n := 0
 	for {
 		u := unit(n)
-		if b.Len()+len(u)+len(suffix(n+1)) > boundedSizeLimit {
+		if b.Len()+len(u)+len(suffix(n+1)) > limit {
 			break
 		}
 		b.WriteString(u)
@@ -51,13 +90,14 @@ func names(prefix string, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-// countFor is how many units of size unitLen fit the limit beside extra bytes.
-func countFor(unitLen, extra int) int { return (boundedSizeLimit - extra) / unitLen }
+// countFor is how many units of size unitLen fit limit beside extra bytes.
+func countFor(limit, unitLen, extra int) int { return (limit - extra) / unitLen }
 
-// boundedCases builds the worst template of each family at the size limit: many
-// names, many macros, long unpacking, deep nesting, long filter and concatenation
-// chains, huge literals, many sets, whitespace control, and parser nesting.
-func boundedCases() []boundedCase {
+// boundedFamilies lists the families of worst templates, each built by gen for a
+// size limit: many names, many macros, long unpacking, deep nesting, long filter
+// and concatenation chains, huge literals, many sets, whitespace control, and
+// parser nesting.
+func boundedFamilies() []boundedFamily {
 	big := "{% set big = range(50000)|list %}"
 	bigStr := "{% set s = 'a' * 1000000 %}"
 	// nested holds big eight times over: operations that walk a value whole see
@@ -65,75 +105,191 @@ func boundedCases() []boundedCase {
 	nested := "{% set n = [big, big, big, big, big, big, big, big] %}"
 	words := "{% set w = 'a ' * 500000 %}"
 	bigDict := "{% set d = {" + repeatDictItems(12000, "'value'") + "} %}"
-	n := countFor(len("a65535, "), 40)
-	params := countFor(len("p23000, 1, "), 60)
-	defaults := countFor(len("p17000=q17000, "), 60)
-	cases := []boundedCase{
-		{"tuple_unpack", "{% set " + names("a", n) + " = range(" + strconv.Itoa(n) + ") %}{}"},
-		{"tuple_unpack_in_loop", "{% set r = range(5000) %}{% for i in range(1000000) %}{% set " + names("a", 5000) + " = r %}{% endfor %}"},
-		{"for_unpack_long", "{% for " + names("a", n-10) + " in [range(" + strconv.Itoa(n-10) + ")] %}{% endfor %}"},
-		{"many_sets", repeatTo("", func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return "{{ a0 }}" })},
-		{"many_sets_then_lookups", repeatTo("", func(i int) string {
-			if i%2 == 0 {
-				return "{% set " + name("a", i) + " = 1 %}"
-			}
-			return "{{ a0 }}{{ a" + strconv.Itoa(i-1) + " }}"
-		}, fixed(""))},
-		{"many_undefined_lookups", repeatTo("", func(i int) string { return "{{ " + name("u", i) + " is defined }}" }, fixed(""))},
-		{"many_macros", repeatTo("", func(i int) string { return "{% macro " + name("m", i) + "() %}x{% endmacro %}" }, func(int) string { return "{{ m0() }}" })},
-		{"many_macro_calls", repeatTo("{% macro m(x) %}{{ x }}{% endmacro %}", fixed("{{ m(1) }}"), fixed(""))},
-		{"macro_many_params", "{% macro m(" + names("p", params) + ") %}{% endmacro %}{{ m(" + strings.Repeat("1, ", params) + ") }}"},
-		{"macro_many_defaults", "{% macro m(" + repeatDefaults(defaults) + ") %}{% endmacro %}{{ m() }}"},
-		{"macro_many_args_in_loop", "{% macro m(" + names("p", 2000) + ") %}{% endmacro %}{% for i in range(100000) %}{{ m(" + strings.Repeat("1, ", 2000) + ") }}{% endfor %}"},
-		{"dict_call_many_kwargs", "{{ dict(" + repeatKwargs(countFor(len("k65535=1, "), 20)) + ")|length }}"},
-		{"deep_frames_many_sets", repeatTo(strings.Repeat("{% for i in x %}", 190), func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return strings.Repeat("{% endfor %}", 190) + "{}" })},
-		{"deep_if_nesting", strings.Repeat("{% if true %}", 10900) + strings.Repeat("{% endif %}", 10900)},
-		{"deep_for_nesting", strings.Repeat("{% for i in range(10) %}", 7200) + strings.Repeat("{% endfor %}", 7200)},
-		{"deep_parentheses", "{{ " + strings.Repeat("(", 120000) + "1" + strings.Repeat(")", 120000) + " }}"},
-		{"deep_brackets", "{{ " + strings.Repeat("[", 120000) + "1" + strings.Repeat("]", 120000) + " }}"},
-		{"deep_unary_minus", "{{ " + strings.Repeat("-", 250000) + "1 }}"},
-		{"deep_not", "{{ " + strings.Repeat("not ", 60000) + "1 }}"},
-		{"long_filter_chain_string", repeatTo(bigStr+"{{ (s", fixed("|upper|lower"), fixed(")|length }}"))},
-		{"long_filter_chain_list", repeatTo(big+"{{ (big", fixed("|sort|reverse"), fixed(")|length }}"))},
-		{"long_filter_chain_small", repeatTo("{{ 'a'", fixed("|upper"), fixed(" }}"))},
-		{"long_concat_chain", repeatTo("{% set s = 'a' * 100000 %}{{ (s", fixed(" ~ s"), fixed(")|length }}"))},
-		{"long_concat_chain_small", repeatTo("{{ ('a'", fixed(" ~ 'a'"), fixed(")|length }}"))},
-		{"long_plus_chain", repeatTo("{{ (1", fixed(" + 1"), fixed(") }}"))},
-		{"huge_list_literal", repeatTo("{{ [0", fixed(",0"), fixed("]|length }}"))},
-		{"huge_list_literal_in_loop", "{% for i in range(1000000) %}{{ [" + strings.Repeat("i,", 100000) + "]|length }}{% endfor %}"},
-		{"huge_dict_literal", repeatTo("{{ {'k':0", func(i int) string { return ",'" + name("k", i) + "':0" }, fixed("}|length }}"))},
-		{"huge_dict_literal_in_loop", "{% for i in range(1000000) %}{{ {" + repeatDictItems(20000, "i") + "}|length }}{% endfor %}"},
-		{"whitespace_control", repeatTo("", fixed("{%- if true -%}  \n  {%- endif -%}"), fixed(""))},
-		{"whitespace_control_text", repeatTo("", fixed("  \n {{- 1 -}}  \n "), fixed(""))},
-		{"many_text_and_prints", repeatTo("", fixed("x{{ 1 }}"), fixed(""))},
-		{"join_big_in_loop", big + "{% for i in range(1000000) %}{{ (big|join(','))|length }}{% endfor %}"},
-		{"sort_big_in_loop", big + "{% for i in range(1000000) %}{{ (big|sort(reverse=true))|length }}{% endfor %}"},
-		{"string_repeat_in_loop", "{% for i in range(1000000) %}{{ ('ab' * 500000)|length }}{% endfor %}"},
-		{"range_list_in_loop", "{% for i in range(1000000) %}{{ range(1000000)|list|length }}{% endfor %}"},
-		{"compare_big_in_loop", big + "{% for i in range(1000000) %}{{ big == big }}{% endfor %}"},
-		{"contains_big_in_loop", big + "{% for i in range(1000000) %}{{ -1 in big }}{% endfor %}"},
-		{"string_methods_in_loop", bigStr + "{% for i in range(1000000) %}{{ s.count('b') }}{{ s.replace('b', 'c')|length }}{{ s.split()|length }}{% endfor %}"},
-		{"unique_big_in_loop", big + "{% for i in range(1000000) %}{{ big|unique|list|length }}{% endfor %}"},
-		{"map_big_in_loop", big + "{% for i in range(1000000) %}{{ big|map('string')|list|length }}{% endfor %}"},
-		{"sum_max_big_in_loop", big + "{% for i in range(1000000) %}{{ big|sum }}{{ big|max }}{% endfor %}"},
-		{"tojson_big_in_loop", big + "{% for i in range(1000000) %}{{ (big|tojson)|length }}{% endfor %}"},
-		{"format_in_loop", "{% for i in range(1000000) %}{{ ('%s' * 100000) % ((1,) * 100000) }}{% endfor %}"},
-		{"slice_big_in_loop", big + "{% for i in range(1000000) %}{{ big[::-1]|length }}{% endfor %}"},
-		{"nested_tojson_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n|tojson)|length }}{% endfor %}"},
-		{"nested_string_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n|string)|length }}{% endfor %}"},
-		{"nested_compare_in_loop", big + nested + "{% for i in range(1000000) %}{{ n == n }}{% endfor %}"},
-		{"nested_concat_in_loop", big + nested + "{% for i in range(1000000) %}{{ (n ~ '')|length }}{% endfor %}"},
-		{"dict_tojson_in_loop", bigDict + "{% for i in range(1000000) %}{{ (d|tojson)|length }}{% endfor %}"},
-		{"dictsort_in_loop", bigDict + "{% for i in range(1000000) %}{{ d|dictsort|length }}{% endfor %}"},
-		{"wordwrap_in_loop", words + "{% for i in range(1000000) %}{{ (w|wordwrap(1))|length }}{% endfor %}"},
-		{"split_in_loop", words + "{% for i in range(1000000) %}{{ w.split()|length }}{% endfor %}"},
-		{"splitlines_in_loop", "{% set l = 'a\\n' * 500000 %}{% for i in range(1000000) %}{{ l.splitlines()|length }}{% endfor %}"},
-		{"indent_in_loop", "{% set nl = '\\n' * 500000 %}{% for i in range(1000000) %}{{ (nl|indent(1))|length }}{% endfor %}"},
-		{"namespace_many_attrs", repeatTo("{% set ns = namespace() %}", func(i int) string { return "{% set ns." + name("a", i) + " = 1 %}" }, fixed(""))},
-		{"json_body_many_keys", repeatTo("{", func(i int) string { return `"` + name("k", i) + `": {{ 1 }}, ` }, fixed(`"z": 0}`))},
-		{"json_body_many_strings", repeatTo("[", fixed(`"{{ 'x' }}", `), fixed(`0]`))},
+	nNames := func(limit int) int { return countFor(limit, len("a65535, "), 40) }
+	paramsFor := func(limit int) int { return countFor(limit, len("p23000, 1, "), 60) }
+	defaultsFor := func(limit int) int { return countFor(limit, len("p17000=q17000, "), 60) }
+	families := []boundedFamily{
+		{"tuple_unpack", func(limit int) string {
+			return "{% set " + names("a", nNames(limit)) + " = range(" + strconv.Itoa(nNames(limit)) + ") %}{}"
+		}},
+		{"tuple_unpack_in_loop", func(limit int) string {
+			return "{% set r = range(5000) %}{% for i in range(1000000) %}{% set " + names("a", 5000) + " = r %}{% endfor %}"
+		}},
+		{"for_unpack_long", func(limit int) string {
+			return "{% for " + names("a", nNames(limit)-10) + " in [range(" + strconv.Itoa(nNames(limit)-10) + ")] %}{% endfor %}"
+		}},
+		{"many_sets", func(limit int) string {
+			return repeatTo(limit, "", func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return "{{ a0 }}" })
+		}},
+		{"many_sets_then_lookups", func(limit int) string {
+			return repeatTo(limit, "", func(i int) string {
+				if i%2 == 0 {
+					return "{% set " + name("a", i) + " = 1 %}"
+				}
+				return "{{ a0 }}{{ a" + strconv.Itoa(i-1) + " }}"
+			}, fixed(""))
+		}},
+		{"many_undefined_lookups", func(limit int) string {
+			return repeatTo(limit, "", func(i int) string { return "{{ " + name("u", i) + " is defined }}" }, fixed(""))
+		}},
+		{"many_macros", func(limit int) string {
+			return repeatTo(limit, "", func(i int) string { return "{% macro " + name("m", i) + "() %}x{% endmacro %}" }, func(int) string { return "{{ m0() }}" })
+		}},
+		{"many_macro_calls", func(limit int) string {
+			return repeatTo(limit, "{% macro m(x) %}{{ x }}{% endmacro %}", fixed("{{ m(1) }}"), fixed(""))
+		}},
+		{"macro_many_params", func(limit int) string {
+			return "{% macro m(" + names("p", paramsFor(limit)) + ") %}{% endmacro %}{{ m(" + strings.Repeat("1, ", paramsFor(limit)) + ") }}"
+		}},
+		{"macro_many_defaults", func(limit int) string {
+			return "{% macro m(" + repeatDefaults(defaultsFor(limit)) + ") %}{% endmacro %}{{ m() }}"
+		}},
+		{"macro_many_args_in_loop", func(limit int) string {
+			return "{% macro m(" + names("p", 2000) + ") %}{% endmacro %}{% for i in range(100000) %}{{ m(" + strings.Repeat("1, ", 2000) + ") }}{% endfor %}"
+		}},
+		{"dict_call_many_kwargs", func(limit int) string {
+			return "{{ dict(" + repeatKwargs(countFor(limit, len("k65535=1, "), 20)) + ")|length }}"
+		}},
+		{"deep_frames_many_sets", func(limit int) string {
+			return repeatTo(limit, strings.Repeat("{% for i in x %}", 190), func(i int) string { return "{% set " + name("a", i) + " = 1 %}" }, func(int) string { return strings.Repeat("{% endfor %}", 190) + "{}" })
+		}},
+		{"deep_if_nesting", func(limit int) string {
+			return strings.Repeat("{% if true %}", 10900) + strings.Repeat("{% endif %}", 10900)
+		}},
+		{"deep_for_nesting", func(limit int) string {
+			return strings.Repeat("{% for i in range(10) %}", 7200) + strings.Repeat("{% endfor %}", 7200)
+		}},
+		{"deep_parentheses", func(limit int) string {
+			return "{{ " + strings.Repeat("(", 120000) + "1" + strings.Repeat(")", 120000) + " }}"
+		}},
+		{"deep_brackets", func(limit int) string {
+			return "{{ " + strings.Repeat("[", 120000) + "1" + strings.Repeat("]", 120000) + " }}"
+		}},
+		{"deep_unary_minus", func(limit int) string {
+			return "{{ " + strings.Repeat("-", 250000) + "1 }}"
+		}},
+		{"deep_not", func(limit int) string {
+			return "{{ " + strings.Repeat("not ", 60000) + "1 }}"
+		}},
+		{"long_filter_chain_string", func(limit int) string {
+			return repeatTo(limit, bigStr+"{{ (s", fixed("|upper|lower"), fixed(")|length }}"))
+		}},
+		{"long_filter_chain_list", func(limit int) string {
+			return repeatTo(limit, big+"{{ (big", fixed("|sort|reverse"), fixed(")|length }}"))
+		}},
+		{"long_filter_chain_small", func(limit int) string {
+			return repeatTo(limit, "{{ 'a'", fixed("|upper"), fixed(" }}"))
+		}},
+		{"long_concat_chain", func(limit int) string {
+			return repeatTo(limit, "{% set s = 'a' * 100000 %}{{ (s", fixed(" ~ s"), fixed(")|length }}"))
+		}},
+		{"long_concat_chain_small", func(limit int) string {
+			return repeatTo(limit, "{{ ('a'", fixed(" ~ 'a'"), fixed(")|length }}"))
+		}},
+		{"long_plus_chain", func(limit int) string {
+			return repeatTo(limit, "{{ (1", fixed(" + 1"), fixed(") }}"))
+		}},
+		{"huge_list_literal", func(limit int) string {
+			return repeatTo(limit, "{{ [0", fixed(",0"), fixed("]|length }}"))
+		}},
+		{"huge_list_literal_in_loop", func(limit int) string {
+			return "{% for i in range(1000000) %}{{ [" + strings.Repeat("i,", countFor(limit, len("i,"), 80)) + "]|length }}{% endfor %}"
+		}},
+		{"huge_dict_literal", func(limit int) string {
+			return repeatTo(limit, "{{ {'k':0", func(i int) string { return ",'" + name("k", i) + "':0" }, fixed("}|length }}"))
+		}},
+		{"huge_dict_literal_in_loop", func(limit int) string {
+			return "{% for i in range(1000000) %}{{ {" + repeatDictItems(countFor(limit, len("'k12345': i, "), 80), "i") + "}|length }}{% endfor %}"
+		}},
+		{"whitespace_control", func(limit int) string {
+			return repeatTo(limit, "", fixed("{%- if true -%}  \n  {%- endif -%}"), fixed(""))
+		}},
+		{"whitespace_control_text", func(limit int) string {
+			return repeatTo(limit, "", fixed("  \n {{- 1 -}}  \n "), fixed(""))
+		}},
+		{"many_text_and_prints", func(limit int) string {
+			return repeatTo(limit, "", fixed("x{{ 1 }}"), fixed(""))
+		}},
+		{"join_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ (big|join(','))|length }}{% endfor %}"
+		}},
+		{"sort_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ (big|sort(reverse=true))|length }}{% endfor %}"
+		}},
+		{"string_repeat_in_loop", func(limit int) string {
+			return "{% for i in range(1000000) %}{{ ('ab' * 500000)|length }}{% endfor %}"
+		}},
+		{"range_list_in_loop", func(limit int) string {
+			return "{% for i in range(1000000) %}{{ range(1000000)|list|length }}{% endfor %}"
+		}},
+		{"compare_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ big == big }}{% endfor %}"
+		}},
+		{"contains_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ -1 in big }}{% endfor %}"
+		}},
+		{"string_methods_in_loop", func(limit int) string {
+			return bigStr + "{% for i in range(1000000) %}{{ s.count('b') }}{{ s.replace('b', 'c')|length }}{{ s.split()|length }}{% endfor %}"
+		}},
+		{"unique_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ big|unique|list|length }}{% endfor %}"
+		}},
+		{"map_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ big|map('string')|list|length }}{% endfor %}"
+		}},
+		{"sum_max_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ big|sum }}{{ big|max }}{% endfor %}"
+		}},
+		{"tojson_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ (big|tojson)|length }}{% endfor %}"
+		}},
+		{"format_in_loop", func(limit int) string {
+			return "{% for i in range(1000000) %}{{ ('%s' * 100000) % ((1,) * 100000) }}{% endfor %}"
+		}},
+		{"slice_big_in_loop", func(limit int) string {
+			return big + "{% for i in range(1000000) %}{{ big[::-1]|length }}{% endfor %}"
+		}},
+		{"nested_tojson_in_loop", func(limit int) string {
+			return big + nested + "{% for i in range(1000000) %}{{ (n|tojson)|length }}{% endfor %}"
+		}},
+		{"nested_string_in_loop", func(limit int) string {
+			return big + nested + "{% for i in range(1000000) %}{{ (n|string)|length }}{% endfor %}"
+		}},
+		{"nested_compare_in_loop", func(limit int) string {
+			return big + nested + "{% for i in range(1000000) %}{{ n == n }}{% endfor %}"
+		}},
+		{"nested_concat_in_loop", func(limit int) string {
+			return big + nested + "{% for i in range(1000000) %}{{ (n ~ '')|length }}{% endfor %}"
+		}},
+		{"dict_tojson_in_loop", func(limit int) string {
+			return bigDict + "{% for i in range(1000000) %}{{ (d|tojson)|length }}{% endfor %}"
+		}},
+		{"dictsort_in_loop", func(limit int) string {
+			return bigDict + "{% for i in range(1000000) %}{{ d|dictsort|length }}{% endfor %}"
+		}},
+		{"wordwrap_in_loop", func(limit int) string {
+			return words + "{% for i in range(1000000) %}{{ (w|wordwrap(1))|length }}{% endfor %}"
+		}},
+		{"split_in_loop", func(limit int) string {
+			return words + "{% for i in range(1000000) %}{{ w.split()|length }}{% endfor %}"
+		}},
+		{"splitlines_in_loop", func(limit int) string {
+			return "{% set l = 'a\\n' * 500000 %}{% for i in range(1000000) %}{{ l.splitlines()|length }}{% endfor %}"
+		}},
+		{"indent_in_loop", func(limit int) string {
+			return "{% set nl = '\\n' * 500000 %}{% for i in range(1000000) %}{{ (nl|indent(1))|length }}{% endfor %}"
+		}},
+		{"namespace_many_attrs", func(limit int) string {
+			return repeatTo(limit, "{% set ns = namespace() %}", func(i int) string { return "{% set ns." + name("a", i) + " = 1 %}" }, fixed(""))
+		}},
+		{"json_body_many_keys", func(limit int) string {
+			return repeatTo(limit, "{", func(i int) string { return `"` + name("k", i) + `": {{ 1 }}, ` }, fixed(`"z": 0}`))
+		}},
+		{"json_body_many_strings", func(limit int) string {
+			return repeatTo(limit, "[", fixed(`"{{ 'x' }}", `), fixed(`0]`))
+		}},
 	}
-	return cases
+	return families
 }
 
 func repeatDefaults(n int) string {
@@ -223,12 +379,33 @@ func BenchmarkBounded(b *testing.B) {
 					outcome = "budget:" + je.Budget
 				}
 			}
+			// The garbage of building the cases and of the run above is collected
+			// now, not during the measured renders.
+			runtime.GC()
 			cpu := processCPU()
 			for b.Loop() {
 				compileAndRender(c.src, mode)
 			}
 			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns")
+			b.ReportMetric(float64(len(c.src)), "template-bytes")
 			b.ReportMetric(0, outcome)
 		})
+	}
+}
+
+// TestCompileTokenBudget checks the compile budget: a template of more than 65,536
+// tokens is refused with a syntax error at the token past the budget, and one just
+// under it compiles.
+func TestCompileTokenBudget(t *testing.T) {
+	// "{{ [" and "]|length }}" are 7 tokens with the list's brackets; each "0," is 2.
+	under := "{{ [" + strings.Repeat("0,", (65536-7)/2) + "]|length }}"
+	if _, err := jinja.Compile(under, jinja.Options{}); err != nil {
+		t.Fatalf("a template within the budget: %v", err)
+	}
+	over := "{{ [" + strings.Repeat("0,", 40000) + "]|length }}"
+	_, err := jinja.Compile(over, jinja.Options{})
+	var je *jinja.Error
+	if !errors.As(err, &je) || je.Kind != "syntax" || je.Line != 1 || je.Col == 0 || !strings.Contains(je.Msg, "too complex") {
+		t.Fatalf("a template over the budget: %v, want a syntax error naming it with its position", err)
 	}
 }

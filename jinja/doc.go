@@ -25,9 +25,10 @@
 // any string, list or dict an operation would build (checked before allocating, so 'a' * 10**9 or
 // range(10**9)|list fail at once; range itself is lazy), the total data built, macro
 // and call recursion depth, and a deadline from Limits.Timeout and the context. The
-// lexer and parser bound nesting so that no input can exhaust the Go stack, and
+// lexer and parser bound nesting so that no input can exhaust the Go stack;
 // compiling takes time linear in the template's size (scopes and the frame analysis
-// index their names in maps). Exceeding a budget returns an *Error with Kind
+// index their names in maps), and a template of more than 65,536 tokens is refused
+// at compile time. Exceeding a budget returns an *Error with Kind
 // "budget" naming it; the process is unharmed.
 //
 // # Output modes

@@ -103,8 +103,10 @@ func (f *frameScope) has(n string) bool { return f != nil && f.counts[n] > 0 }
 // recurses into the frames nested in it.
 func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameInfo, extra ...expr) {
 	refs := frameRefs(body)
-	own := map[string]bool{}
-	seen := map[string]bool{}
+	// Sized up front: a frame may reference tens of thousands of names, and maps
+	// grown one name at a time rehash over and over.
+	own := make(map[string]bool, len(refs)+len(params))
+	seen := make(map[string]bool, len(refs)+len(params))
 	for _, p := range params {
 		seen[p] = true
 		own[p] = true

@@ -123,23 +123,34 @@ func (lx *lexer) fail(pos int, msg string) {
 	}
 }
 
+// maxTokens is the compile budget: a template of more tokens is refused. The API
+// takes bodies of up to 256 KiB, which as text or JSON with a few thousand
+// printed values hold well under it, but as one expression (a list literal, a
+// macro signature, 60,000 printed values) hold up to 260,000 tokens, whose
+// lexing, parsing and garbage took over 100 ms of CPU.
+const maxTokens = 1 << 16
+
 func (lx *lexer) emit(t token) {
 	if t.typ != tOp && t.typ != tName {
 		lx.prefixRun = 0 // names and operators go through notePrefix
+	}
+	if len(lx.toks) >= maxTokens {
+		lx.fail(t.pos, "template too complex: more than "+strconv.Itoa(maxTokens)+" tokens (tags, names, literals and operators); make it smaller")
+		return
 	}
 	lx.toks = append(lx.toks, t)
 }
 
 // tokenize splits the normalized source into tokens.
 func tokenize(src string) ([]token, *Error) {
-	// A token takes 56 bytes and holds pointers, so each growth of the slice copies
+	// A token takes 40 bytes and holds a pointer, so each growth of the slice copies
 	// it under the garbage collector's write barriers: for a large template, which
 	// may hold a token per two bytes (a list literal of digits, a run of '-'), that
 	// copying cost more than the lexing. Typical templates are mostly text, with a
 	// token per eight bytes or fewer.
 	guess := len(src)/8 + 16
 	if len(src) > 32<<10 {
-		guess = len(src) / 2
+		guess = min(len(src)/2, maxTokens)
 	}
 	lx := &lexer{src: src, toks: make([]token, 0, guess)}
 	lx.run()
