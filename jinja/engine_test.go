@@ -111,7 +111,7 @@ func TestModeJSON(t *testing.T) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
 	_, err = render(t, "{\n\"a\": {{ x }}\n}", ModeJSON, map[string]any{"x": "oops"})
-	wantError(t, err, kindOutput, 2, 6, "expecting a value")
+	wantError(t, err, kindRender, 2, 6, "one complete JSON value")
 	_, err = render(t, "[1, 2,]", ModeJSON, nil)
 	wantError(t, err, kindOutput, 1, 7, "expecting a value")
 }

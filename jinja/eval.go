@@ -3,6 +3,7 @@ package jinja
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -48,6 +49,14 @@ type renderer struct {
 	// jsonNonFinite is set when appendJSON writes Infinity or NaN, as Python's json
 	// does, which are not JSON.
 	jsonNonFinite bool
+	// keySpans and keyLevels are duplicateKey's scratch space, kept between renders.
+	keySpans  []keySpan
+	keyLevels []keyLevel
+	// keyPath lists the template texts written to the output, in order, and
+	// keysUnproven is set when anything else may have written a key: see
+	// keysProven.
+	keyPath      []int32
+	keysUnproven bool
 
 	// dataHits remembers the top-level names this render has read from data, which
 	// never changes during a render: templates read the same few names over and
@@ -112,16 +121,60 @@ func (r *renderer) stepCheck() {
 }
 
 // work charges an operation proportional to n (bytes or elements scanned) to the step
-// budget, one step per KiB, so that long linear operations repeated in a loop still end.
+// budget, one step per workBytesPerStep, so that long linear operations, alone or
+// repeated in a loop, end within the budget's time.
 func (r *renderer) work(n int) {
-	if n < 1024 {
+	if n < workBytesPerStep {
 		return
 	}
-	r.steps += int64(n >> 10)
+	r.charge(n / workBytesPerStep)
+}
+
+// chargePieces charges an operation that cuts a string into about n pieces (a
+// split, lines, words), before it cuts: each piece is a string and a Value, built
+// at about the cost of binding a name, and a 1 MB string can give half a million.
+func (r *renderer) chargePieces(n int) { r.charge(n * bindSteps) }
+
+// countBreaks counts the bytes of s that end a line for Python's splitlines (the
+// rare multi-byte separators aside) or, with spaces, also the whitespace that
+// separates words: an upper bound of the pieces a split makes, read at memory
+// speed.
+func countBreaks(s string, spaces bool) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e:
+			n++
+		case ' ', '\t':
+			if spaces {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// bindSteps is what binding one name (or storing one dict entry) costs: hashing
+// it into a map takes about four times a simple step.
+const bindSteps = 4
+
+// workBytesPerStep is how many bytes an operation reads or writes for one step. A
+// step of the simplest loop takes about 15 ns; copying or case-mapping 8 bytes
+// takes about as long, so that the step budget bounds time whatever it is spent on.
+const workBytesPerStep = 8
+
+// charge counts n steps at once, for an operation whose work is proportional to n
+// (names assigned, elements built, bytes copied), and checks the deadline each
+// time the count passes a multiple of 1024, as step does.
+func (r *renderer) charge(n int) {
+	before := r.steps
+	r.steps += int64(n)
 	if r.steps > r.lim.Steps {
 		r.failBudget("steps", "step budget exceeded ("+strconv.FormatInt(r.lim.Steps, 10)+" steps)")
 	}
-	r.checkDeadline()
+	if r.steps>>10 != before>>10 {
+		r.checkDeadline()
+	}
 }
 
 func (r *renderer) checkDeadline() {
@@ -163,6 +216,7 @@ func (r *renderer) alloc(n int) {
 		return // the scratch renderer of valuesEqual, which builds nothing lasting
 	}
 	r.checkSize(n)
+	r.work(n)
 	r.allocated += int64(n)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
 		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
@@ -181,6 +235,7 @@ func (r *renderer) allocElems(n int) {
 		return
 	}
 	r.checkSize(n)
+	r.work(n * valueSize)
 	r.allocated += int64(n) * int64(valueSize)
 	if r.allocated > allocFactor*int64(r.lim.ValueBytes) {
 		r.failBudget("value", "render built too much data (limit "+strconv.FormatInt(allocFactor*int64(r.lim.ValueBytes), 10)+" bytes in all)")
@@ -252,6 +307,7 @@ func (s *outputStmt) exec(r *renderer) {
 			r.chargeLinear(v)
 			r.jsonNonFinite = false
 			r.tmp = r.appendJSON(r.tmp[:0], v, jsonIndent{}, 0)
+			r.pos = s.pos
 			if r.t.mode == ModeJSON && r.jstate == jsOut {
 				r.emitJSONValue(r.tmp, !r.jsonNonFinite)
 				return
@@ -273,6 +329,9 @@ func (s *outputStmt) exec(r *renderer) {
 		r.writeCapture(r.str(v))
 		return
 	}
+	// Evaluating a macro call moves r.pos into the macro: an error about what is
+	// printed names this tag.
+	r.pos = s.pos
 	r.emitValue(v)
 }
 
@@ -330,7 +389,7 @@ func (s *setStmt) exec(r *renderer) {
 func (r *renderer) execScoped(body []stmt, f *frameInfo) {
 	saved := r.sc
 	r.sc = &scope{parent: saved}
-	initFrame(r.sc, f)
+	r.initFrame(r.sc, f)
 	r.execBody(body)
 	r.sc = saved
 }
@@ -369,6 +428,8 @@ func (r *renderer) assign(t target, v Value) {
 		}
 		ns.p.(*dictVal).set(strVal(t.attr), v)
 	case tupleTarget:
+		// Each name is an assignment of its own.
+		r.charge(len(t.items) * bindSteps)
 		items := r.unpack(v, len(t.items))
 		for i, it := range t.items {
 			r.assign(it, items[i])
@@ -402,7 +463,7 @@ func (s *withStmt) exec(r *renderer) {
 	for i, t := range s.targets {
 		r.assign(t, vals[i])
 	}
-	initFrame(sc, &s.frame)
+	r.initFrame(sc, &s.frame)
 	r.execBody(s.body)
 	r.sc = saved
 }
@@ -425,6 +486,7 @@ func (s *callStmt) exec(r *renderer) {
 		r.writeCapture(r.str(v))
 		return
 	}
+	r.pos = s.pos
 	r.emitValue(v)
 }
 
@@ -524,13 +586,11 @@ func (r *renderer) runLoop(s *forStmt, it Value, depth int) {
 			sc.set("loop", loopV)
 			r.assign(s.target, ls.at(r, i))
 		} else {
-			clear(sc.vals[2:])
-			sc.names = sc.names[:2]
-			sc.vals = sc.vals[:2]
+			sc.truncate(2)
 			sc.vals[0] = loopV
 			sc.vals[1] = ls.at(r, i)
 		}
-		initFrame(sc, &s.frame)
+		r.initFrame(sc, &s.frame)
 		r.execBody(s.body)
 	}
 	r.sc = saved
@@ -572,7 +632,7 @@ func (s *includeStmt) exec(r *renderer) {
 	} else {
 		r.sc = &scope{}
 	}
-	initFrame(r.sc, &sub.frame)
+	r.initFrame(r.sc, &sub.frame)
 	r.execBody(sub.body)
 	r.sc = saved
 	r.depth--
@@ -598,7 +658,7 @@ func (r *renderer) module(nameV Value, withContext bool) *dictVal {
 		sc.parent = r.sc
 	}
 	r.sc = sc
-	initFrame(sc, &c.frame)
+	r.initFrame(sc, &c.frame)
 	r.beginCapture()
 	r.execBody(c.body)
 	r.endCapture()
@@ -655,10 +715,8 @@ func (r *renderer) lookup(name string) (Value, bool) {
 // way. The pointer is only good until the next lookup or assignment.
 func (r *renderer) lookupRef(name string) *Value {
 	for s := r.sc; s != nil; s = s.parent {
-		for i := len(s.names) - 1; i >= 0; i-- {
-			if s.names[i] == name {
-				return &s.vals[i]
-			}
+		if i := s.find(name); i >= 0 {
+			return &s.vals[i]
 		}
 	}
 	for i := range r.dataHits {
@@ -946,6 +1004,8 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 	}
 	sc := &scope{parent: m.closure}
 	np := len(d.params)
+	// Binding each parameter and argument is an assignment of its own.
+	r.charge((np + len(args) + len(kw)) * bindSteps)
 	var extra []Value
 	if len(args) > np {
 		if !d.usesVarargs {
@@ -963,20 +1023,32 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 	var extraKw *dictVal
 	var caller Value
 	hasCaller := false
-	for _, k := range kw {
-		found := false
+	// Many keyword arguments are matched through a map of the parameters, so that
+	// the binding stays linear.
+	var paramIndex map[string]int
+	if len(kw) > scopeIndexMin && np > scopeIndexMin {
+		paramIndex = make(map[string]int, np)
 		for i, p := range d.params {
-			if p == k.name {
-				if bound[i] {
-					r.failf(kindType, "macro '%s' got multiple values for argument '%s'", d.name, k.name)
-				}
-				vals[i] = k.v
-				bound[i] = true
-				found = true
-				break
+			if _, dup := paramIndex[p]; !dup {
+				paramIndex[p] = i
 			}
 		}
-		if found {
+	}
+	for _, k := range kw {
+		i := -1
+		if paramIndex != nil {
+			if j, ok := paramIndex[k.name]; ok {
+				i = j
+			}
+		} else {
+			i = slices.Index(d.params, k.name)
+		}
+		if i >= 0 {
+			if bound[i] {
+				r.failf(kindType, "macro '%s' got multiple values for argument '%s'", d.name, k.name)
+			}
+			vals[i] = k.v
+			bound[i] = true
 			continue
 		}
 		if k.name == "caller" && d.usesCaller && !d.callerParam {
@@ -1039,7 +1111,7 @@ func (r *renderer) callMacro(m *macroVal, args []Value, kw []kwArg) Value {
 		}
 		sc.set("caller", caller)
 	}
-	initFrame(sc, &d.frame)
+	r.initFrame(sc, &d.frame)
 	r.beginCapture()
 	r.execBody(d.body)
 	out := r.endCapture()
@@ -1061,6 +1133,8 @@ func (r *renderer) chargeLinear(v Value) {
 	case kList, kTuple, kDataList:
 		n, _ := seqLen(v)
 		r.work(n * 16)
+	case kDict, kDataObj, kDataMap, kNamespace:
+		r.work(r.mapLen(v) * 32) // a key and a value each
 	}
 }
 
@@ -1173,7 +1247,7 @@ func (e *condExpr) eval(r *renderer) Value {
 		return e.then.eval(r)
 	}
 	if e.els == nil {
-		return undefMsg("the inline if-expression evaluated to false and no else section was defined.")
+		return undefMsg(inlineIfUndefined)
 	}
 	return e.els.eval(r)
 }
@@ -1194,6 +1268,9 @@ func (r *renderer) evalItems(exprs []expr) []Value {
 
 func (e *dictExpr) eval(r *renderer) Value {
 	r.step()
+	// Each entry is hashed and stored like a name bound, beside its expressions'
+	// steps.
+	r.charge(len(e.keys) * bindSteps)
 	d := newDict(len(e.keys))
 	for i, k := range e.keys {
 		kv := k.eval(r)

@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,7 +64,8 @@ func sortKey(v Value, caseSensitive bool) Value {
 }
 
 func (r *renderer) sortStable(items []Value, key func(Value) Value, reverse bool) {
-	r.work(len(items) * 64)
+	// A sort compares about n log n times, each comparison a step's worth.
+	r.charge(len(items) * bits.Len(uint(len(items))))
 	keys := make([]Value, len(items))
 	for i, it := range items {
 		keys[i] = key(it)
@@ -542,6 +544,8 @@ func fUnique(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	r.checkArgs("unique", args, kw, "case_sensitive", "attribute")
 	cs, get := r.caseAttrArgs(args, kw)
 	items := r.iterAny(v)
+	// Each item is hashed into a dict, as a name is bound.
+	r.charge(len(items) * bindSteps)
 	seen := newDict(len(items))
 	var out []Value
 	for _, it := range items {

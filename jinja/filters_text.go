@@ -93,6 +93,7 @@ func fIndent(r *renderer, v Value, args []Value, kw []kwArg) Value {
 	}
 	sv := v
 	s := sv.s + "\n"
+	r.chargePieces(countBreaks(s, false))
 	lines := pySplitLines(s, false)
 	r.checkSize64(int64(len(s)) + int64(len(lines)+1)*int64(len(ind)))
 	var b strings.Builder
@@ -345,6 +346,8 @@ func fWordwrap(r *renderer, v Value, args []Value, kw []kwArg) Value {
 		r.failf(kindType, "'%s' object has no attribute 'splitlines'", typeName(v))
 	}
 	s := v.s
+	// Lines, and words within them, are pieces of their own.
+	r.chargePieces(countBreaks(s, true) + 1)
 	lines := pySplitLines(s, false)
 	if width <= 0 && len(lines) > 0 {
 		r.failf(kindRender, "invalid width %d (must be > 0)", width)

@@ -1,5 +1,7 @@
 package jinja
 
+import "slices"
+
 // Jinja compiles each frame with a symbol table: a name whose first reference in the
 // frame is an assignment, and that no enclosing frame references, starts undefined
 // rather than resolving from the context. analyzeFrames reproduces that decision.
@@ -88,39 +90,43 @@ func frameRefs(body []stmt) []frameRef {
 	return refs
 }
 
+// frameScope is the chain of frames enclosing the one being analyzed: for each
+// name, how many of them reference it. A count rather than a walk up the chain
+// keeps the analysis linear when frames nest deeply and hold many names.
 type frameScope struct {
-	parent *frameScope
-	refs   map[string]bool
+	counts map[string]int
 }
 
-func (f *frameScope) has(n string) bool {
-	for ; f != nil; f = f.parent {
-		if f.refs[n] {
-			return true
-		}
-	}
-	return false
-}
+func (f *frameScope) has(n string) bool { return f != nil && f.counts[n] > 0 }
 
 // analyzeFrame fills info for the frame of body, whose own parameters are given, and
 // recurses into the frames nested in it.
 func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameInfo, extra ...expr) {
 	refs := frameRefs(body)
-	fs := &frameScope{parent: parent, refs: map[string]bool{}}
-	seen := map[string]bool{}
+	// Sized up front: a frame may reference tens of thousands of names, and maps
+	// grown one name at a time rehash over and over.
+	own := make(map[string]bool, len(refs)+len(params))
+	seen := make(map[string]bool, len(refs)+len(params))
 	for _, p := range params {
 		seen[p] = true
-		fs.refs[p] = true
+		own[p] = true
 	}
-	for _, e := range extra {
-		walkExpr(e, func(x expr) {
-			if n, ok := x.(*nameExpr); ok {
-				refs = append([]frameRef{{name: n.name}}, refs...)
-			}
-		})
+	if len(extra) > 0 {
+		// The names the extra expressions read come first, the last one found
+		// first, as Jinja visits them; prepending each would be quadratic.
+		var reads []frameRef
+		for _, e := range extra {
+			walkExpr(e, func(x expr) {
+				if n, ok := x.(*nameExpr); ok {
+					reads = append(reads, frameRef{name: n.name})
+				}
+			})
+		}
+		slices.Reverse(reads)
+		refs = append(reads, refs...)
 	}
 	for _, r := range refs {
-		fs.refs[r.name] = true
+		own[r.name] = true
 		if seen[r.name] {
 			continue
 		}
@@ -129,7 +135,20 @@ func analyzeFrame(body []stmt, params []string, parent *frameScope, info *frameI
 			info.undefInit = append(info.undefInit, r.name)
 		}
 	}
-	analyzeNested(body, fs)
+	// The frames nested in this one see its names beside its parents'.
+	chain := parent
+	if chain == nil {
+		chain = &frameScope{counts: make(map[string]int, len(own))}
+	}
+	for n := range own {
+		chain.counts[n]++
+	}
+	analyzeNested(body, chain)
+	for n := range own {
+		if chain.counts[n]--; chain.counts[n] == 0 {
+			delete(chain.counts, n)
+		}
+	}
 }
 
 func targetNames(t target) []string {
@@ -180,8 +199,14 @@ func analyzeMacro(m *macroDef, fs *frameScope) {
 	analyzeFrame(m.body, params, fs, &m.frame, m.defaults...)
 }
 
-// initFrame binds the names a frame starts with undefined.
-func initFrame(sc *scope, f *frameInfo) {
+// initFrame binds the names a frame starts with undefined, one step each, as for
+// any assignment: a frame may start with tens of thousands of them.
+func (r *renderer) initFrame(sc *scope, f *frameInfo) {
+	if len(f.undefInit) == 0 {
+		return
+	}
+	r.charge(len(f.undefInit) * bindSteps)
+	sc.reserve(len(f.undefInit))
 	for _, n := range f.undefInit {
 		sc.set(n, undefName(n))
 	}

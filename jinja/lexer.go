@@ -25,13 +25,14 @@ const (
 	tOp
 )
 
+// token is kept small (40 bytes), as a large template holds a token per two bytes
+// or so: a float's bits go in i, and an integer beyond int64 keeps its digits in
+// val and its base in i, for the parser to convert.
 type token struct {
 	typ tokType
-	val string // data text, name, decoded string, operator
+	val string // data text, name, decoded string, operator; digits of a big integer
 	pos int    // byte offset in the normalized source
-	i   int64
-	big *big.Int // an integer literal beyond int64
-	f   float64
+	i   int64  // an integer's value, a float's bits, or a big integer's base
 }
 
 // describe names a token the way Jinja's error messages do.
@@ -73,6 +74,26 @@ type lexer struct {
 	src  string
 	toks []token
 	err  *Error
+	// prefixRun counts the '-', '+' and 'not' tokens in a row just emitted.
+	prefixRun int
+}
+
+// The parser refuses nesting deeper than maxNesting: brackets, and prefix
+// operators each of which nests the operand after it. The lexer refuses them as
+// soon as it meets them, with the parser's message, rather than first emitting the
+// tokens of a 256 KiB template of '(' or '-' for the parser to refuse.
+
+// notePrefix counts a token that may be a prefix operator (or resets the run for
+// any other token) and fails past maxNesting in a row.
+func (lx *lexer) notePrefix(prefix bool, pos int) {
+	if !prefix {
+		lx.prefixRun = 0
+		return
+	}
+	lx.prefixRun++
+	if lx.prefixRun > maxNesting {
+		lx.fail(pos, "template nested too deeply")
+	}
 }
 
 // skipSpace skips what Jinja2's \s matches: Python's Unicode whitespace, which takes in
@@ -114,11 +135,36 @@ func (lx *lexer) fail(pos int, msg string) {
 	}
 }
 
-func (lx *lexer) emit(t token) { lx.toks = append(lx.toks, t) }
+// maxTokens is the compile budget: a template of more tokens is refused. The API
+// takes bodies of up to 256 KiB, which as text or JSON with a few thousand
+// printed values hold well under it, but as one expression (a list literal, a
+// macro signature, 60,000 printed values) hold up to 260,000 tokens, whose
+// lexing, parsing and garbage took over 100 ms of CPU.
+const maxTokens = 1 << 16
+
+func (lx *lexer) emit(t token) {
+	if t.typ != tOp && t.typ != tName {
+		lx.prefixRun = 0 // names and operators go through notePrefix
+	}
+	if len(lx.toks) >= maxTokens {
+		lx.fail(t.pos, "template too complex: more than "+strconv.Itoa(maxTokens)+" tokens (tags, names, literals and operators); make it smaller")
+		return
+	}
+	lx.toks = append(lx.toks, t)
+}
 
 // tokenize splits the normalized source into tokens.
 func tokenize(src string) ([]token, *Error) {
-	lx := &lexer{src: src}
+	// A token takes 40 bytes and holds a pointer, so each growth of the slice copies
+	// it under the garbage collector's write barriers: for a large template, which
+	// may hold a token per two bytes (a list literal of digits, a run of '-'), that
+	// copying cost more than the lexing. Typical templates are mostly text, with a
+	// token per eight bytes or fewer.
+	guess := len(src)/8 + 16
+	if len(src) > 32<<10 {
+		guess = min(len(src)/2, maxTokens)
+	}
+	lx := &lexer{src: src, toks: make([]token, 0, guess)}
 	lx.run()
 	return lx.toks, lx.err
 }
@@ -335,6 +381,10 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 				lx.fail(p, "Invalid character in identifier")
 				return len(src), false
 			}
+			lx.notePrefix(src[p:q] == "not", p)
+			if lx.err != nil {
+				return len(src), false
+			}
 			lx.emit(token{typ: tName, val: src[p:q], pos: p})
 			p = q
 		default:
@@ -373,6 +423,12 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 					return len(src), false
 				}
 				stack = stack[:len(stack)-1]
+			}
+			if len(stack) > maxNesting {
+				lx.fail(p, "template nested too deeply")
+			}
+			if lx.notePrefix(op == "-" || op == "+", p); lx.err != nil {
+				return len(src), false
 			}
 			lx.emit(token{typ: tOp, val: op, pos: p})
 			p += len(op)
@@ -426,7 +482,7 @@ func (lx *lexer) number(p int) int {
 				if err != nil && !math.IsInf(f, 0) {
 					lx.fail(p, "invalid float literal")
 				}
-				lx.emit(token{typ: tFloat, f: f, pos: p})
+				lx.emit(token{typ: tFloat, i: int64(math.Float64bits(f)), pos: p})
 				return end
 			}
 		}
@@ -480,8 +536,8 @@ func (lx *lexer) number(p int) int {
 	}
 	n, err := strconv.ParseInt(txt, base, 64)
 	if err != nil {
-		if b, ok := new(big.Int).SetString(txt, base); ok && len(txt) <= maxIntDigits {
-			lx.emit(token{typ: tInt, big: b, pos: p})
+		if _, ok := new(big.Int).SetString(txt, base); ok && len(txt) <= maxIntDigits {
+			lx.emit(token{typ: tInt, val: txt, i: int64(base), pos: p})
 			return q
 		}
 		lx.fail(p, "integer literal too large")

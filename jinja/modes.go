@@ -31,6 +31,8 @@ const (
 type jsonSeg struct {
 	out  string
 	exit uint8
+	// id tells the segments of a template apart in a key path (see keysProven).
+	id int32
 	// memo remembers where out takes the output's jsonStream from the states it
 	// was entered in before.
 	memo jsonMemos
@@ -96,12 +98,16 @@ func jsonText(s string, st uint8) (string, uint8) {
 	return string(b), st
 }
 
-func precomputeJSON(body []stmt) {
+// precomputeJSON prepares the text of body for ModeJSON; ids counts the segments
+// of the template so far, so that each gets an id of its own.
+func precomputeJSON(body []stmt, ids *int32) {
 	walkStmts(body, func(s stmt) {
 		if t, ok := s.(*textStmt); ok {
 			t.js = make([]jsonSeg, jsStates)
 			for st := uint8(0); st < jsStates; st++ {
 				t.js[st].out, t.js[st].exit = jsonText(t.s, st)
+				t.js[st].id = *ids
+				*ids++
 			}
 		}
 	})
@@ -111,6 +117,7 @@ func precomputeJSON(body []stmt) {
 func (r *renderer) emitText(s *textStmt) {
 	if r.t.mode == ModeJSON && s.js != nil {
 		seg := &s.js[r.jstate]
+		r.noteKeyPath(seg.id)
 		start := len(r.out)
 		r.out = append(r.out, seg.out...)
 		r.jstate = seg.exit
@@ -147,7 +154,12 @@ func (r *renderer) trackJSON(end int) {
 func (r *renderer) stringContentWritten(start int) {
 	if r.jvPos == start && r.jv.inPlainString() {
 		r.jvPos = len(r.out)
+		if r.jv.st == jvKeyStr {
+			r.keysUnproven = true // content printed into a key
+		}
+		return
 	}
+	r.keysUnproven = true // not known to be printed into a value's string
 }
 
 // emitJSONValue writes tojson's output b in ModeJSON outside string literals and
@@ -157,6 +169,13 @@ func (r *renderer) stringContentWritten(start int) {
 // continue) takes the recognizer from expecting a value to after one, with its
 // brackets as they were; anything else is left for trackJSON to read.
 func (r *renderer) emitJSONValue(b []byte, valid bool) {
+	if !valid {
+		r.failPrintedValue(b, "NaN and Infinity are not JSON")
+	}
+	if r.afterMinus() && (len(b) == 0 || b[0] < '0' || b[0] > '9') {
+		r.failPrintedValue(b, "after the '-' written before it, the value must be a number without a sign")
+	}
+	r.printedValueAt()
 	start := len(r.out)
 	r.out = append(r.out, b...)
 	r.checkOutput()
@@ -180,6 +199,13 @@ func (r *renderer) emitValue(v Value) {
 			r.checkOutput()
 			r.stringContentWritten(start)
 			return
+		}
+		if v.isUndef() && (r.jstate == jsOut || r.jstate == jsSlash) {
+			if v.n&0xff == undefMsgFlag && v.s == inlineIfUndefined {
+				// {{ "," if not loop.last }} printing nothing on purpose.
+				return
+			}
+			r.failUndefinedHole(v)
 		}
 		r.tmp = r.appendStr(r.tmp[:0], v)
 		r.emitBytes(r.tmp, false)
@@ -220,6 +246,12 @@ func (r *renderer) emitBytes(b []byte, balanced bool) {
 	case jsLine, jsBlock, jsBlockStar:
 		// Printed inside a template comment: dropped with it.
 	default:
+		r.checkPrintedValue(b)
+		r.printedValueAt()
+		if len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+			// Not tojson's: the value's own objects may repeat a key.
+			r.keysUnproven = true
+		}
 		if r.jstate == jsSlash {
 			r.out = append(r.out, '/')
 			r.jstate = jsOut
@@ -392,14 +424,24 @@ func (r *renderer) finish() *Error {
 			r.out = append(r.out, '/')
 		}
 		r.trackJSON(len(r.out))
-		if r.jv.accepts() {
-			// The recognizer read or accounted for every byte: see trackJSON.
+		// When the recognizer accepts, it read or accounted for every byte (see
+		// trackJSON); else the full validator decides.
+		if !r.jv.accepts() {
+			if pos, msg := validateJSON(r.out); msg != "" {
+				l, c := lineCol(string(r.out), pos)
+				return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "invalid JSON: " + msg}
+			}
+		}
+		if r.keysProven() {
 			return nil
 		}
-		if pos, msg := validateJSON(r.out); msg != "" {
+		if pos, first, key := r.duplicateKey(); pos >= 0 {
 			l, c := lineCol(string(r.out), pos)
-			return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "invalid JSON: " + msg}
+			fl, fc := lineCol(string(r.out), first)
+			return &Error{Kind: kindOutput, Line: l, Col: c, Msg: "duplicate key " + previewBytes([]byte(key)) +
+				" in an object (first at line " + itoa(fl) + ", column " + itoa(fc) + ")"}
 		}
+		r.rememberKeyPath()
 	case ModeHeader:
 		for i, c := range r.out {
 			if c == '\r' || c == '\n' || c == 0 {

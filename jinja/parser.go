@@ -2,6 +2,8 @@ package jinja
 
 import (
 	"context"
+	"math"
+	"math/big"
 	"strings"
 )
 
@@ -117,14 +119,39 @@ func (p *parser) unsupported(pos int, what string) {
 	p.failAt(pos, kindUnsupported, "unsupported: "+what)
 }
 
+// isOp and isName look at the current token in place: every precedence level asks
+// them, and a copy of the token each time cost a large template's parse a fifth of
+// its time.
 func (p *parser) isOp(op string) bool {
-	t := p.cur()
+	t := &p.toks[p.i]
 	return t.typ == tOp && t.val == op
 }
 
 func (p *parser) isName(n string) bool {
-	t := p.cur()
+	t := &p.toks[p.i]
 	return t.typ == tName && t.val == n
+}
+
+// parseItem parses an item of a list or dict literal. A lone number, string or
+// name followed by ',' or the closing bracket is read at once rather than through
+// every precedence level: literal lists of many thousands of items are the largest
+// expressions a template holds. The words that are operators take the long way,
+// which reports them as Jinja does.
+func (p *parser) parseItem(closing string) expr {
+	t := &p.toks[p.i]
+	switch t.typ {
+	case tName:
+		switch t.val {
+		case "not", "and", "or", "if", "else", "in", "is":
+			return p.parseExpression(true)
+		}
+		fallthrough
+	case tInt, tFloat, tString:
+		if next := p.look(); next.typ == tOp && (next.val == "," || next.val == closing) {
+			return p.parsePrimary()
+		}
+	}
+	return p.parseExpression(true)
 }
 
 func (p *parser) skipOp(op string) bool {
@@ -369,6 +396,9 @@ func (p *parser) parseWith() stmt {
 
 func (p *parser) parseSignature(m *macroDef) {
 	p.expectOp("(")
+	// Whether a default came before: checking the earlier defaults again for each
+	// parameter made a signature of many parameters quadratic.
+	sawDefault := false
 	for !p.isOp(")") {
 		if len(m.params) > 0 {
 			p.expectOp(",")
@@ -377,12 +407,9 @@ func (p *parser) parseSignature(m *macroDef) {
 		var def expr
 		if p.skipOp("=") {
 			def = p.parseExpression(true)
-		} else {
-			for _, d := range m.defaults {
-				if d != nil {
-					p.fail("non-default argument follows default argument")
-				}
-			}
+			sawDefault = true
+		} else if sawDefault {
+			p.fail("non-default argument follows default argument")
 		}
 		m.params = append(m.params, name.val)
 		m.defaults = append(m.defaults, def)
@@ -818,13 +845,10 @@ func (p *parser) parsePrimary() expr {
 		return &constExpr{v: strVal(s)}
 	case tInt:
 		p.next()
-		if t.big != nil {
-			return &constExpr{v: Value{k: kBig, p: t.big}}
-		}
-		return &constExpr{v: intVal(t.i)}
+		return &constExpr{v: intToken(t)}
 	case tFloat:
 		p.next()
-		return &constExpr{v: floatVal(t.f)}
+		return &constExpr{v: floatVal(math.Float64frombits(uint64(t.i)))}
 	case tOp:
 		switch t.val {
 		case "(":
@@ -842,7 +866,7 @@ func (p *parser) parsePrimary() expr {
 				if p.isOp("]") {
 					break
 				}
-				l.items = append(l.items, p.parseExpression(true))
+				l.items = append(l.items, p.parseItem("]"))
 			}
 			p.expectOp("]")
 			return l
@@ -859,7 +883,7 @@ func (p *parser) parsePrimary() expr {
 				k := p.parseExpression(true)
 				p.expectOp(":")
 				d.keys = append(d.keys, k)
-				d.vals = append(d.vals, p.parseExpression(true))
+				d.vals = append(d.vals, p.parseItem("}"))
 			}
 			p.expectOp("}")
 			return d
@@ -902,6 +926,16 @@ func (p *parser) parseFilterExpr(e expr) expr {
 	}
 }
 
+// intToken is the value of an integer token: a big integer's digits, which the
+// lexer checked, are converted here.
+func intToken(t token) Value {
+	if t.val == "" {
+		return intVal(t.i)
+	}
+	b, _ := new(big.Int).SetString(t.val, int(t.i))
+	return Value{k: kBig, p: b}
+}
+
 func (p *parser) parseSubscript(e expr) expr {
 	t := p.next()
 	if t.val == "." {
@@ -912,7 +946,7 @@ func (p *parser) parseSubscript(e expr) expr {
 		if a.typ != tInt {
 			p.failAt(a.pos, kindSyntax, "expected name or number")
 		}
-		return &getitemExpr{pos: t.pos, obj: e, key: &constExpr{v: intVal(a.i)}}
+		return &getitemExpr{pos: t.pos, obj: e, key: &constExpr{v: intToken(a)}}
 	}
 	var args []expr
 	for !p.isOp("]") {

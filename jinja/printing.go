@@ -3,6 +3,8 @@ package jinja
 import (
 	"math"
 	"math/big"
+	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -550,11 +552,18 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		for i := range o.keys {
 			idx = append(idx, i)
 		}
-		// Insertion sort: objects are small and this keeps the hot path allocation-free.
-		for i := 1; i < len(idx); i++ {
-			for j := i; j > 0 && o.keys[idx[j]] < o.keys[idx[j-1]]; j-- {
-				idx[j], idx[j-1] = idx[j-1], idx[j]
+		if len(idx) <= len(small) {
+			// Insertion sort: objects are small and this keeps the hot path allocation-free.
+			for i := 1; i < len(idx); i++ {
+				for j := i; j > 0 && o.keys[idx[j]] < o.keys[idx[j-1]]; j-- {
+					idx[j], idx[j-1] = idx[j-1], idx[j]
+				}
 			}
+		} else {
+			// A large object, from data or a response, is sorted in n log n steps,
+			// which the step budget counts.
+			r.charge(len(idx) * bits.Len(uint(len(idx))))
+			slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(o.keys[a], o.keys[b]) })
 		}
 		b = append(b, '{')
 		for n, i := range idx {
@@ -591,6 +600,10 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 				keys[i] = k.s
 			case kInt, kFloat, kBig:
 				keys[i] = r.str(k)
+				if k.k == kFloat {
+					// Two NaN keys are both kept and print alike.
+					r.keysUnproven = true
+				}
 			case kBool:
 				keys[i] = map[bool]string{true: "true", false: "false"}[k.n != 0]
 			case kNone:
@@ -605,6 +618,10 @@ func (r *renderer) appendJSON(b []byte, v Value, indent jsonIndent, level int) [
 		idx := make([]int, len(ks))
 		for i := range idx {
 			idx[i] = i
+		}
+		if len(idx) > 16 {
+			// Sorting the keys takes n log n comparisons.
+			r.charge(len(idx) * bits.Len(uint(len(idx))))
 		}
 		if ks[0].isStr() {
 			sort.SliceStable(idx, func(i, j int) bool { return keys[idx[i]] < keys[idx[j]] })

@@ -50,6 +50,7 @@ func strMethod(name string) methodFunc {
 			}
 			var parts []string
 			if sep.k == kNone {
+				r.chargePieces(countBreaks(self.s, true) + 1)
 				parts = pySplitWS(self.s, int(max), name == "rsplit")
 			} else {
 				if !sep.isStr() {
@@ -58,6 +59,7 @@ func strMethod(name string) methodFunc {
 				if sep.s == "" {
 					r.fail(kindRender, "empty separator")
 				}
+				r.chargePieces(strings.Count(self.s, sep.s) + 1)
 				if max < 0 {
 					parts = strings.Split(self.s, sep.s)
 				} else if name == "split" {
@@ -78,6 +80,7 @@ func strMethod(name string) methodFunc {
 			if v, ok := argN(args, kw, 0, "keepends"); ok {
 				keep = truthy(v)
 			}
+			r.chargePieces(countBreaks(self.s, false) + 1)
 			var out []Value
 			for _, l := range pySplitLines(self.s, keep) {
 				out = append(out, Value{k: self.k, s: l})

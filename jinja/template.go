@@ -85,6 +85,10 @@ type Template struct {
 	// name, no variables of the template's own): see evalAttr.
 	attrName, attrKey string
 
+	// keyPaths are the sequences of template texts (renderer.keyPath) whose
+	// output was found free of duplicate keys: see keysProven.
+	keyPaths keyPathMemos
+
 	// spare holds one released renderer for the next call on this template. A
 	// webhook renders the same few templates over and over, and an atomic swap
 	// costs a fraction of sync.Pool's Get and Put; concurrent calls that find it
@@ -146,9 +150,13 @@ func compile(src string, opts Options) (*Template, error) {
 		}
 	}
 	if opts.Mode == ModeJSON {
-		precomputeJSON(main.body)
+		var ids int32
+		precomputeJSON(main.body, &ids)
+		if err := checkSideBySide(main.src, main.body); err != nil {
+			return nil, err
+		}
 		for _, c := range t.subs {
-			precomputeJSON(c.body)
+			precomputeJSON(c.body, &ids)
 		}
 	}
 	if o := singleExpression(main.body); o != nil {
@@ -230,7 +238,6 @@ func (t *Template) newRenderer(ctx context.Context, data Data, lim Limits) *rend
 	r.data = data
 	r.src = t.main.src
 	r.sc = &r.top
-	initFrame(&r.top, &t.main.frame)
 	return r
 }
 
@@ -250,6 +257,8 @@ func (r *renderer) release() {
 	r.jstate = 0
 	r.jv = jsonStream{}
 	r.jvPos = 0
+	r.keyPath = r.keyPath[:0]
+	r.keysUnproven = false
 	r.deadline = time.Time{}
 	// Only the pointers need clearing, so that the pool keeps no data alive;
 	// three stores per hit are cheaper than clear's bulk pointer clearing.
@@ -311,6 +320,7 @@ func (r *renderer) runBody(body []stmt) (err *Error) {
 	if r.ctx.Err() != nil {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
+	r.initFrame(&r.top, &r.t.main.frame)
 	r.execBody(body)
 	return nil
 }
@@ -321,6 +331,7 @@ func (r *renderer) runExpr(t *Template) (out any, err *Error) {
 	if r.ctx.Err() != nil {
 		r.failBudget("deadline", "render deadline exceeded")
 	}
+	r.initFrame(&r.top, &t.main.frame)
 	r.pos = t.pos
 	return r.evalData(t.expr), nil
 }
