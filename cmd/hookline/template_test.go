@@ -110,3 +110,26 @@ func TestTemplateRenderErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateRenderRuntimeUnknownFilter: the CLI renders as Python's
+// Jinja2 does, failing an unknown filter only in the branch that reaches
+// it; the API still refuses to save such a template (see httpapi).
+func TestTemplateRenderRuntimeUnknownFilter(t *testing.T) {
+	dir := t.TempDir()
+	tpl := filepath.Join(dir, "t.j2")
+	if err := os.WriteFile(tpl, []byte(`{% if false %}{{ x|no_such_filter }}{% endif %}ok`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"template", "render", "--template", tpl}, envOf(), &out, &errOut); code != 0 || out.String() != "ok" {
+		t.Fatalf("branch not taken: exit %d, %q, %q", code, out.String(), errOut.String())
+	}
+	if err := os.WriteFile(tpl, []byte(`{% if true %}{{ x|no_such_filter }}{% endif %}ok`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"template", "render", "--template", tpl}, envOf(), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no_such_filter") {
+		t.Fatalf("branch taken: exit %d, %q, %q", code, out.String(), errOut.String())
+	}
+}
