@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -43,7 +44,7 @@ func TestPagination(t *testing.T) {
 	key, _ := e.createKey(testAdminToken, cid)
 	rc := newTicketReceiver(t)
 	var made []int64
-	for _, name := range []string{"a", "b", "c", "d", "e"} {
+	for _, name := range []string{"a<1>", "b", "c", "d", "e"} {
 		r := want(t, e.do("POST", "/api/v1/webhooks", key, with(seedWebhook(rc.URL), "name", name)), http.StatusCreated)
 		made = append(made, int64(r.json(t)["id"].(float64)))
 	}
@@ -56,8 +57,13 @@ func TestPagination(t *testing.T) {
 			t.Fatalf("webhooks by 2: %v, want %v", got, made)
 		}
 	}
-	// The default page holds them all and says it is the last.
-	body := want(t, e.do("GET", "/api/v1/webhooks", key, nil), http.StatusOK).json(t)
+	// The default page holds them all and says it is the last; the items
+	// come first, written as GET writes one webhook (no HTML escapes).
+	page := want(t, e.do("GET", "/api/v1/webhooks", key, nil), http.StatusOK)
+	if !strings.HasPrefix(string(page.raw), `{"webhooks":[`) || !strings.Contains(string(page.raw), `"next_cursor":null}`) || !strings.Contains(string(page.raw), `"a<1>"`) {
+		t.Fatalf("page: %.200s", page.raw)
+	}
+	body := page.json(t)
 	if len(body["webhooks"].([]any)) != 5 || body["next_cursor"] != nil {
 		t.Fatalf("default page: %v", body)
 	}

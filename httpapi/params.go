@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -58,7 +60,38 @@ func writePage[T any](w http.ResponseWriter, key string, p hookline.Page[T]) {
 	if p.NextCursor != "" {
 		next = &p.NextCursor
 	}
-	writeJSON(w, http.StatusOK, map[string]any{key: items, "next_cursor": next})
+	// The items come first, as the documentation writes the answer: a map
+	// would sort next_cursor before them.
+	writeJSON(w, http.StatusOK, pageBody{{key, items}, {"next_cursor", next}})
+}
+
+// pageBody is a JSON object whose members keep their order.
+type pageBody []struct {
+	key   string
+	value any
+}
+
+// MarshalJSON writes the members in order, without HTML escapes, as
+// writeJSON writes everything else.
+func (b pageBody) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, m := range b {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(m.key); err != nil {
+			return nil, err
+		}
+		buf.WriteByte(':')
+		if err := enc.Encode(m.value); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
 
 // pageParams documents the paging query parameters of every listing.
