@@ -3,9 +3,7 @@ package delivery
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -41,28 +39,6 @@ func ParseSchedule(v string) ([]time.Duration, error) {
 		return nil, errors.New("want at least one duration")
 	}
 	return out, nil
-}
-
-// jitter spreads d by ±20%, so that deliveries failing together do not
-// all come back at once.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// retryAfter parses a Retry-After value, delay-seconds or an HTTP date, as
-// a wait from now.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // retryableStatus reports whether an answer other than 2xx is worth another

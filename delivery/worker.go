@@ -319,7 +319,7 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 		// The store did not answer: try again later without counting an
 		// attempt.
 		w.log.Warn("delivery target could not be read", "delivery_id", d.ID, "error", err.Error())
-		out.Status, out.NextAttemptAt = hookline.DeliveryPending, time.Now().Add(jitter(w.cfg.Schedule[0]))
+		out.Status, out.NextAttemptAt = hookline.DeliveryPending, time.Now().Add(egress.Jitter(w.cfg.Schedule[0]))
 		return result{outcome: out}
 	}
 	if disabled != nil {
@@ -401,9 +401,9 @@ func (w *Worker) retry(d *hookline.Delivery, out *hookline.DeliveryOutcome, resp
 		return
 	}
 	now := time.Now()
-	wait := jitter(w.cfg.Schedule[step])
+	wait := egress.Jitter(w.cfg.Schedule[step])
 	if resp != nil {
-		if ra, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok && ra > wait {
+		if ra, ok := egress.RetryAfter(resp.Header.Get("Retry-After"), now); ok && ra > wait {
 			wait = min(ra, MaxRetryAfter)
 		}
 	}

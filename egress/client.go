@@ -384,7 +384,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		took := time.Since(attemptStart)
 		wait := backoffDelay(attempt)
 		if resp != nil {
-			if ra, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && ra > wait {
+			if ra, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && ra > wait {
 				wait = ra
 			}
 		}
@@ -427,15 +427,20 @@ func retryStatus(status int) bool {
 	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 }
 
-// backoffDelay is the wait before retry n (1-based), with ±20% jitter so
-// many clients retrying the same endpoint spread out.
+// backoffDelay is the wait before retry n (1-based), with jitter.
 func backoffDelay(n int) time.Duration {
-	d := backoff[min(n, len(backoff))-1]
+	return Jitter(backoff[min(n, len(backoff))-1])
+}
+
+// Jitter spreads d by ±20%, so that many clients retrying the same
+// endpoint, or deliveries failing together, do not all come back at once.
+func Jitter(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// retryAfter parses a Retry-After value: delay-seconds or an HTTP-date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
+// RetryAfter parses a Retry-After value, delay-seconds or an HTTP-date, as
+// a wait from now.
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false

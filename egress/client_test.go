@@ -910,9 +910,9 @@ func TestRetryAfter(t *testing.T) {
 		{"-1", 0, false},
 		{"soon", 0, false},
 	} {
-		got, ok := retryAfter(tc.in, now)
+		got, ok := RetryAfter(tc.in, now)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }
