@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/pgtest"
 	"github.com/hookline/hookline/sqlstore/storetest"
@@ -50,12 +48,7 @@ func TestWorkersShareTheQueue(t *testing.T) {
 
 func shareQueue(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := storetest.Sealer(t)
 	store := sqlstore.NewWebhookStore(db, sealer)
 	queue := sqlstore.NewDeliveryStore(db, sealer)
 	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
@@ -170,12 +163,7 @@ func shareQueue(t *testing.T, db *sqlstore.DB) {
 func TestStopReleasesSendsInFlight(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := storetest.Sealer(t)
 	store := sqlstore.NewWebhookStore(db, sealer)
 	queue := sqlstore.NewDeliveryStore(db, sealer)
 	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})

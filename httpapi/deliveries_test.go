@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -21,7 +20,6 @@ import (
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/tenant"
@@ -47,12 +45,7 @@ func newDeliveryEnv(t *testing.T, workers, perTarget int, start bool) *deliveryE
 	db := storetest.SQLite(t)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sk := make([]byte, seal.KeySize)
-	_, _ = rand.Read(sk)
-	sealer, err := seal.New(sk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := storetest.Sealer(t)
 	tenants := tenant.NewService(db, db, testAdminToken)
 	store := sqlstore.NewWebhookStore(db, sealer)
 	client := egress.New(egress.Config{Allow: loopback})

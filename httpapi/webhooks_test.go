@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/egress"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
+	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/webhook"
 )
 
@@ -28,12 +27,7 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 // key, and an engine sending through an egress client that allows allow.
 func webhookServices(t *testing.T, db *sqlstore.DB, allow []netip.Prefix) (*sqlstore.WebhookStore, *webhook.Executor) {
 	t.Helper()
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := storetest.Sealer(t)
 	return sqlstore.NewWebhookStore(db, sealer), webhook.NewExecutor(egress.New(egress.Config{Allow: allow}))
 }
 

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -12,22 +11,12 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/pgtest"
 	"github.com/hookline/hookline/sqlstore/storetest"
 )
 
-func newSealer(t *testing.T) *seal.Sealer {
-	t.Helper()
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	s, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func newSealer(t *testing.T) hookline.SecretSealer { return storetest.Sealer(t) }
 
 // TestWebhookSecretsSealedAtRest stores a webhook of each auth type, each
 // with a secret header and param, closes

@@ -2,14 +2,12 @@ package webhook
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/tenant"
@@ -161,9 +159,7 @@ func ptr[T any](v T) *T { return &v }
 func TestServiceSecretsAndValidation(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	sealer, _ := seal.New(key)
+	sealer := storetest.Sealer(t)
 	store := sqlstore.NewWebhookStore(db, sealer)
 	tenants := tenant.NewService(db, db, "")
 	s, err := NewService(tenants, store, store, NewExecutor(testClient()))

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 )
 
@@ -19,12 +17,7 @@ import (
 func deliveryStore(t *testing.T, open Open) (*sqlstore.DB, *sqlstore.DeliveryStore) {
 	t.Helper()
 	db := open(t)
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := Sealer(t)
 	return db, sqlstore.NewDeliveryStore(db, sealer)
 }
 

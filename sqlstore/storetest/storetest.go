@@ -5,7 +5,9 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"github.com/hookline/hookline/seal"
 	"slices"
 	"testing"
 
@@ -163,4 +165,16 @@ func SQLite(tb testing.TB) *sqlstore.DB {
 		tb.Fatal(err)
 	}
 	return db
+}
+
+// Sealer returns a sealer with a fresh random key, as a first start makes.
+func Sealer(tb testing.TB) hookline.SecretSealer {
+	tb.Helper()
+	key := make([]byte, seal.KeySize)
+	_, _ = rand.Read(key)
+	s, err := seal.New(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

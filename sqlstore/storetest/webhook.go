@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/seal"
 	"github.com/hookline/hookline/sqlstore"
 )
 
@@ -19,12 +17,7 @@ import (
 func webhookStore(t *testing.T, open Open) (*sqlstore.DB, *sqlstore.WebhookStore) {
 	t.Helper()
 	db := open(t)
-	key := make([]byte, seal.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := Sealer(t)
 	return db, sqlstore.NewWebhookStore(db, sealer)
 }
 
