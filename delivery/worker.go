@@ -49,6 +49,8 @@ type Config struct {
 	// nothing woke the worker.
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Observer, if not nil, is told of every outcome (metrics).
+	Observer Observer
 }
 
 // Worker sends due deliveries. It leases them from the store in batches,
@@ -432,6 +434,7 @@ func (w *Worker) record() {
 		var outcomes []hookline.DeliveryOutcome
 		releases := map[string][]int64{}
 		for _, r := range batch {
+			w.observe(r)
 			if r.outcome != nil {
 				outcomes = append(outcomes, *r.outcome)
 			} else {

@@ -32,8 +32,28 @@ type Mount struct {
 	RenderError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
+// Observer is told of every request once it has been served, for
+// metrics. It is called from the request's goroutine, so it must be quick
+// and safe for concurrent use.
+type Observer interface {
+	// ObserveRequest reports a served request. route is the pattern of
+	// the innermost ServeMux that matched it, such as
+	// "GET /api/v1/webhooks/{id}", or Unmatched; never the path, whose
+	// values are unbounded.
+	ObserveRequest(route string, status int, elapsed time.Duration)
+}
+
+// Unmatched is the route of a request no pattern matched but the
+// catch-all "/" (a 404 or 405 of the API).
+const Unmatched = "unmatched"
+
 // New returns the handler that serves every mount.
 func New(log *slog.Logger, mounts ...Mount) (http.Handler, error) {
+	return NewObserved(log, nil, mounts...)
+}
+
+// NewObserved is New with an Observer (nil: none) told of every request.
+func NewObserved(log *slog.Logger, obs Observer, mounts ...Mount) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -44,12 +64,13 @@ func New(log *slog.Logger, mounts ...Mount) (http.Handler, error) {
 		}
 		mux.Handle(m.Pattern, recovering(log, m))
 	}
-	return &handler{log: log, mux: mux}, nil
+	return &handler{log: log, mux: mux, obs: obs}, nil
 }
 
 type handler struct {
 	log *slog.Logger
 	mux *http.ServeMux
+	obs Observer
 }
 
 // ServeHTTP gives the request an id (a well-formed X-Request-Id from a
@@ -69,8 +90,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, info.attrs...)
 		info.mu.Unlock()
 		h.log.Info("request", attrs...)
+		if h.obs != nil {
+			h.obs.ObserveRequest(route(r), rec.status, time.Since(start))
+		}
 	}()
 	h.mux.ServeHTTP(rec, r)
+}
+
+// route is the pattern that matched r. A ServeMux sets r.Pattern on the
+// request it is given before calling the handler, so after serving it
+// holds the innermost mux's pattern: the edge's sets the mount's, and a
+// part that routes the same request on a mux of its own (the API)
+// overwrites it with its route's. A part that routes a copy of the
+// request leaves the mount's pattern, which is bounded too. "/" matches
+// every path and names no route.
+func route(r *http.Request) string {
+	if r.Pattern == "" || r.Pattern == "/" {
+		return Unmatched
+	}
+	return r.Pattern
 }
 
 // ErrPanic is what a part's RenderError receives for a panic: its details

@@ -23,6 +23,8 @@ import (
 // share it, so what a user sees in Run webhook is what the bot does.
 type Executor struct {
 	client *egress.Client
+	// obs, if not nil, is told of every run (see Observe).
+	obs Observer
 
 	// cache keeps compiled definitions by their JSON encoding: compiling
 	// costs several times more than a run, and the bot runtime runs the
@@ -60,7 +62,7 @@ func (e *Executor) Run(ctx context.Context, c *Compiled, data map[string]any) *h
 func (e *Executor) run(ctx context.Context, c *Compiled, data map[string]any, sign func(h http.Header, body []byte) error) *hookline.WebhookResult {
 	start := time.Now()
 	res := &hookline.WebhookResult{}
-	defer func() { res.DurationMS = milliseconds(time.Since(start)) }()
+	defer func() { res.DurationMS = milliseconds(time.Since(start)); e.observed(res) }()
 
 	// The request carries the client's User-Agent, which egress would
 	// otherwise add, so that the shown request is what is sent.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/seal"
@@ -50,6 +51,13 @@ type Config struct {
 	DeliverySchedule  []time.Duration
 	DeliveryWorkers   int
 	DeliveryPerTarget int
+	// DeliveryRetention is how long succeeded deliveries are kept after
+	// they ended; DeliveryFailedRetention the same for failed and
+	// canceled ones.
+	DeliveryRetention       time.Duration
+	DeliveryFailedRetention time.Duration
+	// MetricsToken, if set, is the bearer token GET /metrics requires.
+	MetricsToken string
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -100,6 +108,12 @@ func settings() []setting {
 			apply: func(c *Config, v string) (err error) { c.DeliveryWorkers, err = parseCount(v, 4096); return err }},
 		{env: "HOOKLINE_DELIVERY_PER_TARGET", def: "8", usage: "deliveries sending to one webhook at once (1 to 1024)",
 			apply: func(c *Config, v string) (err error) { c.DeliveryPerTarget, err = parseCount(v, 1024); return err }},
+		{env: "HOOKLINE_DELIVERY_RETENTION", def: "168h", usage: "how long succeeded deliveries and their attempts are kept after they ended (at least 24h)",
+			apply: func(c *Config, v string) (err error) { c.DeliveryRetention, err = parseRetention(v); return err }},
+		{env: "HOOKLINE_DELIVERY_FAILED_RETENTION", def: "720h", usage: "how long failed and canceled deliveries are kept after they ended, unless retried (at least 24h)",
+			apply: func(c *Config, v string) (err error) { c.DeliveryFailedRetention, err = parseRetention(v); return err }},
+		{env: "HOOKLINE_METRICS_TOKEN", usage: "bearer token GET /metrics requires (at least 16 characters); unset: /metrics is open, like /healthz",
+			secret: true, apply: func(c *Config, v string) error { c.MetricsToken = v; return checkAdminToken(v) }},
 	}
 }
 
@@ -123,7 +137,8 @@ func settingsFor(command string) []setting {
 // -h text.
 var commandDescriptions = map[string]string{
 	"serve": `Runs the HTTP API (/api/v1, its OpenAPI document at /api/v1/openapi.json,
-/healthz and /readyz) until SIGINT or SIGTERM. The database is created and
+/healthz, /readyz and the Prometheus metrics at /metrics) until SIGINT or
+SIGTERM. The database is created and
 migrated on start; the first start generates the operator's admin key and
 prints it once to stderr. Logs are JSON lines on stderr.`,
 	"migrate": `Applies pending database migrations and exits, listing what it applied.
@@ -314,6 +329,20 @@ func parseDuration(v string, max time.Duration) (time.Duration, error) {
 	}
 	if d <= 0 || d > max {
 		return 0, fmt.Errorf("must be more than 0 and at most %s", max)
+	}
+	return d, nil
+}
+
+// parseRetention reads how long final deliveries are kept: at least the
+// Idempotency-Key window, since pruning a delivery forgets its key, and at
+// most ten years.
+func parseRetention(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return 0, errors.New("want a duration such as 168h or 720h")
+	}
+	if d < hookline.DeliveryIdempotencyWindow || d > 10*365*24*time.Hour {
+		return 0, fmt.Errorf("must be at least %s (an Idempotency-Key is remembered that long) and at most 87600h", hookline.DeliveryIdempotencyWindow)
 	}
 	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/delivery"
 )
 
@@ -15,6 +16,8 @@ func withDeliveryDefaults(c *Config) {
 	c.DeliverySchedule = slices.Clone(delivery.DefaultSchedule)
 	c.DeliveryWorkers = delivery.DefaultWorkers
 	c.DeliveryPerTarget = delivery.DefaultPerTarget
+	c.DeliveryRetention = hookline.DefaultDeliveryRetention
+	c.DeliveryFailedRetention = hookline.DefaultDeliveryFailedRetention
 }
 
 func TestConfigDelivery(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
@@ -32,6 +33,7 @@ type Main struct {
 
 	db        *sqlstore.DB
 	worker    *delivery.Worker
+	pruner    *delivery.Pruner
 	publicURL string
 	ln        net.Listener
 	server    *http.Server
@@ -98,18 +100,30 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.log.Info("egress allowlist", "allow", allowed)
 	}
 
+	queue := sqlstore.NewDeliveryStore(m.db, keys)
+	// The process's metrics: the services report to them, and the queue's
+	// depth is read from the store at each scrape.
+	obs, err := metrics.New(metrics.Config{Queue: queue, Token: m.cfg.MetricsToken, Logger: m.log})
+	if err != nil {
+		return err
+	}
+
 	// The services, which every edge calls.
 	tenants := tenant.NewService(m.db, m.db, m.cfg.AdminToken)
 	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow})
 	exec := webhook.NewExecutor(client)
+	exec.Observe(obs)
 	webhooks, err := webhook.NewService(tenants, store, store, exec)
 	if err != nil {
 		return err
 	}
-	queue := sqlstore.NewDeliveryStore(m.db, keys)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
-		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log,
+		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log, Observer: obs,
+	})
+	pruner := delivery.NewPruner(delivery.PrunerConfig{
+		Store: queue, Retention: m.cfg.DeliveryRetention, FailedRetention: m.cfg.DeliveryFailedRetention,
+		Lock: m.db.WithLock, Logger: m.log,
 	})
 	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
 	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
@@ -133,7 +147,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	handler, err := edge.New(m.log, api.Mount())
+	handler, err := edge.NewObserved(m.log, obs, obs.Mount(), api.Mount())
 	if err != nil {
 		return err
 	}
@@ -144,10 +158,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
-	// The worker sends what the store holds from now on; Close stops it
-	// before the store closes.
+	// The worker sends what the store holds from now on, and the pruner
+	// forgets what it no longer needs; Close stops both before the store
+	// closes.
 	m.worker = worker
 	m.worker.Start()
+	m.pruner = pruner
+	m.pruner.Start()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
@@ -197,6 +214,14 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 		defer cancel()
 		if err := m.worker.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.pruner != nil {
+		// A pass in progress is cancelled; its batches done so far stay.
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.pruner.Stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,0 +1,53 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUpkeepQueryPlans checks on SQLite that the queue's metrics and
+// pruning read through their indexes: the live rows of deliveries_due,
+// the final rows of deliveries_final, the keys by age. A query that lost
+// its index would scan every delivery ever kept, on every scrape or every
+// minute.
+func TestUpkeepQueryPlans(t *testing.T) {
+	db := openTest(t)
+	now := time.Now()
+	for _, q := range []struct {
+		name, query string
+		args        []any
+		want        []string
+	}{
+		{"queue count", queueCountQuery, nil, []string{"USING INDEX deliveries_due"}},
+		{"oldest due", oldestDueQuery, nil, []string{"USING INDEX deliveries_due"}},
+		{"prune deliveries", pruneDeliveriesQuery, []any{"succeeded", now, 500, "succeeded", now},
+			[]string{"INDEX deliveries_final (status=? AND updated_at<?)", "INDEX delivery_idempotency_delivery (delivery_id=?)"}},
+		{"prune keys", pruneKeysQuery, []any{now, 500, now}, []string{"INDEX delivery_idempotency_created (created_at<?)"}},
+	} {
+		rows, err := db.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.query, q.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		for _, w := range q.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: plan lacks %q:\n%s", q.name, w, all)
+			}
+		}
+		if strings.Contains(all, "SCAN deliveries\n") || strings.HasSuffix(all, "SCAN deliveries") {
+			t.Errorf("%s: scans the deliveries table:\n%s", q.name, all)
+		}
+	}
+}
