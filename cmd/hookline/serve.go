@@ -71,7 +71,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.publicURL == "" {
 		m.publicURL = "http://" + m.ln.Addr().String()
 	}
-	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
+	m.db, err = sqlstore.OpenWith(ctx, m.cfg.DatabaseURL, m.cfg.DataDir, sqlstore.Options{SQLiteSync: m.cfg.SQLiteSync})
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	queue := sqlstore.NewDeliveryStore(m.db, keys)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
-		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log,
+		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease, Logger: m.log,
 	})
 	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
 	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
