@@ -186,6 +186,9 @@ type dialect struct {
 	busy               func(error) bool
 	// lockDue ends the delivery lease's candidate query (see leaseQuery).
 	lockDue string
+	// leasePrelude, if not empty, runs before the lease query in the
+	// same transaction (see LeaseDeliveries).
+	leasePrelude string
 	// createMigrationsTable creates schema_migrations if it is missing.
 	createMigrationsTable string
 	withLock              func(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error
