@@ -257,12 +257,16 @@ type conn struct {
 // transaction when there is one, or nil to run the query unprepared. A
 // transaction only uses statements already prepared: preparing a new one
 // outside it would wait for a second connection while this one holds the
-// write lock, which the other connections may be queuing for.
+// write lock, which the other connections may be queuing for. It runs the
+// query unprepared and has the statement prepared in the background, for
+// the next transaction: statements run only in transactions (the queue's
+// completions, say) were otherwise parsed again on every run.
 func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 	if c.tx != nil {
 		if st := c.stmts.lookup(query); st != nil {
 			return c.tx.StmtContext(ctx, st)
 		}
+		c.stmts.prepareLater(query)
 		return nil
 	}
 	return c.stmts.get(ctx, query)
