@@ -232,7 +232,10 @@ func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.Delivery
 // only, never a target's history. The targets at their limit are found
 // once per lease, among the leased deliveries (deliveries_due after now),
 // not counted again for every candidate: counted per candidate, PostgreSQL
-// read a target's whole backlog for each of them.
+// read a target's whole backlog for each of them. That search has an upper
+// bound (leaseHorizon) only for SQLite's planner: it takes a two-sided
+// range for a narrow one, and without it preferred to scan deliveries_key,
+// which is every live row, on every lease.
 const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
 WHERE id IN (
 	SELECT d.id FROM deliveries d
@@ -243,11 +246,14 @@ WHERE id IN (
 		AND p.status IN ('pending', 'sending') AND p.id <> d.id AND (p.status = 'sending' OR p.id < d.id)))
 	AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
 		SELECT s.target_kind, s.target_id FROM deliveries s
-		WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.status = 'sending'
+		WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
 		GROUP BY s.target_kind, s.target_id HAVING COUNT(*) >= ?))
 	ORDER BY d.next_attempt_at, d.id
 	LIMIT ?%s)
 RETURNING ` + deliveryColumns
+
+// leaseHorizon is later than any lease ends.
+var leaseHorizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // LeaseDeliveries leases up to req.Limit due deliveries in one statement.
 func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
@@ -257,7 +263,7 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 	now := s.db.timestamp()
 	until := storedTime(now.Add(req.Duration))
 	q := fmt.Sprintf(leaseQuery, s.db.dialect.lockDue)
-	args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, req.PerTarget, req.Limit}
+	args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, req.Limit}
 	if s.db.dialect.leasePrelude == "" {
 		return queryAll(ctx, s.db.conn(), "due deliveries", q, args, scanDelivery)
 	}
