@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -239,14 +240,26 @@ func drainOnce(b *testing.B, dialect string) {
 	counted := &countingStore{DeliveryStore: queue}
 	w := delivery.NewWorker(delivery.Config{Store: counted, Webhooks: store, Client: client, PerTarget: 2 * delivery.DefaultWorkers})
 	b.ResetTimer()
+	rssStart := rssMB(b)
+	var rssMiddle float64
 	start := time.Now()
 	w.Start()
-	select {
-	case <-recv.done:
-	case <-time.After(5 * time.Minute):
-		b.Fatalf("%d of %d deliveries arrived in 5 minutes", recv.got.Load(), n)
+	deadline := time.After(5 * time.Minute)
+wait:
+	for {
+		select {
+		case <-recv.done:
+			break wait
+		case <-deadline:
+			b.Fatalf("%d of %d deliveries arrived in 5 minutes", recv.got.Load(), n)
+		case <-time.After(20 * time.Millisecond):
+			if rssMiddle == 0 && recv.got.Load() >= int64(n/2) {
+				rssMiddle = rssMB(b)
+			}
+		}
 	}
 	elapsed := time.Since(start)
+	rssEnd := rssMB(b)
 	b.StopTimer()
 	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -261,6 +274,28 @@ func drainOnce(b *testing.B, dialect string) {
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/float64(counted.leases.Load()), "deliveries/lease")
 	b.ReportMetric(float64(counted.leaseTime.Load())/float64(counted.leases.Load())/1e6, "ms/lease")
+	b.ReportMetric(rssStart, "MB-rss-start")
+	b.ReportMetric(rssMiddle, "MB-rss-middle")
+	b.ReportMetric(rssEnd, "MB-rss-end")
+}
+
+// rssMB is the resident set size of this process (store, worker and
+// receiver together), from /proc/self/status; 0 where there is none.
+func rssMB(b *testing.B) float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				b.Fatalf("VmRSS %q: %v", rest, err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	return 0
 }
 
 // countingStore counts the worker's leases and the time they take.
