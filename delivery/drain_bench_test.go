@@ -274,6 +274,8 @@ wait:
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/float64(counted.leases.Load()), "deliveries/lease")
 	b.ReportMetric(float64(counted.leaseTime.Load())/float64(counted.leases.Load())/1e6, "ms/lease")
+	b.ReportMetric(float64(counted.empty.Load()), "empty-leases")
+	b.ReportMetric(float64(counted.emptyTime.Load())/float64(max(1, counted.empty.Load()))/1e6, "ms/empty-lease")
 	b.ReportMetric(rssStart, "MB-rss-start")
 	b.ReportMetric(rssMiddle, "MB-rss-middle")
 	b.ReportMetric(rssEnd, "MB-rss-end")
@@ -302,6 +304,8 @@ func rssMB(b *testing.B) float64 {
 type countingStore struct {
 	*sqlstore.DeliveryStore
 	leases    atomic.Int64
+	empty     atomic.Int64 // leases that found nothing
+	emptyTime atomic.Int64 // nanoseconds
 	leaseTime atomic.Int64 // nanoseconds
 }
 
@@ -310,5 +314,9 @@ func (s *countingStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 	ds, err := s.DeliveryStore.LeaseDeliveries(ctx, req)
 	s.leases.Add(1)
 	s.leaseTime.Add(int64(time.Since(start)))
+	if len(ds) == 0 {
+		s.empty.Add(1)
+		s.emptyTime.Add(int64(time.Since(start)))
+	}
 	return ds, err
 }

@@ -78,6 +78,9 @@ type Worker struct {
 	inflight  int
 	companies map[int64]int
 	targets   map[target]int
+	// aloneUntil: until then, no company is held to half the workers,
+	// because a lease excluding the one at its share found nothing else.
+	aloneUntil time.Time
 
 	// cache keeps what sends read of their targets (see targetTTL).
 	cache targetCache
@@ -232,9 +235,11 @@ func (w *Worker) dispatch(least int) int {
 	w.mu.Lock()
 	free := w.cfg.Workers - w.inflight
 	var capped int64
-	for company, n := range w.companies {
-		if n >= w.half() {
-			capped = company
+	if time.Now().After(w.aloneUntil) {
+		for company, n := range w.companies {
+			if n >= w.half() {
+				capped = company
+			}
 		}
 	}
 	w.mu.Unlock()
@@ -249,7 +254,14 @@ func (w *Worker) dispatch(least int) int {
 	}
 	ds, err := w.cfg.Store.LeaseDeliveries(ctx, req)
 	if err == nil && len(ds) == 0 && capped != 0 {
-		// Nobody else waits: the company may take the free workers.
+		// Nobody else waits: the company may take the free workers, and
+		// the leases of the next poll interval do not ask again. Finding
+		// that nothing else is due reads every due delivery, so asking
+		// on every lease made draining one company's backlog read the
+		// whole backlog about once per lease.
+		w.mu.Lock()
+		w.aloneUntil = time.Now().Add(w.cfg.PollInterval)
+		w.mu.Unlock()
 		req.ExcludeCompany = 0
 		ds, err = w.cfg.Store.LeaseDeliveries(ctx, req)
 	}
