@@ -8,15 +8,13 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// targetTTL is how long the worker reuses what it read of a target. A send
-// reads the webhook (its auth and timeout), whether it is disabled and its
-// signing secret: three queries, read again for every delivery, cost more
-// than the send itself when a backlog drains. A change takes effect within
-// targetTTL: deleting or disabling a webhook already cancels or fails what
-// waits for it in the store, and a rotated secret's predecessor keeps
-// signing for RotationOverlap, so a receiver verifies either.
-const targetTTL = time.Second
-
+// A send reads its target's webhook (its auth and timeout), whether it is
+// disabled and its signing secret: three queries, which read again for
+// every delivery cost more than the send itself when a backlog drains. The
+// worker reads them once per target and lease instead: the sends of one
+// lease share what the first of them read, and the next lease reads again,
+// so a change made before a delivery is leased (a rotated secret, new
+// auth) applies to it, as when each send read its own.
 // targetState is what a send needs of its target.
 type targetState struct {
 	webhook  *hookline.Webhook
@@ -24,29 +22,30 @@ type targetState struct {
 	secret   *hookline.SigningSecret
 	// gone: the target was deleted.
 	gone bool
-	at   time.Time
+	// token is the lease it was read for.
+	token string
 }
 
-// targetCache holds the targets read in the last targetTTL. Sends of one
-// target that miss at once each read it; the last one read is kept.
+// targetCache holds the targets read for the current leases. Sends of one
+// target and lease that miss at once each read it; the last one read is
+// kept.
 type targetCache struct {
 	mu      sync.Mutex
 	entries map[target]*targetState
 }
 
-// target returns d's target, read from the store unless one read less than
-// targetTTL ago is kept.
+// target returns d's target, read from the store unless it was read for
+// d's lease already.
 func (w *Worker) target(ctx context.Context, d *hookline.Delivery) (*targetState, error) {
 	t := target{d.TargetKind, d.TargetID}
-	now := time.Now()
 	w.cache.mu.Lock()
-	if s, ok := w.cache.entries[t]; ok && now.Sub(s.at) < targetTTL {
+	if s, ok := w.cache.entries[t]; ok && s.token == d.LeaseToken {
 		w.cache.mu.Unlock()
 		return s, nil
 	}
 	w.cache.mu.Unlock()
 
-	s := &targetState{at: now}
+	s := &targetState{token: d.LeaseToken}
 	scope := hookline.Scope{TenantID: d.CompanyID, Kind: hookline.KindCompany}
 	wh, err := w.cfg.Webhooks.FindWebhook(ctx, scope, d.TargetID)
 	switch {
@@ -65,8 +64,8 @@ func (w *Worker) target(ctx context.Context, d *hookline.Delivery) (*targetState
 	}
 	w.cache.mu.Lock()
 	if len(w.cache.entries) > 4096 {
-		// Old entries are dropped wholesale rather than tracked: a
-		// worker sends to far fewer targets than this within targetTTL.
+		// Old entries are dropped wholesale rather than tracked: the
+		// leases in flight hold far fewer targets than this.
 		clear(w.cache.entries)
 	}
 	w.cache.entries[t] = s
