@@ -80,6 +80,12 @@ type Worker struct {
 	inflight  int
 	companies map[int64]int
 	targets   map[target]int
+	// aloneUntil: until then, no company is held to half the workers,
+	// because a lease excluding the one at its share found nothing else.
+	aloneUntil time.Time
+
+	// cache keeps what sends read of their targets (see targetTTL).
+	cache targetCache
 
 	sends    sync.WaitGroup
 	results  chan result
@@ -127,7 +133,7 @@ func NewWorker(cfg Config) *Worker {
 		wakeCh: make(chan struct{}, 1), slotFree: make(chan struct{}, 1),
 		stopping: make(chan struct{}), loopDone: make(chan struct{}),
 		hard: hard, hardCancel: cancel,
-		companies: map[int64]int{}, targets: map[target]int{},
+		companies: map[int64]int{}, targets: map[target]int{}, cache: targetCache{entries: map[target]*targetState{}},
 		results: make(chan result, cfg.Workers), recorded: make(chan struct{}),
 	}
 }
@@ -188,13 +194,15 @@ func (w *Worker) run() {
 	defer close(w.loopDone)
 	timer := time.NewTimer(w.cfg.PollInterval)
 	defer timer.Stop()
+	least := 1
 	for {
 		select {
 		case <-w.stopping:
 			return
 		default:
 		}
-		if w.dispatch() > 0 {
+		if w.dispatch(least) > 0 {
+			least = w.batch()
 			continue
 		}
 		timer.Reset(w.cfg.PollInterval)
@@ -202,28 +210,42 @@ func (w *Worker) run() {
 		case <-w.stopping:
 			return
 		case <-w.wakeCh:
+			least = 1
 		case <-w.slotFree:
+			least = w.batch()
 		case <-timer.C:
+			least = 1
 		}
 	}
 }
 
+// batch is how many workers must be free before a send's end or a
+// recorded outcome leads to a lease. Leasing for every freed worker made
+// one lease query per delivery, the largest cost of draining a backlog;
+// waiting for an eighth of the workers makes them several times fewer and
+// holds a freed worker back for no longer than a few sends take. A new
+// delivery (Wake) and the poll still lease for a single free worker.
+func (w *Worker) batch() int { return max(1, w.cfg.Workers/8) }
+
 // half is the share of the workers one company may hold while others wait.
 func (w *Worker) half() int { return max(1, w.cfg.Workers/2) }
 
-// dispatch leases as many due deliveries as there are free workers and
-// starts sending them; it returns how many it started.
-func (w *Worker) dispatch() int {
+// dispatch leases as many due deliveries as there are free workers, if
+// at least least are, and starts sending them; it returns how many it
+// started.
+func (w *Worker) dispatch(least int) int {
 	w.mu.Lock()
 	free := w.cfg.Workers - w.inflight
 	var capped int64
-	for company, n := range w.companies {
-		if n >= w.half() {
-			capped = company
+	if time.Now().After(w.aloneUntil) {
+		for company, n := range w.companies {
+			if n >= w.half() {
+				capped = company
+			}
 		}
 	}
 	w.mu.Unlock()
-	if free <= 0 {
+	if free <= 0 || free < least {
 		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -234,7 +256,14 @@ func (w *Worker) dispatch() int {
 	}
 	ds, err := w.cfg.Store.LeaseDeliveries(ctx, req)
 	if err == nil && len(ds) == 0 && capped != 0 {
-		// Nobody else waits: the company may take the free workers.
+		// Nobody else waits: the company may take the free workers, and
+		// the leases of the next poll interval do not ask again. Finding
+		// that nothing else is due reads every due delivery, so asking
+		// on every lease made draining one company's backlog read the
+		// whole backlog about once per lease.
+		w.mu.Lock()
+		w.aloneUntil = time.Now().Add(w.cfg.PollInterval)
+		w.mu.Unlock()
 		req.ExcludeCompany = 0
 		ds, err = w.cfg.Store.LeaseDeliveries(ctx, req)
 	}
@@ -295,25 +324,7 @@ func (w *Worker) send(d *hookline.Delivery) {
 // signing secret, and works out what comes next.
 func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 	out := &hookline.DeliveryOutcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken}
-	scope := hookline.Scope{TenantID: d.CompanyID, Kind: hookline.KindCompany}
-	wh, err := w.cfg.Webhooks.FindWebhook(ctx, scope, d.TargetID)
-	if hookline.ErrorCode(err) == hookline.CodeNotFound {
-		// The target is gone: this delivery and what waits for it are
-		// canceled.
-		if _, err := w.cfg.Store.CancelTargetDeliveries(ctx, d.TargetKind, d.TargetID); err != nil {
-			w.log.Warn("cancel the deliveries of a deleted target", "target_id", d.TargetID, "error", err.Error())
-		}
-		out.Status = hookline.DeliveryCanceled
-		return result{outcome: out}
-	}
-	var disabled *time.Time
-	var secret *hookline.SigningSecret
-	if err == nil {
-		disabled, err = w.cfg.Store.TargetDisabledAt(ctx, d.TargetKind, d.TargetID)
-	}
-	if err == nil {
-		secret, err = w.cfg.Store.FindSigningSecret(ctx, d.TargetKind, d.TargetID)
-	}
+	ts, err := w.target(ctx, d)
 	if err != nil {
 		if ctx.Err() != nil {
 			return result{release: d}
@@ -324,10 +335,20 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 		out.Status, out.NextAttemptAt = hookline.DeliveryPending, time.Now().Add(egress.Jitter(w.cfg.Schedule[0]))
 		return result{outcome: out}
 	}
-	if disabled != nil {
+	if ts.gone {
+		// The target is gone: this delivery and what waits for it are
+		// canceled.
+		if _, err := w.cfg.Store.CancelTargetDeliveries(ctx, d.TargetKind, d.TargetID); err != nil {
+			w.log.Warn("cancel the deliveries of a deleted target", "target_id", d.TargetID, "error", err.Error())
+		}
+		out.Status = hookline.DeliveryCanceled
+		return result{outcome: out}
+	}
+	if ts.disabled != nil {
 		out.Status = hookline.DeliveryFailed
 		return result{outcome: out}
 	}
+	wh, secret := ts.webhook, ts.secret
 
 	req := &egress.Request{
 		Method: d.Request.Method, URL: d.Request.URL, Header: d.Request.Header.Clone(), Body: d.Request.Body,
@@ -344,10 +365,10 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 		out.Status = hookline.DeliveryFailed
 		return result{outcome: out}
 	}
-	ts := start.Unix()
+	unix := start.Unix()
 	req.Header.Set(HeaderID, d.MessageID)
-	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
-	sig, err := Signature(secret, d.MessageID, ts, req.Body, start)
+	req.Header.Set(HeaderTimestamp, fmt.Sprint(unix))
+	sig, err := Signature(secret, d.MessageID, unix, req.Body, start)
 	if err != nil {
 		a.ErrorKind, a.Error = hookline.ErrRender, "the signing secret does not decode"
 		out.Status = hookline.DeliveryFailed
@@ -382,6 +403,7 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 	case resp.Status == http.StatusGone:
 		a.ErrorKind, a.Error = hookline.ErrHTTPStatus, "the endpoint answered 410 Gone: the webhook is disabled until it is enabled again"
 		out.Status, out.DisableTarget = hookline.DeliveryFailed, true
+		w.forget(d.TargetKind, d.TargetID)
 		return result{outcome: out}
 	}
 	a.ErrorKind, a.Error = hookline.ErrHTTPStatus, fmt.Sprintf("the endpoint answered %d %s", resp.Status, http.StatusText(resp.Status))
@@ -413,8 +435,8 @@ func (w *Worker) retry(d *hookline.Delivery, out *hookline.DeliveryOutcome, resp
 }
 
 // record writes outcomes and releases in batches until Stop closes the
-// results, then wakes the dispatcher: a completion may free the next
-// delivery of a key.
+// results, and after each batch tells the dispatcher, as a freed worker
+// does: a completion may free the next delivery of a key.
 func (w *Worker) record() {
 	defer close(w.recorded)
 	for first := range w.results {
@@ -449,7 +471,7 @@ func (w *Worker) record() {
 				return w.cfg.Store.ReleaseDeliveries(ctx, token, ids)
 			})
 		}
-		w.Wake()
+		signal(w.slotFree)
 	}
 }
 

@@ -77,9 +77,35 @@ func DialectOf(databaseURL string) (string, error) {
 	return "", errors.New("is not a database URL: want postgres://..., postgresql://... or sqlite:PATH, or leave it unset for the SQLite file in the data directory")
 }
 
+// Options tune how a database is opened; the zero value is the default.
+type Options struct {
+	// SQLiteSync is SQLite's synchronous setting: "" or "normal" (a
+	// committed transaction survives a crash of the process but may be
+	// lost in a power cut, since WAL frames reach the disk at checkpoints)
+	// or "full" (every commit is fsynced, so it survives a power cut too).
+	// PostgreSQL ignores it.
+	SQLiteSync string
+}
+
+// sqliteSync is the synchronous pragma's value for o.
+func (o Options) sqliteSync() (string, error) {
+	switch strings.ToLower(o.SQLiteSync) {
+	case "", "normal":
+		return "NORMAL", nil
+	case "full":
+		return "FULL", nil
+	}
+	return "", fmt.Errorf("SQLite synchronous setting %q: want normal or full", o.SQLiteSync)
+}
+
 // Open opens the database that databaseURL names (see DialectOf): unset,
 // the SQLite file in dataDir, created if needed. Call Migrate before use.
 func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	return OpenWith(ctx, databaseURL, dataDir, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, databaseURL, dataDir string, o Options) (*DB, error) {
 	dialect, err := DialectOf(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
@@ -88,22 +114,22 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	case dialect == DialectPostgres:
 		return openPostgres(ctx, databaseURL)
 	case databaseURL == "":
-		return OpenSQLite(ctx, dataDir)
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		return openSQLiteFile(ctx, filepath.Join(dataDir, SQLiteFile), o)
 	}
 	path := strings.TrimPrefix(databaseURL, "sqlite:")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the database's directory: %w", err)
 	}
-	return openSQLiteFile(ctx, path)
+	return openSQLiteFile(ctx, path, o)
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database in dataDir.
 // Call Migrate before use.
 func OpenSQLite(ctx context.Context, dataDir string) (*DB, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	return openSQLiteFile(ctx, filepath.Join(dataDir, SQLiteFile))
+	return OpenWith(ctx, "", dataDir, Options{})
 }
 
 // Dialect names the database behind db: DialectSQLite or DialectPostgres.
@@ -160,6 +186,9 @@ type dialect struct {
 	busy               func(error) bool
 	// lockDue ends the delivery lease's candidate query (see leaseQuery).
 	lockDue string
+	// leasePrelude, if not empty, runs before the lease query in the
+	// same transaction (see LeaseDeliveries).
+	leasePrelude string
 	// createMigrationsTable creates schema_migrations if it is missing.
 	createMigrationsTable string
 	withLock              func(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error
@@ -228,12 +257,16 @@ type conn struct {
 // transaction when there is one, or nil to run the query unprepared. A
 // transaction only uses statements already prepared: preparing a new one
 // outside it would wait for a second connection while this one holds the
-// write lock, which the other connections may be queuing for.
+// write lock, which the other connections may be queuing for. It runs the
+// query unprepared and has the statement prepared in the background, for
+// the next transaction: statements run only in transactions (the queue's
+// completions, say) were otherwise parsed again on every run.
 func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 	if c.tx != nil {
 		if st := c.stmts.lookup(query); st != nil {
 			return c.tx.StmtContext(ctx, st)
 		}
+		c.stmts.prepareLater(query)
 		return nil
 	}
 	return c.stmts.get(ctx, query)

@@ -228,8 +228,14 @@ func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.Delivery
 // leaseQuery leases due deliveries (see hookline.DeliveryStore): the
 // dialect adds its row locking after the candidate query (lockDue). Each
 // subquery's status terms match a partial index's condition word for word
-// (deliveries_key) or its columns (deliveries_target), so that SQLite's
-// planner reads live rows only, never a target's history.
+// (deliveries_key, deliveries_due), so that the planner reads live rows
+// only, never a target's history. The targets at their limit are found
+// once per lease, among the leased deliveries (deliveries_due after now),
+// not counted again for every candidate: counted per candidate, PostgreSQL
+// read a target's whole backlog for each of them. That search has an upper
+// bound (leaseHorizon) only for SQLite's planner: it takes a two-sided
+// range for a narrow one, and without it preferred to scan deliveries_key,
+// which is every live row, on every lease.
 const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
 WHERE id IN (
 	SELECT d.id FROM deliveries d
@@ -238,12 +244,16 @@ WHERE id IN (
 		SELECT 1 FROM deliveries p
 		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
 		AND p.status IN ('pending', 'sending') AND p.id <> d.id AND (p.status = 'sending' OR p.id < d.id)))
-	AND (? = 0 OR (
-		SELECT COUNT(*) FROM deliveries s
-		WHERE s.target_kind = d.target_kind AND s.target_id = d.target_id AND s.status = 'sending' AND s.next_attempt_at > ?) < ?)
+	AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
+		SELECT s.target_kind, s.target_id FROM deliveries s
+		WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
+		GROUP BY s.target_kind, s.target_id HAVING COUNT(*) >= ?))
 	ORDER BY d.next_attempt_at, d.id
 	LIMIT ?%s)
 RETURNING ` + deliveryColumns
+
+// leaseHorizon is later than any lease ends.
+var leaseHorizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // LeaseDeliveries leases up to req.Limit due deliveries in one statement.
 func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
@@ -253,8 +263,20 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 	now := s.db.timestamp()
 	until := storedTime(now.Add(req.Duration))
 	q := fmt.Sprintf(leaseQuery, s.db.dialect.lockDue)
-	return queryAll(ctx, s.db.conn(), "due deliveries", q,
-		[]any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, req.PerTarget, req.Limit}, scanDelivery)
+	args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, req.Limit}
+	if s.db.dialect.leasePrelude == "" {
+		return queryAll(ctx, s.db.conn(), "due deliveries", q, args, scanDelivery)
+	}
+	var ds []*hookline.Delivery
+	err := s.db.inTx(ctx, func(c conn) error {
+		if _, err := c.q.ExecContext(ctx, s.db.dialect.leasePrelude); err != nil {
+			return fmt.Errorf("lease deliveries: %w", err)
+		}
+		var err error
+		ds, err = queryAll(ctx, c, "due deliveries", q, args, scanDelivery)
+		return err
+	})
+	return ds, err
 }
 
 // ReleaseDeliveries puts leased deliveries back, due now.
@@ -284,13 +306,20 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 		now := s.db.timestamp()
 		for _, o := range outcomes {
 			if a := o.Attempt; a != nil {
+				// The count's update comes first because it locks the
+				// delivery's row until commit: two workers recording an
+				// attempt of one delivery at once (one whose lease ran
+				// out while it was still sending) take turns, and the
+				// second numbers its attempt after the first instead of
+				// colliding on (delivery_id, n), which would fail its
+				// whole batch again on every retry.
+				if _, err := c.exec(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ?", o.DeliveryID); err != nil {
+					return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
+				}
 				if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
 					VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?), ?, ?, ?, ?, ?, ?)`,
 					o.DeliveryID, o.DeliveryID, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
 					return fmt.Errorf("record attempt of delivery %d: %w", o.DeliveryID, err)
-				}
-				if _, err := c.exec(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ?", o.DeliveryID); err != nil {
-					return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
 				}
 			}
 			var next sql.NullTime

@@ -36,6 +36,18 @@ var postgresDialect = &dialect{
 	// its new row (READ COMMITTED), so it is not leased twice; its key's
 	// successors still see it pending or sending and wait.
 	lockDue: " FOR UPDATE OF d SKIP LOCKED",
+	// The lease must read deliveries_due in (next_attempt_at, id) order
+	// and stop at its limit. The planner does so when its statistics are
+	// fresh, but a queue grows faster than autovacuum analyzes it: with
+	// the statistics of a small table, or with a generic plan of the
+	// cached prepared statement (made without the parameters' values), it
+	// chose to scan the whole backlog, run the per-key check on every live
+	// row and sort, which took seconds per lease with 10,000 queued (seen
+	// with three processes draining one schema). So the lease's
+	// transaction asks for a custom plan without sorts, sequential or
+	// bitmap scans, which leaves the ordered index scan.
+	leasePrelude: "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_sort', 'off', true), " +
+		"set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
 	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

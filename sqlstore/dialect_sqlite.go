@@ -38,20 +38,25 @@ var sqliteDialect = &dialect{
 }
 
 // openSQLiteFile opens (creating if needed) the SQLite database at path.
-// The database runs in WAL mode with synchronous=NORMAL, a busy timeout
+// The database runs in WAL mode with synchronous=NORMAL (or FULL, as o
+// says), a busy timeout
 // and foreign keys enforced; write transactions begin IMMEDIATE so that
 // concurrent writers wait for the lock instead of failing half-way.
 // Connections are kept open for good, each with its prepared statements,
 // because opening one costs its pragmas and every statement's preparation.
-func openSQLiteFile(ctx context.Context, path string) (*DB, error) {
-	path, err := filepath.Abs(path)
+func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
+	sync, err := o.sqliteSync()
+	if err != nil {
+		return nil, err
+	}
+	path, err = filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("database path: %w", err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()

@@ -270,3 +270,25 @@ func TestPostgresPoolSize(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteSync checks that HOOKLINE_SQLITE_SYNC's values reach the
+// connection's synchronous pragma (1 NORMAL, 2 FULL).
+func TestSQLiteSync(t *testing.T) {
+	for sync, want := range map[string]int{"": 1, "normal": 1, "full": 2} {
+		db, err := OpenWith(context.Background(), "", t.TempDir(), Options{SQLiteSync: sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := db.db.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if got != want {
+			t.Fatalf("SQLiteSync %q: synchronous = %d, want %d", sync, got, want)
+		}
+	}
+	if _, err := OpenWith(context.Background(), "", t.TempDir(), Options{SQLiteSync: "off"}); err == nil {
+		t.Fatal("SQLiteSync off was accepted")
+	}
+}

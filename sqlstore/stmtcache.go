@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache keeps one prepared statement per query text, so that the hot
@@ -20,6 +21,34 @@ type stmtCache struct {
 	mu     sync.RWMutex
 	stmts  map[string]*sql.Stmt
 	closed bool
+	// preparing holds the queries prepareLater is preparing.
+	preparing map[string]bool
+}
+
+// prepareLater prepares query in the background, once, unless it is
+// prepared or being prepared already.
+func (c *stmtCache) prepareLater(query string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.stmts[query] != nil || c.preparing[query] || c.closed || len(c.stmts) >= c.max {
+		c.mu.Unlock()
+		return
+	}
+	if c.preparing == nil {
+		c.preparing = map[string]bool{}
+	}
+	c.preparing[query] = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c.get(ctx, query)
+		c.mu.Lock()
+		delete(c.preparing, query)
+		c.mu.Unlock()
+	}()
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {

@@ -58,6 +58,12 @@ type Config struct {
 	DeliveryFailedRetention time.Duration
 	// MetricsToken, if set, is the bearer token GET /metrics requires.
 	MetricsToken string
+	// DeliveryLease is how long a worker holds a delivery it sends: a
+	// process that dies leaves its deliveries to the others (or to itself
+	// restarted) once their leases run out.
+	DeliveryLease time.Duration
+	// SQLiteSync is SQLite's synchronous setting, "normal" or "full".
+	SQLiteSync string
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -114,6 +120,22 @@ func settings() []setting {
 			apply: func(c *Config, v string) (err error) { c.DeliveryFailedRetention, err = parseRetention(v); return err }},
 		{env: "HOOKLINE_METRICS_TOKEN", usage: "bearer token GET /metrics requires (at least 16 characters); unset: /metrics is open, like /healthz",
 			secret: true, apply: func(c *Config, v string) error { c.MetricsToken = v; return checkAdminToken(v) }},
+		{env: "HOOKLINE_DELIVERY_LEASE", def: "60s", usage: "how long a process holds a delivery it sends (1s to 1h); a process that dies leaves its deliveries to the others once this runs out, so keep it above the longest webhook timeout (30s at most)",
+			apply: func(c *Config, v string) (err error) {
+				if c.DeliveryLease, err = parseDuration(v, time.Hour); err == nil && c.DeliveryLease < time.Second {
+					err = errors.New("must be at least 1s")
+				}
+				return err
+			}},
+		{env: "HOOKLINE_SQLITE_SYNC", def: "normal", usedByMigrate: true, usage: "SQLite's durability: normal (an accepted delivery survives a crash of the process, not a power cut) or full (it survives a power cut too, at the cost of one fsync per commit)",
+			apply: func(c *Config, v string) error {
+				switch v = strings.ToLower(strings.TrimSpace(v)); v {
+				case "normal", "full":
+					c.SQLiteSync = v
+					return nil
+				}
+				return errors.New("want normal or full")
+			}},
 	}
 }
 

@@ -16,7 +16,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if code, done := configFailure("migrate", err, rest, stderr); done {
 		return code
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := sqlstore.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, sqlstore.Options{SQLiteSync: cfg.SQLiteSync})
 	if err != nil {
 		fmt.Fprintf(stderr, "hookline migrate: %v\n", err)
 		return 1

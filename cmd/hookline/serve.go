@@ -73,7 +73,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.publicURL == "" {
 		m.publicURL = "http://" + m.ln.Addr().String()
 	}
-	m.db, err = sqlstore.Open(ctx, m.cfg.DatabaseURL, m.cfg.DataDir)
+	m.db, err = sqlstore.OpenWith(ctx, m.cfg.DatabaseURL, m.cfg.DataDir, sqlstore.Options{SQLiteSync: m.cfg.SQLiteSync})
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
-		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, Logger: m.log, Observer: obs,
+		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease,
+		Logger: m.log, Observer: obs,
 	})
 	pruner := delivery.NewPruner(delivery.PrunerConfig{
 		Store: queue, Retention: m.cfg.DeliveryRetention, FailedRetention: m.cfg.DeliveryFailedRetention,
