@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"github.com/hookline/hookline/metrics/metricstest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,10 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/edge"
@@ -32,59 +29,11 @@ func (q *fakeQueue) QueueStats(ctx context.Context) (hookline.QueueStats, error)
 	return q.st, q.err
 }
 
-// scrape GETs /metrics through the edge and parses the text format.
-func scrape(t *testing.T, url, token string) (int, map[string]*dto.MetricFamily) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/metrics", nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, res.Body)
-		return res.StatusCode, nil
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
-	return res.StatusCode, families
-}
-
-// value returns the value of the family's series with the labels, and
-// whether it exists; a histogram's value is its count.
-func value(families map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f := families[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
-}
+// scrape and value read /metrics as every test of it does.
+var (
+	scrape = metricstest.Scrape
+	value  = metricstest.Value
+)
 
 func serve(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()

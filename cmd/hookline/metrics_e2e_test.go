@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/hookline/hookline/metrics/metricstest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,66 +13,23 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
-// scrapeMetrics GETs /metrics (with token, if not empty) and parses the
-// Prometheus text format; families is nil unless the status is 200.
+// scrapeMetrics is metricstest.Scrape.
 func scrapeMetrics(t *testing.T, base, token string) (int, map[string]*dto.MetricFamily) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, res.Body)
-		return res.StatusCode, nil
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatalf("/metrics is not the Prometheus text format: %v", err)
-	}
-	return res.StatusCode, families
+	return metricstest.Scrape(t, base, token)
 }
 
-// series returns the family's series whose labels include labels (name,
-// value, ...), as a value: a counter's or gauge's value, a histogram's
-// count.
+// series returns the value of the family's series with the labels, failing
+// the test when there is none.
 func series(t *testing.T, families map[string]*dto.MetricFamily, name string, labels ...string) float64 {
 	t.Helper()
-	f := families[name]
-	if f == nil {
-		t.Fatalf("/metrics lacks %s", name)
+	v, ok := metricstest.Value(families, name, labels...)
+	if !ok {
+		t.Fatalf("/metrics lacks %s%v", name, labels)
 	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	t.Fatalf("/metrics lacks %s%v", name, labels)
-	return 0
+	return v
 }
 
 // TestMetricsEndToEnd scrapes /metrics through the real wiring after a
