@@ -34,26 +34,7 @@ func TestWebhookSecretsSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws := sqlstore.NewWebhookStore(db, newSealer(t))
-	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
-	if err := db.CreateTenant(ctx, company); err != nil {
-		t.Fatal(err)
-	}
-	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44", "cookie-secret-c3d9e1", "param-secret-08f6b2"}
-	var ids []int64
-	for i, auth := range []hookline.Auth{
-		{Type: hookline.AuthBearer, Token: secrets[0]},
-		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
-		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
-	} {
-		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
-			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth,
-			Headers: []hookline.KeyValue{{Key: "Cookie", Value: secrets[3], Type: hookline.ValueText}},
-			Params:  []hookline.KeyValue{{Key: "access_token", Value: secrets[4], Type: hookline.ValueText}}}}
-		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
-			t.Fatalf("webhook %d: %v", i, err)
-		}
-		ids = append(ids, w.ID)
-	}
+	secrets, ids := storeSecretWebhooks(t, db, ws)
 	got, err := ws.FindWebhook(ctx, hookline.AdminScope(), ids[0])
 	if err != nil || got.Auth.Token != secrets[0] {
 		t.Fatalf("read back: %+v, %v", got, err)
@@ -178,24 +159,7 @@ func TestWebhookSecretsSealedInPostgres(t *testing.T) {
 	url := pgtest.URL(t)
 	db := openAt(t, url, "")
 	ws := sqlstore.NewWebhookStore(db, newSealer(t))
-	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
-	if err := db.CreateTenant(ctx, company); err != nil {
-		t.Fatal(err)
-	}
-	secrets := []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44", "cookie-secret-c3d9e1", "param-secret-08f6b2"}
-	for i, auth := range []hookline.Auth{
-		{Type: hookline.AuthBearer, Token: secrets[0]},
-		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
-		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
-	} {
-		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
-			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth,
-			Headers: []hookline.KeyValue{{Key: "Cookie", Value: secrets[3], Type: hookline.ValueText}},
-			Params:  []hookline.KeyValue{{Key: "access_token", Value: secrets[4], Type: hookline.ValueText}}}}
-		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
-			t.Fatalf("webhook %d: %v", i, err)
-		}
-	}
+	secrets, _ := storeSecretWebhooks(t, db, ws)
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
@@ -258,4 +222,33 @@ func TestOpenedDefinitionsAreCopies(t *testing.T) {
 	if third, _ := ws.FindWebhook(ctx, hookline.AdminScope(), w.ID); third.Headers[0].Value != "b" {
 		t.Fatalf("after another store's update: %+v", third.Headers)
 	}
+}
+
+// storeSecretWebhooks stores, for a new company, one webhook of each auth
+// type holding secrets in its auth, a Cookie header and an access_token
+// param. It returns the secrets, which no database file may hold in
+// clear, and the webhooks' ids.
+func storeSecretWebhooks(t *testing.T, db *sqlstore.DB, ws *sqlstore.WebhookStore) (secrets []string, ids []int64) {
+	t.Helper()
+	ctx := context.Background()
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	secrets = []string{"bearer-secret-7c1f0a", "basic-password-93be2d", "api-key-value-5a8e44", "cookie-secret-c3d9e1", "param-secret-08f6b2"}
+	for i, auth := range []hookline.Auth{
+		{Type: hookline.AuthBearer, Token: secrets[0]},
+		{Type: hookline.AuthBasic, Username: "agent@example.com", Password: secrets[1]},
+		{Type: hookline.AuthAPIKey, Name: "X-Api-Key", Value: secrets[2]},
+	} {
+		w := &hookline.Webhook{CompanyID: company.ID, WebhookDefinition: hookline.WebhookDefinition{
+			Name: string(auth.Type), Method: "GET", URL: "https://example.com/", Auth: auth,
+			Headers: []hookline.KeyValue{{Key: "Cookie", Value: secrets[3], Type: hookline.ValueText}},
+			Params:  []hookline.KeyValue{{Key: "access_token", Value: secrets[4], Type: hookline.ValueText}}}}
+		if err := ws.CreateWebhook(ctx, hookline.AdminScope(), w); err != nil {
+			t.Fatalf("webhook %d: %v", i, err)
+		}
+		ids = append(ids, w.ID)
+	}
+	return secrets, ids
 }
