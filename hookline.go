@@ -6,6 +6,7 @@ package hookline
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an Error. The HTTP layer maps each code to one status in
@@ -112,4 +113,33 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// Present pairs a required input field's name with whether the input has
+// it, for Required.
+type Present struct {
+	Name string
+	Has  bool
+}
+
+// Has is Present{name, has}.
+func Has(name string, has bool) Present { return Present{Name: name, Has: has} }
+
+// Required returns one CodeInvalid error naming every required field the
+// input lacks, in the order given, with Field the first of them; nil when
+// none is missing.
+func Required(fields ...Present) error {
+	var missing []string
+	for _, f := range fields {
+		if !f.Has {
+			missing = append(missing, f.Name)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return Invalid(missing[0], "missing required field %q", missing[0])
+	}
+	return Invalid(missing[0], "missing required fields: %s", strings.Join(missing, ", "))
 }

@@ -163,30 +163,3 @@ func (c *countingReader) position(off int64) string {
 	}
 	return fmt.Sprintf("line %d, column %d (byte offset %d)", line, col, off)
 }
-
-// field pairs a required field's name with whether the body had it.
-type field struct {
-	name    string
-	present bool
-}
-
-// requireFields returns one error naming every missing required field, in
-// the order given; Field is the first of them.
-func requireFields(fields ...field) error {
-	var missing []string
-	for _, f := range fields {
-		if !f.present {
-			missing = append(missing, f.name)
-		}
-	}
-	switch len(missing) {
-	case 0:
-		return nil
-	case 1:
-		return hookline.Invalid(missing[0], "missing required field %q", missing[0])
-	}
-	return hookline.Invalid(missing[0], "missing required fields: %s", strings.Join(missing, ", "))
-}
-
-// required is shorthand for field{name, present}.
-func required(name string, present bool) field { return field{name, present} }

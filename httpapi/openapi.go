@@ -56,10 +56,6 @@ func enum(description string, values ...string) map[string]any {
 	return map[string]any{"type": "string", "enum": values, "description": description}
 }
 
-func timestamp(description string) map[string]any {
-	return map[string]any{"type": "string", "format": "date-time", "description": description}
-}
-
 // errorSchema is the one error body of the API.
 func errorSchema() map[string]any {
 	return object([]string{"error"}, map[string]any{

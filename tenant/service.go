@@ -45,13 +45,8 @@ func validKind(kind hookline.TenantKind, field string) error {
 // CreateTenant creates an agency or a company. Admin keys create both;
 // agency keys create their own companies; company keys create nothing.
 func (s *Service) CreateTenant(ctx context.Context, c *hookline.Caller, in hookline.TenantInput) (*hookline.Tenant, error) {
-	switch {
-	case in.Name == nil && in.Kind == nil:
-		return nil, hookline.Invalid("name", "missing required fields: name, kind")
-	case in.Name == nil:
-		return nil, hookline.Invalid("name", "missing required field %q", "name")
-	case in.Kind == nil:
-		return nil, hookline.Invalid("kind", "missing required field %q", "kind")
+	if err := hookline.Required(hookline.Has("name", in.Name != nil), hookline.Has("kind", in.Kind != nil)); err != nil {
+		return nil, err
 	}
 	if err := validKind(*in.Kind, "kind"); err != nil {
 		return nil, err
@@ -114,8 +109,8 @@ func (s *Service) RenameTenant(ctx context.Context, c *hookline.Caller, id int64
 	if _, err := s.tenants.FindTenant(ctx, c.Scope(), id); err != nil {
 		return nil, err
 	}
-	if name == nil {
-		return nil, hookline.Invalid("name", "missing required field %q", "name")
+	if err := hookline.Required(hookline.Has("name", name != nil)); err != nil {
+		return nil, err
 	}
 	t, err := s.tenants.RenameTenant(ctx, c.Scope(), id, *name)
 	if err != nil {

@@ -249,8 +249,8 @@ func (s *Service) RunWebhook(ctx context.Context, c *hookline.Caller, id int64, 
 // caller may act for. Errors about the definition name their field under
 // "webhook.".
 func (s *Service) RunUnsavedWebhook(ctx context.Context, c *hookline.Caller, in hookline.RunInput) (*hookline.WebhookResult, error) {
-	if in.Webhook == nil {
-		return nil, hookline.Invalid("webhook", "missing required field %q", "webhook")
+	if err := hookline.Required(hookline.Has("webhook", in.Webhook != nil)); err != nil {
+		return nil, err
 	}
 	if _, err := s.tenants.ResolveCompany(ctx, c, in.CompanyID); err != nil {
 		return nil, err

@@ -56,15 +56,7 @@ func (s *Service) CreateTemplate(ctx context.Context, c *hookline.Caller, in hoo
 
 // requireTemplate names every field a template written from scratch lacks.
 func requireTemplate(in *hookline.WebhookTemplateInput) error {
-	switch {
-	case in.Name == nil && in.Webhook == nil:
-		return hookline.Invalid("name", "missing required fields: name, webhook")
-	case in.Name == nil:
-		return hookline.Invalid("name", "missing required field %q", "name")
-	case in.Webhook == nil:
-		return hookline.Invalid("webhook", "missing required field %q", "webhook")
-	}
-	return nil
+	return hookline.Required(hookline.Has("name", in.Name != nil), hookline.Has("webhook", in.Webhook != nil))
 }
 
 // templateOf is the template in describes; the definition's name defaults
