@@ -188,6 +188,9 @@ type BotInboxItem struct {
 	Stepped  bool
 	Reply    *BotReply
 	Attempts int
+	// NextAttemptAt is when the message is due: at once when accepted,
+	// later after a failure.
+	NextAttemptAt time.Time
 }
 
 // BotSessionStore stores sessions, their steps, the inbox of accepted

@@ -34,6 +34,8 @@ type DB struct {
 	// locks serializes WithLock callers of this process for dialects
 	// without a lock of their own.
 	locks *localLocks
+	// sessionLock takes the locks of bot sessions (see sessionlock.go).
+	sessionLock sessionLocker
 	// closeDriver releases what the driver holds beyond db (a pool).
 	closeDriver func()
 }

@@ -101,11 +101,20 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	sqldb.SetMaxIdleConns(n)
 	sqldb.SetConnMaxLifetime(cfg.MaxConnLifetime)
 	sqldb.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	lockCfg := cfg.Copy()
+	lockCfg.MaxConns, lockCfg.MinConns = sessionLockConns, 0
+	lockPool, err := pgxpool.NewWithConfig(ctx, lockCfg)
+	if err != nil {
+		sqldb.Close()
+		pool.Close()
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
 	db := &DB{
 		db:          sqldb,
 		dialect:     postgresDialect,
 		now:         time.Now,
-		closeDriver: pool.Close,
+		closeDriver: func() { lockPool.Close(); pool.Close() },
+		sessionLock: pgSessionLocker(lockPool),
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()

@@ -76,6 +76,8 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		stmts:   newStmtCache(sqldb, maxStatements),
 		locks:   &localLocks{},
 	}
+	sessions := &keyedLocks{}
+	db.sessionLock = sessions.lock
 	if err := db.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -295,5 +296,32 @@ func TestSQLiteSync(t *testing.T) {
 	}
 	if _, err := OpenWith(context.Background(), "", t.TempDir(), Options{SQLiteSync: "off"}); err == nil {
 		t.Fatal("SQLiteSync off was accepted")
+	}
+}
+
+// TestKeyedLocksForget: a session lock no one holds or waits for is
+// forgotten, so that the map does not grow with every session ever seen.
+func TestKeyedLocksForget(t *testing.T) {
+	var l keyedLocks
+	ctx := context.Background()
+	for i := range 100 {
+		unlock, ok, err := l.lock(ctx, fmt.Sprint("session-", i), true)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if _, ok, _ := l.lock(ctx, fmt.Sprint("session-", i), false); ok {
+			t.Fatal("a held lock was taken again")
+		}
+		unlock()
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	unlock, _, _ := l.lock(ctx, "x", true)
+	cancel()
+	if _, _, err := l.lock(cctx, "x", true); err == nil {
+		t.Fatal("a cancelled wait took the lock")
+	}
+	unlock()
+	if n := l.held(); n != 0 {
+		t.Fatalf("%d locks remembered after every holder left", n)
 	}
 }

@@ -306,3 +306,33 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionLockAcrossStores: on PostgreSQL a session lock held by one
+// store (one process) keeps another store on the same database waiting;
+// on SQLite the stores of one process share its locks through the one DB.
+func TestSessionLockAcrossStores(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, d database) {
+		url, dir := d.fresh(t)
+		db := openAt(t, url, dir)
+		other := db
+		if d.name == sqlstore.DialectPostgres {
+			other = openAt(t, url, dir)
+		}
+		a, b := sqlstore.NewBotStore(db), sqlstore.NewBotStore(other)
+		ctx := context.Background()
+		key := hookline.BotSessionKey{BotID: 7, ChannelID: 1, From: "u"}
+		unlock, err := a.LockBotSession(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := b.TryLockBotSession(ctx, key); ok || err != nil {
+			t.Fatalf("the other store took a held lock: %v, %v", ok, err)
+		}
+		unlock()
+		u, ok, err := b.TryLockBotSession(ctx, key)
+		if !ok || err != nil {
+			t.Fatalf("after release: %v, %v", ok, err)
+		}
+		u()
+	})
+}

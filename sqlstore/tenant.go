@@ -157,19 +157,22 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 		// The foreign keys would refuse the delete too, but could not say
 		// what is left; counted in this transaction, the numbers are the
 		// ones that blocked it.
-		var webhooks, templates int
+		var webhooks, templates, bots int
 		if err := c.queryRow(ctx, "SELECT COUNT(*) FROM webhooks WHERE company_id = ?", []any{id}, &webhooks); err != nil {
 			return fmt.Errorf("count webhooks of tenant %d: %w", id, err)
+		}
+		if err := c.queryRow(ctx, "SELECT COUNT(*) FROM bots WHERE company_id = ?", []any{id}, &bots); err != nil {
+			return fmt.Errorf("count bots of tenant %d: %w", id, err)
 		}
 		if err := c.queryRow(ctx, "SELECT COUNT(*) FROM webhook_templates WHERE owner_id = ?", []any{id}, &templates); err != nil {
 			return fmt.Errorf("count webhook templates of tenant %d: %w", id, err)
 		}
-		if webhooks > 0 || templates > 0 {
+		if webhooks > 0 || templates > 0 || bots > 0 {
 			them := "them"
-			if webhooks+templates == 1 {
+			if webhooks+templates+bots == 1 {
 				them = "it"
 			}
-			return hookline.Errorf(hookline.CodeConflict, "tenant %d still owns %s; delete %s first", id, ownedList(webhooks, templates), them)
+			return hookline.Errorf(hookline.CodeConflict, "tenant %d still owns %s; delete %s first", id, ownedList(webhooks, templates, bots), them)
 		}
 		if _, err := c.exec(ctx, "DELETE FROM tenants WHERE id = ?", id); err != nil {
 			if isCode(err, hookline.CodeConflict) {
@@ -182,8 +185,11 @@ func (db *DB) DeleteTenant(ctx context.Context, scope hookline.Scope, id int64) 
 }
 
 // ownedList names what a tenant still owns: "3 webhooks and 1 template".
-func ownedList(webhooks, templates int) string {
+func ownedList(webhooks, templates, bots int) string {
 	var parts []string
+	if bots > 0 {
+		parts = append(parts, plural(bots, "bot", "bots"))
+	}
 	if webhooks > 0 {
 		parts = append(parts, plural(webhooks, "webhook", "webhooks"))
 	}

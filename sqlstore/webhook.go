@@ -365,19 +365,35 @@ func (s *WebhookStore) UpdateWebhook(ctx context.Context, scope hookline.Scope, 
 	return out, err
 }
 
-// DeleteWebhook removes webhook id when it lies within scope.
+// DeleteWebhook removes webhook id when it lies within scope. A webhook
+// that bots use is kept: CodeConflict names the bots, so that no edge can
+// leave a bot's connection pointing at nothing.
 func (s *WebhookStore) DeleteWebhook(ctx context.Context, scope hookline.Scope, id int64) error {
-	cond, args := companyScope(scope, "company_id")
-	res, err := s.db.conn().exec(ctx, "DELETE FROM webhooks WHERE id = ? AND "+cond, append([]any{id}, args...)...)
-	if err != nil {
-		return fmt.Errorf("delete webhook %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete webhook %d: %w", id, err)
-	}
-	if n == 0 {
-		return hookline.NotFound("webhook", id)
-	}
-	return nil
+	return s.db.inTx(ctx, func(c conn) error {
+		cond, args := companyScope(scope, "company_id")
+		var one int
+		err := c.queryRow(ctx, "SELECT 1 FROM webhooks WHERE id = ? AND "+cond, append([]any{id}, args...), &one)
+		if isCode(err, hookline.CodeNotFound) {
+			return hookline.NotFound("webhook", id)
+		}
+		if err != nil {
+			return fmt.Errorf("delete webhook %d: %w", id, err)
+		}
+		if err := webhookUsers(ctx, c, id); err != nil {
+			return err
+		}
+		_, err = c.exec(ctx, "DELETE FROM webhooks WHERE id = ?", id)
+		if isCode(err, hookline.CodeConflict) {
+			// A bot saved meanwhile refers to it (PostgreSQL: the
+			// foreign key, checked when that save committed).
+			if users := webhookUsers(ctx, c, id); users != nil {
+				return users
+			}
+			return withMessage(err, "", "webhook %d is used by a bot; remove it from the bot's connections first", id)
+		}
+		if err != nil {
+			return fmt.Errorf("delete webhook %d: %w", id, err)
+		}
+		return nil
+	})
 }

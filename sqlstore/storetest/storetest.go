@@ -34,6 +34,11 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 	t.Run("QueueStats", func(t *testing.T) { exerciseQueueStats(t, open) })
 	t.Run("DeliveryRetention", func(t *testing.T) { exerciseDeliveryRetention(t, open) })
+	t.Run("Bots", func(t *testing.T) { exerciseBots(t, open) })
+	t.Run("BotScopes", func(t *testing.T) { exerciseBotScopes(t, open) })
+	t.Run("BotSessions", func(t *testing.T) { exerciseBotSessions(t, open) })
+	t.Run("BotInbox", func(t *testing.T) { exerciseBotInbox(t, open) })
+	t.Run("BotSessionLocks", func(t *testing.T) { exerciseBotSessionLocks(t, open) })
 }
 
 // wantCode fails the test unless err carries code (and field, when given).
