@@ -67,18 +67,9 @@ func (s *Service) cancelDeliveries(ctx context.Context, id int64) error {
 	return nil
 }
 
-// runSigned runs a stored webhook, signed when it has a signing secret.
+// runSigned runs a stored webhook against a Run webhook context, signed
+// when it has a signing secret.
 func (s *Service) runSigned(ctx context.Context, w *hookline.Webhook, runContext json.RawMessage) (*hookline.WebhookResult, error) {
-	if s.targets == nil || s.sign == nil {
-		return s.exec.RunContext(ctx, &w.WebhookDefinition, runContext)
-	}
-	secret, err := s.targets.FindSigningSecret(ctx, hookline.TargetWebhook, w.ID)
-	if err != nil {
-		return nil, fmt.Errorf("run webhook %d: %w", w.ID, err)
-	}
-	if secret == nil {
-		return s.exec.RunContext(ctx, &w.WebhookDefinition, runContext)
-	}
 	c, err := s.exec.Compile(&w.WebhookDefinition)
 	if err != nil {
 		return nil, err
@@ -87,7 +78,39 @@ func (s *Service) runSigned(ctx context.Context, w *hookline.Webhook, runContext
 	if err != nil {
 		return nil, err
 	}
+	return s.runCompiled(ctx, w, c, data)
+}
+
+// runCompiled runs a stored webhook's compiled definition against data,
+// signed when it has a signing secret.
+func (s *Service) runCompiled(ctx context.Context, w *hookline.Webhook, c *Compiled, data map[string]any) (*hookline.WebhookResult, error) {
+	if s.targets == nil || s.sign == nil {
+		return s.exec.Run(ctx, c, data), nil
+	}
+	secret, err := s.targets.FindSigningSecret(ctx, hookline.TargetWebhook, w.ID)
+	if err != nil {
+		return nil, fmt.Errorf("run webhook %d: %w", w.ID, err)
+	}
+	if secret == nil {
+		return s.exec.Run(ctx, c, data), nil
+	}
 	return s.exec.run(ctx, c, data, func(h http.Header, body []byte) error {
 		return s.sign(secret, h, body)
 	}), nil
+}
+
+// RunInConversation runs a stored webhook (as the store returned it,
+// secrets opened) in a conversation, as Run webhook runs it: the bot
+// runtime's sync webhooks. The error is for a definition that does not
+// compile or a store failure; failures of the exchange are in the result.
+func (s *Service) RunInConversation(ctx context.Context, w *hookline.Webhook, conv *hookline.Conversation) (*hookline.WebhookResult, error) {
+	c, err := s.exec.Compile(&w.WebhookDefinition)
+	if err != nil {
+		return nil, err
+	}
+	data, err := ConversationData(conv)
+	if err != nil {
+		return nil, err
+	}
+	return s.runCompiled(ctx, w, c, data)
 }
