@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/jinja"
@@ -156,5 +157,17 @@ func TestCompiledSample(t *testing.T) {
 	}
 	if got := c.modules[1].connections[0].webhooks; len(got) != 2 || got[0] != 3 || got[1] != 4 {
 		t.Fatalf("webhooks = %v", got)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
+	for i, w := range want {
+		if got := retryDelay(i + 1); got != w {
+			t.Errorf("retryDelay(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+	if got := retryDelay(100); got != maxRetryDelay {
+		t.Errorf("retryDelay(100) = %v", got)
 	}
 }

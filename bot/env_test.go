@@ -70,6 +70,7 @@ func newEnv(t *testing.T, db *sqlstore.DB, sealer hookline.SecretSealer, sink ho
 		Bots: e.bots, Sessions: e.bots, Webhooks: e.webhooks, Runner: wsvc,
 		Queue: delivery.NewService(e.webhooks, e.queue, exec, nil), Sink: sink, Lock: db.WithLock,
 		Now: e.clock.Now, PollInterval: 20 * time.Millisecond,
+		RetryDelay: func(int) time.Duration { return 50 * time.Millisecond },
 	}
 	for _, f := range configure {
 		f(&cfg)

@@ -102,7 +102,7 @@ func (r *Runtime) runInbox() {
 // drain hands each key with messages due to a worker, as long as workers
 // are free; keys this process is on already are left to their worker.
 func (r *Runtime) drain() {
-	keys, err := r.cfg.Sessions.FindBotInboxKeys(r.ctx, r.cfg.Now(), inboxBatch)
+	keys, err := r.cfg.Sessions.FindBotInboxKeys(r.ctx, time.Now(), inboxBatch)
 	if err != nil {
 		if r.ctx.Err() == nil {
 			r.log.Warn("bot inbox: reading the due messages failed; trying again at the next poll", "error", err.Error())
@@ -163,7 +163,7 @@ func (r *Runtime) handleKey(key hookline.BotSessionKey) {
 			r.log.Warn("bot inbox: reading a message failed", "bot_id", key.BotID, "error", err.Error())
 			return
 		}
-		if it.NextAttemptAt.After(r.cfg.Now()) {
+		if it.NextAttemptAt.After(time.Now()) {
 			return // it waits after a failure, and the later ones wait for it
 		}
 		if !it.Stepped {
@@ -211,10 +211,10 @@ func (r *Runtime) failed(ctx context.Context, it *hookline.BotInboxItem, what st
 		}
 		return
 	}
-	wait := retryDelay(it.Attempts + 1)
+	wait := r.cfg.RetryDelay(it.Attempts + 1)
 	r.log.Warn("bot inbox: "+what+" failed; trying again later", "inbox_id", it.ID, "bot_id", it.Message.BotID,
 		"attempts", it.Attempts+1, "retry_in", wait.String(), "error", err.Error())
-	if derr := r.cfg.Sessions.DeferBotInbox(ctx, it.ID, r.cfg.Now().Add(wait), err.Error()); derr != nil {
+	if derr := r.cfg.Sessions.DeferBotInbox(ctx, it.ID, time.Now().Add(wait), err.Error()); derr != nil {
 		r.log.Warn("bot inbox: deferring a message failed", "inbox_id", it.ID, "error", derr.Error())
 	}
 }

@@ -62,7 +62,11 @@ type Config struct {
 	PollInterval time.Duration
 	// SweepInterval is how often idle sessions are ended (default 1 min).
 	SweepInterval time.Duration
-	// Now is the clock sessions expire on (time.Now if nil).
+	// RetryDelay is the wait after an accepted message's n-th failure
+	// (default: 1 s, doubling, at most 5 min).
+	RetryDelay func(n int) time.Duration
+	// Now is the clock sessions expire and counters count on (time.Now
+	// if nil). The inbox keeps the store's time.
 	Now func() time.Time
 }
 
@@ -114,6 +118,9 @@ func NewRuntime(cfg Config) *Runtime {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RetryDelay == nil {
+		cfg.RetryDelay = retryDelay
 	}
 	if cfg.Lock == nil {
 		cfg.Lock = func(ctx context.Context, _ string, fn func(context.Context) error) error { return fn(ctx) }
