@@ -1,13 +1,15 @@
 // Package metrics serves hookline's metrics at /metrics in the Prometheus
 // text format, with the Prometheus client library. Metrics implements the
-// observers of the edge (requests), the webhook executor (runs) and the
-// delivery worker (outcomes and attempts), and reads the queue's depth from
+// observers of the edge (requests), the webhook executor (runs), the
+// delivery worker (outcomes and attempts) and the bot runtime (messages,
+// sessions, webhook calls), and reads the queue's depth from
 // the store at scrape time. Every process has its own registry, passed
 // explicitly: nothing is registered globally or at init.
 //
 // No label takes unbounded values: routes are ServeMux patterns, statuses
-// and outcomes are enumerations, and nothing is labelled by target or
-// tenant (a target's failures are in the API).
+// and outcomes are enumerations, and nothing is labelled by target,
+// tenant, bot or channel (those are in the API: a target's failures, a
+// bot's traffic per channel and hour).
 package metrics
 
 import (
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +63,9 @@ type Metrics struct {
 	runs            *prometheus.CounterVec
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
+	botMessages     *prometheus.CounterVec
+	botSessions     *prometheus.CounterVec
+	botWebhooks     *prometheus.CounterVec
 }
 
 // deliveryOutcomes labels the statuses a recorded outcome leaves a
@@ -78,6 +84,13 @@ var runOutcomes = []hookline.WebhookErrorKind{
 	"ok", hookline.ErrTimeout, hookline.ErrConnection, hookline.ErrDNS, hookline.ErrTLS,
 	hookline.ErrBlockedAddress, hookline.ErrHTTPStatus, hookline.ErrInvalidResponse, hookline.ErrRender,
 }
+
+// botWebhookOutcomes are the outcomes of a bot's webhook calls: sync
+// ones succeeded or the kind of their error (failed when there is none),
+// async ones queued. Any other is not counted, so the label stays bounded.
+var botWebhookOutcomes = append([]string{hookline.OutcomeSucceeded, hookline.OutcomeQueued, hookline.OutcomeFailed},
+	string(hookline.ErrTimeout), string(hookline.ErrConnection), string(hookline.ErrDNS), string(hookline.ErrTLS),
+	string(hookline.ErrBlockedAddress), string(hookline.ErrHTTPStatus), string(hookline.ErrInvalidResponse), string(hookline.ErrRender))
 
 // New returns the metrics of one process, registered on a registry of
 // their own with the Go runtime's and the process's.
@@ -114,6 +127,18 @@ func New(cfg Config) (*Metrics, error) {
 			Help:    "Duration of HTTP requests, by the route pattern that matched (or unmatched).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route"}),
+		botMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_bot_messages_total",
+			Help: "Bot messages handled by this process: in (user messages) and out (messages the bots said). Per bot and channel: GET /api/v1/bots/{id}/metrics.",
+		}, []string{"direction"}),
+		botSessions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_bot_sessions_total",
+			Help: "Bot sessions started and ended (at an end module, or idle) by this process.",
+		}, []string{"event"}),
+		botWebhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_bot_webhook_calls_total",
+			Help: "Webhook calls of bots' connections by outcome: succeeded, queued (async), or the kind of the error.",
+		}, []string{"outcome"}),
 	}
 	if cfg.Token != "" {
 		m.token, m.tokenSet = sha256.Sum256([]byte(cfg.Token)), true
@@ -124,8 +149,17 @@ func New(cfg Config) (*Metrics, error) {
 	for _, outcome := range runOutcomes {
 		m.runs.WithLabelValues(string(outcome))
 	}
+	for _, d := range []string{"in", "out"} {
+		m.botMessages.WithLabelValues(d)
+	}
+	for _, e := range []string{"started", "ended"} {
+		m.botSessions.WithLabelValues(e)
+	}
+	for _, outcome := range botWebhookOutcomes {
+		m.botWebhooks.WithLabelValues(outcome)
+	}
 	cs := []prometheus.Collector{
-		m.deliveries, m.attempts, m.runs, m.requests, m.requestDuration,
+		m.deliveries, m.attempts, m.runs, m.requests, m.requestDuration, m.botMessages, m.botSessions, m.botWebhooks,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -166,6 +200,26 @@ func (m *Metrics) WebhookRan(kind hookline.WebhookErrorKind) {
 		outcome = "ok"
 	}
 	m.runs.WithLabelValues(outcome).Inc()
+}
+
+// BotCounted counts what a bot's step or the idle sweep added to a bot's
+// hourly counters; it implements bot.Observer.
+func (m *Metrics) BotCounted(name string, value int64) {
+	v := float64(value)
+	switch name {
+	case hookline.BotMetricMessagesIn:
+		m.botMessages.WithLabelValues("in").Add(v)
+	case hookline.BotMetricMessagesOut:
+		m.botMessages.WithLabelValues("out").Add(v)
+	case hookline.BotMetricSessionsStarted:
+		m.botSessions.WithLabelValues("started").Add(v)
+	case hookline.BotMetricSessionsEnded:
+		m.botSessions.WithLabelValues("ended").Add(v)
+	default:
+		if outcome, ok := strings.CutPrefix(name, hookline.BotMetricWebhookPrefix); ok && slices.Contains(botWebhookOutcomes, outcome) {
+			m.botWebhooks.WithLabelValues(outcome).Add(v)
+		}
+	}
 }
 
 // ObserveRequest counts and times a served request; it implements

@@ -140,3 +140,41 @@ func TestToken(t *testing.T) {
 		t.Fatalf("POST /metrics: %d %v %s", res.StatusCode, res.Header, body)
 	}
 }
+
+// TestBotSeries: the bot runtime's counters by direction, event and
+// outcome; names outside the bounded set are not counted.
+func TestBotSeries(t *testing.T) {
+	m, err := metrics.New(metrics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.BotCounted(hookline.BotMetricMessagesIn, 1)
+	m.BotCounted(hookline.BotMetricMessagesOut, 3)
+	m.BotCounted(hookline.BotMetricSessionsStarted, 1)
+	m.BotCounted(hookline.BotMetricSessionsEnded, 2)
+	m.BotCounted(hookline.BotMetricWebhookPrefix+"timeout", 1)
+	m.BotCounted(hookline.BotMetricWebhookPrefix+"queued", 4)
+	m.BotCounted(hookline.BotMetricWebhookPrefix+"made-up", 9)
+	m.BotCounted("unknown", 9)
+	_, fams := scrape(t, serve(t, m), "")
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"hookline_bot_messages_total", []string{"direction", "in"}, 1},
+		{"hookline_bot_messages_total", []string{"direction", "out"}, 3},
+		{"hookline_bot_sessions_total", []string{"event", "started"}, 1},
+		{"hookline_bot_sessions_total", []string{"event", "ended"}, 2},
+		{"hookline_bot_webhook_calls_total", []string{"outcome", "timeout"}, 1},
+		{"hookline_bot_webhook_calls_total", []string{"outcome", "queued"}, 4},
+		{"hookline_bot_webhook_calls_total", []string{"outcome", "succeeded"}, 0},
+	} {
+		if got, ok := value(fams, c.name, c.labels...); !ok || got != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
+	}
+	if _, ok := value(fams, "hookline_bot_webhook_calls_total", "outcome", "made-up"); ok {
+		t.Error("an outcome outside the set got a series")
+	}
+}
