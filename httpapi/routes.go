@@ -30,6 +30,9 @@ func (s *Server) api() []resource {
 	if s.deliveries != nil {
 		resources = append(resources, s.deliveryAPI())
 	}
+	if s.bots != nil {
+		resources = append(resources, s.botAPI())
+	}
 	return resources
 }
 

@@ -26,8 +26,28 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[hookline.AuthType]():      {string(hookline.AuthNone), string(hookline.AuthBasic), string(hookline.AuthBearer), string(hookline.AuthAPIKey)},
 	reflect.TypeFor[hookline.ValueType]():     {string(hookline.ValueText), string(hookline.ValueVariable)},
 	reflect.TypeFor[hookline.TemplateScope](): {string(hookline.TemplateBuiltin), string(hookline.TemplateAgency), string(hookline.TemplateCompany)},
+	reflect.TypeFor[hookline.ModuleType]():    {string(hookline.ModuleMessage), string(hookline.ModuleCollector), string(hookline.ModuleEnd)},
+	reflect.TypeFor[hookline.ValidationType](): {string(hookline.ValidateText), string(hookline.ValidateNumber), string(hookline.ValidateEmail),
+		string(hookline.ValidatePhone), string(hookline.ValidateDate), string(hookline.ValidateRegex), string(hookline.ValidateOptions)},
+	reflect.TypeFor[hookline.BotSessionState](): {string(hookline.SessionOpen), string(hookline.SessionEnded)},
 	reflect.TypeFor[hookline.WebhookErrorKind](): {string(hookline.ErrTimeout), string(hookline.ErrConnection), string(hookline.ErrDNS),
 		string(hookline.ErrTLS), string(hookline.ErrBlockedAddress), string(hookline.ErrHTTPStatus), string(hookline.ErrInvalidResponse), string(hookline.ErrRender)},
+}
+
+// fixedSchemas are the schemas of types whose JSON is not their Go
+// fields: a webhook reference is a number or a string; a channel of a
+// bot document has the root's contract type, without doc tags.
+var fixedSchemas = map[reflect.Type]map[string]any{
+	reflect.TypeFor[hookline.BotWebhookRef](): {
+		"oneOf":       []any{map[string]any{"type": "integer", "minimum": 1}, map[string]any{"type": "string"}},
+		"description": "a webhook of the bot's company: its id, or its name",
+	},
+	reflect.TypeFor[hookline.BotChannelDoc](): object([]string{"name", "type", "mode"}, map[string]any{
+		"name":     typed("string", "the channel's name, unique in the bot"),
+		"type":     enum("the channel type", "webhook"),
+		"mode":     enum("sync: the answer is in the HTTP response; async: it is POSTed to post_url", "sync", "async"),
+		"post_url": typed("string", "async: where answers are POSTed"),
+	}),
 }
 
 var (
@@ -76,6 +96,9 @@ func (g *schemaGen) body(v any) map[string]any {
 func (g *schemaGen) of(t reflect.Type) map[string]any {
 	if values, ok := enumValues[t]; ok {
 		return map[string]any{"type": "string", "enum": values}
+	}
+	if schema, ok := fixedSchemas[t]; ok {
+		return schema
 	}
 	switch {
 	case t == timeType:

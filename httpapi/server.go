@@ -29,6 +29,8 @@ type Config struct {
 	Templates hookline.WebhookTemplateService
 	// Deliveries is the delivery queue; nil leaves its routes out.
 	Deliveries hookline.DeliveryService
+	// Bots is the bots' service; nil leaves its routes out.
+	Bots hookline.BotService
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
 	// PublicURL is the address outside systems reach hookline at; the
@@ -48,6 +50,7 @@ type Server struct {
 	webhooks     hookline.WebhookService
 	templates    hookline.WebhookTemplateService
 	deliveries   hookline.DeliveryService
+	bots         hookline.BotService
 	ready        func(context.Context) error
 	publicURL    string
 	maxBodyBytes int64
@@ -68,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		webhooks:     cfg.Webhooks,
 		templates:    cfg.Templates,
 		deliveries:   cfg.Deliveries,
+		bots:         cfg.Bots,
 		ready:        cfg.Ready,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		maxBodyBytes: cfg.MaxBodyBytes,
