@@ -94,6 +94,11 @@ type Runtime struct {
 
 var _ hookline.BotRuntime = (*Runtime)(nil)
 
+// UseReplySink sets the sink of accepted messages' replies, for a
+// channel service made after the runtime (it needs the runtime itself).
+// Call it before Start.
+func (r *Runtime) UseReplySink(sink hookline.ReplySink) { r.cfg.Sink = sink }
+
 // compiledBot is a bot as the runtime keeps it: its company and the
 // version it was compiled at.
 type compiledBot struct {

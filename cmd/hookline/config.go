@@ -139,11 +139,12 @@ func settings() []setting {
 	}
 }
 
-// settingsFor lists the settings the command reads: serve reads them all,
-// migrate only those that locate the database.
+// settingsFor lists the settings the command reads: serve reads them all;
+// migrate and the bot commands only those that locate the database (and
+// the secret key a migration may need).
 func settingsFor(command string) []setting {
 	all := settings()
-	if command != "migrate" {
+	if command != "migrate" && !strings.HasPrefix(command, "bot ") {
 		return all
 	}
 	var used []setting
@@ -166,7 +167,21 @@ prints it once to stderr. Logs are JSON lines on stderr.`,
 	"migrate": `Applies pending database migrations and exits, listing what it applied.
 serve migrates on every start as well; migrate lets an operator do it ahead
 of time. Processes migrating one PostgreSQL database together take turns.`,
+	"bot import": `Imports a bot document (JSON, or YAML for a .yaml or .yml file or with
+--format yaml; - reads standard input) into the database serve uses (the
+data directory, or HOOKLINE_DATABASE_URL), as POST /api/v1/bots does:
+webhooks named in it must exist in the company, every template is
+compiled, and an error names its path. It prints the stored bot as JSON.
+--company names the company; without it, the document's company_id does.
+The database is migrated first, as serve would.`,
+	"bot export": `Prints a bot's document, as GET /api/v1/bots/{id}/export does: webhooks
+named, so that it imports into another company or instance. JSON by
+default, YAML with --format yaml.`,
 }
+
+// commandArguments are the arguments of the commands that take some,
+// for their usage line.
+var commandArguments = map[string]string{"bot import": " FILE", "bot export": " ID"}
 
 // errUsage reports that the usage text has been printed (for -h).
 var errUsage = errors.New("usage")
@@ -183,10 +198,20 @@ func (e *flagError) Error() string { return e.err.Error() }
 // (--addr or HOOKLINE_ADDR) and the bad value. It returns the arguments
 // after the flags.
 func loadConfig(name string, args []string, getenv func(string) string, helpOut io.Writer) (Config, []string, error) {
+	return loadConfigWith(name, args, getenv, helpOut, nil)
+}
+
+// loadConfigWith is loadConfig for a command with flags of its own, which
+// extra adds; its flags may come before or after its arguments (hookline
+// bot import FILE --company 7).
+func loadConfigWith(name string, args []string, getenv func(string) string, helpOut io.Writer, extra func(fs *flag.FlagSet)) (Config, []string, error) {
 	var cfg Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	if extra != nil {
+		extra(fs)
+	}
 	used := settingsFor(name)
 	given := map[string]string{}
 	for _, s := range used {
@@ -199,9 +224,15 @@ func loadConfig(name string, args []string, getenv func(string) string, helpOut 
 		}
 		fs.Func(s.flag, usage, func(v string) error { given[s.flag] = v; return nil })
 	}
-	if err := fs.Parse(args); err != nil {
+	var positional []string
+	err := fs.Parse(args)
+	for err == nil && extra != nil && fs.NArg() > 0 {
+		positional = append(positional, fs.Arg(0))
+		err = fs.Parse(fs.Args()[1:])
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(helpOut, "usage: hookline %s [flags]\n\n%s\n\nflags (a flag wins over its environment variable):\n", name, commandDescriptions[name])
+			fmt.Fprintf(helpOut, "usage: hookline %s%s [flags]\n\n%s\n\nflags (a flag wins over its environment variable):\n", name, commandArguments[name], commandDescriptions[name])
 			printFlags(helpOut, fs)
 			var envOnly []setting
 			for _, s := range used {
@@ -244,7 +275,7 @@ func loadConfig(name string, args []string, getenv func(string) string, helpOut 
 			errs = append(errs, err)
 		}
 	}
-	return cfg, fs.Args(), errors.Join(errs...)
+	return cfg, append(positional, fs.Args()...), errors.Join(errs...)
 }
 
 // checkSharedKey requires HOOKLINE_SECRET_KEY with PostgreSQL: processes

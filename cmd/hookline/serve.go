@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/bot"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
@@ -34,6 +35,7 @@ type Main struct {
 	db        *sqlstore.DB
 	worker    *delivery.Worker
 	pruner    *delivery.Pruner
+	bots      *bot.Runtime
 	publicURL string
 	ln        net.Listener
 	server    *http.Server
@@ -128,6 +130,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
 	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
+	// Bots: the runtime runs dialogs (sync webhooks through the webhook
+	// service, async ones through the queue) and, in the background, the
+	// inbox of accepted messages and the idle sweep, one process at a
+	// time under the store's lock.
+	botStore := sqlstore.NewBotStore(m.db)
+	runtime := bot.NewRuntime(bot.Config{
+		Bots: botStore, Sessions: botStore, Webhooks: store, Runner: webhooks, Queue: deliveries,
+		Observer: obs, Logger: m.log, Lock: m.db.WithLock,
+	})
+	bots := bot.NewService(tenants, botStore, botStore, store, runtime)
 
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
@@ -140,6 +152,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Webhooks:     webhooks,
 		Templates:    webhooks,
 		Deliveries:   deliveries,
+		Bots:         bots,
 		Ready:        m.db.Ping,
 		PublicURL:    m.publicURL,
 		MaxBodyBytes: m.cfg.MaxBodyBytes,
@@ -166,6 +179,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.worker.Start()
 	m.pruner = pruner
 	m.pruner.Start()
+	m.bots = runtime
+	m.bots.Start()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
@@ -207,6 +222,15 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			m.server.Close()
 			errs = append(errs, fmt.Errorf("shutdown: requests still running after %s were cut off: %w", m.cfg.ShutdownTimeout, err))
+		}
+	}
+	if m.bots != nil {
+		// Steps in flight are cancelled; what they saved stays, and the
+		// inbox's messages are handled by the next start or another node.
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.bots.Stop(ctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if m.worker != nil {
