@@ -532,11 +532,16 @@ func EncodeDocument(doc *hookline.BotDocument, format hookline.BotFormat) ([]byt
 		if err != nil {
 			return nil, fmt.Errorf("encode bot document: %w", err)
 		}
-		out, err := yaml.Marshal(toYAML(root))
-		if err != nil {
+		var out bytes.Buffer
+		enc := yaml.NewEncoder(&out)
+		enc.SetIndent(2)
+		if err := enc.Encode(toYAML(root)); err != nil {
 			return nil, fmt.Errorf("encode bot document as YAML: %w", err)
 		}
-		return out, nil
+		if err := enc.Close(); err != nil {
+			return nil, fmt.Errorf("encode bot document as YAML: %w", err)
+		}
+		return out.Bytes(), nil
 	}
 	return nil, hookline.Invalid("format", "%q is not a bot document format; use json or yaml", format)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/bot"
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/webhook"
 )
@@ -126,5 +127,22 @@ func TestExampleWalkthrough(t *testing.T) {
 			t.Fatalf("the receiver printed:\n%s", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestExampleBot: the README's example bot reads as the API reads it and
+// compiles once its webhook name is resolved.
+func TestExampleBot(t *testing.T) {
+	in, err := bot.ParseDocument(hookline.BotSource{Data: readExample(t, "ticket-bot.yaml"), Format: hookline.BotYAML})
+	if err != nil {
+		t.Fatalf("examples/ticket-bot.yaml: %v", err)
+	}
+	refs := in.WebhookRefs()
+	if len(refs) != 1 || refs[0].Ref.Name != "Ticket status" {
+		t.Fatalf("the example bot names %+v, want the example webhook", refs)
+	}
+	*refs[0].Ref = hookline.BotWebhookRef{ID: 1}
+	if _, err := bot.Compile(in.BotDefinition); err != nil {
+		t.Fatalf("examples/ticket-bot.yaml: %v", err)
 	}
 }
