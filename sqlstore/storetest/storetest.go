@@ -34,6 +34,9 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 	t.Run("QueueStats", func(t *testing.T) { exerciseQueueStats(t, open) })
 	t.Run("DeliveryRetention", func(t *testing.T) { exerciseDeliveryRetention(t, open) })
+	t.Run("Apps", func(t *testing.T) { exerciseApps(t, open) })
+	t.Run("Channels", func(t *testing.T) { exerciseChannels(t, open) })
+	t.Run("HookKeys", func(t *testing.T) { exerciseHookKeys(t, open) })
 }
 
 // wantCode fails the test unless err carries code (and field, when given).
