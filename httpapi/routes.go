@@ -30,6 +30,12 @@ func (s *Server) api() []resource {
 	if s.deliveries != nil {
 		resources = append(resources, s.deliveryAPI())
 	}
+	if s.apps != nil {
+		resources = append(resources, s.appAPI())
+	}
+	if s.channels != nil {
+		resources = append(resources, s.channelAPI())
+	}
 	return resources
 }
 

@@ -25,6 +25,7 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[hookline.Execution]():     {string(hookline.ExecutionSync), string(hookline.ExecutionAsync)},
 	reflect.TypeFor[hookline.AuthType]():      {string(hookline.AuthNone), string(hookline.AuthBasic), string(hookline.AuthBearer), string(hookline.AuthAPIKey)},
 	reflect.TypeFor[hookline.ValueType]():     {string(hookline.ValueText), string(hookline.ValueVariable)},
+	reflect.TypeFor[hookline.ChannelMode]():   {string(hookline.ChannelSync), string(hookline.ChannelAsync)},
 	reflect.TypeFor[hookline.TemplateScope](): {string(hookline.TemplateBuiltin), string(hookline.TemplateAgency), string(hookline.TemplateCompany)},
 	reflect.TypeFor[hookline.WebhookErrorKind](): {string(hookline.ErrTimeout), string(hookline.ErrConnection), string(hookline.ErrDNS),
 		string(hookline.ErrTLS), string(hookline.ErrBlockedAddress), string(hookline.ErrHTTPStatus), string(hookline.ErrInvalidResponse), string(hookline.ErrRender)},

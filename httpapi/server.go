@@ -29,6 +29,10 @@ type Config struct {
 	Templates hookline.WebhookTemplateService
 	// Deliveries is the delivery queue; nil leaves its routes out.
 	Deliveries hookline.DeliveryService
+	// Apps and Channels are the webhook channels'; nil leaves their
+	// routes out.
+	Apps     hookline.AppService
+	Channels hookline.ChannelService
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
 	// PublicURL is the address outside systems reach hookline at; the
@@ -48,6 +52,8 @@ type Server struct {
 	webhooks     hookline.WebhookService
 	templates    hookline.WebhookTemplateService
 	deliveries   hookline.DeliveryService
+	apps         hookline.AppService
+	channels     hookline.ChannelService
 	ready        func(context.Context) error
 	publicURL    string
 	maxBodyBytes int64
@@ -68,6 +74,8 @@ func New(cfg Config) (*Server, error) {
 		webhooks:     cfg.Webhooks,
 		templates:    cfg.Templates,
 		deliveries:   cfg.Deliveries,
+		apps:         cfg.Apps,
+		channels:     cfg.Channels,
 		ready:        cfg.Ready,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		maxBodyBytes: cfg.MaxBodyBytes,
