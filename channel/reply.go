@@ -72,16 +72,18 @@ func (s *Service) DeliverReply(ctx context.Context, m hookline.InboundMessage, r
 	return err
 }
 
-// Targets resolves the queue's channel targets: the answers of async
-// channels, authorized with the channel's current access token.
-func (s *Service) Targets() delivery.TargetResolver { return targets{s} }
+// NewTargets resolves the queue's channel targets (hookline.TargetChannel):
+// the answers of async channels, authorized with the channel's current
+// access token. It needs only the store, so that the queue's worker, which
+// the service's queue wakes, is made before the service.
+func NewTargets(store hookline.ChannelStore) delivery.TargetResolver { return targets{store} }
 
-type targets struct{ s *Service }
+type targets struct{ store hookline.ChannelStore }
 
 // ResolveTarget reads the channel's access token at send time, so that a
 // new token applies to the answers still waiting.
 func (t targets) ResolveTarget(ctx context.Context, _ hookline.TargetKind, companyID, id int64) (*delivery.Target, error) {
-	ch, err := t.s.cfg.Store.FindChannelToken(ctx, companyID, id)
+	ch, err := t.store.FindChannelToken(ctx, companyID, id)
 	if err != nil {
 		return nil, err
 	}

@@ -472,7 +472,7 @@ func TestAsyncReply(t *testing.T) {
 	}
 
 	// The queue reads the token when it sends.
-	target, err := e.svc.Targets().ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
+	target, err := channel.NewTargets(e.store).ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,11 +483,11 @@ func TestAsyncReply(t *testing.T) {
 	if _, err := e.svc.UpdateChannel(ctx, e.shopKey, ch.ID, hookline.ChannelPatch{AccessToken: ptr("at-2")}); err != nil {
 		t.Fatal(err)
 	}
-	target, _ = e.svc.Targets().ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
+	target, _ = channel.NewTargets(e.store).ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
 	if err := target.Authorize(req); err != nil || req.Header.Get("Authorization") != "Bearer at-2" {
 		t.Fatalf("after a new token: %v", req.Header)
 	}
-	_, err = e.svc.Targets().ResolveTarget(ctx, hookline.TargetChannel, e.other.ID, ch.ID)
+	_, err = channel.NewTargets(e.store).ResolveTarget(ctx, hookline.TargetChannel, e.other.ID, ch.ID)
 	wantCode(t, err, hookline.CodeNotFound, "")
 
 	// An answer for a deleted channel is dropped, not retried for ever.
@@ -497,7 +497,7 @@ func TestAsyncReply(t *testing.T) {
 	if err := e.svc.DeliverReply(ctx, hookline.InboundMessage{BotID: bot, ChannelID: ch.ID}, &hookline.BotReply{}); err != nil {
 		t.Fatalf("a deleted channel's answer: %v", err)
 	}
-	_, err = e.svc.Targets().ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
+	_, err = channel.NewTargets(e.store).ResolveTarget(ctx, hookline.TargetChannel, e.shop.ID, ch.ID)
 	wantCode(t, err, hookline.CodeNotFound, "")
 }
 

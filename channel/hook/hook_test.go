@@ -53,13 +53,12 @@ func newEnv(t *testing.T) *env {
 	webhooks := sqlstore.NewWebhookStore(db, sealer)
 	queue := sqlstore.NewDeliveryStore(db, sealer)
 	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	var worker *delivery.Worker
-	deliveries := delivery.NewService(webhooks, queue, webhook.NewExecutor(client), func() { worker.Wake() })
+	worker := delivery.NewWorker(delivery.Config{Store: queue, Webhooks: webhooks, Client: client, PollInterval: 20 * time.Millisecond,
+		Targets: map[hookline.TargetKind]delivery.TargetResolver{hookline.TargetChannel: channel.NewTargets(e.store)}})
+	deliveries := delivery.NewService(webhooks, queue, webhook.NewExecutor(client), worker.Wake)
 	e.svc = channel.NewService(channel.Config{Tenants: tenant.NewService(db, db, ""), Store: e.store, Bots: e.bots,
 		Runtime: e.runtime, Queue: deliveries, PublicURL: "http://hooks.test"})
 	e.runtime.Sink = e.svc
-	worker = delivery.NewWorker(delivery.Config{Store: queue, Webhooks: webhooks, Client: client, PollInterval: 20 * time.Millisecond,
-		Targets: map[hookline.TargetKind]delivery.TargetResolver{hookline.TargetChannel: e.svc.Targets()}})
 	worker.Start()
 	t.Cleanup(func() { worker.Stop(context.Background()) })
 

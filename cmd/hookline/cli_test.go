@@ -25,6 +25,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"template", "render"}, "Renders one Jinja2 template"},
 		{[]string{"webhook"}, "run a webhook definition once"},
 		{[]string{"webhook", "run"}, "Runs a webhook definition once"},
+		{[]string{"channel"}, "approve a webhook channel"},
+		{[]string{"channel", "approve"}, "Approves a webhook channel"},
 		{[]string{"bench"}, "Drives a scenario against hookline"},
 		{[]string{"version"}, "Prints the module version"},
 		{[]string{"help"}, "commands:"},

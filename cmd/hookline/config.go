@@ -143,7 +143,7 @@ func settings() []setting {
 // migrate only those that locate the database.
 func settingsFor(command string) []setting {
 	all := settings()
-	if command != "migrate" {
+	if !storeCommands[command] {
 		return all
 	}
 	var used []setting
@@ -154,6 +154,10 @@ func settingsFor(command string) []setting {
 	}
 	return used
 }
+
+// storeCommands work on the store serve uses and read only the settings
+// that locate it and its secret key (those usedByMigrate).
+var storeCommands = map[string]bool{"migrate": true, "channel approve": true}
 
 // commandDescriptions introduce the commands that read settings in their
 // -h text.
@@ -166,6 +170,10 @@ prints it once to stderr. Logs are JSON lines on stderr.`,
 	"migrate": `Applies pending database migrations and exits, listing what it applied.
 serve migrates on every start as well; migrate lets an operator do it ahead
 of time. Processes migrating one PostgreSQL database together take turns.`,
+	"channel approve": `Approves a webhook channel, as an admin key's POST /api/v1/channels/{id}/approve
+does: until approved, the channel's hook answers 403. It works on the store
+serve uses (the data directory, or HOOKLINE_DATABASE_URL), migrating it
+first as serve does. Flags go before the channel's id.`,
 }
 
 // errUsage reports that the usage text has been printed (for -h).

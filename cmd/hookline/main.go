@@ -4,6 +4,7 @@
 //	hookline migrate    apply pending database migrations and exit
 //	hookline template   render a template as webhooks do (template render -h)
 //	hookline webhook    run a webhook definition once (webhook run -h)
+//	hookline channel    approve a webhook channel (channel approve ID)
 //	hookline bench      load-test hookline against bare Go servers
 //	hookline version    print the version, the VCS revision and the Go version
 //
@@ -44,6 +45,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{"template", "render a template as webhooks do: template render --template FILE [--context JSON_FILE] [--mode MODE]", runTemplate},
 		{"webhook", "run a webhook definition once: webhook run --file DEF.json [--context CTX.json] [--allow CIDR]", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runWebhookCommand(ctx, args, getenv, stdout, stderr)
+		}},
+		{"channel", "approve a webhook channel on the store serve uses: channel approve ID", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return runChannel(ctx, args, getenv, stdout, stderr)
 		}},
 		{"bench", "load-test hookline against bare Go servers: bench --scenario NAME (bench --list)", benchCommand(getenv)},
 		{"version", "print the version, the VCS revision and the Go version", runVersion},

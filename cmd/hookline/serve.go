@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/channel"
+	"github.com/hookline/hookline/channel/hook"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
@@ -117,10 +119,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	channelStore := sqlstore.NewChannelStore(m.db, keys)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
 		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease,
 		Logger: m.log, Observer: obs,
+		Targets: map[hookline.TargetKind]delivery.TargetResolver{hookline.TargetChannel: channel.NewTargets(channelStore)},
 	})
 	pruner := delivery.NewPruner(delivery.PrunerConfig{
 		Store: queue, Retention: m.cfg.DeliveryRetention, FailedRetention: m.cfg.DeliveryFailedRetention,
@@ -128,27 +132,50 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	deliveries := delivery.NewService(store, queue, exec, worker.Wake)
 	webhooks.UseDeliveryTargets(queue, delivery.SignRequest)
+	// The webhook channels (seed 004). The bot service provides the bots
+	// they belong to and the runtime their hooks talk to: without them the
+	// apps are served, and the channel routes and the /chatbot/hooks edge
+	// are not mounted.
+	var bots channel.BotFinder
+	var runtime hookline.BotRuntime
+	channels := channel.NewService(channel.Config{
+		Tenants: tenants, Store: channelStore, Bots: bots, Runtime: runtime, Queue: deliveries,
+		PublicURL: m.publicURL, Logger: m.log,
+	})
 
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
 	}
 
 	// The edges, mounted on one handler.
-	api, err := httpapi.New(httpapi.Config{
+	apiCfg := httpapi.Config{
 		Tenants:      tenants,
 		Keys:         tenants,
 		Webhooks:     webhooks,
 		Templates:    webhooks,
 		Deliveries:   deliveries,
+		Apps:         channels,
 		Ready:        m.db.Ping,
 		PublicURL:    m.publicURL,
 		MaxBodyBytes: m.cfg.MaxBodyBytes,
 		Logger:       m.log,
-	})
+	}
+	if bots != nil {
+		apiCfg.Channels = channels
+	}
+	api, err := httpapi.New(apiCfg)
 	if err != nil {
 		return err
 	}
-	handler, err := edge.NewObserved(m.log, obs, obs.Mount(), api.Mount())
+	mounts := []edge.Mount{obs.Mount(), api.Mount()}
+	if runtime != nil {
+		hooks, err := hook.New(channels, m.log)
+		if err != nil {
+			return err
+		}
+		mounts = append(mounts, hooks.Mount())
+	}
+	handler, err := edge.NewObserved(m.log, obs, mounts...)
 	if err != nil {
 		return err
 	}
