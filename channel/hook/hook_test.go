@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -357,5 +360,35 @@ func TestHookAsync(t *testing.T) {
 	// The bot ran once for the key, so one answer was queued for it.
 	if n := len(e.runtime.Messages()); n != 4 {
 		t.Fatalf("the bot ran %d times for 3 calls and 2 with one key, want 4", n)
+	}
+}
+
+// TestREADMEToken mints tokens with the README's python3 script
+// (examples/hook-token.py, standard library only) and calls the hook
+// with them: a fresh one is accepted, an expired one refused.
+func TestREADMEToken(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	e := newEnv(t)
+	ch, bot := e.channel(hookline.ChannelInput{RequireExp: ptr(true)})
+	mint := func(ttl string) string {
+		t.Helper()
+		cmd := exec.Command(python, filepath.Join("..", "..", "examples", "hook-token.py"), ttl)
+		cmd.Env = append(os.Environ(), "CLIENT_ID="+ch.ClientID, "CLIENT_SECRET="+ch.ClientSecret)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("examples/hook-token.py: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	path := "/chatbot/hooks/" + strconv.FormatInt(bot, 10)
+	if r := e.post(path, "bearer "+mint("300"), message); r.status != http.StatusOK {
+		t.Fatalf("a fresh token: %d %s", r.status, r.body)
+	}
+	r := e.post(path, "bearer "+mint("-120"), message)
+	if _, msg, _ := hookError(t, r); r.status != http.StatusUnauthorized || !strings.Contains(msg, "expired") {
+		t.Fatalf("an expired token: %d %s", r.status, r.body)
 	}
 }
