@@ -400,7 +400,8 @@ type HookService interface {
 	// AuthenticateHook finds channel id of bot botID (0: the bot's first)
 	// and checks the call's JWT against it: CodeNotFound for no such
 	// channel, CodeUnauthorized for a bad token, CodeForbidden for a
-	// channel without an app, not approved or disabled.
+	// channel without an app, not approved or disabled. The channel it
+	// returns has its secrets cleared.
 	AuthenticateHook(ctx context.Context, botID, id int64, token string) (*HookChannel, error)
 	// ReceiveMessage hands the payload to the bot as the channel's mode
 	// says. With an Idempotency-Key seen within HookKeyWindow it returns

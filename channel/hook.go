@@ -33,6 +33,9 @@ func (s *Service) AuthenticateHook(ctx context.Context, botID, id int64, token s
 	if ch.Previous != "" && now.Before(ch.PreviousUntil) {
 		secrets = append(secrets, ch.Previous)
 	}
+	// The edge holds the channel for the rest of the call; the secrets
+	// stay here.
+	ch.Secret, ch.Previous = "", ""
 	if err := VerifyToken(token, ch.ClientID, secrets, ch.RequireExp, now); err != nil {
 		return nil, err
 	}

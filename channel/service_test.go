@@ -345,7 +345,7 @@ func TestAuthenticateHook(t *testing.T) {
 	}
 	for _, id := range []int64{ch.ID, 0} {
 		got, err := e.svc.AuthenticateHook(ctx, bot, id, good)
-		if err != nil || got.ID != ch.ID {
+		if err != nil || got.ID != ch.ID || got.Secret != "" || got.Previous != "" {
 			t.Fatalf("channel %d: %+v, %v", id, got, err)
 		}
 	}
