@@ -191,10 +191,20 @@ func (s *ChannelStore) RotateAppSecret(ctx context.Context, scope hookline.Scope
 	return out, err
 }
 
+// channelColumns are what scanChannel reads of a channel c and its app a.
+const channelColumns = `c.id, c.company_id, c.bot_id, c.app_id, a.client_id, c.type, c.name, c.mode, c.post_url,
+	c.sealed_access_token, c.require_exp, c.approved_at, c.enabled, c.created_at, c.updated_at`
+
 // channelSelect reads channels with their app's client id.
-const channelSelect = `SELECT c.id, c.company_id, c.bot_id, c.app_id, a.client_id, c.type, c.name, c.mode, c.post_url,
-	c.sealed_access_token, c.require_exp, c.approved_at, c.enabled, c.created_at, c.updated_at
-	FROM channels c LEFT JOIN apps a ON a.id = c.app_id`
+const channelSelect = "SELECT " + channelColumns + " FROM channels c LEFT JOIN apps a ON a.id = c.app_id"
+
+// hookSelect reads a channel as FindHookChannel does, with its app's
+// sealed secrets first; hookSelectFirst reads the bot's first channel.
+const (
+	hookColumns     = "SELECT a.sealed_secret, a.sealed_previous, a.previous_until, " + channelColumns
+	hookSelect      = hookColumns + " FROM channels c LEFT JOIN apps a ON a.id = c.app_id WHERE c.bot_id = ? AND c.id = ?"
+	hookSelectFirst = hookColumns + " FROM (SELECT * FROM channels WHERE bot_id = ? ORDER BY id LIMIT 1) c LEFT JOIN apps a ON a.id = c.app_id"
+)
 
 // scanChannel scans a row of channelSelect (and extra destinations after
 // it); with open its access token is opened, else masked.
@@ -439,15 +449,10 @@ func (s *ChannelStore) DeleteChannel(ctx context.Context, scope hookline.Scope, 
 // FindHookChannel returns channel id of bot botID, or with id 0 the bot's
 // first channel, with its app's secrets opened.
 func (s *ChannelStore) FindHookChannel(ctx context.Context, botID, id int64) (*hookline.HookChannel, error) {
-	query := channelSelect
-	args := []any{botID}
+	query, args := hookSelect, []any{botID, id}
 	if id == 0 {
-		query = strings.Replace(query, "FROM channels c", "FROM (SELECT * FROM channels WHERE bot_id = ? ORDER BY id LIMIT 1) c", 1)
-	} else {
-		query += " WHERE c.bot_id = ? AND c.id = ?"
-		args = append(args, id)
+		query, args = hookSelectFirst, []any{botID}
 	}
-	query = strings.Replace(query, "SELECT c.id", "SELECT a.sealed_secret, a.sealed_previous, a.previous_until, c.id", 1)
 	var secret, previous sql.NullString
 	var until sql.NullTime
 	row := s.db.conn().row(ctx, query, args...)
