@@ -1,0 +1,209 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// leaseBook keeps the delivery leases of a database that one process
+// serves (SQLite) in memory instead of in its rows. A lease written to the
+// rows cost a write transaction per lease and rewrote each leased row and
+// three of its indexes, which made the lease the largest cost of draining
+// a backlog; in memory, a lease is a read. A crash loses nothing: the
+// leased rows are still pending in the database and are sent again on
+// restart, at once rather than after a lease expiry (at least once, with
+// the same webhook-id). What the rows do not say, the store adds from the
+// book: a held delivery is shown as sending until its lease ends.
+type leaseBook struct {
+	mu      sync.Mutex
+	byID    map[int64]*bookLease
+	keys    map[bookKey]int
+	targets map[bookTarget]int
+	// recovered: the rows that an older version left 'sending' are
+	// pending again.
+	recovered bool
+}
+
+type bookTarget struct {
+	kind hookline.TargetKind
+	id   int64
+}
+
+type bookKey struct {
+	target bookTarget
+	key    string
+}
+
+type bookLease struct {
+	token  string
+	until  time.Time
+	target bookTarget
+	key    string // "" when the delivery has no ordering key
+}
+
+func newLeaseBook() *leaseBook {
+	return &leaseBook{byID: map[int64]*bookLease{}, keys: map[bookKey]int{}, targets: map[bookTarget]int{}}
+}
+
+// expire drops the leases that ended before now: their deliveries may be
+// leased again, as an expired lease in a row is taken over. Callers hold mu.
+func (b *leaseBook) expire(now time.Time) {
+	for id, l := range b.byID {
+		if !l.until.After(now) {
+			b.drop(id, l)
+		}
+	}
+}
+
+// drop forgets lease l of delivery id. Callers hold mu.
+func (b *leaseBook) drop(id int64, l *bookLease) {
+	delete(b.byID, id)
+	if l.key != "" {
+		k := bookKey{l.target, l.key}
+		if b.keys[k]--; b.keys[k] <= 0 {
+			delete(b.keys, k)
+		}
+	}
+	if b.targets[l.target]--; b.targets[l.target] <= 0 {
+		delete(b.targets, l.target)
+	}
+}
+
+// add records a lease. Callers hold mu.
+func (b *leaseBook) add(d *hookline.Delivery, token string, until time.Time) {
+	l := &bookLease{token: token, until: until, target: bookTarget{d.TargetKind, d.TargetID}, key: d.OrderingKey}
+	b.byID[d.ID] = l
+	if l.key != "" {
+		b.keys[bookKey{l.target, l.key}]++
+	}
+	b.targets[l.target]++
+}
+
+// holds reports whether delivery id is leased under token now.
+func (b *leaseBook) holds(id int64, token string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.byID[id]
+	return ok && l.token == token && l.until.After(now)
+}
+
+// release forgets the leases of ids held under token.
+func (b *leaseBook) release(token string, ids []int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range ids {
+		if l, ok := b.byID[id]; ok && l.token == token {
+			b.drop(id, l)
+		}
+	}
+}
+
+// show marks the held deliveries among ds as sending, as a lease in their
+// rows would.
+func (b *leaseBook) show(now time.Time, ds ...*hookline.Delivery) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range ds {
+		if l, ok := b.byID[d.ID]; ok && d.Status == hookline.DeliveryPending && l.until.After(now) {
+			until := l.until
+			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, l.token, &until
+		}
+	}
+}
+
+// held returns the ids leased now.
+func (b *leaseBook) held(now time.Time) []int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire(now)
+	ids := make([]int64, 0, len(b.byID))
+	for id := range b.byID {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// idList is " AND col [NOT] IN (?, ...)" for ids, and its arguments; for
+// no ids, an IN is false and a NOT IN adds nothing.
+func idList(col string, not bool, ids []int64) (string, []any) {
+	if len(ids) == 0 {
+		if not {
+			return "", nil
+		}
+		return " AND 1 = 0", nil
+	}
+	op := " IN ("
+	if not {
+		op = " NOT IN ("
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " AND " + col + op + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+}
+
+// bookLeaseQuery lists the candidates of an in-memory lease in due order:
+// pending deliveries with nothing older of their key pending. Held ones
+// are pending too and are skipped as the rows are read, as are those of
+// a key or target the book holds.
+const bookLeaseQuery = `SELECT ` + deliveryColumns + ` FROM deliveries d
+WHERE d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
+AND (d.ordering_key IS NULL OR NOT EXISTS (
+	SELECT 1 FROM deliveries p
+	WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
+	AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id))
+ORDER BY d.next_attempt_at, d.id`
+
+// leaseFromBook leases up to req.Limit due deliveries in the book.
+func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
+	b := s.db.leases
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.recovered {
+		if _, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'pending', lease_token = NULL WHERE status IN ('pending', 'sending') AND status = 'sending'"); err != nil {
+			return nil, fmt.Errorf("lease deliveries: put back the deliveries leased before: %w", err)
+		}
+		b.recovered = true
+	}
+	now := s.db.timestamp()
+	b.expire(now)
+	until := storedTime(now.Add(req.Duration))
+	rows, err := s.db.conn().query(ctx, bookLeaseQuery, now, req.ExcludeCompany)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*hookline.Delivery
+	for len(out) < req.Limit && rows.Next() {
+		d, err := scanDelivery(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+		}
+		t := bookTarget{d.TargetKind, d.TargetID}
+		if _, held := b.byID[d.ID]; held {
+			continue
+		}
+		if d.OrderingKey != "" && b.keys[bookKey{t, d.OrderingKey}] > 0 {
+			continue
+		}
+		if req.PerTarget > 0 && b.targets[t] >= req.PerTarget {
+			continue
+		}
+		b.add(d, req.Token, until)
+		d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		for _, d := range out {
+			b.drop(d.ID, b.byID[d.ID])
+		}
+		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+	}
+	return out, nil
+}
