@@ -295,6 +295,7 @@ wait:
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/float64(counted.leases.Load()), "deliveries/lease")
 	b.ReportMetric(float64(counted.leaseTime.Load())/float64(counted.leases.Load())/1e6, "ms/lease")
+	b.ReportMetric(float64(n)/float64(counted.completes.Load()), "deliveries/completion")
 	b.ReportMetric(float64(counted.empty.Load()), "empty-leases")
 	b.ReportMetric(float64(counted.emptyTime.Load())/float64(max(1, counted.empty.Load()))/1e6, "ms/empty-lease")
 	b.ReportMetric(cpu/elapsed.Seconds(), "cores-busy")
@@ -339,6 +340,12 @@ type countingStore struct {
 	empty     atomic.Int64 // leases that found nothing
 	emptyTime atomic.Int64 // nanoseconds
 	leaseTime atomic.Int64 // nanoseconds
+	completes atomic.Int64 // transactions recording outcomes
+}
+
+func (s *countingStore) CompleteDeliveries(ctx context.Context, outcomes []hookline.DeliveryOutcome) error {
+	s.completes.Add(1)
+	return s.DeliveryStore.CompleteDeliveries(ctx, outcomes)
 }
 
 func (s *countingStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {

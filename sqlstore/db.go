@@ -147,6 +147,9 @@ func (db *DB) Dialect() string { return db.dialect.name }
 
 // Close closes the database; in-flight queries finish first.
 func (db *DB) Close() error {
+	if db.leases != nil {
+		db.leases.unclaim()
+	}
 	db.stmts.close()
 	err := db.db.Close()
 	if db.closeDriver != nil {

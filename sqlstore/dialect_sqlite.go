@@ -76,7 +76,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		stmts:   newStmtCache(sqldb, maxStatements),
 		locks:   &localLocks{},
 		writes:  &sync.Mutex{},
-		leases:  newLeaseBook(),
+		leases:  newLeaseBook(path),
 	}
 	if err := db.Ping(ctx); err != nil {
 		sqldb.Close()

@@ -2,9 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -20,6 +23,11 @@ import (
 // the same webhook-id). What the rows do not say, the store adds from the
 // book: a held delivery is shown as sending until its lease ends.
 type leaseBook struct {
+	// path is the database file's; its queue lock file is path + ".queue".
+	path string
+	// claim is the queue lock file, held while this process sends.
+	claim *os.File
+
 	mu      sync.Mutex
 	byID    map[int64]*bookLease
 	keys    map[bookKey]int
@@ -46,8 +54,59 @@ type bookLease struct {
 	key    string // "" when the delivery has no ordering key
 }
 
-func newLeaseBook() *leaseBook {
-	return &leaseBook{byID: map[int64]*bookLease{}, keys: map[bookKey]int{}, targets: map[bookTarget]int{}}
+func newLeaseBook(path string) *leaseBook {
+	return &leaseBook{path: path, byID: map[int64]*bookLease{}, keys: map[bookKey]int{}, targets: map[bookTarget]int{}}
+}
+
+// ClaimQueue makes this process the one that sends the database's
+// deliveries, before a delivery worker starts. On SQLite the leases live
+// in this process's memory, so a second process leasing from the same
+// file would send what the first is sending, out of order: it is refused
+// here, by an exclusive lock on a file beside the database that the
+// system releases when the process ends, however it ends. Commands that
+// only read or change definitions (migrate, bot import, channel approve)
+// do not claim the queue and run beside the server. The first lease
+// claims it too, if nothing did before. On PostgreSQL leases
+// are rows, and any number of processes send.
+func (db *DB) ClaimQueue() error {
+	b := db.leases
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.claimLocked()
+}
+
+// claimLocked takes the queue lock unless it is held; callers hold mu.
+func (b *leaseBook) claimLocked() error {
+	if b.claim != nil {
+		return nil
+	}
+	name := b.path + ".queue"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("claim the delivery queue: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("another hookline process is serving %s and sending its deliveries: a SQLite database is served by one process (use PostgreSQL for several)", b.path)
+		}
+		return fmt.Errorf("claim the delivery queue: lock %s: %w", name, err)
+	}
+	b.claim = f
+	return nil
+}
+
+// unclaim lets go of the queue lock.
+func (b *leaseBook) unclaim() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.claim != nil {
+		b.claim.Close()
+		b.claim = nil
+	}
 }
 
 // expire drops the leases that ended before now: their deliveries may be
@@ -165,6 +224,9 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	b := s.db.leases
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.claimLocked(); err != nil {
+		return nil, err
+	}
 	if !b.recovered {
 		if _, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'pending', lease_token = NULL WHERE status IN ('pending', 'sending') AND status = 'sending'"); err != nil {
 			return nil, fmt.Errorf("lease deliveries: put back the deliveries leased before: %w", err)
