@@ -332,8 +332,10 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 	if len(outcomes) == 0 {
 		return nil
 	}
-	book := s.db.leases
-	err := s.db.inTx(ctx, func(c conn) error {
+	if s.db.leases != nil {
+		return s.completeFromBook(ctx, outcomes)
+	}
+	return s.db.inTx(ctx, func(c conn) error {
 		now := s.db.timestamp()
 		for _, o := range outcomes {
 			var next sql.NullTime
@@ -352,18 +354,8 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 			// attempt after the first instead of colliding on
 			// (delivery_id, n).
 			var n int
-			const update = "UPDATE deliveries SET attempt_count = attempt_count + ?, status = ?, next_attempt_at = ?, round_attempts = round_attempts + ?, lease_token = NULL, updated_at = ? WHERE id = ? "
-			var err error
-			switch {
-			case book == nil:
-				err = c.queryRow(ctx, update+"AND lease_token = ? AND status = 'sending' RETURNING attempt_count",
-					[]any{counted, o.Status, next, counted, now, o.DeliveryID, o.LeaseToken}, &n)
-			case book.holds(o.DeliveryID, o.LeaseToken, now):
-				err = c.queryRow(ctx, update+"AND status = 'pending' RETURNING attempt_count",
-					[]any{counted, o.Status, next, counted, now, o.DeliveryID}, &n)
-			default:
-				err = c.d.translate(sql.ErrNoRows)
-			}
+			err := c.queryRow(ctx, "UPDATE deliveries SET attempt_count = attempt_count + ?, status = ?, next_attempt_at = ?, round_attempts = round_attempts + ?, lease_token = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'sending' RETURNING attempt_count",
+				[]any{counted, o.Status, next, counted, now, o.DeliveryID, o.LeaseToken}, &n)
 			if isCode(err, hookline.CodeNotFound) && o.Attempt != nil {
 				// The lease was taken over: the attempt still counts and
 				// is kept, but the new holder owns the outcome.
@@ -375,10 +367,9 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 			case err != nil:
 				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
 			}
-			if a := o.Attempt; a != nil {
-				if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-					o.DeliveryID, n, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
-					return fmt.Errorf("record attempt of delivery %d: %w", o.DeliveryID, err)
+			if o.Attempt != nil {
+				if err := insertAttempt(ctx, c, o.DeliveryID, n, o.Attempt); err != nil {
+					return err
 				}
 			}
 			if o.DisableTarget {
@@ -389,18 +380,14 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 		}
 		return nil
 	})
-	if err != nil || book == nil {
-		return err
+}
+
+// insertAttempt records attempt n of delivery id.
+func insertAttempt(ctx context.Context, c conn, id int64, n int, a *hookline.DeliveryAttempt) error {
+	if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, n, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
+		return fmt.Errorf("record attempt of delivery %d: %w", id, err)
 	}
-	// The outcomes are stored: their leases end. Not before, or a lease
-	// in between would find them pending and send them again.
-	book.mu.Lock()
-	for _, o := range outcomes {
-		if l, ok := book.byID[o.DeliveryID]; ok && l.token == o.LeaseToken {
-			book.drop(o.DeliveryID, l)
-		}
-	}
-	book.mu.Unlock()
 	return nil
 }
 

@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -208,11 +210,14 @@ func idList(col string, not bool, ids []int64) (string, []any) {
 }
 
 // bookLeaseQuery lists the candidates of an in-memory lease in due order:
-// pending deliveries with nothing older of their key pending. Held ones
-// are pending too and are skipped as the rows are read, as are those of
-// a key or target the book holds.
+// pending deliveries with nothing older of their key pending, leaving out
+// the held ones (a JSON array of ids), which are pending too and come
+// first in that order: read and decoded again by every lease, they cost
+// more than the deliveries it took. Those of a key or target the book
+// holds are skipped as the rows are read.
 const bookLeaseQuery = `SELECT ` + deliveryColumns + ` FROM deliveries d
 WHERE d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
+AND d.id NOT IN (SELECT value FROM json_each(?))
 AND (d.ordering_key IS NULL OR NOT EXISTS (
 	SELECT 1 FROM deliveries p
 	WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
@@ -236,7 +241,16 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	now := s.db.timestamp()
 	b.expire(now)
 	until := storedTime(now.Add(req.Duration))
-	rows, err := s.db.conn().query(ctx, bookLeaseQuery, now, req.ExcludeCompany)
+	held := make([]byte, 0, 16*len(b.byID)+2)
+	held = append(held, '[')
+	for id := range b.byID {
+		if len(held) > 1 {
+			held = append(held, ',')
+		}
+		held = strconv.AppendInt(held, id, 10)
+	}
+	held = append(held, ']')
+	rows, err := s.db.conn().query(ctx, bookLeaseQuery, now, req.ExcludeCompany, string(held))
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
@@ -268,4 +282,120 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
 	}
 	return out, nil
+}
+
+// bookOutcome is an outcome of a held delivery as completeFromBook hands
+// it to SQLite: the fields of one element of the JSON array its
+// statements read with json_each. Times are in the text the driver
+// stores a time.Time as (time.Time.String of a UTC time), so that they
+// compare and scan like every other.
+type bookOutcome struct {
+	ID       int64   `json:"id"`
+	Status   string  `json:"status"`
+	Next     *string `json:"next"`
+	Counted  int     `json:"counted"`
+	At       string  `json:"at,omitempty"`
+	HTTP     int     `json:"http"`
+	Duration float64 `json:"ms"`
+	Kind     string  `json:"kind"`
+	Error    string  `json:"error"`
+	Response string  `json:"response"`
+}
+
+// The outcomes of held deliveries are recorded with one statement for
+// the deliveries and one for the attempts, however many: a statement per
+// delivery cost as much in binding and stepping as the writes themselves.
+const (
+	bookCompleteQuery = `UPDATE deliveries SET attempt_count = attempt_count + j.counted, status = j.status, next_attempt_at = j.next,
+	round_attempts = round_attempts + j.counted, lease_token = NULL, updated_at = ?
+FROM (SELECT value ->> 'id' AS id, value ->> 'status' AS status, value ->> 'next' AS next, value ->> 'counted' AS counted FROM json_each(?)) AS j
+WHERE deliveries.id = j.id AND deliveries.status = 'pending'`
+	// An attempt's number is its delivery's count, which the update
+	// before it has just raised.
+	bookAttemptsQuery = `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
+SELECT d.id, d.attempt_count, j.value ->> 'at', j.value ->> 'http', j.value ->> 'ms', j.value ->> 'kind', j.value ->> 'error', j.value ->> 'response'
+FROM json_each(?) AS j JOIN deliveries d ON d.id = j.value ->> 'id' WHERE j.value ->> 'counted' = 1`
+)
+
+// storedText is t as the SQLite driver stores a time.Time.
+func storedText(t time.Time) string { return storedTime(t).String() }
+
+// completeFromBook records outcomes of deliveries leased in the book.
+// Outcomes whose lease is no longer held (it expired and was taken over)
+// count their attempt but leave the delivery to its new holder, as with
+// row leases.
+func (s *DeliveryStore) completeFromBook(ctx context.Context, outcomes []hookline.DeliveryOutcome) error {
+	b := s.db.leases
+	now := s.db.timestamp()
+	var held []bookOutcome
+	var lost []hookline.DeliveryOutcome
+	b.mu.Lock()
+	for _, o := range outcomes {
+		l, ok := b.byID[o.DeliveryID]
+		if !ok || l.token != o.LeaseToken || !l.until.After(now) {
+			lost = append(lost, o)
+			continue
+		}
+		bo := bookOutcome{ID: o.DeliveryID, Status: string(o.Status)}
+		if !o.Status.Final() {
+			next := storedText(o.NextAttemptAt)
+			bo.Next = &next
+		}
+		if a := o.Attempt; a != nil {
+			bo.Counted = 1
+			bo.At, bo.HTTP, bo.Duration, bo.Kind, bo.Error, bo.Response = storedText(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response
+		}
+		held = append(held, bo)
+	}
+	b.mu.Unlock()
+	err := s.db.inTx(ctx, func(c conn) error {
+		if len(held) > 0 {
+			batch, err := json.Marshal(held)
+			if err != nil {
+				return fmt.Errorf("complete deliveries: %w", err)
+			}
+			if _, err := c.exec(ctx, bookCompleteQuery, now, string(batch)); err != nil {
+				return fmt.Errorf("complete deliveries: %w", err)
+			}
+			if _, err := c.exec(ctx, bookAttemptsQuery, string(batch)); err != nil {
+				return fmt.Errorf("record the attempts of deliveries: %w", err)
+			}
+		}
+		for _, o := range lost {
+			if o.Attempt == nil {
+				continue
+			}
+			var n int
+			if err := c.queryRow(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ? RETURNING attempt_count", []any{o.DeliveryID}, &n); err != nil {
+				if isCode(err, hookline.CodeNotFound) {
+					continue
+				}
+				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
+			}
+			if err := insertAttempt(ctx, c, o.DeliveryID, n, o.Attempt); err != nil {
+				return err
+			}
+		}
+		for _, o := range outcomes {
+			if o.DisableTarget {
+				if err := s.disableTarget(ctx, c, o.DeliveryID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The outcomes are stored: their leases end. Not before, or a lease
+	// in between would find them pending and send them again.
+	b.mu.Lock()
+	for _, o := range outcomes {
+		if l, ok := b.byID[o.DeliveryID]; ok && l.token == o.LeaseToken {
+			b.drop(o.DeliveryID, l)
+		}
+	}
+	b.mu.Unlock()
+	return nil
 }
