@@ -46,6 +46,9 @@ func scanDelivery(scan func(...any) error) (*hookline.Delivery, error) {
 		return nil, err
 	}
 	d.OrderingKey, d.LeaseToken = key.String, token.String
+	if d.TargetKind == hookline.TargetWebhook {
+		d.WebhookID = d.TargetID
+	}
 	if next.Valid {
 		t := next.Time.UTC()
 		d.NextAttemptAt = &t
@@ -106,6 +109,9 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 			}
 		}
 		d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = hookline.DeliveryPending, &next, now, now
+		if d.TargetKind == hookline.TargetWebhook {
+			d.WebhookID = d.TargetID
+		}
 		return nil
 	})
 	if err != nil {
