@@ -16,16 +16,6 @@ import (
 // customer's URL, the customer's replies come back into the chat and go
 // to the contact through the chat's connection (SMS or WhatsApp).
 
-// Delivery targets of integrations and connections.
-const (
-	// TargetIntegration: a Custom Webhook integration's URL (MESSAGE and
-	// END events), signed the Standard Webhooks way.
-	TargetIntegration TargetKind = "integration"
-	// TargetConnection: a provider connection's API (Twilio, WhatsApp),
-	// sent unsigned with the provider's own auth.
-	TargetConnection TargetKind = "connection"
-)
-
 // IntegrationStatus is whether an integration forwards chats.
 type IntegrationStatus string
 
