@@ -13,7 +13,7 @@ var sampleEvent = []byte(`{"chatId": 42, "contact": "+15551234", "event": "MESSA
 	"multimedia": {"url": "https://m.example/a.jpg", "caption": "look", "content_type": "image/jpeg"},
 	"connection": {"type": "sms", "code": "shop"}, "timestamp": "2026-01-02T03:04:05Z", "campaign": {"id": 7, "name": "Spring"}}`)
 
-func event(t testing.TB) any {
+func sampleEventValue(t testing.TB) any {
 	v, err := decodeEvent(sampleEvent)
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +22,7 @@ func event(t testing.TB) any {
 }
 
 func TestBodyDefaultFields(t *testing.T) {
-	b, err := Body(hookline.DefaultBodyFields(), event(t))
+	b, err := Body(hookline.DefaultBodyFields(), sampleEventValue(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestBodyNestingArraysAndText(t *testing.T) {
 	if err := CheckBodyFields(fields); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Body(fields, event(t))
+	b, err := Body(fields, sampleEventValue(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestBodyNestingArraysAndText(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("body\n%s\nwant\n%s", b, want)
 	}
-	q := Query("k=1", fields, event(t))
+	q := Query("k=1", fields, sampleEventValue(t))
 	v, err := url.ParseQuery(q)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func FuzzBody(f *testing.F) {
 			return hookline.ValueText
 		}
 		fields := []hookline.BodyField{{Key: k1, Value: v1, Type: typ(var1)}, {Key: k2, Value: v2, Type: typ(var2)}}
-		ev := event(t)
+		ev := sampleEventValue(t)
 		if err := CheckBodyFields(fields); err != nil {
 			return
 		}
