@@ -68,9 +68,11 @@ func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *test
 	if err != nil {
 		t.Fatal(err)
 	}
+	chats := integrationService(t, db, tenants, exec)
 	api, err := New(Config{
 		Tenants: tenants, Keys: tenants, Ready: db.Ping,
 		Webhooks: webhooks, Templates: webhooks,
+		Integrations: chats, Connections: chats, Campaigns: chats,
 		MaxBodyBytes: maxBody,
 		Logger:       log,
 	})
