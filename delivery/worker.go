@@ -101,10 +101,13 @@ type target struct {
 }
 
 // result is what a send hands the recorder: an outcome, or a delivery to
-// put back without an attempt.
+// put back without an attempt. The worker's slot is freed once it is
+// recorded.
 type result struct {
 	outcome *hookline.DeliveryOutcome
 	release *hookline.Delivery
+	company int64
+	target  target
 }
 
 // NewWorker returns a worker for cfg, with defaults filled in.
@@ -314,17 +317,27 @@ func (w *Worker) dispatch(least int) int {
 func (w *Worker) send(d *hookline.Delivery) {
 	defer w.sends.Done()
 	r := w.attempt(w.hard, d)
+	r.company, r.target = d.CompanyID, target{d.TargetKind, d.TargetID}
+	w.results <- r
+}
+
+// free gives back the slots of recorded results. A slot is held until its
+// outcome is stored, not only until its send ends: the store counts a
+// delivery as sending until then, and a lease made in between would find
+// its target fuller than it is, and might read the whole backlog to find
+// nothing it may take.
+func (w *Worker) free(batch []result) {
 	w.mu.Lock()
-	w.inflight--
-	t := target{d.TargetKind, d.TargetID}
-	if w.companies[d.CompanyID]--; w.companies[d.CompanyID] <= 0 {
-		delete(w.companies, d.CompanyID)
-	}
-	if w.targets[t]--; w.targets[t] <= 0 {
-		delete(w.targets, t)
+	for _, r := range batch {
+		w.inflight--
+		if w.companies[r.company]--; w.companies[r.company] <= 0 {
+			delete(w.companies, r.company)
+		}
+		if w.targets[r.target]--; w.targets[r.target] <= 0 {
+			delete(w.targets, r.target)
+		}
 	}
 	w.mu.Unlock()
-	w.results <- r
 	signal(w.slotFree)
 }
 
@@ -490,7 +503,7 @@ func (w *Worker) record() {
 				return w.cfg.Store.ReleaseDeliveries(ctx, token, ids)
 			})
 		}
-		signal(w.slotFree)
+		w.free(batch)
 	}
 }
 

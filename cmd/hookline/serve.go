@@ -113,11 +113,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	// The services, which every edge calls.
 	tenants := tenant.NewService(m.db, m.db, m.cfg.AdminToken)
-	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow})
+	// Every delivery worker may send to one endpoint at once: as many
+	// connections to it are kept.
+	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow, IdleConnsPerHost: max(egress.DefaultIdleConnsPerHost, m.cfg.DeliveryWorkers)})
 	exec := webhook.NewExecutor(client)
 	exec.Observe(obs)
 	webhooks, err := webhook.NewService(tenants, store, store, exec)
 	if err != nil {
+		return err
+	}
+	if err := m.db.ClaimQueue(); err != nil {
 		return err
 	}
 	integrations := sqlstore.NewIntegrationStore(m.db, keys)
