@@ -204,7 +204,8 @@ func checkPathSegment(field, v string) error {
 	return nil
 }
 
-// InboundURL is where a provider posts a connection's messages.
+// InboundPath is where a provider posts a connection's messages, below
+// the public URL.
 func (c *Connection) InboundPath() string {
 	return fmt.Sprintf("/channels/%s/%s", c.Type, c.Code)
 }

@@ -14,6 +14,9 @@ const campaignColumns = "c.id, c.company_id, c.name, c.type, n.code, c.integrati
 
 const campaignFrom = " FROM campaigns c JOIN connections n ON n.id = c.connection_id"
 
+// nullRef is an optional reference (an integration, a bot) as a column.
+func nullRef(id *int64) sql.NullInt64 { return nullTemplateID(id) }
+
 func scanCampaign(scan func(...any) error) (*hookline.Campaign, error) {
 	var c hookline.Campaign
 	var integration, bot sql.NullInt64
@@ -98,7 +101,7 @@ func (s *IntegrationStore) CreateCampaign(ctx context.Context, scope hookline.Sc
 		}
 		err = q.queryRow(ctx, `INSERT INTO campaigns (company_id, name, type, connection_id, integration_id, bot_id, keywords, reply, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			[]any{c.CompanyID, c.Name, c.Type, connID, nullTemplateID(c.IntegrationID), nullTemplateID(c.BotID), string(keywords), c.Reply, hookline.CampaignDraft, now, now}, &c.ID)
+			[]any{c.CompanyID, c.Name, c.Type, connID, nullRef(c.IntegrationID), nullRef(c.BotID), string(keywords), c.Reply, hookline.CampaignDraft, now, now}, &c.ID)
 		if isCode(err, hookline.CodeConflict) {
 			return withMessage(err, "connection", "connection %q was taken by another campaign meanwhile", c.Connection)
 		}

@@ -113,7 +113,7 @@ func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, 
 		if isCode(err, hookline.CodeNotFound) {
 			if _, err := q.exec(ctx, `INSERT INTO chats (company_id, integration_id, connection_id, connection_type, connection_code, campaign_id, contact, status, created_at, last_message_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (integration_id, connection_id, contact) WHERE status = 'open' DO NOTHING`,
-				tmpl.CompanyID, tmpl.IntegrationID, tmpl.ConnectionID, tmpl.ConnectionType, tmpl.ConnectionCode, nullTemplateID(tmpl.CampaignID),
+				tmpl.CompanyID, tmpl.IntegrationID, tmpl.ConnectionID, tmpl.ConnectionType, tmpl.ConnectionCode, nullRef(tmpl.CampaignID),
 				tmpl.Contact, now, now); err != nil {
 				return fmt.Errorf("open chat: %w", err)
 			}
