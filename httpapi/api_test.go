@@ -77,10 +77,12 @@ func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *test
 	bots := &channeltest.Bots{}
 	channels := channel.NewService(channel.Config{Tenants: tenants, Store: sqlstore.NewChannelStore(db, storetest.Sealer(t)),
 		Bots: bots, Runtime: &channeltest.Runtime{}, PublicURL: "https://hooks.example.com"})
+	chats := integrationService(t, db, tenants, exec)
 	api, err := New(Config{
 		Tenants: tenants, Keys: tenants, Ready: db.Ping,
 		Webhooks: webhooks, Templates: webhooks,
 		Apps: channels, Channels: channels,
+		Integrations: chats, Connections: chats, Campaigns: chats,
 		MaxBodyBytes: maxBody,
 		Logger:       log,
 	})

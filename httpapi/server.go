@@ -33,6 +33,11 @@ type Config struct {
 	// routes out.
 	Apps     hookline.AppService
 	Channels hookline.ChannelService
+	// Integrations, Connections and Campaigns are the Custom Webhook
+	// integration's services; nil Integrations leaves their routes out.
+	Integrations hookline.IntegrationService
+	Connections  hookline.ConnectionService
+	Campaigns    hookline.CampaignService
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
 	// PublicURL is the address outside systems reach hookline at; the
@@ -54,6 +59,9 @@ type Server struct {
 	deliveries   hookline.DeliveryService
 	apps         hookline.AppService
 	channels     hookline.ChannelService
+	integrations hookline.IntegrationService
+	connections  hookline.ConnectionService
+	campaigns    hookline.CampaignService
 	ready        func(context.Context) error
 	publicURL    string
 	maxBodyBytes int64
@@ -76,11 +84,17 @@ func New(cfg Config) (*Server, error) {
 		deliveries:   cfg.Deliveries,
 		apps:         cfg.Apps,
 		channels:     cfg.Channels,
+		integrations: cfg.Integrations,
+		connections:  cfg.Connections,
+		campaigns:    cfg.Campaigns,
 		ready:        cfg.Ready,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		maxBodyBytes: cfg.MaxBodyBytes,
 		log:          cfg.Logger,
 		mux:          http.NewServeMux(),
+	}
+	if cfg.Integrations != nil && (cfg.Connections == nil || cfg.Campaigns == nil) {
+		return nil, errors.New("httpapi: Integrations needs Connections and Campaigns")
 	}
 	if s.maxBodyBytes <= 0 {
 		s.maxBodyBytes = DefaultMaxBodyBytes
@@ -147,7 +161,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, caller *hookline.C
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *hookline.Caller
-		if !rt.public {
+		if rt.replyToken && hookline.IsReplyToken(bearerToken(r)) {
+			// The service checks the reply token against the route's
+			// integration.
+			edge.Annotate(r.Context(), "auth", "reply_token")
+		} else if !rt.public {
 			var err error
 			if caller, err = s.authenticate(r); err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
@@ -181,6 +199,16 @@ func (s *Server) authenticate(r *http.Request) (*hookline.Caller, error) {
 		return nil, hookline.Errorf(hookline.CodeUnauthorized, "the Authorization header must be Bearer <API key>")
 	}
 	return s.keys.Authenticate(r.Context(), token)
+}
+
+// bearerToken is the token of a Bearer Authorization header, "" without
+// one.
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 // statusProbe records what the mux's own 404/405 handlers would answer.

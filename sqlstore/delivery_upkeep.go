@@ -138,6 +138,8 @@ var targetTables = []struct {
 	table string
 }{
 	{hookline.TargetWebhook, "webhooks"},
+	{hookline.TargetIntegration, "integrations"},
+	{hookline.TargetConnection, "connections"},
 }
 
 // PruneTargetStates deletes up to limit rows of delivery_targets whose

@@ -64,6 +64,9 @@ type Config struct {
 	DeliveryLease time.Duration
 	// SQLiteSync is SQLite's synchronous setting, "normal" or "full".
 	SQLiteSync string
+	// ChatIdleTimeout ends an integration's chat this long after its
+	// last message.
+	ChatIdleTimeout time.Duration
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -124,6 +127,13 @@ func settings() []setting {
 			apply: func(c *Config, v string) (err error) {
 				if c.DeliveryLease, err = parseDuration(v, time.Hour); err == nil && c.DeliveryLease < time.Second {
 					err = errors.New("must be at least 1s")
+				}
+				return err
+			}},
+		{env: "HOOKLINE_CHAT_IDLE_TIMEOUT", def: "24h", usage: "how long after its last message an integration's chat ends by itself, with END sent (1m to 720h)",
+			apply: func(c *Config, v string) (err error) {
+				if c.ChatIdleTimeout, err = parseDuration(v, 720*time.Hour); err == nil && c.ChatIdleTimeout < time.Minute {
+					err = errors.New("must be at least 1m")
 				}
 				return err
 			}},

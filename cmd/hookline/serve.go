@@ -20,6 +20,8 @@ import (
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/inbound"
+	"github.com/hookline/hookline/integration"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
@@ -36,6 +38,7 @@ type Main struct {
 	db        *sqlstore.DB
 	worker    *delivery.Worker
 	pruner    *delivery.Pruner
+	upkeep    *integration.Upkeep
 	publicURL string
 	ln        net.Listener
 	server    *http.Server
@@ -125,11 +128,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	channelStore := sqlstore.NewChannelStore(m.db, keys)
+	integrations := sqlstore.NewIntegrationStore(m.db, keys)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
+		Targets: map[hookline.TargetKind]delivery.TargetResolver{
+			hookline.TargetChannel:     channel.NewTargets(channelStore),
+			hookline.TargetIntegration: integration.IntegrationTargets{Store: integrations},
+			hookline.TargetConnection:  integration.ConnectionTargets{Store: integrations},
+		},
 		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease,
 		Logger: m.log, Observer: obs,
-		Targets: map[hookline.TargetKind]delivery.TargetResolver{hookline.TargetChannel: channel.NewTargets(channelStore)},
 	})
 	pruner := delivery.NewPruner(delivery.PrunerConfig{
 		Store: queue, Retention: m.cfg.DeliveryRetention, FailedRetention: m.cfg.DeliveryFailedRetention,
@@ -147,6 +155,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Tenants: tenants, Store: channelStore, Bots: bots, Runtime: runtime, Queue: deliveries,
 		PublicURL: m.publicURL, Logger: m.log,
 	})
+	chats := integration.NewService(integration.Config{
+		Tenants: tenants, Connections: integrations, Integrations: integrations, Campaigns: integrations, Chats: integrations,
+		Queue: deliveries, Secrets: queue, NewSecret: delivery.NewSecret, Exec: exec, Client: client,
+		PublicURL: m.publicURL, Logger: m.log,
+	})
+	upkeep := integration.NewUpkeep(chats, m.cfg.ChatIdleTimeout, 0, m.db.WithLock)
 
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
@@ -160,6 +174,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Templates:    webhooks,
 		Deliveries:   deliveries,
 		Apps:         channels,
+		Integrations: chats,
+		Connections:  chats,
+		Campaigns:    chats,
 		Ready:        m.db.Ping,
 		PublicURL:    m.publicURL,
 		MaxBodyBytes: m.cfg.MaxBodyBytes,
@@ -172,7 +189,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	mounts := []edge.Mount{obs.Mount(), api.Mount()}
+	providers := inbound.New(inbound.Config{Service: chats, PublicURL: m.publicURL, Logger: m.log})
+	mounts := []edge.Mount{obs.Mount(), providers.Mount(), api.Mount()}
 	if runtime != nil {
 		hooks, err := hook.New(channels, m.log)
 		if err != nil {
@@ -198,6 +216,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.worker.Start()
 	m.pruner = pruner
 	m.pruner.Start()
+	m.upkeep = upkeep
+	m.upkeep.Start()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
@@ -247,6 +267,13 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 		defer cancel()
 		if err := m.worker.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.upkeep != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.upkeep.Stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -37,6 +37,8 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("Apps", func(t *testing.T) { exerciseApps(t, open) })
 	t.Run("Channels", func(t *testing.T) { exerciseChannels(t, open) })
 	t.Run("HookKeys", func(t *testing.T) { exerciseHookKeys(t, open) })
+	t.Run("Integrations", func(t *testing.T) { exerciseIntegrations(t, open) })
+	t.Run("Chats", func(t *testing.T) { exerciseChats(t, open) })
 }
 
 // wantCode fails the test unless err carries code (and field, when given).
