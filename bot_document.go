@@ -569,28 +569,29 @@ func (s *BotSettings) validate() error {
 	return nil
 }
 
-// ValidateChannelDocs checks the channels of an imported document.
+// ValidateChannelDocs checks the channels of an imported document as the
+// channels service will create them (a missing type is webhook, a missing
+// mode sync), so that a bot is not created for channels that cannot be;
+// names are unique within the document.
 func ValidateChannelDocs(cs []BotChannelDoc) error {
 	if len(cs) > MaxBotOverrides {
 		return Invalid("channels", "at most %d channels are allowed", MaxBotOverrides)
 	}
-	for i := range cs {
-		c := &cs[i]
-		at := fmt.Sprintf("channels[%d]", i)
-		c.Name = strings.TrimSpace(c.Name)
-		switch {
-		case c.Name == "":
-			return Invalid(at+".name", "must not be empty")
-		case len(c.Name) > MaxBotChannelNameLen:
-			return Invalid(at+".name", "must be at most %d bytes long", MaxBotChannelNameLen)
-		case c.Type != "webhook":
-			return Invalid(at+".type", "%q is not a channel type; use webhook", c.Type)
-		case c.Mode != "sync" && c.Mode != "async":
-			return Invalid(at+".mode", "%q is not a mode; use sync or async", c.Mode)
+	for i, d := range cs {
+		ch := Channel{Type: d.Type, Name: d.Name, Mode: ChannelMode(d.Mode), PostURL: d.PostURL}
+		if ch.Type == "" {
+			ch.Type = ChannelTypeWebhook
+		}
+		if ch.Mode == "" {
+			ch.Mode = ChannelSync
+		}
+		at := fmt.Sprintf("channels[%d].", i)
+		if err := ch.Validate(at); err != nil {
+			return err
 		}
 		for j := range i {
-			if cs[j].Name == c.Name {
-				return Invalid(at+".name", "%q is already channels[%d]", c.Name, j)
+			if cs[j].Name == d.Name {
+				return Invalid(at+"name", "%q is already channels[%d]", d.Name, j)
 			}
 		}
 	}

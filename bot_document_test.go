@@ -131,4 +131,10 @@ func TestValidateChannelDocs(t *testing.T) {
 	if err := ValidateChannelDocs([]BotChannelDoc{{Name: "x", Type: "sms", Mode: "sync"}}); ErrorField(err) != "channels[0].type" {
 		t.Fatalf("type: %v", err)
 	}
+	if err := ValidateChannelDocs([]BotChannelDoc{{Name: "x", Mode: "async"}}); ErrorField(err) != "channels[0].post_url" {
+		t.Fatalf("async without post_url: %v", err)
+	}
+	if err := ValidateChannelDocs([]BotChannelDoc{{Name: "x"}}); err != nil {
+		t.Fatalf("type and mode left to their defaults: %v", err)
+	}
 }

@@ -50,8 +50,15 @@ func (s DeliveryStatus) Valid() bool {
 // secret) at send time.
 type TargetKind string
 
-// TargetWebhook: the target is a stored webhook.
-const TargetWebhook TargetKind = "webhook"
+// The kinds of target. A channel's target is its POST_URL, an
+// integration's its URL, and a connection's its provider's API (Twilio,
+// WhatsApp), which gets no Standard Webhooks headers.
+const (
+	TargetWebhook     TargetKind = "webhook"
+	TargetChannel     TargetKind = "channel"
+	TargetIntegration TargetKind = "integration"
+	TargetConnection  TargetKind = "connection"
+)
 
 // Delivery is one outbound message to one target, sent asynchronously, at
 // least once, in order per ordering key. Its request (URL, headers, body)
@@ -61,8 +68,11 @@ type Delivery struct {
 	MessageID string `json:"message_id" doc:"the webhook-id header value, the same on every attempt; receivers deduplicate by it"`
 	CompanyID int64  `json:"company_id" doc:"the company the delivery belongs to"`
 	// TargetKind and TargetID name the resource that owns the URL.
-	TargetKind  TargetKind     `json:"-"`
-	TargetID    int64          `json:"webhook_id" doc:"the webhook it is sent for"`
+	TargetKind TargetKind `json:"target_kind" enum:"webhook,channel,integration,connection" doc:"the kind of resource that owns the URL: webhook, channel (a webhook channel's POST_URL), integration, or connection (a provider's API)"`
+	TargetID   int64      `json:"target_id" doc:"the id of that resource"`
+	// WebhookID repeats TargetID for a webhook's deliveries, as the API
+	// first named it.
+	WebhookID   int64          `json:"webhook_id,omitempty" doc:"the webhook it is sent for; only on a webhook's deliveries"`
 	OrderingKey string         `json:"ordering_key" doc:"deliveries of one webhook with the same non-empty key go out strictly one after another; empty: no ordering"`
 	Status      DeliveryStatus `json:"status" enum:"pending,sending,succeeded,failed,canceled" doc:"pending, sending, succeeded, failed or canceled"`
 	// AttemptCount counts the attempts made so far.
@@ -265,6 +275,16 @@ type RetryResult struct {
 // time it is shown.
 type NewSigningSecret struct {
 	SigningSecret string `json:"signing_secret" doc:"whsec_ and the base64 key: verify webhook-signature with it (Standard Webhooks); shown only in this response"`
+}
+
+// DeliveryQueue is the queue as other services use it: they have checked
+// their caller already and hand over a request rendered and frozen.
+type DeliveryQueue interface {
+	// Enqueue stores d (pending, due now unless d.NextAttemptAt is set),
+	// sets its ID, MessageID and times, and wakes a worker. With key, a
+	// repeat for the same target within DeliveryIdempotencyWindow returns
+	// the first delivery and false, or CodeConflict for another request.
+	Enqueue(ctx context.Context, d *Delivery, key *IdempotencyKey) (*Delivery, bool, error)
 }
 
 // DeliveryService is the use cases of the delivery queue. Every method acts

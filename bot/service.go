@@ -145,6 +145,17 @@ func (s *Service) FindBot(ctx context.Context, c *hookline.Caller, id int64) (*h
 	return s.bots.FindBot(ctx, c.Scope(), id)
 }
 
+// BotCompany returns the company of bot id when the bot lies within
+// scope, CodeNotFound otherwise: the channels service asks it which
+// company a bot's channels belong to.
+func (s *Service) BotCompany(ctx context.Context, scope hookline.Scope, id int64) (int64, error) {
+	b, err := s.bots.FindBot(ctx, scope, id)
+	if err != nil {
+		return 0, err
+	}
+	return b.CompanyID, nil
+}
+
 // FindBots lists one page of the bots the caller sees.
 func (s *Service) FindBots(ctx context.Context, c *hookline.Caller, companyID int64, page hookline.PageRequest) (hookline.Page[*hookline.Bot], error) {
 	scope, err := s.tenants.CompanyScope(ctx, c, companyID)

@@ -11,10 +11,12 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +113,11 @@ func BenchmarkDrain(b *testing.B) {
 			for i := range perKey {
 				perKey[i] = make(chan []byte, 64)
 			}
+			// Connections are kept for every sender, as the queue's egress
+			// client keeps them; http.Post's default keeps two per host
+			// and would measure connection set-up instead.
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(perKey)}}
+			defer hc.CloseIdleConnections()
 			start := time.Now()
 			var wg sync.WaitGroup
 			for i := range perKey {
@@ -118,7 +125,7 @@ func BenchmarkDrain(b *testing.B) {
 				go func(in chan []byte) {
 					defer wg.Done()
 					for body := range in {
-						res, err := http.Post(rc.URL, "application/json", bytes.NewReader(body))
+						res, err := hc.Post(rc.URL, "application/json", bytes.NewReader(body))
 						if err != nil {
 							b.Error(err)
 							return
@@ -238,8 +245,21 @@ func drainOnce(b *testing.B, dialect string) {
 	// while outcomes wait to be recorded finds the target full, and
 	// finding nothing reads the whole backlog (see BENCHMARKS.md).
 	counted := &countingStore{DeliveryStore: queue}
-	w := delivery.NewWorker(delivery.Config{Store: counted, Webhooks: store, Client: client, PerTarget: 2 * delivery.DefaultWorkers})
+	w := delivery.NewWorker(delivery.Config{Store: counted, Webhooks: store, Client: client, Workers: drainWorkers(), PerTarget: 2 * drainWorkers()})
 	b.ResetTimer()
+	if path := os.Getenv("DRAIN_PROFILE"); path != "" {
+		// The drain alone is profiled, without the enqueues before it.
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	cpuStart := cpuSeconds()
 	rssStart := rssMB(b)
 	var rssMiddle float64
 	start := time.Now()
@@ -259,6 +279,7 @@ wait:
 		}
 	}
 	elapsed := time.Since(start)
+	cpu := cpuSeconds() - cpuStart
 	rssEnd := rssMB(b)
 	b.StopTimer()
 	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -274,11 +295,23 @@ wait:
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/float64(counted.leases.Load()), "deliveries/lease")
 	b.ReportMetric(float64(counted.leaseTime.Load())/float64(counted.leases.Load())/1e6, "ms/lease")
+	b.ReportMetric(float64(n)/float64(counted.completes.Load()), "deliveries/completion")
 	b.ReportMetric(float64(counted.empty.Load()), "empty-leases")
 	b.ReportMetric(float64(counted.emptyTime.Load())/float64(max(1, counted.empty.Load()))/1e6, "ms/empty-lease")
+	b.ReportMetric(cpu/elapsed.Seconds(), "cores-busy")
+	b.ReportMetric(cpu/float64(n)*1e6, "cpu-µs/delivery")
 	b.ReportMetric(rssStart, "MB-rss-start")
 	b.ReportMetric(rssMiddle, "MB-rss-middle")
 	b.ReportMetric(rssEnd, "MB-rss-end")
+}
+
+// cpuSeconds is the CPU time this process has used, user and system.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // rssMB is the resident set size of this process (store, worker and
@@ -307,6 +340,12 @@ type countingStore struct {
 	empty     atomic.Int64 // leases that found nothing
 	emptyTime atomic.Int64 // nanoseconds
 	leaseTime atomic.Int64 // nanoseconds
+	completes atomic.Int64 // transactions recording outcomes
+}
+
+func (s *countingStore) CompleteDeliveries(ctx context.Context, outcomes []hookline.DeliveryOutcome) error {
+	s.completes.Add(1)
+	return s.DeliveryStore.CompleteDeliveries(ctx, outcomes)
 }
 
 func (s *countingStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
@@ -319,4 +358,13 @@ func (s *countingStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 		s.emptyTime.Add(int64(time.Since(start)))
 	}
 	return ds, err
+}
+
+// drainWorkers is the worker's concurrency: DRAIN_WORKERS, default
+// delivery.DefaultWorkers.
+func drainWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("DRAIN_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return delivery.DefaultWorkers
 }

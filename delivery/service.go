@@ -31,7 +31,10 @@ type Service struct {
 	now  func() time.Time
 }
 
-var _ hookline.DeliveryService = (*Service)(nil)
+var (
+	_ hookline.DeliveryService = (*Service)(nil)
+	_ hookline.DeliveryQueue   = (*Service)(nil)
+)
 
 // NewService returns the queue's service. wake, if not nil, is called after
 // a delivery is queued or retried, so that a worker sends it at once.
@@ -97,15 +100,32 @@ func (s *Service) EnqueueWebhook(ctx context.Context, c *hookline.Caller, id int
 	if err != nil {
 		return nil, false, err
 	}
-	now := s.now()
 	d := &hookline.Delivery{
-		MessageID:     newMessageID(),
-		CompanyID:     wh.CompanyID,
-		TargetKind:    hookline.TargetWebhook,
-		TargetID:      wh.ID,
-		OrderingKey:   in.OrderingKey,
-		NextAttemptAt: &now,
-		Request:       *req,
+		CompanyID:   wh.CompanyID,
+		TargetKind:  hookline.TargetWebhook,
+		TargetID:    wh.ID,
+		OrderingKey: in.OrderingKey,
+		Request:     *req,
+	}
+	return s.Enqueue(ctx, d, key)
+}
+
+// Enqueue queues a request another service rendered for one of its
+// targets, due now unless d.NextAttemptAt says otherwise. It returns the
+// delivery and whether it is new (false: key's first delivery).
+func (s *Service) Enqueue(ctx context.Context, d *hookline.Delivery, key *hookline.IdempotencyKey) (*hookline.Delivery, bool, error) {
+	if d.TargetKind == "" || d.TargetID == 0 || d.CompanyID == 0 {
+		return nil, false, fmt.Errorf("enqueue: a delivery needs its company, target kind and target id")
+	}
+	if err := checkKey("ordering_key", d.OrderingKey, hookline.MaxOrderingKeyLen); err != nil {
+		return nil, false, err
+	}
+	if d.MessageID == "" {
+		d.MessageID = newMessageID()
+	}
+	if d.NextAttemptAt == nil {
+		now := s.now()
+		d.NextAttemptAt = &now
 	}
 	out, existed, err := s.store.CreateDelivery(ctx, d, key)
 	if err != nil {

@@ -2,14 +2,15 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/hookline/hookline"
 )
 
-// A send reads its target's webhook (its auth and timeout), whether it is
-// disabled and its signing secret: three queries, which read again for
+// A send reads its target (its auth and timeout), whether it is disabled
+// and its signing secret: three queries, which read again for
 // every delivery cost more than the send itself when a backlog drains. The
 // worker reads them once per target and lease instead: the sends of one
 // lease share what the first of them read, and the next lease reads again,
@@ -17,7 +18,7 @@ import (
 // auth) applies to it, as when each send read its own.
 // targetState is what a send needs of its target.
 type targetState struct {
-	webhook  *hookline.Webhook
+	target   *Target
 	disabled *time.Time
 	secret   *hookline.SigningSecret
 	// gone: the target was deleted.
@@ -46,15 +47,18 @@ func (w *Worker) target(ctx context.Context, d *hookline.Delivery) (*targetState
 	w.cache.mu.Unlock()
 
 	s := &targetState{token: d.LeaseToken}
-	scope := hookline.Scope{TenantID: d.CompanyID, Kind: hookline.KindCompany}
-	wh, err := w.cfg.Webhooks.FindWebhook(ctx, scope, d.TargetID)
+	resolver, ok := w.cfg.Targets[d.TargetKind]
+	if !ok {
+		return nil, fmt.Errorf("delivery %d: no resolver for targets of kind %q", d.ID, d.TargetKind)
+	}
+	tg, err := resolver.ResolveTarget(ctx, d.TargetKind, d.CompanyID, d.TargetID)
 	switch {
 	case hookline.ErrorCode(err) == hookline.CodeNotFound:
 		s.gone = true
 	case err != nil:
 		return nil, err
 	default:
-		s.webhook = wh
+		s.target = tg
 		if s.disabled, err = w.cfg.Store.TargetDisabledAt(ctx, d.TargetKind, d.TargetID); err != nil {
 			return nil, err
 		}

@@ -35,6 +35,9 @@ const (
 type Config struct {
 	Store    hookline.DeliveryStore
 	Webhooks hookline.WebhookStore
+	// Targets reads the targets of kinds other than webhooks, which
+	// Webhooks serves.
+	Targets map[hookline.TargetKind]TargetResolver
 	// Client is the one egress client every outbound request goes through.
 	Client *egress.Client
 	// Schedule is the wait before each retry (DefaultSchedule if empty).
@@ -98,10 +101,13 @@ type target struct {
 }
 
 // result is what a send hands the recorder: an outcome, or a delivery to
-// put back without an attempt.
+// put back without an attempt. The worker's slot is freed once it is
+// recorded.
 type result struct {
 	outcome *hookline.DeliveryOutcome
 	release *hookline.Delivery
+	company int64
+	target  target
 }
 
 // NewWorker returns a worker for cfg, with defaults filled in.
@@ -121,6 +127,11 @@ func NewWorker(cfg Config) *Worker {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
+	targets := map[hookline.TargetKind]TargetResolver{hookline.TargetWebhook: webhookTargets{cfg.Webhooks}}
+	for kind, r := range cfg.Targets {
+		targets[kind] = r
+	}
+	cfg.Targets = targets
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -306,17 +317,27 @@ func (w *Worker) dispatch(least int) int {
 func (w *Worker) send(d *hookline.Delivery) {
 	defer w.sends.Done()
 	r := w.attempt(w.hard, d)
+	r.company, r.target = d.CompanyID, target{d.TargetKind, d.TargetID}
+	w.results <- r
+}
+
+// free gives back the slots of recorded results. A slot is held until its
+// outcome is stored, not only until its send ends: the store counts a
+// delivery as sending until then, and a lease made in between would find
+// its target fuller than it is, and might read the whole backlog to find
+// nothing it may take.
+func (w *Worker) free(batch []result) {
 	w.mu.Lock()
-	w.inflight--
-	t := target{d.TargetKind, d.TargetID}
-	if w.companies[d.CompanyID]--; w.companies[d.CompanyID] <= 0 {
-		delete(w.companies, d.CompanyID)
-	}
-	if w.targets[t]--; w.targets[t] <= 0 {
-		delete(w.targets, t)
+	for _, r := range batch {
+		w.inflight--
+		if w.companies[r.company]--; w.companies[r.company] <= 0 {
+			delete(w.companies, r.company)
+		}
+		if w.targets[r.target]--; w.targets[r.target] <= 0 {
+			delete(w.targets, r.target)
+		}
 	}
 	w.mu.Unlock()
-	w.results <- r
 	signal(w.slotFree)
 }
 
@@ -348,11 +369,11 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 		out.Status = hookline.DeliveryFailed
 		return result{outcome: out}
 	}
-	wh, secret := ts.webhook, ts.secret
+	tg, secret := ts.target, ts.secret
 
 	req := &egress.Request{
 		Method: d.Request.Method, URL: d.Request.URL, Header: d.Request.Header.Clone(), Body: d.Request.Body,
-		Timeout: wh.Timeout(), NoRetry: true,
+		Timeout: tg.Timeout, NoRetry: true,
 	}
 	if req.Header == nil {
 		req.Header = http.Header{}
@@ -360,27 +381,31 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 	start := time.Now()
 	a := &hookline.DeliveryAttempt{At: start}
 	out.Attempt = a
-	if err := webhook.Authorize(req, &wh.WebhookDefinition); err != nil {
-		a.ErrorKind, a.Error = hookline.ErrRender, err.Error()
-		out.Status = hookline.DeliveryFailed
-		return result{outcome: out}
+	if tg.Authorize != nil {
+		if err := tg.Authorize(req); err != nil {
+			a.ErrorKind, a.Error = hookline.ErrRender, err.Error()
+			out.Status = hookline.DeliveryFailed
+			return result{outcome: out}
+		}
 	}
-	unix := start.Unix()
-	req.Header.Set(HeaderID, d.MessageID)
-	req.Header.Set(HeaderTimestamp, fmt.Sprint(unix))
-	sig, err := Signature(secret, d.MessageID, unix, req.Body, start)
-	if err != nil {
-		a.ErrorKind, a.Error = hookline.ErrRender, "the signing secret does not decode"
-		out.Status = hookline.DeliveryFailed
-		return result{outcome: out}
-	}
-	if sig != "" {
-		req.Header.Set(HeaderSignature, sig)
+	if !tg.Unsigned {
+		unix := start.Unix()
+		req.Header.Set(HeaderID, d.MessageID)
+		req.Header.Set(HeaderTimestamp, fmt.Sprint(unix))
+		sig, err := Signature(secret, d.MessageID, unix, req.Body, start)
+		if err != nil {
+			a.ErrorKind, a.Error = hookline.ErrRender, "the signing secret does not decode"
+			out.Status = hookline.DeliveryFailed
+			return result{outcome: out}
+		}
+		if sig != "" {
+			req.Header.Set(HeaderSignature, sig)
+		}
 	}
 
 	resp, err := w.cfg.Client.Do(ctx, req)
 	a.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	scrub := scrubber(wh.Secrets())
+	scrub := scrubber(tg.Secrets)
 	if err != nil {
 		if w.hard.Err() != nil {
 			return result{release: d}
@@ -401,12 +426,19 @@ func (w *Worker) attempt(ctx context.Context, d *hookline.Delivery) result {
 		out.Status = hookline.DeliverySucceeded
 		return result{outcome: out}
 	case resp.Status == http.StatusGone:
-		a.ErrorKind, a.Error = hookline.ErrHTTPStatus, "the endpoint answered 410 Gone: the webhook is disabled until it is enabled again"
+		a.ErrorKind, a.Error = hookline.ErrHTTPStatus, fmt.Sprintf("the endpoint answered 410 Gone: the %s is disabled until it is enabled again", d.TargetKind)
 		out.Status, out.DisableTarget = hookline.DeliveryFailed, true
 		w.forget(d.TargetKind, d.TargetID)
 		return result{outcome: out}
 	}
 	a.ErrorKind, a.Error = hookline.ErrHTTPStatus, fmt.Sprintf("the endpoint answered %d %s", resp.Status, http.StatusText(resp.Status))
+	if tg.Permanent != nil {
+		if permanent, reason := tg.Permanent(resp.Status, resp.Body); permanent {
+			a.Error = scrub(fmt.Sprintf("the endpoint answered %d %s: %s", resp.Status, http.StatusText(resp.Status), reason))
+			out.Status = hookline.DeliveryFailed
+			return result{outcome: out}
+		}
+	}
 	if !retryableStatus(resp.Status) {
 		out.Status = hookline.DeliveryFailed
 		return result{outcome: out}
@@ -471,7 +503,7 @@ func (w *Worker) record() {
 				return w.cfg.Store.ReleaseDeliveries(ctx, token, ids)
 			})
 		}
-		signal(w.slotFree)
+		w.free(batch)
 	}
 }
 

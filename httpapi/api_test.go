@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/channel"
+	"github.com/hookline/hookline/channel/channeltest"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/storetest"
@@ -32,6 +34,9 @@ type testEnv struct {
 	api  *Server
 	srv  *httptest.Server
 	logs *syncBuffer
+	// bots are the bots channels may be added to (the bot service's own
+	// come with the bot runtime).
+	bots *channeltest.Bots
 }
 
 type syncBuffer struct {
@@ -68,9 +73,16 @@ func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *test
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The webhook channels, for bots the test makes (see testEnv.bot).
+	bots := &channeltest.Bots{}
+	channels := channel.NewService(channel.Config{Tenants: tenants, Store: sqlstore.NewChannelStore(db, storetest.Sealer(t)),
+		Bots: bots, Runtime: &channeltest.Runtime{}, PublicURL: "https://hooks.example.com"})
+	chats := integrationService(t, db, tenants, exec)
 	api, err := New(Config{
 		Tenants: tenants, Keys: tenants, Ready: db.Ping,
 		Webhooks: webhooks, Templates: webhooks,
+		Apps: channels, Channels: channels,
+		Integrations: chats, Connections: chats, Campaigns: chats,
 		MaxBodyBytes: maxBody,
 		Logger:       log,
 	})
@@ -85,7 +97,7 @@ func newTestEnvAllowing(t *testing.T, maxBody int64, allow []netip.Prefix) *test
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, db: db, api: api, srv: srv, logs: logs}
+	return &testEnv{t: t, db: db, api: api, srv: srv, logs: logs, bots: bots}
 }
 
 type response struct {

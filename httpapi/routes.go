@@ -14,7 +14,10 @@ type route struct {
 	pattern string // "METHOD /path/{param}"
 	handle  handlerFunc
 	public  bool // no Authorization needed
-	doc     *operation
+	// replyToken: an integration's reply token may stand in for an API
+	// key; the handler then gets a nil caller and reads the token.
+	replyToken bool
+	doc        *operation
 }
 
 // api lists every resource. Adding a resource is one file with a method
@@ -29,6 +32,15 @@ func (s *Server) api() []resource {
 	}
 	if s.deliveries != nil {
 		resources = append(resources, s.deliveryAPI())
+	}
+	if s.apps != nil {
+		resources = append(resources, s.appAPI())
+	}
+	if s.channels != nil {
+		resources = append(resources, s.channelAPI())
+	}
+	if s.integrations != nil {
+		resources = append(resources, s.integrationAPI(), s.connectionAPI(), s.campaignAPI())
 	}
 	if s.bots != nil {
 		resources = append(resources, s.botAPI())

@@ -25,6 +25,7 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[hookline.Execution]():     {string(hookline.ExecutionSync), string(hookline.ExecutionAsync)},
 	reflect.TypeFor[hookline.AuthType]():      {string(hookline.AuthNone), string(hookline.AuthBasic), string(hookline.AuthBearer), string(hookline.AuthAPIKey)},
 	reflect.TypeFor[hookline.ValueType]():     {string(hookline.ValueText), string(hookline.ValueVariable)},
+	reflect.TypeFor[hookline.ChannelMode]():   {string(hookline.ChannelSync), string(hookline.ChannelAsync)},
 	reflect.TypeFor[hookline.TemplateScope](): {string(hookline.TemplateBuiltin), string(hookline.TemplateAgency), string(hookline.TemplateCompany)},
 	reflect.TypeFor[hookline.ModuleType]():    {string(hookline.ModuleMessage), string(hookline.ModuleCollector), string(hookline.ModuleEnd)},
 	reflect.TypeFor[hookline.ValidationType](): {string(hookline.ValidateText), string(hookline.ValidateNumber), string(hookline.ValidateEmail),

@@ -29,6 +29,15 @@ type Config struct {
 	Templates hookline.WebhookTemplateService
 	// Deliveries is the delivery queue; nil leaves its routes out.
 	Deliveries hookline.DeliveryService
+	// Apps and Channels are the webhook channels'; nil leaves their
+	// routes out.
+	Apps     hookline.AppService
+	Channels hookline.ChannelService
+	// Integrations, Connections and Campaigns are the Custom Webhook
+	// integration's services; nil Integrations leaves their routes out.
+	Integrations hookline.IntegrationService
+	Connections  hookline.ConnectionService
+	Campaigns    hookline.CampaignService
 	// Bots is the bots' service; nil leaves its routes out.
 	Bots hookline.BotService
 	// Ready reports whether the store answers; /readyz calls it.
@@ -50,6 +59,11 @@ type Server struct {
 	webhooks     hookline.WebhookService
 	templates    hookline.WebhookTemplateService
 	deliveries   hookline.DeliveryService
+	apps         hookline.AppService
+	channels     hookline.ChannelService
+	integrations hookline.IntegrationService
+	connections  hookline.ConnectionService
+	campaigns    hookline.CampaignService
 	bots         hookline.BotService
 	ready        func(context.Context) error
 	publicURL    string
@@ -71,12 +85,20 @@ func New(cfg Config) (*Server, error) {
 		webhooks:     cfg.Webhooks,
 		templates:    cfg.Templates,
 		deliveries:   cfg.Deliveries,
+		apps:         cfg.Apps,
+		channels:     cfg.Channels,
+		integrations: cfg.Integrations,
+		connections:  cfg.Connections,
+		campaigns:    cfg.Campaigns,
 		bots:         cfg.Bots,
 		ready:        cfg.Ready,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		maxBodyBytes: cfg.MaxBodyBytes,
 		log:          cfg.Logger,
 		mux:          http.NewServeMux(),
+	}
+	if cfg.Integrations != nil && (cfg.Connections == nil || cfg.Campaigns == nil) {
+		return nil, errors.New("httpapi: Integrations needs Connections and Campaigns")
 	}
 	if s.maxBodyBytes <= 0 {
 		s.maxBodyBytes = DefaultMaxBodyBytes
@@ -143,7 +165,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, caller *hookline.C
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var caller *hookline.Caller
-		if !rt.public {
+		if rt.replyToken && hookline.IsReplyToken(bearerToken(r)) {
+			// The service checks the reply token against the route's
+			// integration.
+			edge.Annotate(r.Context(), "auth", "reply_token")
+		} else if !rt.public {
 			var err error
 			if caller, err = s.authenticate(r); err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
@@ -177,6 +203,16 @@ func (s *Server) authenticate(r *http.Request) (*hookline.Caller, error) {
 		return nil, hookline.Errorf(hookline.CodeUnauthorized, "the Authorization header must be Bearer <API key>")
 	}
 	return s.keys.Authenticate(r.Context(), token)
+}
+
+// bearerToken is the token of a Bearer Authorization header, "" without
+// one.
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 // statusProbe records what the mux's own 404/405 handlers would answer.

@@ -167,21 +167,29 @@ func (s *BotStore) UpdateBot(ctx context.Context, scope hookline.Scope, id int64
 }
 
 // DeleteBot removes bot id, when it lies within scope, with its
-// sessions, inbox and counters.
+// sessions, inbox and counters (their foreign keys cascade) and its
+// webhook channels (whose table came before the bots', without a foreign
+// key to them), in one transaction. Answers still queued for a deleted
+// channel's POST_URL are canceled when their turn comes.
 func (s *BotStore) DeleteBot(ctx context.Context, scope hookline.Scope, id int64) error {
-	cond, args := companyScope(scope, "company_id")
-	res, err := s.db.conn().exec(ctx, "DELETE FROM bots WHERE id = ? AND "+cond, append([]any{id}, args...)...)
-	if err != nil {
-		return fmt.Errorf("delete bot %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete bot %d: %w", id, err)
-	}
-	if n == 0 {
-		return hookline.NotFound("bot", id)
-	}
-	return nil
+	return s.db.inTx(ctx, func(c conn) error {
+		cond, args := companyScope(scope, "company_id")
+		res, err := c.exec(ctx, "DELETE FROM bots WHERE id = ? AND "+cond, append([]any{id}, args...)...)
+		if err != nil {
+			return fmt.Errorf("delete bot %d: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete bot %d: %w", id, err)
+		}
+		if n == 0 {
+			return hookline.NotFound("bot", id)
+		}
+		if _, err := c.exec(ctx, "DELETE FROM channels WHERE bot_id = ?", id); err != nil {
+			return fmt.Errorf("delete the channels of bot %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // BotVersion returns bot id's company and version, whatever the scope.

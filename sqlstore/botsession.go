@@ -69,13 +69,6 @@ func lastMessage(m *hookline.BotMessage) (string, error) {
 	return string(b), err
 }
 
-func nullTime(t *time.Time) sql.NullTime {
-	if t == nil {
-		return sql.NullTime{}
-	}
-	return sql.NullTime{Time: storedTime(*t), Valid: true}
-}
-
 // FindOpenBotSession returns the key's open session.
 func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessionKey) (*hookline.BotSession, error) {
 	c := s.db.conn()

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -38,6 +39,15 @@ type DB struct {
 	sessionLock sessionLocker
 	// closeDriver releases what the driver holds beyond db (a pool).
 	closeDriver func()
+	// writes, if not nil, is held by each write transaction of this
+	// process (SQLite's): writers wait for one another here instead of in
+	// SQLite's busy handler, which sleeps a millisecond or more before
+	// each retry and left the queue's leases and completions idle, taking
+	// turns, with half the processors unused.
+	writes *sync.Mutex
+	// leases, if not nil, holds the delivery leases in memory (SQLite's:
+	// see leaseBook).
+	leases *leaseBook
 }
 
 // SQLiteFile is the database file's name inside the data directory.
@@ -139,6 +149,9 @@ func (db *DB) Dialect() string { return db.dialect.name }
 
 // Close closes the database; in-flight queries finish first.
 func (db *DB) Close() error {
+	if db.leases != nil {
+		db.leases.unclaim()
+	}
 	db.stmts.close()
 	err := db.db.Close()
 	if db.closeDriver != nil {
@@ -339,6 +352,10 @@ func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
+	if db.writes != nil {
+		db.writes.Lock()
+		defer db.writes.Unlock()
+	}
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return db.dialect.translate(fmt.Errorf("begin transaction: %w", err))

@@ -46,6 +46,9 @@ func scanDelivery(scan func(...any) error) (*hookline.Delivery, error) {
 		return nil, err
 	}
 	d.OrderingKey, d.LeaseToken = key.String, token.String
+	if d.TargetKind == hookline.TargetWebhook {
+		d.WebhookID = d.TargetID
+	}
 	if next.Valid {
 		t := next.Time.UTC()
 		d.NextAttemptAt = &t
@@ -106,6 +109,9 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 			}
 		}
 		d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = hookline.DeliveryPending, &next, now, now
+		if d.TargetKind == hookline.TargetWebhook {
+			d.WebhookID = d.TargetID
+		}
 		return nil
 	})
 	if err != nil {
@@ -155,17 +161,27 @@ func (s *DeliveryStore) findDelivery(ctx context.Context, c conn, scope hookline
 		}
 		return nil, fmt.Errorf("find delivery %d: %w", id, err)
 	}
+	if s.db.leases != nil {
+		s.db.leases.show(s.db.timestamp(), d)
+	}
 	return d, nil
 }
 
 // deliveryFilter is the WHERE condition of f, without paging.
-func deliveryFilter(f hookline.DeliveryFilter) (string, []any) {
+func (s *DeliveryStore) deliveryFilter(f hookline.DeliveryFilter) (string, []any) {
 	cond, args := companyScope(f.Scope, "company_id")
 	if f.TargetID != 0 {
 		cond += " AND target_kind = ? AND target_id = ?"
 		args = append(args, f.TargetKind, f.TargetID)
 	}
-	if f.Status != "" {
+	switch {
+	case s.db.leases != nil && (f.Status == hookline.DeliverySending || f.Status == hookline.DeliveryPending):
+		// The book's leases are pending rows shown as sending.
+		cond += " AND status = 'pending'"
+		in, ids := idList("id", f.Status == hookline.DeliveryPending, s.db.leases.held(s.db.timestamp()))
+		cond += in
+		args = append(args, ids...)
+	case f.Status != "":
 		cond += " AND status = ?"
 		args = append(args, f.Status)
 	}
@@ -182,7 +198,7 @@ func deliveryFilter(f hookline.DeliveryFilter) (string, []any) {
 
 // FindDeliveries lists the deliveries the filter selects, newest first.
 func (s *DeliveryStore) FindDeliveries(ctx context.Context, f hookline.DeliveryFilter) ([]*hookline.Delivery, error) {
-	cond, args := deliveryFilter(f)
+	cond, args := s.deliveryFilter(f)
 	if f.Before != 0 {
 		cond += " AND id < ?"
 		args = append(args, f.Before)
@@ -192,7 +208,11 @@ func (s *DeliveryStore) FindDeliveries(ctx context.Context, f hookline.DeliveryF
 		cond += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	return queryAll(ctx, s.db.conn(), "deliveries", "SELECT "+deliveryColumns+" FROM deliveries WHERE "+cond, args, scanDelivery)
+	ds, err := queryAll(ctx, s.db.conn(), "deliveries", "SELECT "+deliveryColumns+" FROM deliveries WHERE "+cond, args, scanDelivery)
+	if err == nil && s.db.leases != nil {
+		s.db.leases.show(s.db.timestamp(), ds...)
+	}
+	return ds, err
 }
 
 // RetryDeliveries makes failed and canceled deliveries pending again, due
@@ -200,7 +220,7 @@ func (s *DeliveryStore) FindDeliveries(ctx context.Context, f hookline.DeliveryF
 func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.DeliveryFilter, id int64) (int, error) {
 	var n int
 	err := s.db.inTx(ctx, func(c conn) error {
-		cond, args := deliveryFilter(f)
+		cond, args := s.deliveryFilter(f)
 		if id != 0 {
 			d, err := s.findDelivery(ctx, c, f.Scope, id)
 			if err != nil {
@@ -240,10 +260,14 @@ const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, n
 WHERE id IN (
 	SELECT d.id FROM deliveries d
 	WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ? AND d.company_id <> ?
-	AND (d.ordering_key IS NULL OR NOT EXISTS (
+	AND (d.ordering_key IS NULL OR (NOT EXISTS (
 		SELECT 1 FROM deliveries p
 		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
-		AND p.status IN ('pending', 'sending') AND p.id <> d.id AND (p.status = 'sending' OR p.id < d.id)))
+		AND p.status IN ('pending', 'sending') AND p.status = 'sending' AND p.id <> d.id)
+	AND NOT EXISTS (
+		SELECT 1 FROM deliveries p
+		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
+		AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id)))
 	AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
 		SELECT s.target_kind, s.target_id FROM deliveries s
 		WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
@@ -260,17 +284,19 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 	if req.Limit <= 0 {
 		return nil, nil
 	}
+	if s.db.leases != nil {
+		return s.leaseFromBook(ctx, req)
+	}
 	now := s.db.timestamp()
 	until := storedTime(now.Add(req.Duration))
 	q := fmt.Sprintf(leaseQuery, s.db.dialect.lockDue)
 	args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, req.Limit}
-	if s.db.dialect.leasePrelude == "" {
-		return queryAll(ctx, s.db.conn(), "due deliveries", q, args, scanDelivery)
-	}
 	var ds []*hookline.Delivery
 	err := s.db.inTx(ctx, func(c conn) error {
-		if _, err := c.q.ExecContext(ctx, s.db.dialect.leasePrelude); err != nil {
-			return fmt.Errorf("lease deliveries: %w", err)
+		if s.db.dialect.leasePrelude != "" {
+			if _, err := c.q.ExecContext(ctx, s.db.dialect.leasePrelude); err != nil {
+				return fmt.Errorf("lease deliveries: %w", err)
+			}
 		}
 		var err error
 		ds, err = queryAll(ctx, c, "due deliveries", q, args, scanDelivery)
@@ -282,6 +308,10 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 // ReleaseDeliveries puts leased deliveries back, due now.
 func (s *DeliveryStore) ReleaseDeliveries(ctx context.Context, token string, ids []int64) error {
 	if len(ids) == 0 {
+		return nil
+	}
+	if s.db.leases != nil {
+		s.db.leases.release(token, ids)
 		return nil
 	}
 	now := s.db.timestamp()
@@ -302,37 +332,45 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 	if len(outcomes) == 0 {
 		return nil
 	}
+	if s.db.leases != nil {
+		return s.completeFromBook(ctx, outcomes)
+	}
 	return s.db.inTx(ctx, func(c conn) error {
 		now := s.db.timestamp()
 		for _, o := range outcomes {
-			if a := o.Attempt; a != nil {
-				// The count's update comes first because it locks the
-				// delivery's row until commit: two workers recording an
-				// attempt of one delivery at once (one whose lease ran
-				// out while it was still sending) take turns, and the
-				// second numbers its attempt after the first instead of
-				// colliding on (delivery_id, n), which would fail its
-				// whole batch again on every retry.
-				if _, err := c.exec(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ?", o.DeliveryID); err != nil {
-					return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
-				}
-				if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
-					VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?), ?, ?, ?, ?, ?, ?)`,
-					o.DeliveryID, o.DeliveryID, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
-					return fmt.Errorf("record attempt of delivery %d: %w", o.DeliveryID, err)
-				}
-			}
 			var next sql.NullTime
-			round := 0
-			if o.Attempt != nil {
-				round = 1
-			}
 			if !o.Status.Final() {
 				next = sql.NullTime{Time: storedTime(o.NextAttemptAt), Valid: true}
 			}
-			if _, err := c.exec(ctx, "UPDATE deliveries SET status = ?, next_attempt_at = ?, round_attempts = round_attempts + ?, lease_token = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'sending'",
-				o.Status, next, round, now, o.DeliveryID, o.LeaseToken); err != nil {
+			counted := 0
+			if o.Attempt != nil {
+				counted = 1
+			}
+			// One statement counts the attempt and records the outcome
+			// when the lease still holds. It locks the delivery's row
+			// until commit: two workers recording an attempt of one
+			// delivery at once (one whose lease ran out while it was
+			// still sending) take turns, and the second numbers its
+			// attempt after the first instead of colliding on
+			// (delivery_id, n).
+			var n int
+			err := c.queryRow(ctx, "UPDATE deliveries SET attempt_count = attempt_count + ?, status = ?, next_attempt_at = ?, round_attempts = round_attempts + ?, lease_token = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'sending' RETURNING attempt_count",
+				[]any{counted, o.Status, next, counted, now, o.DeliveryID, o.LeaseToken}, &n)
+			if isCode(err, hookline.CodeNotFound) && o.Attempt != nil {
+				// The lease was taken over: the attempt still counts and
+				// is kept, but the new holder owns the outcome.
+				err = c.queryRow(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ? RETURNING attempt_count", []any{o.DeliveryID}, &n)
+			}
+			switch {
+			case isCode(err, hookline.CodeNotFound):
+				continue
+			case err != nil:
 				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
+			}
+			if o.Attempt != nil {
+				if err := insertAttempt(ctx, c, o.DeliveryID, n, o.Attempt); err != nil {
+					return err
+				}
 			}
 			if o.DisableTarget {
 				if err := s.disableTarget(ctx, c, o.DeliveryID, now); err != nil {
@@ -342,6 +380,15 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 		}
 		return nil
 	})
+}
+
+// insertAttempt records attempt n of delivery id.
+func insertAttempt(ctx context.Context, c conn, id int64, n int, a *hookline.DeliveryAttempt) error {
+	if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, n, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
+		return fmt.Errorf("record attempt of delivery %d: %w", id, err)
+	}
+	return nil
 }
 
 // disableTarget disables the target of delivery id and fails what waits
@@ -355,8 +402,9 @@ func (s *DeliveryStore) disableTarget(ctx context.Context, c conn, id int64, now
 	if err := setDisabled(ctx, c, kind, target, company, &now); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ? WHERE target_kind = ? AND target_id = ? AND status = 'pending'",
-		now, kind, target); err != nil {
+	notHeld, held := s.notHeld()
+	if _, err := c.exec(ctx, "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ? WHERE target_kind = ? AND target_id = ? AND status IN ('pending', 'sending') AND status = 'pending'"+notHeld,
+		append([]any{now, kind, target}, held...)...); err != nil {
 		return fmt.Errorf("fail the deliveries of disabled %s %d: %w", kind, target, err)
 	}
 	return nil
@@ -374,12 +422,22 @@ func setDisabled(ctx context.Context, c conn, kind hookline.TargetKind, id, comp
 	return nil
 }
 
+// notHeld is the condition that leaves out the deliveries leased in the
+// book, which are pending in their rows but sending; empty without a book.
+func (s *DeliveryStore) notHeld() (string, []any) {
+	if s.db.leases == nil {
+		return "", nil
+	}
+	return idList("id", true, s.db.leases.held(s.db.timestamp()))
+}
+
 // CancelTargetDeliveries cancels the live deliveries of a deleted target
 // that no worker holds.
 func (s *DeliveryStore) CancelTargetDeliveries(ctx context.Context, kind hookline.TargetKind, id int64) (int, error) {
 	now := s.db.timestamp()
-	res, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'canceled', next_attempt_at = NULL, updated_at = ? WHERE target_kind = ? AND target_id = ? AND status = 'pending'",
-		now, kind, id)
+	notHeld, held := s.notHeld()
+	res, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'canceled', next_attempt_at = NULL, updated_at = ? WHERE target_kind = ? AND target_id = ? AND status IN ('pending', 'sending') AND status = 'pending'"+notHeld,
+		append([]any{now, kind, id}, held...)...)
 	if err != nil {
 		return 0, fmt.Errorf("cancel the deliveries of %s %d: %w", kind, id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -69,11 +70,20 @@ func (s *DeliveryStore) QueueStats(ctx context.Context) (hookline.QueueStats, er
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("queue stats: count live deliveries: %w", c.d.translate(err))
 	}
+	notHeld, held := s.notHeld()
+	if n := len(held); n > 0 {
+		// The book's leases are pending rows, sending.
+		st.Pending, st.Sending = max(0, st.Pending-n), st.Sending+n
+	}
 	if st.Pending == 0 {
 		return st, nil
 	}
 	var due sql.NullTime
-	err = c.queryRow(ctx, oldestDueQuery, nil, &due)
+	query := oldestDueQuery
+	if notHeld != "" {
+		query = strings.Replace(query, " ORDER BY", notHeld+" ORDER BY", 1)
+	}
+	err = c.queryRow(ctx, query, held, &due)
 	switch {
 	case isCode(err, hookline.CodeNotFound):
 		// The last pending delivery was leased between the two queries.
@@ -128,6 +138,8 @@ var targetTables = []struct {
 	table string
 }{
 	{hookline.TargetWebhook, "webhooks"},
+	{hookline.TargetIntegration, "integrations"},
+	{hookline.TargetConnection, "connections"},
 }
 
 // PruneTargetStates deletes up to limit rows of delivery_targets whose

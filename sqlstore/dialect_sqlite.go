@@ -45,7 +45,7 @@ var sqliteDialect = &dialect{
 // Connections are kept open for good, each with its prepared statements,
 // because opening one costs its pragmas and every statement's preparation.
 func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
-	sync, err := o.sqliteSync()
+	syncMode, err := o.sqliteSync()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
@@ -75,6 +75,8 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		now:     time.Now,
 		stmts:   newStmtCache(sqldb, maxStatements),
 		locks:   &localLocks{},
+		writes:  &sync.Mutex{},
+		leases:  newLeaseBook(path),
 	}
 	sessions := &keyedLocks{}
 	db.sessionLock = sessions.lock

@@ -325,3 +325,37 @@ func TestKeyedLocksForget(t *testing.T) {
 		t.Fatalf("%d locks remembered after every holder left", n)
 	}
 }
+
+// TestQueueClaimedByOneProcess: the SQLite queue's leases live in one
+// process's memory, so a second DB on the same file cannot claim the queue
+// or lease from it until the first is closed.
+func TestQueueClaimedByOneProcess(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, err := OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	second, err := OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := first.ClaimQueue(); err != nil {
+		t.Fatal(err)
+	}
+	err = second.ClaimQueue()
+	if err == nil || !strings.Contains(err.Error(), "another hookline process") {
+		t.Fatalf("a second claim: %v", err)
+	}
+	if _, err := NewDeliveryStore(second, nil).LeaseDeliveries(ctx, hookline.LeaseRequest{Token: "t", Limit: 1}); err == nil {
+		t.Fatal("a second process leased from a claimed queue")
+	}
+	first.Close()
+	if err := second.ClaimQueue(); err != nil {
+		t.Fatalf("claim after the first closed: %v", err)
+	}
+}

@@ -106,14 +106,27 @@ func (s *Service) CreateWebhook(ctx context.Context, c *hookline.Caller, in hook
 // checkNew checks a definition that has no stored webhook behind it: a
 // masked secret hides nothing there, so it is refused; then Check and the
 // origin rule.
-func checkNew(def *hookline.WebhookDefinition) error {
-	if _, err := keepStoredSecrets(def, nil); err != nil {
+func checkNew(def *hookline.WebhookDefinition) error { return CheckSave(def, nil) }
+
+// CheckSave checks a definition for saving as the Webhook Builder does:
+// the secret policy against stored (nil: nothing is stored, so a masked
+// secret is refused; else a masked or omitted one keeps the stored one),
+// then Check, then the origin rule for kept secrets. Integrations, whose
+// params, auth and headers are the Webhook Builder's, save through it too.
+func CheckSave(def, stored *hookline.WebhookDefinition) error {
+	kept, err := keepStoredSecrets(def, stored)
+	if err != nil {
 		return err
 	}
 	if err := Check(def); err != nil {
 		return err
 	}
-	return CheckCredentialOrigin(endpointOf(def), secretFields(def), nil, nil)
+	var before *Endpoint
+	if stored != nil {
+		b := endpointOf(stored)
+		before = &b
+	}
+	return CheckCredentialOrigin(endpointOf(def), secretFields(def), before, kept)
 }
 
 // endpointOf is a definition as the origin rule sees it.
@@ -214,15 +227,7 @@ func replacement(stored *hookline.Webhook, in *hookline.WebhookInput) (hookline.
 		return hookline.WebhookDefinition{}, hookline.Invalid("values", "values fill a template when a webhook is created; change the definition's fields instead")
 	}
 	def := in.WebhookDefinition.Clone()
-	kept, err := keepStoredSecrets(&def, &stored.WebhookDefinition)
-	if err != nil {
-		return hookline.WebhookDefinition{}, err
-	}
-	if err := Check(&def); err != nil {
-		return hookline.WebhookDefinition{}, err
-	}
-	before := endpointOf(&stored.WebhookDefinition)
-	if err := CheckCredentialOrigin(endpointOf(&def), secretFields(&def), &before, kept); err != nil {
+	if err := CheckSave(&def, &stored.WebhookDefinition); err != nil {
 		return hookline.WebhookDefinition{}, err
 	}
 	return def, nil

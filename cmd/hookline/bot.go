@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/bot"
+	"github.com/hookline/hookline/channel"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
 )
@@ -146,7 +147,9 @@ func readBotFile(path, format string) (hookline.BotSource, error) {
 }
 
 // openBotService opens and migrates the store serve uses and returns the
-// bot service on it, without a runtime: the CLI talks to no bot.
+// bot service on it, with the channels service a document's channels are
+// exported from and imported through, and without a runtime: the CLI
+// talks to no bot.
 func openBotService(ctx context.Context, cfg Config) (*bot.Service, *tenant.Service, func(), error) {
 	db, err := sqlstore.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, sqlstore.Options{SQLiteSync: cfg.SQLiteSync})
 	if err != nil {
@@ -164,5 +167,7 @@ func openBotService(ctx context.Context, cfg Config) (*bot.Service, *tenant.Serv
 	}
 	tenants := tenant.NewService(db, db, "")
 	bots := sqlstore.NewBotStore(db)
-	return bot.NewService(tenants, bots, bots, store, nil), tenants, func() { db.Close() }, nil
+	svc := bot.NewService(tenants, bots, bots, store, nil)
+	svc.UseChannels(channel.NewService(channel.Config{Tenants: tenants, Store: sqlstore.NewChannelStore(db, keys), Bots: svc}))
+	return svc, tenants, func() { db.Close() }, nil
 }

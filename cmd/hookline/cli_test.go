@@ -28,6 +28,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"bot"}, "import a bot document into the database serve uses"},
 		{[]string{"bot", "import"}, "Imports a bot document"},
 		{[]string{"bot", "export"}, "Prints a bot's document"},
+		{[]string{"channel"}, "approve a webhook channel"},
+		{[]string{"channel", "approve"}, "Approves a webhook channel"},
 		{[]string{"bench"}, "Drives a scenario against hookline"},
 		{[]string{"version"}, "Prints the module version"},
 		{[]string{"help"}, "commands:"},

@@ -64,6 +64,9 @@ type Config struct {
 	DeliveryLease time.Duration
 	// SQLiteSync is SQLite's synchronous setting, "normal" or "full".
 	SQLiteSync string
+	// ChatIdleTimeout ends an integration's chat this long after its
+	// last message.
+	ChatIdleTimeout time.Duration
 }
 
 // setting is one configuration value: its flag, its environment variable,
@@ -127,6 +130,13 @@ func settings() []setting {
 				}
 				return err
 			}},
+		{env: "HOOKLINE_CHAT_IDLE_TIMEOUT", def: "24h", usage: "how long after its last message an integration's chat ends by itself, with END sent (1m to 720h)",
+			apply: func(c *Config, v string) (err error) {
+				if c.ChatIdleTimeout, err = parseDuration(v, 720*time.Hour); err == nil && c.ChatIdleTimeout < time.Minute {
+					err = errors.New("must be at least 1m")
+				}
+				return err
+			}},
 		{env: "HOOKLINE_SQLITE_SYNC", def: "normal", usedByMigrate: true, usage: "SQLite's durability: normal (an accepted delivery survives a crash of the process, not a power cut) or full (it survives a power cut too, at the cost of one fsync per commit)",
 			apply: func(c *Config, v string) error {
 				switch v = strings.ToLower(strings.TrimSpace(v)); v {
@@ -139,12 +149,12 @@ func settings() []setting {
 	}
 }
 
-// settingsFor lists the settings the command reads: serve reads them all;
-// migrate and the bot commands only those that locate the database (and
-// the secret key a migration may need).
+// settingsFor lists the settings the command reads: serve reads them all,
+// the commands working on serve's store (storeCommands) only those that
+// locate it and its secret key.
 func settingsFor(command string) []setting {
 	all := settings()
-	if command != "migrate" && !strings.HasPrefix(command, "bot ") {
+	if !storeCommands[command] {
 		return all
 	}
 	var used []setting
@@ -155,6 +165,10 @@ func settingsFor(command string) []setting {
 	}
 	return used
 }
+
+// storeCommands work on the store serve uses and read only the settings
+// that locate it and its secret key (those usedByMigrate).
+var storeCommands = map[string]bool{"migrate": true, "channel approve": true, "bot import": true, "bot export": true}
 
 // commandDescriptions introduce the commands that read settings in their
 // -h text.
@@ -177,6 +191,10 @@ The database is migrated first, as serve would.`,
 	"bot export": `Prints a bot's document, as GET /api/v1/bots/{id}/export does: webhooks
 named, so that it imports into another company or instance. JSON by
 default, YAML with --format yaml.`,
+	"channel approve": `Approves a webhook channel, as an admin key's POST /api/v1/channels/{id}/approve
+does: until approved, the channel's hook answers 403. It works on the store
+serve uses (the data directory, or HOOKLINE_DATABASE_URL), migrating it
+first as serve does. Flags go before the channel's id.`,
 }
 
 // commandArguments are the arguments of the commands that take some,

@@ -20,6 +20,7 @@ func withDeliveryDefaults(c *Config) {
 	c.DeliveryFailedRetention = hookline.DefaultDeliveryFailedRetention
 	c.DeliveryLease = delivery.DefaultLeaseDuration
 	c.SQLiteSync = "normal"
+	c.ChatIdleTimeout = 24 * time.Hour
 }
 
 func TestConfigDelivery(t *testing.T) {

@@ -5,6 +5,7 @@
 //	hookline template   render a template as webhooks do (template render -h)
 //	hookline webhook    run a webhook definition once (webhook run -h)
 //	hookline bot        import and export bot documents (bot -h)
+//	hookline channel    approve a webhook channel (channel approve ID)
 //	hookline bench      load-test hookline against bare Go servers
 //	hookline version    print the version, the VCS revision and the Go version
 //
@@ -48,6 +49,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}},
 		{"bot", "import and export bot documents: bot import FILE [--company ID], bot export ID [--format yaml]", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runBotCommand(ctx, args, getenv, stdout, stderr)
+		}},
+		{"channel", "approve a webhook channel on the store serve uses: channel approve ID", func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return runChannel(ctx, args, getenv, stdout, stderr)
 		}},
 		{"bench", "load-test hookline against bare Go servers: bench --scenario NAME (bench --list)", benchCommand(getenv)},
 		{"version", "print the version, the VCS revision and the Go version", runVersion},

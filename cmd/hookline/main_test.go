@@ -273,3 +273,29 @@ func TestPublicURLAndBindFirst(t *testing.T) {
 		t.Fatalf("servers = %v (was %s)", doc["servers"], taken)
 	}
 }
+
+// TestSecondServeOnOneSQLiteRefused: the SQLite queue's leases live in the
+// serving process, so a second server on the same data directory refuses
+// to start, and starts once the first has stopped.
+func TestSecondServeOnOneSQLiteRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, _, _ := startMain(t, Config{DataDir: dir})
+	cfg := Config{DataDir: dir, Addr: "127.0.0.1:0", MaxBodyBytes: 1 << 20, ShutdownTimeout: time.Second}
+	second := NewMain(cfg, &syncBuffer{}, &syncBuffer{})
+	err := second.Open(context.Background())
+	if err == nil {
+		second.Close()
+		first.Close()
+		t.Fatal("a second server started on a SQLite data directory already served")
+	}
+	if !strings.Contains(err.Error(), "another hookline process") {
+		t.Fatalf("error %q does not say another process serves it", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, _, _ := startMain(t, Config{DataDir: dir})
+	if err := third.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -15,10 +15,14 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/bot"
+	"github.com/hookline/hookline/channel"
+	"github.com/hookline/hookline/channel/hook"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/httpapi"
+	"github.com/hookline/hookline/inbound"
+	"github.com/hookline/hookline/integration"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
@@ -36,6 +40,7 @@ type Main struct {
 	worker    *delivery.Worker
 	pruner    *delivery.Pruner
 	bots      *bot.Runtime
+	upkeep    *integration.Upkeep
 	publicURL string
 	ln        net.Listener
 	server    *http.Server
@@ -112,15 +117,27 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	// The services, which every edge calls.
 	tenants := tenant.NewService(m.db, m.db, m.cfg.AdminToken)
-	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow})
+	// Every delivery worker may send to one endpoint at once: as many
+	// connections to it are kept.
+	client := egress.New(egress.Config{Allow: m.cfg.EgressAllow, IdleConnsPerHost: max(egress.DefaultIdleConnsPerHost, m.cfg.DeliveryWorkers)})
 	exec := webhook.NewExecutor(client)
 	exec.Observe(obs)
 	webhooks, err := webhook.NewService(tenants, store, store, exec)
 	if err != nil {
 		return err
 	}
+	if err := m.db.ClaimQueue(); err != nil {
+		return err
+	}
+	channelStore := sqlstore.NewChannelStore(m.db, keys)
+	integrations := sqlstore.NewIntegrationStore(m.db, keys)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
+		Targets: map[hookline.TargetKind]delivery.TargetResolver{
+			hookline.TargetChannel:     channel.NewTargets(channelStore),
+			hookline.TargetIntegration: integration.IntegrationTargets{Store: integrations},
+			hookline.TargetConnection:  integration.ConnectionTargets{Store: integrations},
+		},
 		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease,
 		Logger: m.log, Observer: obs,
 	})
@@ -140,28 +157,57 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Observer: obs, Logger: m.log, Lock: m.db.WithLock,
 	})
 	bots := bot.NewService(tenants, botStore, botStore, store, runtime)
+	// The webhook channels (seed 004): the bot service tells them which
+	// bots they belong to and the runtime answers their hooks; they carry
+	// the runtime's async answers to POST_URLs, and a bot document's
+	// channels out of and into the bot service.
+	channels := channel.NewService(channel.Config{
+		Tenants: tenants, Store: channelStore, Bots: bots, Runtime: runtime, Queue: deliveries,
+		PublicURL: m.publicURL, Logger: m.log,
+	})
+	runtime.UseReplySink(channels)
+	bots.UseChannels(channels)
+	chats := integration.NewService(integration.Config{
+		Tenants: tenants, Connections: integrations, Integrations: integrations, Campaigns: integrations, Chats: integrations,
+		Queue: deliveries, Secrets: queue, NewSecret: delivery.NewSecret, Exec: exec, Client: client,
+		PublicURL: m.publicURL, Logger: m.log,
+	})
+	upkeep := integration.NewUpkeep(chats, m.cfg.ChatIdleTimeout, 0, m.db.WithLock)
 
 	if err := m.ensureAdminKey(ctx, tenants); err != nil {
 		return err
 	}
 
 	// The edges, mounted on one handler.
-	api, err := httpapi.New(httpapi.Config{
+	apiCfg := httpapi.Config{
 		Tenants:      tenants,
 		Keys:         tenants,
 		Webhooks:     webhooks,
 		Templates:    webhooks,
 		Deliveries:   deliveries,
 		Bots:         bots,
+		Apps:         channels,
+		Channels:     channels,
+		Integrations: chats,
+		Connections:  chats,
+		Campaigns:    chats,
 		Ready:        m.db.Ping,
 		PublicURL:    m.publicURL,
 		MaxBodyBytes: m.cfg.MaxBodyBytes,
 		Logger:       m.log,
-	})
+	}
+	api, err := httpapi.New(apiCfg)
 	if err != nil {
 		return err
 	}
-	handler, err := edge.NewObserved(m.log, obs, obs.Mount(), api.Mount())
+	providers := inbound.New(inbound.Config{Service: chats, PublicURL: m.publicURL, Logger: m.log})
+	mounts := []edge.Mount{obs.Mount(), providers.Mount(), api.Mount()}
+	hooks, err := hook.New(channels, m.log)
+	if err != nil {
+		return err
+	}
+	mounts = append(mounts, hooks.Mount())
+	handler, err := edge.NewObserved(m.log, obs, mounts...)
 	if err != nil {
 		return err
 	}
@@ -181,6 +227,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.pruner.Start()
 	m.bots = runtime
 	m.bots.Start()
+	m.upkeep = upkeep
+	m.upkeep.Start()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
@@ -239,6 +287,13 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 		defer cancel()
 		if err := m.worker.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.upkeep != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := m.upkeep.Stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

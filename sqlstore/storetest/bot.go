@@ -225,7 +225,7 @@ func newSession(b *hookline.Bot, channelID int64, from string) *hookline.BotSess
 
 func exerciseBotSessions(t *testing.T, open Open) {
 	ctx := context.Background()
-	_, _, bs, f := botStores(t, open)
+	db, _, bs, f := botStores(t, open)
 	all := hookline.AdminScope()
 	b := sampleBot(f.A1.ID, "Sessions")
 	if err := bs.CreateBot(ctx, all, b); err != nil {
@@ -378,6 +378,8 @@ func exerciseBotSessions(t *testing.T, open Open) {
 	})
 
 	t.Run("BotDeleteCascades", func(t *testing.T) {
+		// The bot's sessions, inbox, counters and webhook channels go
+		// with it.
 		other := sampleBot(f.A2.ID, "Short-lived")
 		if err := bs.CreateBot(ctx, all, other); err != nil {
 			t.Fatal(err)
@@ -389,9 +391,15 @@ func exerciseBotSessions(t *testing.T, open Open) {
 		if _, err := bs.AddBotInbox(ctx, hookline.InboundMessage{BotID: other.ID, ChannelID: 1, From: "u", Text: "hi"}); err != nil {
 			t.Fatal(err)
 		}
+		chs := sqlstore.NewChannelStore(db, Sealer(t))
+		ch := &hookline.Channel{CompanyID: other.CompanyID, BotID: other.ID, Type: hookline.ChannelTypeWebhook, Name: "web", Mode: hookline.ChannelSync, Enabled: true}
+		if err := chs.CreateChannels(ctx, []*hookline.Channel{ch}); err != nil {
+			t.Fatal(err)
+		}
 		if err := bs.DeleteBot(ctx, all, other.ID); err != nil {
 			t.Fatal(err)
 		}
+		wantCode(t, mustErr(chs.FindChannel(ctx, all, ch.ID)), hookline.CodeNotFound, "")
 		wantCode(t, mustErr(bs.FindBotSession(ctx, all, sess.ID, true)), hookline.CodeNotFound, "")
 		sess.Steps = 1
 		wantCode(t, bs.SaveBotStep(ctx, &hookline.BotStepRecord{Session: sess, Step: &hookline.BotStep{N: 1}}), hookline.CodeNotFound, "")

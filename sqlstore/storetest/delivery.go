@@ -176,8 +176,17 @@ func exerciseDeliveryLeases(t *testing.T, open Open) {
 	}
 	// a1 fails and is retried later: a2 still waits behind it.
 	retryAt := time.Now().Add(300 * time.Millisecond)
+	attemptAt := time.Now().Add(-time.Second)
 	complete(t, ds, hookline.DeliveryOutcome{DeliveryID: a1.ID, LeaseToken: "t1", Status: hookline.DeliveryPending, NextAttemptAt: retryAt,
-		Attempt: &hookline.DeliveryAttempt{At: time.Now(), Status: 503, ErrorKind: hookline.ErrHTTPStatus, Error: "503", Response: "down"}})
+		Attempt: &hookline.DeliveryAttempt{At: attemptAt, Status: 503, DurationMS: 12.25, ErrorKind: hookline.ErrHTTPStatus, Error: "503", Response: "down"}})
+	// What is recorded reads back as it was given, times to the
+	// microsecond.
+	if d, _ := ds.FindDelivery(ctx, hookline.AdminScope(), a1.ID); d.Status != hookline.DeliveryPending || d.NextAttemptAt == nil ||
+		!d.NextAttemptAt.Equal(retryAt.Truncate(time.Microsecond)) || d.AttemptCount != 1 || len(d.Attempts) != 1 ||
+		!d.Attempts[0].At.Equal(attemptAt.Truncate(time.Microsecond)) || d.Attempts[0].N != 1 || d.Attempts[0].Status != 503 ||
+		d.Attempts[0].DurationMS != 12.25 || d.Attempts[0].ErrorKind != hookline.ErrHTTPStatus || d.Attempts[0].Response != "down" {
+		t.Fatalf("a1 after its first attempt: %+v, next %v, attempts %+v", d, d.NextAttemptAt, d.Attempts)
+	}
 	if again := lease(t, ds, hookline.LeaseRequest{Token: "t2"}); len(again) != 0 {
 		t.Fatalf("leased %v behind a head waiting for its retry", deliveryIDs(again))
 	}

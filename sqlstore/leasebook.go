@@ -1,0 +1,401 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// leaseBook keeps the delivery leases of a database that one process
+// serves (SQLite) in memory instead of in its rows. A lease written to the
+// rows cost a write transaction per lease and rewrote each leased row and
+// three of its indexes, which made the lease the largest cost of draining
+// a backlog; in memory, a lease is a read. A crash loses nothing: the
+// leased rows are still pending in the database and are sent again on
+// restart, at once rather than after a lease expiry (at least once, with
+// the same webhook-id). What the rows do not say, the store adds from the
+// book: a held delivery is shown as sending until its lease ends.
+type leaseBook struct {
+	// path is the database file's; its queue lock file is path + ".queue".
+	path string
+	// claim is the queue lock file, held while this process sends.
+	claim *os.File
+
+	mu      sync.Mutex
+	byID    map[int64]*bookLease
+	keys    map[bookKey]int
+	targets map[bookTarget]int
+	// recovered: the rows that an older version left 'sending' are
+	// pending again.
+	recovered bool
+}
+
+type bookTarget struct {
+	kind hookline.TargetKind
+	id   int64
+}
+
+type bookKey struct {
+	target bookTarget
+	key    string
+}
+
+type bookLease struct {
+	token  string
+	until  time.Time
+	target bookTarget
+	key    string // "" when the delivery has no ordering key
+}
+
+func newLeaseBook(path string) *leaseBook {
+	return &leaseBook{path: path, byID: map[int64]*bookLease{}, keys: map[bookKey]int{}, targets: map[bookTarget]int{}}
+}
+
+// ClaimQueue makes this process the one that sends the database's
+// deliveries, before a delivery worker starts. On SQLite the leases live
+// in this process's memory, so a second process leasing from the same
+// file would send what the first is sending, out of order: it is refused
+// here, by an exclusive lock on a file beside the database that the
+// system releases when the process ends, however it ends. Commands that
+// only read or change definitions (migrate, bot import, channel approve)
+// do not claim the queue and run beside the server. The first lease
+// claims it too, if nothing did before. On PostgreSQL leases
+// are rows, and any number of processes send.
+func (db *DB) ClaimQueue() error {
+	b := db.leases
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.claimLocked()
+}
+
+// claimLocked takes the queue lock unless it is held; callers hold mu.
+func (b *leaseBook) claimLocked() error {
+	if b.claim != nil {
+		return nil
+	}
+	name := b.path + ".queue"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("claim the delivery queue: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("another hookline process is serving %s and sending its deliveries: a SQLite database is served by one process (use PostgreSQL for several)", b.path)
+		}
+		return fmt.Errorf("claim the delivery queue: lock %s: %w", name, err)
+	}
+	b.claim = f
+	return nil
+}
+
+// unclaim lets go of the queue lock.
+func (b *leaseBook) unclaim() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.claim != nil {
+		b.claim.Close()
+		b.claim = nil
+	}
+}
+
+// expire drops the leases that ended before now: their deliveries may be
+// leased again, as an expired lease in a row is taken over. Callers hold mu.
+func (b *leaseBook) expire(now time.Time) {
+	for id, l := range b.byID {
+		if !l.until.After(now) {
+			b.drop(id, l)
+		}
+	}
+}
+
+// drop forgets lease l of delivery id. Callers hold mu.
+func (b *leaseBook) drop(id int64, l *bookLease) {
+	delete(b.byID, id)
+	if l.key != "" {
+		k := bookKey{l.target, l.key}
+		if b.keys[k]--; b.keys[k] <= 0 {
+			delete(b.keys, k)
+		}
+	}
+	if b.targets[l.target]--; b.targets[l.target] <= 0 {
+		delete(b.targets, l.target)
+	}
+}
+
+// add records a lease. Callers hold mu.
+func (b *leaseBook) add(d *hookline.Delivery, token string, until time.Time) {
+	l := &bookLease{token: token, until: until, target: bookTarget{d.TargetKind, d.TargetID}, key: d.OrderingKey}
+	b.byID[d.ID] = l
+	if l.key != "" {
+		b.keys[bookKey{l.target, l.key}]++
+	}
+	b.targets[l.target]++
+}
+
+// holds reports whether delivery id is leased under token now.
+func (b *leaseBook) holds(id int64, token string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, ok := b.byID[id]
+	return ok && l.token == token && l.until.After(now)
+}
+
+// release forgets the leases of ids held under token.
+func (b *leaseBook) release(token string, ids []int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range ids {
+		if l, ok := b.byID[id]; ok && l.token == token {
+			b.drop(id, l)
+		}
+	}
+}
+
+// show marks the held deliveries among ds as sending, as a lease in their
+// rows would.
+func (b *leaseBook) show(now time.Time, ds ...*hookline.Delivery) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range ds {
+		if l, ok := b.byID[d.ID]; ok && d.Status == hookline.DeliveryPending && l.until.After(now) {
+			until := l.until
+			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, l.token, &until
+		}
+	}
+}
+
+// held returns the ids leased now.
+func (b *leaseBook) held(now time.Time) []int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire(now)
+	ids := make([]int64, 0, len(b.byID))
+	for id := range b.byID {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// idList is " AND col [NOT] IN (?, ...)" for ids, and its arguments; for
+// no ids, an IN is false and a NOT IN adds nothing.
+func idList(col string, not bool, ids []int64) (string, []any) {
+	if len(ids) == 0 {
+		if not {
+			return "", nil
+		}
+		return " AND 1 = 0", nil
+	}
+	op := " IN ("
+	if not {
+		op = " NOT IN ("
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " AND " + col + op + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+}
+
+// bookLeaseQuery lists the candidates of an in-memory lease in due order:
+// pending deliveries with nothing older of their key pending, leaving out
+// the held ones (a JSON array of ids), which are pending too and come
+// first in that order: read and decoded again by every lease, they cost
+// more than the deliveries it took. Those of a key or target the book
+// holds are skipped as the rows are read.
+const bookLeaseQuery = `SELECT ` + deliveryColumns + ` FROM deliveries d
+WHERE d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
+AND d.id NOT IN (SELECT value FROM json_each(?))
+AND (d.ordering_key IS NULL OR NOT EXISTS (
+	SELECT 1 FROM deliveries p
+	WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
+	AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id))
+ORDER BY d.next_attempt_at, d.id`
+
+// leaseFromBook leases up to req.Limit due deliveries in the book.
+func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
+	b := s.db.leases
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.claimLocked(); err != nil {
+		return nil, err
+	}
+	if !b.recovered {
+		if _, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'pending', lease_token = NULL WHERE status IN ('pending', 'sending') AND status = 'sending'"); err != nil {
+			return nil, fmt.Errorf("lease deliveries: put back the deliveries leased before: %w", err)
+		}
+		b.recovered = true
+	}
+	now := s.db.timestamp()
+	b.expire(now)
+	until := storedTime(now.Add(req.Duration))
+	held := make([]byte, 0, 16*len(b.byID)+2)
+	held = append(held, '[')
+	for id := range b.byID {
+		if len(held) > 1 {
+			held = append(held, ',')
+		}
+		held = strconv.AppendInt(held, id, 10)
+	}
+	held = append(held, ']')
+	rows, err := s.db.conn().query(ctx, bookLeaseQuery, now, req.ExcludeCompany, string(held))
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*hookline.Delivery
+	for len(out) < req.Limit && rows.Next() {
+		d, err := scanDelivery(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+		}
+		t := bookTarget{d.TargetKind, d.TargetID}
+		if _, held := b.byID[d.ID]; held {
+			continue
+		}
+		if d.OrderingKey != "" && b.keys[bookKey{t, d.OrderingKey}] > 0 {
+			continue
+		}
+		if req.PerTarget > 0 && b.targets[t] >= req.PerTarget {
+			continue
+		}
+		b.add(d, req.Token, until)
+		d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		for _, d := range out {
+			b.drop(d.ID, b.byID[d.ID])
+		}
+		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+	}
+	return out, nil
+}
+
+// bookOutcome is an outcome of a held delivery as completeFromBook hands
+// it to SQLite: the fields of one element of the JSON array its
+// statements read with json_each. Times are in the text the driver
+// stores a time.Time as (time.Time.String of a UTC time), so that they
+// compare and scan like every other.
+type bookOutcome struct {
+	ID       int64   `json:"id"`
+	Status   string  `json:"status"`
+	Next     *string `json:"next"`
+	Counted  int     `json:"counted"`
+	At       string  `json:"at,omitempty"`
+	HTTP     int     `json:"http"`
+	Duration float64 `json:"ms"`
+	Kind     string  `json:"kind"`
+	Error    string  `json:"error"`
+	Response string  `json:"response"`
+}
+
+// The outcomes of held deliveries are recorded with one statement for
+// the deliveries and one for the attempts, however many: a statement per
+// delivery cost as much in binding and stepping as the writes themselves.
+const (
+	bookCompleteQuery = `UPDATE deliveries SET attempt_count = attempt_count + j.counted, status = j.status, next_attempt_at = j.next,
+	round_attempts = round_attempts + j.counted, lease_token = NULL, updated_at = ?
+FROM (SELECT value ->> 'id' AS id, value ->> 'status' AS status, value ->> 'next' AS next, value ->> 'counted' AS counted FROM json_each(?)) AS j
+WHERE deliveries.id = j.id AND deliveries.status = 'pending'`
+	// An attempt's number is its delivery's count, which the update
+	// before it has just raised.
+	bookAttemptsQuery = `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response)
+SELECT d.id, d.attempt_count, j.value ->> 'at', j.value ->> 'http', j.value ->> 'ms', j.value ->> 'kind', j.value ->> 'error', j.value ->> 'response'
+FROM json_each(?) AS j JOIN deliveries d ON d.id = j.value ->> 'id' WHERE j.value ->> 'counted' = 1`
+)
+
+// storedText is t as the SQLite driver stores a time.Time.
+func storedText(t time.Time) string { return storedTime(t).String() }
+
+// completeFromBook records outcomes of deliveries leased in the book.
+// Outcomes whose lease is no longer held (it expired and was taken over)
+// count their attempt but leave the delivery to its new holder, as with
+// row leases.
+func (s *DeliveryStore) completeFromBook(ctx context.Context, outcomes []hookline.DeliveryOutcome) error {
+	b := s.db.leases
+	now := s.db.timestamp()
+	var held []bookOutcome
+	var lost []hookline.DeliveryOutcome
+	b.mu.Lock()
+	for _, o := range outcomes {
+		l, ok := b.byID[o.DeliveryID]
+		if !ok || l.token != o.LeaseToken || !l.until.After(now) {
+			lost = append(lost, o)
+			continue
+		}
+		bo := bookOutcome{ID: o.DeliveryID, Status: string(o.Status)}
+		if !o.Status.Final() {
+			next := storedText(o.NextAttemptAt)
+			bo.Next = &next
+		}
+		if a := o.Attempt; a != nil {
+			bo.Counted = 1
+			bo.At, bo.HTTP, bo.Duration, bo.Kind, bo.Error, bo.Response = storedText(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response
+		}
+		held = append(held, bo)
+	}
+	b.mu.Unlock()
+	err := s.db.inTx(ctx, func(c conn) error {
+		if len(held) > 0 {
+			batch, err := json.Marshal(held)
+			if err != nil {
+				return fmt.Errorf("complete deliveries: %w", err)
+			}
+			if _, err := c.exec(ctx, bookCompleteQuery, now, string(batch)); err != nil {
+				return fmt.Errorf("complete deliveries: %w", err)
+			}
+			if _, err := c.exec(ctx, bookAttemptsQuery, string(batch)); err != nil {
+				return fmt.Errorf("record the attempts of deliveries: %w", err)
+			}
+		}
+		for _, o := range lost {
+			if o.Attempt == nil {
+				continue
+			}
+			var n int
+			if err := c.queryRow(ctx, "UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = ? RETURNING attempt_count", []any{o.DeliveryID}, &n); err != nil {
+				if isCode(err, hookline.CodeNotFound) {
+					continue
+				}
+				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
+			}
+			if err := insertAttempt(ctx, c, o.DeliveryID, n, o.Attempt); err != nil {
+				return err
+			}
+		}
+		for _, o := range outcomes {
+			if o.DisableTarget {
+				if err := s.disableTarget(ctx, c, o.DeliveryID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The outcomes are stored: their leases end. Not before, or a lease
+	// in between would find them pending and send them again.
+	b.mu.Lock()
+	for _, o := range outcomes {
+		if l, ok := b.byID[o.DeliveryID]; ok && l.token == o.LeaseToken {
+			b.drop(o.DeliveryID, l)
+		}
+	}
+	b.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,350 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/sqlstore"
+)
+
+// SampleProviderSecret is the auth token of the connections the suite
+// stores; tests of a store's files look for it to prove it is sealed.
+const SampleProviderSecret = "twl-8d1e6b3f0a2c4957"
+
+func integrationStore(t *testing.T, open Open) (*sqlstore.DB, *sqlstore.IntegrationStore, *Fixture) {
+	t.Helper()
+	db := open(t)
+	return db, sqlstore.NewIntegrationStore(db, Sealer(t)), NewFixture(t, db)
+}
+
+func smsConnection(companyID int64, code string) *hookline.Connection {
+	return &hookline.Connection{CompanyID: companyID, Type: hookline.ConnectionSMS, Code: code, Provider: hookline.Provider{
+		AccountSID: "AC123", AuthToken: SampleProviderSecret, From: "+15550001111", BaseURL: "https://api.twilio.com"}}
+}
+
+func sampleIntegration(companyID int64, alias string, codes ...string) *hookline.Integration {
+	i := &hookline.Integration{CompanyID: companyID, Connections: codes, IntegrationDefinition: hookline.IntegrationDefinition{
+		Alias: alias, Method: "POST", URL: "https://crm.example.com/events",
+		Auth:       hookline.Auth{Type: hookline.AuthBearer, Token: SampleSecret},
+		Headers:    []hookline.KeyValue{{Key: "X-Auth-Token", Value: SampleHeaderSecret, Type: hookline.ValueText, Secret: ptrTo(true)}},
+		Params:     []hookline.KeyValue{{Key: "chat", Value: "chatId", Type: hookline.ValueVariable, Secret: ptrTo(false)}},
+		BodyFields: []hookline.BodyField{{Key: "z.b", Value: "text", Type: hookline.ValueVariable}, {Key: "a", Value: "fixed", Type: hookline.ValueText}},
+		Events:     []string{hookline.EventMessage, hookline.EventEnd},
+	}}
+	_, i.ReplyTokenHash = hookline.NewReplyTokenSecret()
+	return i
+}
+
+func exerciseIntegrations(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, s, f := integrationStore(t, open)
+	all := hookline.AdminScope()
+
+	t.Run("connection codes are unique across tenants", func(t *testing.T) {
+		c := smsConnection(f.A1.ID, "shop-sms")
+		if err := s.CreateConnection(ctx, all, c); err != nil {
+			t.Fatal(err)
+		}
+		err := s.CreateConnection(ctx, all, smsConnection(f.B1.ID, "shop-sms"))
+		wantCode(t, err, hookline.CodeConflict, "code")
+		if strings.Contains(hookline.ErrorMessage(err), "A1") || strings.Contains(hookline.ErrorMessage(err), fmt.Sprint(f.A1.ID)) {
+			t.Fatalf("the conflict names the owner: %v", err)
+		}
+		got, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "shop-sms")
+		if err != nil || got.Provider.AuthToken != SampleProviderSecret || got.CompanyID != f.A1.ID {
+			t.Fatalf("by code: %+v, %v", got, err)
+		}
+		_, err = s.FindConnectionByCode(ctx, hookline.ConnectionWhatsApp, "shop-sms")
+		wantCode(t, err, hookline.CodeNotFound, "")
+		list, err := s.FindConnections(ctx, hookline.ConnectionFilter{Scope: hookline.TenantScope(f.A1)})
+		if err != nil || len(list) != 1 || list[0].Provider.AuthToken != hookline.SecretMask {
+			t.Fatalf("listing shows %+v, %v", list, err)
+		}
+		_, err = s.FindConnection(ctx, hookline.TenantScope(f.B1), c.ID)
+		wantCode(t, err, hookline.CodeNotFound, "")
+		wantCode(t, s.CreateConnection(ctx, hookline.TenantScope(f.B1), smsConnection(f.A1.ID, "other")), hookline.CodeNotFound, "company_id")
+	})
+
+	t.Run("integrations hold connections, secrets sealed and masked", func(t *testing.T) {
+		for _, code := range []string{"i-1", "i-2", "i-3"} {
+			if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, code)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.CreateConnection(ctx, all, smsConnection(f.B1.ID, "b-1")); err != nil {
+			t.Fatal(err)
+		}
+		i := sampleIntegration(f.A1.ID, "CRM", "i-2", "i-1")
+		if err := s.CreateIntegration(ctx, all, i); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(i.Connections, []string{"i-1", "i-2"}) || i.Status != hookline.IntegrationInactive {
+			t.Fatalf("created %+v", i)
+		}
+		got, err := s.FindIntegration(ctx, hookline.TenantScope(f.A1), i.ID)
+		if err != nil || got.Auth.Token != SampleSecret || got.Headers[0].Value != SampleHeaderSecret || got.BodyFields[0].Key != "z.b" {
+			t.Fatalf("found %+v, %v", got, err)
+		}
+		list, _ := s.FindIntegrations(ctx, hookline.IntegrationFilter{Scope: hookline.TenantScope(f.A1)})
+		if len(list) != 1 || list[0].Auth.Token != hookline.SecretMask || !slices.Equal(list[0].Connections, []string{"i-1", "i-2"}) {
+			t.Fatalf("listed %+v", list)
+		}
+		// Another company's connection is not found; a held one conflicts
+		// naming its holder.
+		wantCode(t, s.CreateIntegration(ctx, all, sampleIntegration(f.A1.ID, "X", "b-1")), hookline.CodeNotFound, "connections[0]")
+		err = s.CreateIntegration(ctx, all, sampleIntegration(f.A1.ID, "X", "i-3", "i-1"))
+		wantCode(t, err, hookline.CodeConflict, "connections[1]")
+		if !strings.Contains(hookline.ErrorMessage(err), `integration `+fmt.Sprint(i.ID)) {
+			t.Fatalf("conflict does not name the holder: %v", err)
+		}
+		// Nothing half-written: i-3 stays free.
+		c3, _ := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "i-3")
+		if c3.HolderKind != "" {
+			t.Fatalf("i-3 held by %s %d after a refused create", c3.HolderKind, c3.HolderID)
+		}
+		// Update swaps connections.
+		up, err := s.UpdateIntegration(ctx, all, i.ID, func(stored *hookline.Integration) (*hookline.Integration, error) {
+			stored.Connections = []string{"i-3"}
+			stored.Alias = "CRM 2"
+			return stored, nil
+		})
+		if err != nil || !slices.Equal(up.Connections, []string{"i-3"}) || up.Alias != "CRM 2" {
+			t.Fatalf("updated %+v, %v", up, err)
+		}
+		c1, _ := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "i-1")
+		if c1.HolderKind != "" {
+			t.Fatal("i-1 still held after the update")
+		}
+		wantCode(t, s.DeleteConnection(ctx, all, c3.ID), hookline.CodeConflict, "")
+		// Reply token rotation keeps the previous hash.
+		_, h2 := hookline.NewReplyTokenSecret()
+		until := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+		if err := s.SetReplyToken(ctx, all, i.ID, h2, until); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.FindIntegration(ctx, all, i.ID)
+		if !slices.Equal(got.ReplyTokenHash, h2) || !slices.Equal(got.PreviousReplyTokenHash, i.ReplyTokenHash) || !got.PreviousReplyUntil.Equal(until) {
+			t.Fatalf("rotated: %+v", got)
+		}
+		if err := s.DeleteIntegration(ctx, all, i.ID); err != nil {
+			t.Fatal(err)
+		}
+		c3, _ = s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "i-3")
+		if c3.HolderKind != "" {
+			t.Fatal("i-3 still held after the integration was deleted")
+		}
+		if err := s.DeleteConnection(ctx, all, c3.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("campaigns", func(t *testing.T) {
+		for _, code := range []string{"c-1", "c-2", "c-3"} {
+			if err := s.CreateConnection(ctx, all, smsConnection(f.A2.ID, code)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held := sampleIntegration(f.A2.ID, "Held", "c-3")
+		if err := s.CreateIntegration(ctx, all, held); err != nil {
+			t.Fatal(err)
+		}
+		bare := sampleIntegration(f.A2.ID, "Bare")
+		if err := s.CreateIntegration(ctx, all, bare); err != nil {
+			t.Fatal(err)
+		}
+		camp := &hookline.Campaign{CompanyID: f.A2.ID, Name: "Bot", Type: hookline.CampaignChatbot, Connection: "c-1", IntegrationID: &bare.ID}
+		wantCode(t, s.CreateCampaign(ctx, all, camp), hookline.CodeConflict, "integration_id") // inactive
+		if _, err := s.SetIntegrationStatus(ctx, all, bare.ID, hookline.IntegrationActive); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetIntegrationStatus(ctx, all, held.ID, hookline.IntegrationActive); err != nil {
+			t.Fatal(err)
+		}
+		withConns := &hookline.Campaign{CompanyID: f.A2.ID, Name: "X", Type: hookline.CampaignChatbot, Connection: "c-2", IntegrationID: &held.ID}
+		wantCode(t, s.CreateCampaign(ctx, all, withConns), hookline.CodeConflict, "integration_id")
+		onHeld := &hookline.Campaign{CompanyID: f.A2.ID, Name: "X", Type: hookline.CampaignKeyword, Connection: "c-3", Keywords: []string{"hi"}, Reply: "hello"}
+		err := s.CreateCampaign(ctx, all, onHeld)
+		wantCode(t, err, hookline.CodeConflict, "connection")
+		if !strings.Contains(hookline.ErrorMessage(err), "integration") {
+			t.Fatalf("conflict does not say an integration holds it: %v", err)
+		}
+		if err := s.CreateCampaign(ctx, all, camp); err != nil {
+			t.Fatal(err)
+		}
+		// The connection held by the campaign cannot go to an integration.
+		wantCode(t, s.CreateIntegration(ctx, all, sampleIntegration(f.A2.ID, "Y", "c-1")), hookline.CodeConflict, "connections[0]")
+		second := &hookline.Campaign{CompanyID: f.A2.ID, Name: "K", Type: hookline.CampaignKeyword, Connection: "c-1", Keywords: []string{"hi"}, Reply: "hello"}
+		wantCode(t, s.CreateCampaign(ctx, all, second), hookline.CodeConflict, "connection")
+
+		live, err := s.SetCampaignStatus(ctx, all, camp.ID, hookline.CampaignLive)
+		if err != nil || live.Status != hookline.CampaignLive || live.IntegratedAt == nil {
+			t.Fatalf("live: %+v, %v", live, err)
+		}
+		_, err = s.SetIntegrationStatus(ctx, all, bare.ID, hookline.IntegrationInactive)
+		wantCode(t, err, hookline.CodeConflict, "")
+		if !strings.Contains(hookline.ErrorMessage(err), `"Bot"`) {
+			t.Fatalf("stop refusal does not name the campaign: %v", err)
+		}
+		if got, _ := s.FindIntegration(ctx, all, bare.ID); got.Status != hookline.IntegrationActive {
+			t.Fatal("a refused stop stopped the integration")
+		}
+		wantCode(t, s.DeleteIntegration(ctx, all, bare.ID), hookline.CodeConflict, "")
+		wantCode(t, s.DeleteCampaign(ctx, all, camp.ID), hookline.CodeConflict, "")
+		linked, err := s.FindIntegrationCampaigns(ctx, hookline.TenantScope(f.A2), bare.ID, 0, 10)
+		if err != nil || len(linked) != 1 || linked[0].Name != "Bot" || linked[0].IntegratedAt == nil {
+			t.Fatalf("linked %+v, %v", linked, err)
+		}
+		_, err = s.FindIntegrationCampaigns(ctx, hookline.TenantScope(f.B1), bare.ID, 0, 10)
+		wantCode(t, err, hookline.CodeNotFound, "")
+		c1, _ := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "c-1")
+		if byConn, err := s.FindConnectionCampaign(ctx, c1.ID); err != nil || byConn.ID != camp.ID {
+			t.Fatalf("campaign of c-1: %+v, %v", byConn, err)
+		}
+		if _, err := s.SetCampaignStatus(ctx, all, camp.ID, hookline.CampaignPaused); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetIntegrationStatus(ctx, all, bare.ID, hookline.IntegrationInactive); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.SetCampaignStatus(ctx, all, camp.ID, hookline.CampaignLive)
+		wantCode(t, err, hookline.CodeConflict, "")
+		if err := s.DeleteCampaign(ctx, all, camp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateCampaign(ctx, all, second); err != nil {
+			t.Fatalf("c-1 was not freed by the deletion: %v", err)
+		}
+		got, err := s.FindCampaign(ctx, hookline.TenantScope(f.A2), second.ID)
+		if err != nil || !slices.Equal(got.Keywords, []string{"hi"}) || got.Connection != "c-1" {
+			t.Fatalf("keyword campaign %+v, %v", got, err)
+		}
+		_, err = s.FindCampaign(ctx, hookline.TenantScope(f.A1), second.ID)
+		wantCode(t, err, hookline.CodeNotFound, "")
+	})
+}
+
+func exerciseChats(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, s, f := integrationStore(t, open)
+	all := hookline.AdminScope()
+	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "chat-sms")); err != nil {
+		t.Fatal(err)
+	}
+	i := sampleIntegration(f.A1.ID, "Chats", "chat-sms")
+	if err := s.CreateIntegration(ctx, all, i); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "chat-sms")
+	tmpl := func(contact string) *hookline.Chat {
+		return &hookline.Chat{CompanyID: f.A1.ID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: contact}
+	}
+	in := func(id, text string) *hookline.ChatMessage {
+		return &hookline.ChatMessage{ProviderID: id, Text: text, Multimedia: &hookline.Multimedia{URL: "https://m.example/1.jpg", ContentType: "image/jpeg"}}
+	}
+	first, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"))
+	if err != nil || first.Duplicate || first.Chat.Status != hookline.ChatOpen || first.Message.Direction != hookline.DirectionIn {
+		t.Fatalf("first: %+v, %v", first, err)
+	}
+	second, err := s.AddInbound(ctx, tmpl("+1555"), in("SM2", "again"))
+	if err != nil || second.Chat.ID != first.Chat.ID {
+		t.Fatalf("a second message opened another chat: %+v, %v", second, err)
+	}
+	dup, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"))
+	if err != nil || !dup.Duplicate || dup.Message.ID != first.Message.ID || dup.Chat.ID != first.Chat.ID {
+		t.Fatalf("duplicate: %+v, %v", dup, err)
+	}
+	if err := s.SetMessageDeliveries(ctx, first.Message.ID, []int64{7}); err != nil {
+		t.Fatal(err)
+	}
+	out := &hookline.ChatMessage{Text: "reply"}
+	if err := s.AddOutbound(ctx, first.Chat.ID, out); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.FindChatMessages(ctx, first.Chat.ID)
+	if err != nil || len(msgs) != 3 || msgs[0].Text != "hello" || msgs[0].Multimedia.ContentType != "image/jpeg" ||
+		!slices.Equal(msgs[0].DeliveryIDs, []int64{7}) || msgs[2].Direction != hookline.DirectionOut {
+		t.Fatalf("messages %+v, %v", msgs, err)
+	}
+	_, err = s.FindChat(ctx, hookline.TenantScope(f.B1), i.ID, first.Chat.ID)
+	wantCode(t, err, hookline.CodeNotFound, "")
+	_, err = s.FindChat(ctx, all, i.ID+1000, first.Chat.ID)
+	wantCode(t, err, hookline.CodeNotFound, "")
+
+	idle, err := s.FindIdleChats(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil || len(idle) != 1 {
+		t.Fatalf("idle %+v, %v", idle, err)
+	}
+	ended, err := s.EndChat(ctx, first.Chat.ID, "ended")
+	if err != nil || ended.Status != hookline.ChatEnded || ended.EndedAt == nil || ended.EndReason != "ended" {
+		t.Fatalf("ended %+v, %v", ended, err)
+	}
+	_, err = s.EndChat(ctx, first.Chat.ID, "ended")
+	wantCode(t, err, hookline.CodeConflict, "")
+	wantCode(t, s.AddOutbound(ctx, first.Chat.ID, &hookline.ChatMessage{Text: "late"}), hookline.CodeConflict, "")
+	wantCode(t, s.AddOutbound(ctx, first.Chat.ID+1000, &hookline.ChatMessage{Text: "x"}), hookline.CodeNotFound, "")
+	third, err := s.AddInbound(ctx, tmpl("+1555"), in("SM3", "back"))
+	if err != nil || third.Chat.ID == first.Chat.ID {
+		t.Fatalf("a message after the end continued the ended chat: %+v, %v", third, err)
+	}
+	open2, _ := s.FindChats(ctx, hookline.ChatFilter{Scope: all, IntegrationID: i.ID, Status: hookline.ChatOpen})
+	allChats, _ := s.FindChats(ctx, hookline.ChatFilter{Scope: all, IntegrationID: i.ID})
+	if len(open2) != 1 || len(allChats) != 2 {
+		t.Fatalf("open %d, all %d", len(open2), len(allChats))
+	}
+
+	// Many messages of one new contact at once open one chat.
+	var wg sync.WaitGroup
+	results := make([]*hookline.InboundResult, 8)
+	errs := make([]error, 8)
+	for n := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[n], errs[n] = s.AddInbound(ctx, tmpl("+1777"), in(fmt.Sprintf("R%d", n), "x"))
+		}()
+	}
+	wg.Wait()
+	chats := map[int64]bool{}
+	for n, r := range results {
+		if errs[n] != nil {
+			if hookline.ErrorCode(errs[n]) == hookline.CodeUnavailable {
+				continue
+			}
+			t.Fatalf("concurrent message %d: %v", n, errs[n])
+		}
+		chats[r.Chat.ID] = true
+	}
+	if len(chats) != 1 {
+		t.Fatalf("concurrent messages of one contact opened %d chats", len(chats))
+	}
+
+	seen, err := s.SeeProviderMessage(ctx, conn.ID, "K1")
+	if err != nil || !seen {
+		t.Fatalf("see: %v %v", seen, err)
+	}
+	if seen, _ = s.SeeProviderMessage(ctx, conn.ID, "K1"); seen {
+		t.Fatal("a provider id seen twice was new twice")
+	}
+	if err := s.ForgetProviderMessage(ctx, conn.ID, "K1"); err != nil {
+		t.Fatal(err)
+	}
+	if seen, _ = s.SeeProviderMessage(ctx, conn.ID, "K1"); !seen {
+		t.Fatal("a forgotten provider id was not new")
+	}
+	n, err := s.PruneProviderMessages(ctx, time.Now().Add(time.Minute), 1000)
+	if err != nil || n < 4 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	// A deleted integration takes its chats along.
+	if err := s.DeleteIntegration(ctx, all, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.FindChat(ctx, all, i.ID, first.Chat.ID)
+	wantCode(t, err, hookline.CodeNotFound, "")
+}
