@@ -26,6 +26,7 @@ type sink struct {
 type handed struct {
 	from, text string
 	replies    []string
+	session    int64
 }
 
 func (s *sink) DeliverReply(_ context.Context, m hookline.InboundMessage, r *hookline.BotReply) error {
@@ -34,7 +35,7 @@ func (s *sink) DeliverReply(_ context.Context, m hookline.InboundMessage, r *hoo
 	if s.failing {
 		return errors.New("POST_URL answered 503")
 	}
-	s.got = append(s.got, handed{m.From, m.Text, texts(r)})
+	s.got = append(s.got, handed{m.From, m.Text, texts(r), r.SessionID})
 	return nil
 }
 
@@ -202,8 +203,8 @@ func TestInboxAfterCrash(t *testing.T) {
 			third := newEnv(t, open(t), sealer, again)
 			third.rt.Start()
 			waitFor(t, "the reply of c", func() bool { return len(again.handed()) == 1 })
-			if got := again.repliesOf("u1"); !slices.Equal(got, []string{"count 3"}) {
-				t.Fatalf("handed over again: %q", got)
+			if got := again.repliesOf("u1"); !slices.Equal(got, []string{"count 3"}) || again.handed()[0].session != u1 {
+				t.Fatalf("handed over again: %q, session %d (want %d)", got, again.handed()[0].session, u1)
 			}
 			s, _ := third.svc.FindBotSession(context.Background(), c, u1)
 			if s.Steps != 4 || !slices.Equal(cnt.counts(t), []int{0, 1, 2}) {

@@ -128,7 +128,7 @@ func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord)
 	}
 	var reply []byte
 	if rec.InboxID != 0 {
-		if reply, err = json.Marshal(rec.Reply); err != nil {
+		if reply, err = json.Marshal(storedReply{Text: rec.Reply.Text, SessionID: rec.Reply.SessionID}); err != nil {
 			return fmt.Errorf("save step: %w", err)
 		}
 	}
@@ -287,6 +287,14 @@ func (s *BotStore) AddBotInbox(ctx context.Context, m hookline.InboundMessage) (
 	return id, nil
 }
 
+// storedReply is the stored form of a stepped inbox message's reply: the
+// session's id is kept with it, since the channel orders a session's
+// answers by it (hookline.BotReply leaves it out of its JSON).
+type storedReply struct {
+	Text      []json.RawMessage `json:"text"`
+	SessionID int64             `json:"session_id"`
+}
+
 // storedInbound is the stored form of an accepted message: every field of
 // hookline.InboundMessage, under names that change only with a migration.
 type storedInbound struct {
@@ -345,11 +353,12 @@ func (s *BotStore) NextBotInbox(ctx context.Context, key hookline.BotSessionKey)
 		Text: m.Text, Attachments: m.Attachments, CustomData: m.CustomData}
 	it.NextAttemptAt = it.NextAttemptAt.UTC()
 	if reply.Valid {
-		it.Stepped = true
-		it.Reply = &hookline.BotReply{}
-		if err := json.Unmarshal([]byte(reply.String), it.Reply); err != nil {
+		var r storedReply
+		if err := json.Unmarshal([]byte(reply.String), &r); err != nil {
 			return nil, fmt.Errorf("inbox message %d: %w", it.ID, err)
 		}
+		it.Stepped = true
+		it.Reply = &hookline.BotReply{Text: r.Text, SessionID: r.SessionID}
 	}
 	return &it, nil
 }

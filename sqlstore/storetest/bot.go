@@ -450,12 +450,12 @@ func exerciseBotInbox(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	s.Steps = 1
-	reply := &hookline.BotReply{Text: []json.RawMessage{json.RawMessage(`"hello"`)}}
+	reply := &hookline.BotReply{Text: []json.RawMessage{json.RawMessage(`"hello"`)}, SessionID: s.ID}
 	if err := bs.SaveBotStep(ctx, &hookline.BotStepRecord{Session: s, Step: &hookline.BotStep{N: 1}, InboxID: a1, Reply: reply}); err != nil {
 		t.Fatal(err)
 	}
 	it, _ = bs.NextBotInbox(ctx, k1)
-	if !it.Stepped || len(it.Reply.Text) != 1 || string(it.Reply.Text[0]) != `"hello"` {
+	if !it.Stepped || len(it.Reply.Text) != 1 || string(it.Reply.Text[0]) != `"hello"` || it.Reply.SessionID != s.ID {
 		t.Fatalf("stepped = %+v", it)
 	}
 	// A deferred message holds its key back until it is due.
