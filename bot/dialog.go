@@ -257,10 +257,10 @@ func (d *dialog) enter(ctx context.Context, id int64) *connection {
 }
 
 // sayModule says a module's text (message, end) or prompt (collector),
-// or its override for the session's channel.
+// or its override for the channel the message came through.
 func (d *dialog) sayModule(ctx context.Context, m *module) {
 	t := m.text
-	if o, ok := m.overrides[d.sess.ChannelName]; ok && d.sess.ChannelName != "" {
+	if o, ok := m.overrides[d.m.ChannelName]; ok && d.m.ChannelName != "" {
 		t = o
 	}
 	d.say(ctx, t)
