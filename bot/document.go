@@ -198,6 +198,7 @@ func jsonToken(dec *json.Decoder, tok json.Token, b *budget, depth int, path str
 			return n, err
 		case '{':
 			n := &node{kind: kObject}
+			seen := keySet{}
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -205,10 +206,8 @@ func jsonToken(dec *json.Decoder, tok json.Token, b *budget, depth int, path str
 				}
 				key, _ := kt.(string)
 				at := join(path, key)
-				for _, k := range n.keys {
-					if k == key {
-						return nil, hookline.Invalid(at, "the key %q appears twice in one object", key)
-					}
+				if !seen.add(key) {
+					return nil, hookline.Invalid(at, "the key %q appears twice in one object", key)
 				}
 				v, err := readJSON(dec, b, depth+1, at)
 				if err != nil {
@@ -221,6 +220,19 @@ func jsonToken(dec *json.Decoder, tok json.Token, b *budget, depth int, path str
 		}
 	}
 	return nil, fmt.Errorf("unexpected token %v", tok)
+}
+
+// keySet finds a key repeated within one object in time linear in the
+// object's size, however many keys a hostile document gives it.
+type keySet map[string]struct{}
+
+// add adds key and reports whether it was new.
+func (s keySet) add(key string) bool {
+	if _, dup := s[key]; dup {
+		return false
+	}
+	s[key] = struct{}{}
+	return true
 }
 
 // join appends an object key to a path.
@@ -286,6 +298,7 @@ func fromYAML(y *yaml.Node, b *budget, depth int, path string) (*node, error) {
 		return n, nil
 	case yaml.MappingNode:
 		n := &node{kind: kObject}
+		seen := keySet{}
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k, v := y.Content[i], y.Content[i+1]
 			switch {
@@ -298,10 +311,8 @@ func fromYAML(y *yaml.Node, b *budget, depth int, path string) (*node, error) {
 			}
 			key := k.Value
 			field := join(path, key)
-			for _, seen := range n.keys {
-				if seen == key {
-					return nil, hookline.Invalid(field, "the key %q appears twice in one mapping (line %d)", key, k.Line)
-				}
+			if !seen.add(key) {
+				return nil, hookline.Invalid(field, "the key %q appears twice in one mapping (line %d)", key, k.Line)
 			}
 			item, err := fromYAML(v, b, depth+1, field)
 			if err != nil {

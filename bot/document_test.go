@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -188,6 +189,8 @@ func hostile() []struct {
 		{"YAML NaN", hookline.BotYAML, "start: .nan\n", "not a finite number"},
 		{"YAML huge integer", hookline.BotYAML, "start: 123456789012345678901234567890\n", "must be an integer"},
 		{"YAML complex key", hookline.BotYAML, "? [a, b]\n: x\n", "keys must be names"},
+		{"JSON object of 70,000 keys", hookline.BotJSON, manyKeys(70_000, false), "unknown field"},
+		{"JSON object of 70,000 keys, the last repeated", hookline.BotJSON, manyKeys(70_000, true), "appears twice"},
 		{"JSON duplicate key deep inside", hookline.BotJSON, `{"modules": [{"text": {"a": 1, "a": 2}}]}`, "appears twice"},
 		{"JSON NUL in a key", hookline.BotJSON, "{\"na\\u0000me\": 1}", "unknown field"},
 		{"JSON huge exponent", hookline.BotJSON, `{"start": 1e999999}`, "must be an integer"},
@@ -196,6 +199,22 @@ func hostile() []struct {
 		{"YAML date stays text", hookline.BotYAML, "name: 2024-01-02\n", ""},
 		{"unknown format", "xml", "<bot/>", "not a bot document format"},
 	}
+}
+
+// manyKeys is an object of n distinct keys inside text (one of a
+// module's fields that is free JSON), the last one repeating the first
+// when repeat is set, and an unknown field after it.
+func manyKeys(n int, repeat bool) string {
+	var b strings.Builder
+	b.WriteString(`{"modules": [{"text": {`)
+	for i := range n {
+		fmt.Fprintf(&b, `"k%d": 0,`, i)
+	}
+	if repeat {
+		b.WriteString(`"k0": 0,`)
+	}
+	b.WriteString(`"end": 0}}], "nope": 1}`)
+	return b.String()
 }
 
 func TestHostileDocuments(t *testing.T) {
