@@ -59,6 +59,7 @@ const (
 	MaxBotModules        = 1000
 	MaxBotConnections    = 100 // per module, and global
 	MaxBotWebhookRefs    = 20  // per connection
+	MaxBotWebhooks       = 200 // distinct webhooks of one bot
 	MaxBotTextBytes      = 16 << 10
 	MaxBotConditionBytes = 4 << 10
 	MaxBotKeyLen         = 100
@@ -272,8 +273,10 @@ func (d *BotDefinition) WebhookRefs() []WebhookRef {
 // order of first reference.
 func (d *BotDefinition) WebhookIDs() []int64 {
 	var ids []int64
+	seen := map[int64]bool{}
 	for _, r := range d.WebhookRefs() {
-		if r.Ref.ID != 0 && !slices.Contains(ids, r.Ref.ID) {
+		if r.Ref.ID != 0 && !seen[r.Ref.ID] {
+			seen[r.Ref.ID] = true
 			ids = append(ids, r.Ref.ID)
 		}
 	}
@@ -341,6 +344,13 @@ func (d *BotDefinition) Validate() error {
 	}
 	if err := validateConnections("global_connections", d.GlobalConnections, has); err != nil {
 		return err
+	}
+	distinct := map[BotWebhookRef]bool{}
+	for _, r := range d.WebhookRefs() {
+		distinct[*r.Ref] = true
+		if len(distinct) > MaxBotWebhooks {
+			return Invalid(r.Path, "a bot may use at most %d different webhooks", MaxBotWebhooks)
+		}
 	}
 	return d.Settings.validate()
 }

@@ -88,6 +88,16 @@ func TestBotValidatePaths(t *testing.T) {
 		{"settings.idle_timeout", `"soon" is not a duration; write it like 30m, 2h or 1h30m`, func(d *BotDefinition) { d.Settings.IdleTimeout = "soon" }},
 		{"settings.idle_timeout", "must be between 1m and 720h, got 5s", func(d *BotDefinition) { d.Settings.IdleTimeout = "5s" }},
 		{"settings.max_steps", "must be between 1 and 1000, got 5000", func(d *BotDefinition) { d.Settings.MaxSteps = 5000 }},
+		{"modules[1].connections[9].webhooks[19]", "a bot may use at most 200 different webhooks", func(d *BotDefinition) {
+			d.Modules[1].Connections = nil
+			for i := range 11 {
+				c := BotConnection{To: 1}
+				for j := range 20 {
+					c.Webhooks = append(c.Webhooks, BotWebhookRef{ID: int64(100 + i*20 + j)})
+				}
+				d.Modules[1].Connections = append(d.Modules[1].Connections, c)
+			}
+		}},
 	}
 	for _, c := range cases {
 		d := validBot()
