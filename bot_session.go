@@ -227,8 +227,8 @@ type BotSessionStore interface {
 
 	// AddBotInbox stores an accepted message and returns its id.
 	AddBotInbox(ctx context.Context, m InboundMessage) (int64, error)
-	// FindBotInboxKeys lists up to limit keys having inbox messages due
-	// at now, the key of the oldest message first.
+	// FindBotInboxKeys lists up to limit keys whose oldest inbox message
+	// is due at now, the key of the oldest message first.
 	FindBotInboxKeys(ctx context.Context, now time.Time, limit int) ([]BotSessionKey, error)
 	// NextBotInbox returns the oldest inbox message of a key,
 	// CodeNotFound when it has none.

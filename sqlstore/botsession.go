@@ -312,11 +312,15 @@ func inboxMessage(m hookline.InboundMessage) storedInbound {
 	return storedInbound{m.BotID, m.ChannelID, m.ChannelName, m.From, m.To, m.Text, m.Attachments, m.CustomData}
 }
 
-// FindBotInboxKeys lists the keys with messages due, the key of the
-// oldest message first.
+// FindBotInboxKeys lists the keys whose oldest message is due, the key of
+// the oldest message first. Only a key's oldest message is ever deferred
+// (the runtime handles a key's messages in order), and the others are due
+// from when they were accepted: so a key is due when none of its messages
+// waits. A key held back by a failing message is left out, rather than
+// taking a place in every batch and starving the keys behind it.
 func (s *BotStore) FindBotInboxKeys(ctx context.Context, now time.Time, limit int) ([]hookline.BotSessionKey, error) {
 	keys, err := queryAll(ctx, s.db.conn(), "inbox keys",
-		"SELECT bot_id, channel_id, from_id, MIN(id) FROM bot_inbox WHERE next_attempt_at <= ? GROUP BY bot_id, channel_id, from_id ORDER BY MIN(id) LIMIT ?",
+		"SELECT bot_id, channel_id, from_id, MIN(id) FROM bot_inbox GROUP BY bot_id, channel_id, from_id HAVING MAX(next_attempt_at) <= ? ORDER BY MIN(id) LIMIT ?",
 		[]any{storedTime(now), limit}, func(scan func(...any) error) (*hookline.BotSessionKey, error) {
 			var k hookline.BotSessionKey
 			var first int64

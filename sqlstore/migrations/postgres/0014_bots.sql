@@ -82,7 +82,6 @@ CREATE TABLE bot_inbox (
 	created_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX bot_inbox_key ON bot_inbox (bot_id, channel_id, from_id, id);
-CREATE INDEX bot_inbox_due ON bot_inbox (next_attempt_at, id);
 
 -- Hourly counters per bot and channel (messages in and out, sessions
 -- started and ended, webhook calls by outcome), added to in the
