@@ -34,6 +34,8 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 	t.Run("QueueStats", func(t *testing.T) { exerciseQueueStats(t, open) })
 	t.Run("DeliveryRetention", func(t *testing.T) { exerciseDeliveryRetention(t, open) })
+	t.Run("DeliveryHours", func(t *testing.T) { exerciseDeliveryHours(t, open) })
+	t.Run("Sessions", func(t *testing.T) { exerciseSessions(t, open) })
 }
 
 // wantCode fails the test unless err carries code (and field, when given).
