@@ -22,6 +22,7 @@ import (
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
+	"github.com/hookline/hookline/webui"
 )
 
 // Main is the running service: the store, the API and the HTTP server
@@ -153,7 +154,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	handler, err := edge.NewObserved(m.log, obs, obs.Mount(), api.Mount())
+	ui, err := webui.New(webui.Config{
+		Tenants:      tenants,
+		Webhooks:     webhooks,
+		Templates:    webhooks,
+		Deliveries:   deliveries,
+		Sessions:     tenant.NewSessions(tenants, m.db, 0),
+		PublicURL:    m.publicURL,
+		MaxBodyBytes: m.cfg.MaxBodyBytes,
+		Logger:       m.log,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := edge.NewObserved(m.log, obs, obs.Mount(), ui.Mount(), api.Mount())
 	if err != nil {
 		return err
 	}
