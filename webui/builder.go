@@ -233,18 +233,28 @@ func (fe *formError) at(path string) string {
 // input that shows it, when one does.
 type summary struct {
 	Message string
-	// Target is the id of the input showing the error, "" when none does.
-	Target string
-	Field  string
+	// Target is the id of the input showing the error, "" when none does,
+	// and Label that input's label.
+	Target, Label string
+	Field         string
 }
 
-func (fe *formError) summary() *summary {
+// summary is the error for the top of a form whose inputs are fields.
+func (fe *formError) summary(fields ...[]field) *summary {
 	if fe == nil {
 		return nil
 	}
 	s := &summary{Message: fe.message, Field: fe.field}
-	if fe.placed {
-		s.Target = fieldID(fe.field)
+	if !fe.placed {
+		return s
+	}
+	s.Target, s.Label = fieldID(fe.field), fe.field
+	for _, group := range fields {
+		for _, f := range group {
+			if f.Path == fe.field {
+				s.Label = f.Label
+			}
+		}
 	}
 	return s
 }

@@ -67,8 +67,8 @@ var (
 	methodOptions    = hookline.Methods
 	responseOptions  = []option{{Value: "json", Label: "JSON"}, {Value: "xml", Label: "XML"}, {Value: "text", Label: "Text"}}
 	executionOptions = []option{
-		{Value: "sync", Label: "Synchronous: the conversation waits for the answer"},
-		{Value: "async", Label: "Asynchronous: the conversation goes on"},
+		{Value: "sync", Label: "Synchronous"},
+		{Value: "async", Label: "Asynchronous"},
 	}
 	authOptions = []option{
 		{Value: string(hookline.AuthNone), Label: "No authentication"},
@@ -77,7 +77,7 @@ var (
 		{Value: string(hookline.AuthAPIKey), Label: "API key"},
 	}
 	valueTypeOptions = []option{{Value: "text", Label: "Text"}, {Value: "variable", Label: "Variable"}}
-	secretOptions    = []option{{Value: "auto", Label: "Auto (by name)"}, {Value: "yes", Label: "Secret"}, {Value: "no", Label: "Not secret"}}
+	secretOptions    = []option{{Value: "auto", Label: "Auto"}, {Value: "yes", Label: "Secret"}, {Value: "no", Label: "Not secret"}}
 )
 
 // choose returns opts with value selected.
@@ -150,6 +150,7 @@ func (st *builderState) view() *builderView {
 	v.Basic = append(v.Basic, resp)
 	exec := f("execution", "Conversation execution", "select", "")
 	exec.Options = choose(executionOptions, orDefault(string(d.Execution), "sync"))
+	exec.Hint = "Synchronous: the conversation waits for the answer. Asynchronous: it goes on, and the request is delivered through the queue."
 	v.Basic = append(v.Basic, exec)
 	timeout := f("timeout_ms", "Timeout (milliseconds)", "number", "")
 	if d.TimeoutMS != 0 {
@@ -237,7 +238,14 @@ func (st *builderState) view() *builderView {
 	if st.result != nil {
 		v.Result = newResultView(st.result)
 	}
-	v.Error = fe.summary()
+	all := [][]field{v.Basic, {v.AuthType, v.Body, v.RunContext, v.Retry}, v.Context.Fields}
+	for _, k := range v.AuthKinds {
+		all = append(all, k.Fields)
+	}
+	for _, r := range [][][]field{v.Headers.Rows, v.Params.Rows, v.Variables.Rows} {
+		all = append(all, r...)
+	}
+	v.Error = fe.summary(all...)
 	return v
 }
 

@@ -104,13 +104,17 @@ type point struct {
 	Title string
 }
 
+// The chart's viewBox. Value labels sit above their grid lines, inside
+// the plot, so that the plot keeps the whole width; the room above and
+// below is for labels, which the stylesheet enlarges on narrow screens
+// where the chart is drawn at a third of its size.
 const (
 	chartW      = 720
-	chartH      = 240
-	chartLeft   = 56
-	chartRight  = 12
-	chartTop    = 12
-	chartBottom = 28
+	chartH      = 250
+	chartLeft   = 4
+	chartRight  = 4
+	chartTop    = 34
+	chartBottom = 42
 )
 
 func newChart(n int) *chart {
@@ -123,10 +127,11 @@ func (c *chart) slot(i, n int) (x, w float64) {
 	return c.Left + float64(i)*w, w
 }
 
-// hourLabels labels every sixth hour, and the last.
+// hourLabels labels every sixth hour, away from the chart's edges, where
+// a label would be cut.
 func (c *chart) hourLabels(hours []hookline.DeliveryHour) {
 	for i, h := range hours {
-		if i%6 != 0 && i != len(hours)-1 {
+		if i%6 != 3 {
 			continue
 		}
 		x, w := c.slot(i, len(hours))
@@ -212,11 +217,11 @@ func latencyChart(hours []hookline.DeliveryHour) *chart {
 	return c
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten (10 ms at
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten (1 ms at
 // least), so that the axis reads in round numbers.
 func niceCeil(v float64) float64 {
-	if v <= 10 {
-		return 10
+	if v <= 1 {
+		return 1
 	}
 	pow := math.Pow(10, math.Floor(math.Log10(v)))
 	for _, m := range []float64{1, 2, 5, 10} {

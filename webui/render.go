@@ -157,6 +157,8 @@ func ago(t any) string {
 
 func formatMS(ms float64) string {
 	switch {
+	case ms == 0:
+		return "0 ms"
 	case ms >= 10000:
 		return fmt.Sprintf("%.0f s", ms/1000)
 	case ms >= 1000:

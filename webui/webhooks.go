@@ -468,7 +468,7 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, q *request
 		}
 		v.Fields = append(v.Fields, f)
 	}
-	v.Error = fe.summary()
+	v.Error = fe.summary(v.Fields)
 	return s.page(w, r, q, status, "webhook-template", t.Name, v)
 }
 

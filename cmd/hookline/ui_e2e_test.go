@@ -191,7 +191,7 @@ func TestUIWebhookBuilder(t *testing.T) {
 	}
 	screenshots(t, ctx, "webhook-run")
 
-	do(t, ctx, "create it", chromedp.Click(chromedp.CSS(`.actions.sticky button[value="save"]`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	do(t, ctx, "create it", chromedp.Click(chromedp.CSS(`.actions.final button[value="save"]`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if got := textOf(t, ctx, ".notice"); got != "Webhook created." {
 		t.Fatalf("notice %q", got)
 	}
@@ -207,7 +207,7 @@ func TestUIWebhookBuilder(t *testing.T) {
 	// its line, and the definition stays as typed.
 	do(t, ctx, "break the body",
 		chromedp.SetValue(chromedp.CSS("#f-body"), "{\n  \"reply\": {{ certainly.reply }\n}"),
-		chromedp.Click(chromedp.CSS(`.actions.sticky button[value="save"]`)),
+		chromedp.Click(chromedp.CSS(`.actions.final button[value="save"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-body-error")))
 	if got := textOf(t, ctx, "#f-body-error"); !strings.Contains(got, "line 2") {
 		t.Fatalf("body error %q, want its line", got)
