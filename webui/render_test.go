@@ -15,9 +15,11 @@ func TestBrokenTemplateFailsStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := func(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(`{{define "content"}}` + body + `{{end}}`)} }
+	page := func(body string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte(`{{define "content"}}` + body + `{{end}}`)}
+	}
 	for name, fsys := range map[string]fstest.MapFS{
-		"unclosed action": {"templates/layout.html": {Data: good}, "templates/pages/error.html": page("{{.Main"), "templates/pages/sign-in.html": page("")},
+		"unclosed action":  {"templates/layout.html": {Data: good}, "templates/pages/error.html": page("{{.Main"), "templates/pages/sign-in.html": page("")},
 		"unknown function": {"templates/layout.html": {Data: good}, "templates/pages/error.html": page("{{nosuch .}}"), "templates/pages/sign-in.html": page("")},
 		"no content":       {"templates/layout.html": {Data: good}, "templates/pages/error.html": {Data: []byte("hello")}, "templates/pages/sign-in.html": page("")},
 		"no error page":    {"templates/layout.html": {Data: good}, "templates/pages/sign-in.html": page("")},

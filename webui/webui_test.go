@@ -350,7 +350,7 @@ func TestBuilderErrorsNextToFields(t *testing.T) {
 		if p.status != http.StatusBadRequest || msg == "" || !strings.Contains(msg, tc.shows) {
 			t.Fatalf("%s: %d, error next to %s: %q (want %q)\n%s", tc.name, p.status, tc.id, msg, tc.shows, p.body)
 		}
-		if !regexp.MustCompile(`id="` + tc.id + `"[^>]*aria-invalid="true"`).MatchString(p.body) ||
+		if !regexp.MustCompile(`id="`+tc.id+`"[^>]*aria-invalid="true"`).MatchString(p.body) ||
 			!strings.Contains(p.body, `<a href="#`+tc.id+`">`) {
 			t.Fatalf("%s: the input is not marked invalid or the summary does not link to it", tc.name)
 		}
