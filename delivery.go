@@ -250,7 +250,58 @@ type DeliveryStore interface {
 	RotateSigningSecret(ctx context.Context, kind TargetKind, id, companyID int64, secret string, previousUntil time.Time) error
 	// FindSigningSecret returns the target's secrets, nil when it has none.
 	FindSigningSecret(ctx context.Context, kind TargetKind, id int64) (*SigningSecret, error)
+
+	// DeliveryHours sums up the attempts the filter selects by hour (UTC),
+	// oldest first; hours without attempts are left out.
+	DeliveryHours(ctx context.Context, f DeliveryHoursFilter) ([]DeliveryHour, error)
 }
+
+// DeliveryHour is one hour of delivery attempts: how many were made, how
+// many the endpoint answered with a 2xx, and how long their exchanges took.
+type DeliveryHour struct {
+	// Start is the hour's first instant, in UTC.
+	Start     time.Time `json:"start" doc:"the hour's first instant (UTC)"`
+	Attempts  int       `json:"attempts" doc:"attempts started in the hour"`
+	Succeeded int       `json:"succeeded" doc:"of them, those answered with a 2xx"`
+	// AvgMS and MaxMS are the mean and the longest exchange; 0 without
+	// attempts.
+	AvgMS float64 `json:"avg_ms" doc:"the mean duration of the hour's exchanges"`
+	MaxMS float64 `json:"max_ms" doc:"the longest exchange of the hour"`
+}
+
+// SuccessRate is the share of the hour's attempts that succeeded, between 0
+// and 1; 0 without attempts.
+func (h DeliveryHour) SuccessRate() float64 {
+	if h.Attempts == 0 {
+		return 0
+	}
+	return float64(h.Succeeded) / float64(h.Attempts)
+}
+
+// DeliveryHoursFilter selects the attempts a DeliveryHours sums up: of
+// deliveries in Scope (and of one target when TargetID is set), started in
+// [Since, Until).
+type DeliveryHoursFilter struct {
+	Scope      Scope
+	TargetKind TargetKind
+	TargetID   int64
+	Since      time.Time
+	Until      time.Time
+}
+
+// DeliveryStatsInput asks for the hourly sums of the last Hours hours
+// (DefaultStatsHours when 0, at most MaxStatsHours), of one webhook's
+// deliveries when WebhookID is set.
+type DeliveryStatsInput struct {
+	WebhookID int64
+	Hours     int
+}
+
+// Bounds of DeliveryStatsInput.Hours.
+const (
+	DefaultStatsHours = 24
+	MaxStatsHours     = 7 * 24
+)
 
 // DeliveryInput is the body of POST /api/v1/webhooks/{id}/deliveries.
 type DeliveryInput struct {
@@ -308,4 +359,7 @@ type DeliveryService interface {
 	RotateSigningSecret(ctx context.Context, c *Caller, webhookID int64) (*NewSigningSecret, error)
 	// EnableWebhook re-enables a webhook disabled by a 410 answer.
 	EnableWebhook(ctx context.Context, c *Caller, webhookID int64) error
+	// DeliveryHours sums up the attempts of the last hours, one entry per
+	// hour, the current one last, hours without attempts included.
+	DeliveryHours(ctx context.Context, c *Caller, in DeliveryStatsInput) ([]DeliveryHour, error)
 }

@@ -45,7 +45,12 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
-	Err     error
+	// Line and Column locate the error in the text of Field, a template,
+	// 1-based; 0 when unknown or not a template's error. The message
+	// names them too; these are for edges that point at the spot.
+	Line   int
+	Column int
+	Err    error
 }
 
 func (e *Error) Error() string {

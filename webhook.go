@@ -767,6 +767,10 @@ type WebhookService interface {
 	RunWebhook(ctx context.Context, c *Caller, id int64, runContext json.RawMessage) (*WebhookResult, error)
 	// RunUnsavedWebhook runs a definition that is not stored.
 	RunUnsavedWebhook(ctx context.Context, c *Caller, in RunInput) (*WebhookResult, error)
+	// ContextNames lists the {{names}} a definition's URL needs from
+	// context values, as a stored webhook's ContextNames does, for a
+	// definition being written; an error names the URL's template fault.
+	ContextNames(def WebhookDefinition) ([]string, error)
 }
 
 // Conversation is the snapshot of a conversation that webhook templates

@@ -237,3 +237,38 @@ func (s *Service) EnableWebhook(ctx context.Context, c *hookline.Caller, webhook
 	}
 	return s.store.SetTargetDisabled(ctx, hookline.TargetWebhook, wh.ID, wh.CompanyID, nil)
 }
+
+// DeliveryHours sums up the attempts of the last in.Hours hours (24 by
+// default) by hour, the current hour last, hours without attempts as zeros.
+func (s *Service) DeliveryHours(ctx context.Context, c *hookline.Caller, in hookline.DeliveryStatsInput) ([]hookline.DeliveryHour, error) {
+	hours := in.Hours
+	if hours == 0 {
+		hours = hookline.DefaultStatsHours
+	}
+	if hours < 1 || hours > hookline.MaxStatsHours {
+		return nil, hookline.Invalid("hours", "must be between 1 and %d, got %d", hookline.MaxStatsHours, in.Hours)
+	}
+	if in.WebhookID < 0 {
+		return nil, hookline.Invalid("webhook_id", "must be a positive integer, not %d", in.WebhookID)
+	}
+	now := s.now().UTC()
+	since := now.Truncate(time.Hour).Add(-time.Duration(hours-1) * time.Hour)
+	f := hookline.DeliveryHoursFilter{Scope: c.Scope(), Since: since, Until: since.Add(time.Duration(hours) * time.Hour)}
+	if in.WebhookID != 0 {
+		f.TargetKind, f.TargetID = hookline.TargetWebhook, in.WebhookID
+	}
+	got, err := s.store.DeliveryHours(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hookline.DeliveryHour, hours)
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * time.Hour)
+	}
+	for _, h := range got {
+		if i := int(h.Start.Sub(since) / time.Hour); i >= 0 && i < hours {
+			out[i] = h
+		}
+	}
+	return out, nil
+}

@@ -204,6 +204,9 @@ type dialect struct {
 	// leasePrelude, if not empty, runs before the lease query in the
 	// same transaction (see LeaseDeliveries).
 	leasePrelude string
+	// epochHour returns an expression of the hours since 1970-01-01 UTC
+	// (an integer) of a stored timestamp column, to group rows by hour.
+	epochHour func(column string) string
 	// createMigrationsTable creates schema_migrations if it is missing.
 	createMigrationsTable string
 	withLock              func(ctx context.Context, db *DB, name string, fn func(ctx context.Context) error) error

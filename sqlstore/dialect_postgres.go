@@ -48,6 +48,9 @@ var postgresDialect = &dialect{
 	// bitmap scans, which leaves the ordered index scan.
 	leasePrelude: "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_sort', 'off', true), " +
 		"set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
+	epochHour: func(column string) string {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + column + ") / 3600) AS BIGINT)"
+	},
 	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

@@ -22,6 +22,13 @@ var sqliteDialect = &dialect{
 	// The lease is one UPDATE, and SQLite runs one writer at a time: the
 	// candidates cannot change under it, so it needs no row locks.
 	lockDue: "",
+	// The driver stores a time as Go prints it ("2006-01-02 15:04:05.999
+	// +0000 UTC"), which SQLite's date functions do not read; every stored
+	// time is UTC, so its first 19 characters are the date and time they
+	// do read.
+	epochHour: func(column string) string {
+		return "CAST(strftime('%s', substr(" + column + ", 1, 19)) AS INTEGER) / 3600"
+	},
 	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

@@ -232,7 +232,14 @@ func (c *Compiled) renderStatic(t *jinja.Template) (string, error) {
 // earlier field already did not.
 func (c *Compiled) notPlain(field string, err error) {
 	if c.plainErr == nil {
-		c.plainErr = hookline.Invalid(field, "%s", renderMessage(field, err))
+		e := hookline.Invalid(field, "%s", renderMessage(field, err))
+		// Text without tags renders as itself: a position in the output
+		// is one in the source.
+		var je *jinja.Error
+		if errors.As(err, &je) {
+			e.Line, e.Column = je.Line, je.Col
+		}
+		c.plainErr = e
 	}
 }
 
@@ -363,9 +370,21 @@ func compileField(field, src string, mode jinja.Mode, strict bool) (*jinja.Templ
 	if err != nil {
 		// The message is complete (line, column, what is wrong); the
 		// engine's error is not kept, so that it is not repeated in logs.
-		return nil, &hookline.Error{Code: hookline.CodeInvalid, Field: field, Message: templateMessage(err)}
+		e := &hookline.Error{Code: hookline.CodeInvalid, Field: field, Message: templateMessage(err)}
+		e.Line, e.Column = sourcePosition(err)
+		return nil, e
 	}
 	return t, nil
+}
+
+// sourcePosition is where in the template's source a template error lies,
+// 0, 0 when unknown or when the error lies in the rendered text instead.
+func sourcePosition(err error) (line, column int) {
+	var je *jinja.Error
+	if !errors.As(err, &je) || je.Kind == "output" {
+		return 0, 0
+	}
+	return je.Line, je.Col
 }
 
 // templateMessage words a template error for the person who wrote the

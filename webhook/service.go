@@ -267,6 +267,19 @@ func (s *Service) RunUnsavedWebhook(ctx context.Context, c *hookline.Caller, in 
 	return res, err
 }
 
+// ContextNames lists the context values def's URL needs (see the
+// package's ContextNames), never nil.
+func (s *Service) ContextNames(def hookline.WebhookDefinition) ([]string, error) {
+	names, err := ContextNames(def)
+	if err != nil {
+		return nil, err
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names, nil
+}
+
 // RunDefinition runs a definition that has no stored webhook behind it, as
 // Run webhook and the CLI do: a masked secret hides nothing there, so it is
 // refused.

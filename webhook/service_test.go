@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +225,51 @@ func TestUnknownFilterRefusedOnSaveNotOnRun(t *testing.T) {
 	}
 	if _, err := Compile(def); err != nil {
 		t.Fatalf("run-time compile refused an unknown filter in a branch not taken: %v", err)
+	}
+}
+
+func TestServiceContextNames(t *testing.T) {
+	db := storetest.SQLite(t)
+	store := sqlstore.NewWebhookStore(db, storetest.Sealer(t))
+	s, err := NewService(tenant.NewService(db, db, ""), store, store, NewExecutor(testClient()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.ContextNames(hookline.WebhookDefinition{URL: "https://{{subdomain}}.example.com/{{certainly.sessionId}}?q={{ region }}",
+		Params: []hookline.KeyValue{{Key: "region", Value: "eu"}}})
+	if err != nil || !slices.Equal(names, []string{"subdomain"}) {
+		t.Fatalf("names = %q, %v; want subdomain only (region is a param, certainly the conversation)", names, err)
+	}
+	names, err = s.ContextNames(hookline.WebhookDefinition{URL: "https://example.com/"})
+	if err != nil || names == nil || len(names) != 0 {
+		t.Fatalf("names of a plain URL = %#v, %v; want an empty list", names, err)
+	}
+	_, err = s.ContextNames(hookline.WebhookDefinition{URL: "https://example.com/{{ x"})
+	if hookline.ErrorField(err) != "url" {
+		t.Fatalf("a broken URL template: %v, want an error naming url", err)
+	}
+	var he *hookline.Error
+	if !errors.As(err, &he) || he.Line != 1 || he.Column == 0 {
+		t.Fatalf("a broken URL template's error %#v: want its line and column", err)
+	}
+}
+
+// TestTemplateErrorPosition checks that a template error carries its line
+// and column besides naming them, for edges that point at the spot: a
+// syntax error in a body with tags, and a plain body that is not JSON.
+func TestTemplateErrorPosition(t *testing.T) {
+	for _, tc := range []struct {
+		name, body   string
+		line, column int
+	}{
+		{"syntax", "{\n  \"a\": {{ certainly.reply }\n}", 2, 0},
+		{"plain JSON", "{\n  \"a\": 1,\n  \"b\": ]\n}", 3, 8},
+	} {
+		def := hookline.WebhookDefinition{Name: "p", Method: "POST", URL: "https://example.com/", Body: tc.body}
+		err := Check(&def)
+		var he *hookline.Error
+		if !errors.As(err, &he) || he.Field != "body" || he.Line != tc.line || (tc.column != 0 && he.Column != tc.column) || he.Column == 0 {
+			t.Fatalf("%s: %#v, want body at line %d, column %d", tc.name, err, tc.line, tc.column)
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
 	"github.com/hookline/hookline/webhook"
+	"github.com/hookline/hookline/webui"
 )
 
 // Main is the running service: the store, the API and the HTTP server
@@ -200,8 +201,21 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	ui, err := webui.New(webui.Config{
+		Tenants:      tenants,
+		Webhooks:     webhooks,
+		Templates:    webhooks,
+		Deliveries:   deliveries,
+		Sessions:     tenant.NewSessions(tenants, m.db, 0),
+		PublicURL:    m.publicURL,
+		MaxBodyBytes: m.cfg.MaxBodyBytes,
+		Logger:       m.log,
+	})
+	if err != nil {
+		return err
+	}
 	providers := inbound.New(inbound.Config{Service: chats, PublicURL: m.publicURL, Logger: m.log})
-	mounts := []edge.Mount{obs.Mount(), providers.Mount(), api.Mount()}
+	mounts := []edge.Mount{obs.Mount(), ui.Mount(), providers.Mount(), api.Mount()}
 	hooks, err := hook.New(channels, m.log)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
--- This file mirrors migrations/sqlite/0014_bots.sql; see there for the design.
+-- This file mirrors migrations/sqlite/0016_bots.sql; see there for the design.
 -- Bots (issue 17), each owned by a company. The definition (modules,
 -- connections, settings) is one JSON document with webhooks named by id.
 -- version counts changes, so that a runtime knows when its compiled copy

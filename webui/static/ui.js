@@ -1,0 +1,80 @@
+// hookline web UI: small enhancements over pages that work without
+// JavaScript. Each form still posts to the server, which renders the
+// result; this script only spares round trips where it helps.
+"use strict";
+
+document.documentElement.classList.replace("no-js", "js");
+
+document.addEventListener("DOMContentLoaded", () => {
+  const builder = document.querySelector("form.builder");
+  if (!builder) {
+    return;
+  }
+
+  // Authentication: show the fields of the chosen kind only. Without this
+  // script every kind's fields show, and only the chosen kind's are sent.
+  const authType = builder.querySelector("[name='auth.type']");
+  const showAuth = () => {
+    for (const kind of builder.querySelectorAll(".auth-kind")) {
+      kind.classList.toggle("current", kind.dataset.auth === authType.value);
+    }
+  };
+  if (authType) {
+    authType.addEventListener("change", showAuth);
+    showAuth();
+  }
+
+  // Context values: when the URL changes, ask the server which {{names}}
+  // it needs and swap the section in. The server reads the URL the same
+  // way it does on save, so the two never disagree.
+  const url = builder.querySelector("[name='url']");
+  const holder = document.getElementById("context-values");
+  let asked = 0;
+  const refresh = async () => {
+    const n = ++asked;
+    const body = new URLSearchParams(new FormData(builder));
+    body.delete("op");
+    try {
+      const res = await fetch(builder.dataset.contextValues, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      });
+      if (!res.ok || n !== asked) {
+        return;
+      }
+      const next = document.createElement("div");
+      next.innerHTML = await res.text();
+      const names = (root) => Array.from(root.querySelectorAll("input")).map((i) => i.name).join(",");
+      if (names(next) === names(holder) && next.querySelector(".error") === null && holder.querySelector(".error") === null) {
+        return;
+      }
+      // What was typed meanwhile stays.
+      for (const input of next.querySelectorAll("input")) {
+        const now = holder.querySelector(`input[name="${CSS.escape(input.name)}"]`);
+        if (now) {
+          input.value = now.value;
+        }
+      }
+      holder.replaceChildren(...next.childNodes);
+    } catch {
+      // The "Update context values" button of the page still works.
+    }
+  };
+  if (url && holder && builder.dataset.contextValues) {
+    let timer;
+    url.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 400);
+    });
+    url.addEventListener("change", refresh);
+  }
+
+  // After a run, bring the result into view and focus it, so that a
+  // keyboard or screen reader user lands on it.
+  const result = document.getElementById("result");
+  if (result && location.hash === "#result") {
+    result.focus();
+  }
+});
