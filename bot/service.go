@@ -156,6 +156,13 @@ func (s *Service) BotCompany(ctx context.Context, scope hookline.Scope, id int64
 	return b.CompanyID, nil
 }
 
+// CheckBot reports whether the company has bot id: nil when it has,
+// CodeNotFound otherwise (a chatbot campaign names its bot).
+func (s *Service) CheckBot(ctx context.Context, companyID, id int64) error {
+	_, err := s.bots.FindBot(ctx, hookline.Scope{TenantID: companyID, Kind: hookline.KindCompany}, id)
+	return err
+}
+
 // FindBots lists one page of the bots the caller sees.
 func (s *Service) FindBots(ctx context.Context, c *hookline.Caller, companyID int64, page hookline.PageRequest) (hookline.Page[*hookline.Bot], error) {
 	scope, err := s.tenants.CompanyScope(ctx, c, companyID)

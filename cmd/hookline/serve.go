@@ -171,7 +171,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	chats := integration.NewService(integration.Config{
 		Tenants: tenants, Connections: integrations, Integrations: integrations, Campaigns: integrations, Chats: integrations,
 		Queue: deliveries, Secrets: queue, NewSecret: delivery.NewSecret, Exec: exec, Client: client,
-		PublicURL: m.publicURL, Logger: m.log,
+		Bots: bots, Runtime: runtime, PublicURL: m.publicURL, Logger: m.log,
 	})
 	upkeep := integration.NewUpkeep(chats, m.cfg.ChatIdleTimeout, 0, m.db.WithLock)
 
