@@ -64,6 +64,11 @@ type Config struct {
 	DeliveryLease time.Duration
 	// SQLiteSync is SQLite's synchronous setting, "normal" or "full".
 	SQLiteSync string
+	// HoldDeliveries keeps the delivery worker from starting until
+	// StartDeliveries is called. It is not a setting: only hookline bench
+	// asks for it (load.EnvHoldDeliveries), to queue a backlog before the
+	// clock of a drain starts.
+	HoldDeliveries bool
 }
 
 // setting is one configuration value: its flag, its environment variable,
