@@ -403,7 +403,7 @@ func (r *runner) startPublisher(ctx context.Context, pub *Publisher) *running {
 	}()
 	go func() {
 		defer close(p.watched)
-		last, lastAt := -1, time.Now()
+		last, lastAt, lastReport := -1, time.Now(), time.Now()
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -411,7 +411,12 @@ func (r *runner) startPublisher(ctx context.Context, pub *Publisher) *running {
 			case <-p.done:
 				return
 			case now := <-tick.C:
-				if n := pub.Accepted(); n != last {
+				n := pub.Accepted()
+				if now.Sub(lastReport) >= 10*time.Second {
+					r.progress("  %d of %d queued", n, r.cfg.Backlog)
+					lastReport = now
+				}
+				if n != last {
 					last, lastAt = n, now
 				} else if now.Sub(lastAt) > stallTimeout {
 					p.stalled.Store(true)
