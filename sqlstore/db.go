@@ -269,6 +269,36 @@ type conn struct {
 	stmts *stmtCache
 	// tx is the transaction q is, nil outside one.
 	tx *sql.Tx
+	// writes, outside a transaction, is the DB's writer mutex (SQLite's):
+	// a statement that writes takes it, as a transaction does, so that it
+	// waits its turn here rather than in SQLite's busy handler, whose
+	// growing sleeps left a writer outside the mutex waiting seconds
+	// behind a stream of transactions inside it.
+	writes *sync.Mutex
+}
+
+// lockWrite takes the writer mutex for a statement that writes, when c
+// has one; the returned function gives it back.
+func (c conn) lockWrite(query string) func() {
+	if c.writes == nil || !isWrite(query) {
+		return func() {}
+	}
+	c.writes.Lock()
+	return c.writes.Unlock
+}
+
+// isWrite reports whether a statement changes the database.
+func isWrite(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLAC":
+		return true
+	}
+	u := strings.ToUpper(q)
+	return strings.HasPrefix(u, "WITH") && (strings.Contains(u, "INSERT ") || strings.Contains(u, "UPDATE ") || strings.Contains(u, "DELETE "))
 }
 
 // stmt returns the prepared statement of the rebound query, bound to the
@@ -291,6 +321,7 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer c.lockWrite(query)()
 	query = c.d.rebind(query)
 	var res sql.Result
 	var err error
@@ -326,6 +357,7 @@ func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
 
 // queryRow scans one row into dest; no row is CodeNotFound.
 func (c conn) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	defer c.lockWrite(query)()
 	return c.d.translate(c.row(ctx, query, args...).Scan(dest...))
 }
 
@@ -351,7 +383,7 @@ func queryAll[T any](ctx context.Context, c conn, what, query string, args []any
 	return out, nil
 }
 
-func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts} }
+func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts, writes: db.writes} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {

@@ -359,3 +359,21 @@ func TestQueueClaimedByOneProcess(t *testing.T) {
 		t.Fatalf("claim after the first closed: %v", err)
 	}
 }
+
+func TestIsWrite(t *testing.T) {
+	for q, want := range map[string]bool{
+		"INSERT INTO t VALUES (1)":                    true,
+		"  update t SET a = 1":                        true,
+		"\n\tDELETE FROM t":                           true,
+		"REPLACE INTO t VALUES (1)":                   true,
+		"WITH x AS (SELECT 1) INSERT INTO t SELECT 1": true,
+		"SELECT 1":                             false,
+		"WITH x AS (SELECT 1) SELECT * FROM x": false,
+		"(SELECT 1)":                           false,
+		"":                                     false,
+	} {
+		if got := isWrite(q); got != want {
+			t.Errorf("isWrite(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -228,16 +228,22 @@ ORDER BY d.next_attempt_at, d.id`
 func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
 	b := s.db.leases
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := b.claimLocked(); err != nil {
+	err := b.claimLocked()
+	recovered := b.recovered
+	b.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	if !b.recovered {
+	if !recovered {
+		// Outside mu: the update takes the writer mutex, which a
+		// completion holds while it asks the book (mu) about its leases.
 		if _, err := s.db.conn().exec(ctx, "UPDATE deliveries SET status = 'pending', lease_token = NULL WHERE status IN ('pending', 'sending') AND status = 'sending'"); err != nil {
 			return nil, fmt.Errorf("lease deliveries: put back the deliveries leased before: %w", err)
 		}
-		b.recovered = true
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recovered = true
 	now := s.db.timestamp()
 	b.expire(now)
 	until := storedTime(now.Add(req.Duration))

@@ -49,11 +49,12 @@ func TestCrashSMS(t *testing.T) {
 	const contacts, perContact, senders = 40, 15, 8
 	total := contacts * perContact
 	counts := make([]int, contacts)
-	var accepted atomic.Int64
+	var accepted, refusals atomic.Int64
 	var once sync.Once
 	restarted := make(chan error, 1)
 	errs := make(chan error, senders)
 	httpc := &http.Client{Timeout: 10 * time.Second}
+	start := time.Now()
 	var wg sync.WaitGroup
 	for s := range senders {
 		wg.Add(1)
@@ -63,9 +64,10 @@ func TestCrashSMS(t *testing.T) {
 				for k := s; k < contacts; k += senders {
 					form := url.Values{"From": {fmt.Sprintf("+1555000%04d", k)}, "To": {"+15550001111"},
 						"Body": {fmt.Sprintf("k%d %d", k, seq)}, "MessageSid": {fmt.Sprintf("SM%d-%d", k, seq)}, "NumMedia": {"0"}}
+					last := "no answer yet"
 					for {
 						if ctx.Err() != nil {
-							errs <- fmt.Errorf("k%d %d not accepted in time", k, seq)
+							errs <- fmt.Errorf("k%d %d not accepted in time; last: %s", k, seq, last)
 							return
 						}
 						base := n.url()
@@ -79,6 +81,7 @@ func TestCrashSMS(t *testing.T) {
 						req.Header.Set(twilio.HeaderSignature, twilio.Signature(token, inbound, form))
 						res, err := httpc.Do(req)
 						if err != nil {
+							last = err.Error()
 							time.Sleep(20 * time.Millisecond)
 							continue
 						}
@@ -86,6 +89,11 @@ func TestCrashSMS(t *testing.T) {
 						res.Body.Close()
 						if res.StatusCode == http.StatusOK {
 							break
+						}
+						last = fmt.Sprintf("%d %s", res.StatusCode, body)
+						refusals.Add(1)
+						if refusals.Load() < 5 {
+							t.Logf("refused: %s", last)
 						}
 						if res.StatusCode != http.StatusServiceUnavailable {
 							errs <- fmt.Errorf("k%d %d: %d %s", k, seq, res.StatusCode, body)
@@ -97,8 +105,11 @@ func TestCrashSMS(t *testing.T) {
 					if accepted.Add(1) == int64(total/2) {
 						once.Do(func() {
 							go func() {
+								at := time.Now()
 								n.kill()
-								restarted <- n.startErr()
+								err := n.startErr()
+								t.Logf("killed and restarted in %v, %v after the first message", time.Since(at), at.Sub(start))
+								restarted <- err
 							}()
 						})
 					}
@@ -114,6 +125,7 @@ func TestCrashSMS(t *testing.T) {
 	if err := <-restarted; err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%d messages accepted in %v; %d events arrived so far", total, time.Since(start), recv.distinct())
 	want := map[string]int{}
 	for k, got := range counts {
 		want[fmt.Sprintf("k%d", k)] = got
