@@ -20,12 +20,15 @@ type Scenario struct {
 	// NeedsReceiver starts the receiver of outbound calls.
 	NeedsReceiver bool
 	// Floor and Goal are the shares of the baseline's throughput that
-	// hookline must reach (floor) and aims at (goal), as fractions.
+	// hookline must reach (floor) and aims at (goal), as fractions. A
+	// scenario whose floor is a rate sets FloorPerSecond instead of Floor.
 	Floor, Goal float64
+	// FloorPerSecond, when set, is the throughput hookline must reach.
+	FloorPerSecond float64
 	// Setup creates the scenario's data through the API and returns the
-	// request to send. What it creates with the APIClient's Create
+	// requests to send. What it creates with the APIClient's Create
 	// methods is deleted after the run.
-	Setup func(ctx context.Context, env SetupEnv) (Request, error)
+	Setup func(ctx context.Context, env SetupEnv) (*Prepared, error)
 	// Deliveries, when set, makes this a scenario of the delivery queue,
 	// run by RunDeliveries instead of Run: a backlog sent to the sink,
 	// against the bare client. Such a scenario has no Setup, Baseline,
@@ -49,6 +52,32 @@ type SetupEnv struct {
 	API *APIClient
 	// ReceiverURL is the receiver's base URL, when NeedsReceiver is set.
 	ReceiverURL string
+	// Sessions is the number of users the requests take turns between,
+	// for scenarios with sessions (Config.Sessions).
+	Sessions int
+}
+
+// Prepared is what a scenario's Setup made.
+type Prepared struct {
+	// Request is sent to both sides, the baseline's Expect replaced by
+	// its own.
+	Request Request
+	// BaselineEnv is added to the baseline's environment (the baseline
+	// starts after Setup).
+	BaselineEnv []string
+	// Sessions, when set, says how to store Config.StoredSessions open
+	// bot sessions before the load, if asked to.
+	Sessions *SessionFill
+}
+
+// SessionFill describes the open bot sessions to store before the load:
+// Count sessions of a bot's channel, the k-th from FromPrefix followed by
+// k (SessionFrom(k)), each at module ModuleID after one step.
+type SessionFill struct {
+	BotID, CompanyID, ChannelID int64
+	ChannelName, To, FromPrefix string
+	ModuleID                    int64
+	Count                       int
 }
 
 // Registry holds the scenarios by name.
@@ -72,10 +101,10 @@ func NewRegistry(scenarios ...Scenario) (*Registry, error) {
 			}
 		case s.Name == "" || s.Setup == nil:
 			return nil, fmt.Errorf("scenario %q: a name and a setup are required", s.Name)
-		case !slices.Contains([]Peer{PeerHello, PeerForwarder}, s.Baseline):
-			return nil, fmt.Errorf("scenario %q: baseline %q is not hello or forwarder", s.Name, s.Baseline)
-		case s.Floor <= 0 || s.Goal < s.Floor:
-			return nil, fmt.Errorf("scenario %q: want 0 < floor <= goal, got %v and %v", s.Name, s.Floor, s.Goal)
+		case !slices.Contains([]Peer{PeerHello, PeerForwarder, PeerHook}, s.Baseline):
+			return nil, fmt.Errorf("scenario %q: baseline %q is not hello, forwarder or bare-hook", s.Name, s.Baseline)
+		case s.Floor < 0 || s.FloorPerSecond < 0 || (s.Floor == 0) == (s.FloorPerSecond == 0) || s.Goal <= 0 || s.Goal < s.Floor:
+			return nil, fmt.Errorf("scenario %q: want one floor (a share %v or a rate %v/s) and a goal of at least the share, got %v", s.Name, s.Floor, s.FloorPerSecond, s.Goal)
 		}
 		if _, ok := r.Lookup(s.Name); ok {
 			return nil, fmt.Errorf("scenario %q is registered twice", s.Name)
@@ -91,6 +120,7 @@ func Scenarios() *Registry {
 	r, err := NewRegistry(
 		apiGetScenario(),
 		webhookRunScenario(),
+		botSyncScenario(),
 		deliveryDrainScenario(),
 		deliveryPublishScenario(),
 	)
@@ -162,17 +192,17 @@ func apiGetScenario() Scenario {
 		Baseline: PeerHello,
 		Floor:    0.25,
 		Goal:     0.40,
-		Setup: func(ctx context.Context, env SetupEnv) (Request, error) {
+		Setup: func(ctx context.Context, env SetupEnv) (*Prepared, error) {
 			company, err := env.API.CreateCompany(ctx, "bench api-get")
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
-			return Request{
+			return &Prepared{Request: Request{
 				Method: http.MethodGet,
 				Path:   fmt.Sprintf("/api/v1/tenants/%d", company.ID),
 				Header: http.Header{"Authorization": {"Bearer " + company.Key}},
 				Expect: []byte(`"kind":"company"`),
-			}, nil
+			}}, nil
 		},
 	}
 }
@@ -207,10 +237,10 @@ func webhookRunScenario() Scenario {
 		NeedsReceiver: true,
 		Floor:         0.33,
 		Goal:          0.50,
-		Setup: func(ctx context.Context, env SetupEnv) (Request, error) {
+		Setup: func(ctx context.Context, env SetupEnv) (*Prepared, error) {
 			company, err := env.API.CreateCompany(ctx, "bench webhook-run")
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
 			definition := map[string]any{
 				"name":   "Ticket status",
@@ -226,13 +256,13 @@ func webhookRunScenario() Scenario {
 			}
 			id, err := env.API.CreateWebhook(ctx, company.Key, definition)
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
 			body, err := json.Marshal(map[string]any{"context": runContext()})
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
-			return Request{
+			return &Prepared{Request: Request{
 				Method: http.MethodPost,
 				Path:   fmt.Sprintf("/api/v1/webhooks/%d/run", id),
 				Header: http.Header{"Authorization": {"Bearer " + company.Key}, "Content-Type": {"application/json"}},
@@ -240,7 +270,7 @@ func webhookRunScenario() Scenario {
 				// A run whose call failed still answers 200, with an
 				// error instead of the mapped variables.
 				Expect: []byte(`"ticket_status":"open"`),
-			}, nil
+			}}, nil
 		},
 	}
 }

@@ -539,3 +539,56 @@ func exerciseBotSessionLocks(t *testing.T, open Open) {
 	}
 	u()
 }
+
+// exerciseBotSessionFill stores sessions in bulk, over more than one
+// batch, and finds them as sessions started one by one are found.
+func exerciseBotSessionFill(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, _, bs, f := botStores(t, open)
+	all := hookline.AdminScope()
+	b := sampleBot(f.A1.ID, "Filled")
+	if err := bs.CreateBot(ctx, all, b); err != nil {
+		t.Fatal(err)
+	}
+	// A session of another channel, started as usual, keeps its own
+	// history.
+	other := newSession(b, 4, "f1")
+	if err := bs.StartBotSession(ctx, other, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	proto := &hookline.BotSession{BotID: b.ID, CompanyID: b.CompanyID, ChannelID: 5, ChannelName: "bench", To: "bench", ModuleID: 1,
+		CreatedAt: now, LastActivityAt: now, ExpiresAt: now.Add(time.Hour)}
+	const n = 50_001 // more than one batch
+	if err := bs.FillBotSessions(ctx, proto, "f", n); err != nil {
+		t.Fatalf("fill: %v", err)
+	}
+	for _, k := range []int{0, 49_999, 50_000} {
+		s, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", k)})
+		if err != nil {
+			t.Fatalf("session f%d: %v", k, err)
+		}
+		if s.State != hookline.SessionOpen || s.Steps != 1 || s.ModuleID != 1 || s.CompanyID != b.CompanyID || s.To != "bench" ||
+			s.ChannelName != "bench" || !s.ExpiresAt.Equal(now.Add(time.Hour)) || s.LastMessage != nil {
+			t.Fatalf("session f%d = %s", k, jsonOf(t, s))
+		}
+		full, err := bs.FindBotSession(ctx, all, s.ID, true)
+		if err != nil || len(full.History) != 1 || full.History[0].N != 1 || full.History[0].Modules[0] != 1 {
+			t.Fatalf("history of f%d = %s, %v", k, jsonOf(t, full), err)
+		}
+	}
+	_, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", n)})
+	wantCode(t, err, hookline.CodeNotFound, "")
+	full, err := bs.FindBotSession(ctx, all, other.ID, true)
+	if err != nil || len(full.History) != 0 {
+		t.Fatalf("the other channel's session = %s, %v", jsonOf(t, full), err)
+	}
+	// Open sessions of the same users are not stored twice.
+	wantCode(t, bs.FillBotSessions(ctx, proto, "f", 2), hookline.CodeConflict, "")
+	if err := bs.FillBotSessions(ctx, proto, "g", 0); err != nil {
+		t.Fatalf("an empty fill: %v", err)
+	}
+	missing := *proto
+	missing.BotID = 9999
+	wantCode(t, bs.FillBotSessions(ctx, &missing, "h", 1), hookline.CodeNotFound, "")
+}
