@@ -85,12 +85,14 @@ func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessi
 }
 
 // StartBotSession stores s, open, ending expired (idle) first when given.
+// It commits with the other session writes of the moment (see
+// stepBatcher).
 func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSession, expired *hookline.BotSession, counters []hookline.BotCounter) error {
 	last, err := lastMessage(sess.LastMessage)
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	return s.db.inTx(ctx, func(c conn) error {
+	return s.steps.write(ctx, counters, func(c conn) error {
 		now := s.db.timestamp()
 		if expired != nil {
 			if _, err := c.exec(ctx, "UPDATE bot_sessions SET state = 'ended', end_reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
@@ -110,12 +112,13 @@ func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSessio
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
-		return addCounters(ctx, c, counters)
+		return nil
 	})
 }
 
 // SaveBotStep saves the session as the step left it, the step, its
-// counters and its inbox message's reply, in one transaction.
+// counters and its inbox message's reply, in one transaction, which it
+// shares with the other session writes of the moment (see stepBatcher).
 func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord) error {
 	sess := rec.Session
 	last, err := lastMessage(sess.LastMessage)
@@ -132,7 +135,7 @@ func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord)
 			return fmt.Errorf("save step: %w", err)
 		}
 	}
-	return s.db.inTx(ctx, func(c conn) error {
+	return s.steps.write(ctx, rec.Counters, func(c conn) error {
 		res, err := c.exec(ctx, "UPDATE bot_sessions SET to_id = ?, state = ?, end_reason = ?, module_id = ?, variables = ?, extracted = ?, reply_data = ?, last_message = ?, steps = ?, last_activity_at = ?, expires_at = ?, ended_at = ? WHERE id = ?",
 			sess.To, sess.State, sess.EndReason, sess.ModuleID, jsonObject(sess.Variables), jsonObject(sess.ExtractedData), string(sess.ReplyData), last,
 			sess.Steps, storedTime(sess.LastActivityAt), storedTime(sess.ExpiresAt), nullTime(sess.EndedAt), sess.ID)
@@ -144,9 +147,6 @@ func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord)
 		}
 		if _, err := c.exec(ctx, "INSERT INTO bot_steps (session_id, n, step) VALUES (?, ?, ?)", sess.ID, rec.Step.N, string(step)); err != nil {
 			return fmt.Errorf("save step %d of session %d: %w", rec.Step.N, sess.ID, err)
-		}
-		if err := addCounters(ctx, c, rec.Counters); err != nil {
-			return err
 		}
 		if rec.InboxID != 0 {
 			if _, err := c.exec(ctx, "UPDATE bot_inbox SET reply = ? WHERE id = ?", string(reply), rec.InboxID); err != nil {

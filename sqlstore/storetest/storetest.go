@@ -40,6 +40,7 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("BotInbox", func(t *testing.T) { exerciseBotInbox(t, open) })
 	t.Run("BotSessionLocks", func(t *testing.T) { exerciseBotSessionLocks(t, open) })
 	t.Run("BotSessionFill", func(t *testing.T) { exerciseBotSessionFill(t, open) })
+	t.Run("BotSessionWritesTogether", func(t *testing.T) { exerciseBotSessionWritesTogether(t, open) })
 	t.Run("Apps", func(t *testing.T) { exerciseApps(t, open) })
 	t.Run("Channels", func(t *testing.T) { exerciseChannels(t, open) })
 	t.Run("HookKeys", func(t *testing.T) { exerciseHookKeys(t, open) })
