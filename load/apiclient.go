@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -47,9 +48,14 @@ func (c *APIClient) Call(ctx context.Context, method, path, key string, body, ou
 		}
 		reader = bytes.NewReader(raw)
 	}
-	target, err := url.JoinPath(c.base, path)
+	// A query stays a query: JoinPath would escape its "?".
+	p, query, _ := strings.Cut(path, "?")
+	target, err := url.JoinPath(c.base, p)
 	if err != nil {
 		return err
+	}
+	if query != "" {
+		target += "?" + query
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, reader)
 	if err != nil {

@@ -193,8 +193,13 @@ func (c *Config) fillTimeout() time.Duration {
 // the processes, then every measurement with its warm-up and the requests
 // in flight at its end, with a margin for stopping.
 func (c *Config) Bound() time.Duration {
-	if c.Scenario.Deliveries != nil {
+	if d := c.Scenario.Deliveries; d != nil {
 		perRound := time.Duration(c.Nodes)*startTimeout + 3*c.phaseTimeout() + time.Minute
+		if d.Provider {
+			// Two hookline measurements a round (provider messages and
+			// delivery-publish), and the END events' wait.
+			perRound = 2*perRound + stallTimeout
+		}
 		return 2*startTimeout + time.Duration(c.Rounds)*perRound + time.Minute
 	}
 	perMeasurement := c.Warmup + c.Duration + 2*c.RequestTimeout

@@ -42,8 +42,12 @@ type DeliveryScenario struct {
 	// (publish and deliver); otherwise the backlog is queued with the
 	// worker held, and the clock runs from the worker's start (drain).
 	Publish bool
+	// Provider makes hookline's side provider messages end to end (see
+	// measureProvider), against the publish-and-deliver figure of the
+	// queue measured in the same rounds instead of the bare client.
+	Provider bool
 	// FloorPerSecond and GoalPerSecond are the delivery rates hookline
-	// must reach and aims at.
+	// must reach and aims at; a goal of 0 is none.
 	FloorPerSecond, GoalPerSecond float64
 }
 
@@ -96,7 +100,7 @@ func NewRegistry(scenarios ...Scenario) (*Registry, error) {
 			if s.Name == "" || s.Setup != nil || s.Baseline != "" || s.Floor != 0 || s.Goal != 0 {
 				return nil, fmt.Errorf("scenario %q: a delivery scenario has a name and no setup, baseline, floor or goal of a request scenario", s.Name)
 			}
-			if d.FloorPerSecond <= 0 || d.GoalPerSecond < d.FloorPerSecond {
+			if d.FloorPerSecond <= 0 || (d.GoalPerSecond < d.FloorPerSecond && d.GoalPerSecond != 0) {
 				return nil, fmt.Errorf("scenario %q: want 0 < floor <= goal, got %v and %v deliveries/s", s.Name, d.FloorPerSecond, d.GoalPerSecond)
 			}
 		case s.Name == "" || s.Setup == nil:
@@ -123,6 +127,7 @@ func Scenarios() *Registry {
 		botSyncScenario(),
 		deliveryDrainScenario(),
 		deliveryPublishScenario(),
+		providerSMSScenario(),
 	)
 	if err != nil {
 		// The built-in list is fixed at compile time; TestScenarios

@@ -31,7 +31,10 @@ func TestScenarios(t *testing.T) {
 	if bot, _ := r.Lookup("bot-sync"); bot.Baseline != PeerHook || bot.Floor != 0 || bot.FloorPerSecond != 10000 || bot.Goal != 0.50 {
 		t.Fatalf("bot-sync: %+v", bot)
 	}
-	if r.Names() != "api-get, webhook-run, bot-sync, delivery-drain, delivery-publish" {
+	if sms, _ := r.Lookup("provider-sms"); sms.Deliveries == nil || !sms.Deliveries.Provider || sms.Deliveries.FloorPerSecond != 5000 || sms.Deliveries.GoalPerSecond != 0 {
+		t.Fatalf("provider-sms: %+v", sms)
+	}
+	if r.Names() != "api-get, webhook-run, bot-sync, delivery-drain, delivery-publish, provider-sms" {
 		t.Fatalf("names %q", r.Names())
 	}
 }

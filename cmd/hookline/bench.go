@@ -288,6 +288,10 @@ func checkBenchFlags(cfg load.Config) error {
 
 func writeScenarios(w io.Writer, scenarios *load.Registry) {
 	for _, s := range scenarios.All() {
+		if d := s.Deliveries; d != nil && d.Provider {
+			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f messages/s\n", s.Name, s.Summary, "", d.FloorPerSecond)
+			continue
+		}
 		if d := s.Deliveries; d != nil {
 			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f, goal %.0f deliveries/s\n", s.Name, s.Summary, "", d.FloorPerSecond, d.GoalPerSecond)
 			continue
