@@ -14,7 +14,7 @@ import (
 type BotStore struct {
 	db *DB
 	// steps commits the sessions' writes in groups.
-	steps *stepBatcher
+	steps *writeBatcher[[]hookline.BotCounter]
 }
 
 var (
@@ -23,7 +23,9 @@ var (
 )
 
 // NewBotStore returns the bot services of db.
-func NewBotStore(db *DB) *BotStore { return &BotStore{db: db, steps: &stepBatcher{db: db}} }
+func NewBotStore(db *DB) *BotStore {
+	return &BotStore{db: db, steps: &writeBatcher[[]hookline.BotCounter]{db: db, finish: addBatchCounters}}
+}
 
 const botColumns = "id, company_id, definition, version, created_at, updated_at"
 

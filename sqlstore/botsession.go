@@ -86,7 +86,7 @@ func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessi
 
 // StartBotSession stores s, open, ending expired (idle) first when given.
 // It commits with the other session writes of the moment (see
-// stepBatcher).
+// writeBatcher).
 func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSession, expired *hookline.BotSession, counters []hookline.BotCounter) error {
 	last, err := lastMessage(sess.LastMessage)
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSessio
 
 // SaveBotStep saves the session as the step left it, the step, its
 // counters and its inbox message's reply, in one transaction, which it
-// shares with the other session writes of the moment (see stepBatcher).
+// shares with the other session writes of the moment (see writeBatcher).
 func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord) error {
 	sess := rec.Session
 	last, err := lastMessage(sess.LastMessage)

@@ -88,7 +88,7 @@ func (s *IntegrationStore) insertMessage(ctx context.Context, q conn, chatID int
 // before returns what was stored then.
 func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, m *hookline.ChatMessage) (*hookline.InboundResult, error) {
 	var out *hookline.InboundResult
-	err := s.db.inTx(ctx, func(q conn) error {
+	err := s.inbound.write(ctx, struct{}{}, func(q conn) error {
 		now := s.db.timestamp()
 		res, err := q.exec(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (connection_id, provider_id) DO NOTHING`, tmpl.ConnectionID, m.ProviderID, now)
@@ -213,8 +213,10 @@ func chatGoneOrEnded(ctx context.Context, q conn, id int64) error {
 
 // SetMessageDeliveries records the deliveries carrying a message.
 func (s *IntegrationStore) SetMessageDeliveries(ctx context.Context, messageID int64, ids []int64) error {
-	_, err := s.db.conn().exec(ctx, "UPDATE chat_messages SET delivery_ids = ? WHERE id = ?", encodeIDs(ids), messageID)
-	return err
+	return s.inbound.write(ctx, struct{}{}, func(q conn) error {
+		_, err := q.exec(ctx, "UPDATE chat_messages SET delivery_ids = ? WHERE id = ?", encodeIDs(ids), messageID)
+		return err
+	})
 }
 
 // FindChat returns chat chatID of integration integrationID within scope.
