@@ -369,7 +369,11 @@ func (r *runner) measureQueue(ctx context.Context, round int, at deliveryTarget,
 			return side, err
 		}
 		publishing = r.startPublisher(ctx, pub)
-		defer publishing.Wait()
+		// On an early return the publisher stops too.
+		defer func() {
+			publishing.cancel()
+			publishing.Wait()
+		}()
 	} else {
 		if published, err = r.startPublisher(ctx, pub).Wait(); err != nil {
 			return side, err

@@ -395,10 +395,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		m.Close()
 		return 1
 	}
-	if !cfg.HoldDeliveries {
-		if err := profile.start(); err != nil {
-			fmt.Fprintf(stderr, "hookline serve: %v\n", err)
-		}
+	if cfg.HoldDeliveries {
+		m.log.Info("delivery worker held until SIGUSR1", "setting", load.EnvHoldDeliveries)
+	} else if err := profile.start(); err != nil {
+		fmt.Fprintf(stderr, "hookline serve: %v\n", err)
 	}
 	var serveErr error
 wait:
