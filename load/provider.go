@@ -301,8 +301,14 @@ func (r *runner) measureProvider(ctx context.Context, round int, at deliveryTarg
 	if err != nil {
 		return side, err
 	}
+	// On an early return the publisher and the ending of chats stop too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	publishing := r.startPublisher(ctx, pub)
-	defer publishing.Wait()
+	defer func() {
+		publishing.cancel()
+		publishing.Wait()
+	}()
 	// The chats are ended as soon as every SMS is in, while their events
 	// may still wait in the queue: END must come after them all the same.
 	type ended struct {
