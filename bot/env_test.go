@@ -179,7 +179,6 @@ func (r *receiver) received() []string {
 	return append([]string(nil), r.bodies...)
 }
 
-
 // sqliteEnv is an env on a fresh SQLite store.
 func sqliteEnv(t *testing.T, sink hookline.ReplySink, configure ...func(*bot.Config)) *env {
 	t.Helper()
