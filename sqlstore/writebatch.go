@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 
@@ -179,4 +180,30 @@ func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
 		out = append(out, k)
 	}
 	return out
+}
+
+// writeAlone runs fn, one or more autocommit write statements on db.conn(),
+// holding the process's SQLite write mutex as transactions do. A write
+// outside that mutex waits for SQLite's lock in its busy handler, which
+// sleeps between tries while the mutex hands the lock from one
+// transaction to the next: under a steady stream of transactions (provider
+// messages and their deliveries) it lost every time and gave up after the
+// busy timeout of 10 s, holding its request up all that while. On
+// PostgreSQL, which has no such mutex, fn runs as it is.
+func (db *DB) writeAlone(ctx context.Context, fn func(c conn) error) error {
+	if db.writes != nil {
+		db.writes.Lock()
+		defer db.writes.Unlock()
+	}
+	return fn(db.conn())
+}
+
+// execAlone is one autocommit write statement run as writeAlone runs it.
+func (db *DB) execAlone(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.writeAlone(ctx, func(c conn) (err error) {
+		res, err = c.exec(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
