@@ -20,10 +20,16 @@ const staleClaim = 10 * time.Minute
 // AuthenticateHook finds the channel a hook call names and checks its JWT,
 // then whether the channel may answer: it has an app, is approved, and is
 // enabled. A caller learns the channel's state only with a valid token.
+// The channel comes from the hook cache when it was read within the last
+// second and has not changed through this service since.
 func (s *Service) AuthenticateHook(ctx context.Context, botID, id int64, token string) (*hookline.HookChannel, error) {
-	ch, err := s.cfg.Store.FindHookChannel(ctx, botID, id)
-	if err != nil {
-		return nil, err
+	ch, gen := s.hooks.get(botID, id)
+	if ch == nil {
+		var err error
+		if ch, err = s.cfg.Store.FindHookChannel(ctx, botID, id); err != nil {
+			return nil, err
+		}
+		s.hooks.put(botID, id, ch, gen)
 	}
 	if ch.AppID == nil {
 		return nil, hookline.Errorf(hookline.CodeForbidden, "channel %d has no app yet: associate one with PATCH /api/v1/channels/%d {\"app_id\": ...}, and have the channel approved", ch.ID, ch.ID)

@@ -135,5 +135,6 @@ func (s *Service) ImportChannels(ctx context.Context, companyID, botID int64, do
 		}
 		chs[i] = ch
 	}
+	defer s.hooks.clear()
 	return s.cfg.Store.CreateChannels(ctx, chs)
 }

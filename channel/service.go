@@ -51,6 +51,9 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
+	// hooks keeps the channels hook calls found (see hookCache); every
+	// change of a channel or an app clears it.
+	hooks *hookCache
 }
 
 var (
@@ -71,7 +74,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log}
+	return &Service{cfg: cfg, log: log, hooks: newHookCache(hookCacheTTL, hookCacheSize, cfg.Now)}
 }
 
 // clientIDPrefix marks client ids, so that people tell them from secrets.
@@ -157,6 +160,7 @@ func (s *Service) FindApps(ctx context.Context, c *hookline.Caller, companyID in
 
 // DeleteApp deletes an app no channel uses.
 func (s *Service) DeleteApp(ctx context.Context, c *hookline.Caller, id int64) error {
+	defer s.hooks.clear()
 	return s.cfg.Store.DeleteApp(ctx, c.Scope(), id)
 }
 
@@ -164,6 +168,7 @@ func (s *Service) DeleteApp(ctx context.Context, c *hookline.Caller, id int64) e
 // old one are accepted for hookline.AppSecretRotation more.
 func (s *Service) RotateAppSecret(ctx context.Context, c *hookline.Caller, id int64) (*hookline.NewAppSecret, error) {
 	secret := newSecret()
+	defer s.hooks.clear()
 	a, err := s.cfg.Store.RotateAppSecret(ctx, c.Scope(), id, secret, s.cfg.Now().Add(hookline.AppSecretRotation))
 	if err != nil {
 		return nil, err
@@ -235,6 +240,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *hookline.Caller, botID i
 	if in.AppID == nil {
 		app = newApp(companyID, ch.Name)
 	}
+	defer s.hooks.clear()
 	if err := s.cfg.Store.CreateChannel(ctx, c.Scope(), ch, app); err != nil {
 		return nil, err
 	}
@@ -276,6 +282,7 @@ func (s *Service) FindChannels(ctx context.Context, c *hookline.Caller, botID in
 // UpdateChannel changes what the patch sends: the app (one of the bot's
 // company), mode, POST_URL, access token, name, require_exp.
 func (s *Service) UpdateChannel(ctx context.Context, c *hookline.Caller, id int64, in hookline.ChannelPatch) (*hookline.Channel, error) {
+	defer s.hooks.clear()
 	ch, err := s.cfg.Store.UpdateChannel(ctx, c.Scope(), id, func(ch *hookline.Channel) error {
 		if in.Name != nil {
 			ch.Name = *in.Name
@@ -309,6 +316,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *hookline.Caller, id int6
 // DeleteChannel deletes a channel; answers waiting for its POST_URL are
 // canceled when their turn comes.
 func (s *Service) DeleteChannel(ctx context.Context, c *hookline.Caller, id int64) error {
+	defer s.hooks.clear()
 	return s.cfg.Store.DeleteChannel(ctx, c.Scope(), id)
 }
 
@@ -319,6 +327,7 @@ func (s *Service) ApproveChannel(ctx context.Context, c *hookline.Caller, id int
 	if !c.IsAdmin() {
 		return nil, hookline.Errorf(hookline.CodeForbidden, "only the operator approves channels, with an admin key (or hookline channel approve %d)", id)
 	}
+	defer s.hooks.clear()
 	ch, err := s.cfg.Store.UpdateChannel(ctx, c.Scope(), id, func(ch *hookline.Channel) error {
 		if ch.ApprovedAt == nil {
 			now := s.cfg.Now().UTC()
@@ -334,6 +343,7 @@ func (s *Service) ApproveChannel(ctx context.Context, c *hookline.Caller, id int
 
 // SetChannelEnabled enables or disables a channel.
 func (s *Service) SetChannelEnabled(ctx context.Context, c *hookline.Caller, id int64, enabled bool) (*hookline.Channel, error) {
+	defer s.hooks.clear()
 	ch, err := s.cfg.Store.UpdateChannel(ctx, c.Scope(), id, func(ch *hookline.Channel) error {
 		ch.Enabled = enabled
 		return nil

@@ -380,6 +380,49 @@ func TestAuthenticateHook(t *testing.T) {
 	}
 }
 
+// TestHookCacheAcrossProcesses: a channel changed beside this service (by
+// another node, or the CLI) is seen by hook calls within a second; one
+// changed through it, at once.
+func TestHookCacheAcrossProcesses(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ch, bot := e.channel(hookline.ChannelSync)
+	good := token(t, ch.ClientID, ch.ClientSecret, nil)
+	if _, err := e.svc.AuthenticateHook(ctx, bot, ch.ID, good); err != nil {
+		t.Fatal(err)
+	}
+	// Another process disables the channel.
+	if _, err := e.store.UpdateChannel(ctx, hookline.AdminScope(), ch.ID, func(c *hookline.Channel) error { c.Enabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthenticateHook(ctx, bot, ch.ID, good); err != nil {
+		t.Fatalf("within the second: %v", err)
+	}
+	e.now = e.now.Add(time.Second)
+	_, err := e.svc.AuthenticateHook(ctx, bot, ch.ID, good)
+	wantCode(t, err, hookline.CodeForbidden, "")
+	// Enabled again through the service, it answers at once, and the
+	// answer is cached again.
+	if _, err := e.svc.SetChannelEnabled(ctx, e.shopKey, ch.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.AuthenticateHook(ctx, bot, ch.ID, good)
+	if err != nil || got.Secret != "" {
+		t.Fatalf("enabled: %+v, %v", got, err)
+	}
+	// What one call was given, another does not see changed.
+	got.Name = "changed by a caller"
+	if again, err := e.svc.AuthenticateHook(ctx, bot, ch.ID, good); err != nil || again.Name != "Web" || again.Secret != "" {
+		t.Fatalf("the cached channel: %+v, %v", again, err)
+	}
+	// A deleted channel is refused at once.
+	if err := e.svc.DeleteChannel(ctx, e.shopKey, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.AuthenticateHook(ctx, bot, ch.ID, good)
+	wantCode(t, err, hookline.CodeNotFound, "")
+}
+
 func payload(text string) hookline.HookPayload {
 	return hookline.HookPayload{Message: hookline.HookMessage{Text: text}, From: hookline.HookParty{ID: "user-1"}, To: hookline.HookParty{ID: "st-bot"},
 		CustomData: json.RawMessage(`{"userToken":"u-1"}`)}

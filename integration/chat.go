@@ -19,7 +19,7 @@ func (s *Service) InboundConnection(ctx context.Context, t hookline.ConnectionTy
 	if hookline.ValidateConnectionCode(code) != nil {
 		return nil, hookline.NotFound("connection", code)
 	}
-	return s.cfg.Connections.FindConnectionByCode(ctx, t, code)
+	return s.lookups.connection(ctx, t, code, s.cfg.Connections.FindConnectionByCode)
 }
 
 // Receive routes the messages of one provider request: to the chat of the
@@ -31,7 +31,7 @@ func (s *Service) InboundConnection(ctx context.Context, t hookline.ConnectionTy
 func (s *Service) Receive(ctx context.Context, conn *hookline.Connection, msgs []hookline.ProviderMessage) error {
 	switch conn.HolderKind {
 	case hookline.HolderIntegration:
-		i, err := s.cfg.Integrations.FindIntegration(ctx, hookline.AdminScope(), conn.HolderID)
+		i, err := s.lookups.integration(ctx, 0, conn.HolderID, s.cfg.Integrations.FindIntegration)
 		if hookline.ErrorCode(err) == hookline.CodeNotFound {
 			return nil
 		}

@@ -20,6 +20,7 @@ func (s *Service) showConnection(c *hookline.Connection) *hookline.Connection {
 // CreateConnection creates a connection; its code is unique across all
 // tenants.
 func (s *Service) CreateConnection(ctx context.Context, c *hookline.Caller, in hookline.ConnectionInput) (*hookline.Connection, error) {
+	defer s.lookups.clear()
 	if err := hookline.Required(hookline.Has("type", in.Type != nil), hookline.Has("code", in.Code != nil), hookline.Has("provider", in.Provider != nil)); err != nil {
 		return nil, err
 	}
@@ -76,6 +77,7 @@ func (s *Service) FindConnections(ctx context.Context, c *hookline.Caller, compa
 // DeleteConnection deletes a connection nothing holds; replies waiting
 // in the queue for it are canceled.
 func (s *Service) DeleteConnection(ctx context.Context, c *hookline.Caller, id int64) error {
+	defer s.lookups.clear()
 	if err := s.cfg.Connections.DeleteConnection(ctx, c.Scope(), id); err != nil {
 		return err
 	}
@@ -87,6 +89,7 @@ func (s *Service) DeleteConnection(ctx context.Context, c *hookline.Caller, id i
 
 // CreateCampaign creates a draft campaign holding its connection.
 func (s *Service) CreateCampaign(ctx context.Context, c *hookline.Caller, in hookline.CampaignInput) (*hookline.Campaign, error) {
+	defer s.lookups.clear()
 	company, err := s.cfg.Tenants.ResolveCompany(ctx, c, in.CompanyID)
 	if err != nil {
 		return nil, err
@@ -137,15 +140,18 @@ func (s *Service) FindCampaigns(ctx context.Context, c *hookline.Caller, company
 
 // GoLive makes a campaign act on its connection's messages.
 func (s *Service) GoLive(ctx context.Context, c *hookline.Caller, id int64) (*hookline.Campaign, error) {
+	defer s.lookups.clear()
 	return s.cfg.Campaigns.SetCampaignStatus(ctx, c.Scope(), id, hookline.CampaignLive)
 }
 
 // Pause stops a campaign acting.
 func (s *Service) Pause(ctx context.Context, c *hookline.Caller, id int64) (*hookline.Campaign, error) {
+	defer s.lookups.clear()
 	return s.cfg.Campaigns.SetCampaignStatus(ctx, c.Scope(), id, hookline.CampaignPaused)
 }
 
 // DeleteCampaign deletes a campaign that is not live.
 func (s *Service) DeleteCampaign(ctx context.Context, c *hookline.Caller, id int64) error {
+	defer s.lookups.clear()
 	return s.cfg.Campaigns.DeleteCampaign(ctx, c.Scope(), id)
 }

@@ -62,15 +62,21 @@ type Config struct {
 	// is refused.
 	Bots    Bots
 	Runtime hookline.BotRuntime
+	// Lookups keeps the connections and integrations provider messages
+	// look up; the queue's IntegrationTargets should share it. nil: the
+	// service makes its own.
+	Lookups *Lookups
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
 
 // Service implements the integration, connection, campaign and inbound
-// services. It is safe for concurrent use.
+// services. It is safe for concurrent use. Every change it makes to
+// integrations, connections and campaigns clears its Lookups.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	lookups *Lookups
 }
 
 var (
@@ -90,7 +96,11 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log}
+	lookups := cfg.Lookups
+	if lookups == nil {
+		lookups = NewLookups(cfg.Now)
+	}
+	return &Service{cfg: cfg, log: log, lookups: lookups}
 }
 
 // showIntegration is an integration as callers see it: secrets masked,
@@ -155,6 +165,7 @@ func checkCodes(codes []string) error {
 // CreateIntegration creates an inactive integration with its signing
 // secret and reply token, both shown in this answer only.
 func (s *Service) CreateIntegration(ctx context.Context, c *hookline.Caller, in hookline.IntegrationInput) (*hookline.NewIntegration, error) {
+	defer s.lookups.clear()
 	company, err := s.cfg.Tenants.ResolveCompany(ctx, c, in.CompanyID)
 	if err != nil {
 		return nil, err
@@ -214,6 +225,7 @@ func (s *Service) FindIntegrations(ctx context.Context, c *hookline.Caller, comp
 // Secrets sent masked, or left out while the auth type stays, keep the
 // stored ones.
 func (s *Service) ReplaceIntegration(ctx context.Context, c *hookline.Caller, id int64, in hookline.IntegrationInput) (*hookline.Integration, error) {
+	defer s.lookups.clear()
 	if err := checkCodes(in.Connections); err != nil {
 		return nil, err
 	}
@@ -238,6 +250,7 @@ func (s *Service) ReplaceIntegration(ctx context.Context, c *hookline.Caller, id
 // DeleteIntegration deletes an integration no campaign links, with its
 // chats; what waits in the queue for it is canceled.
 func (s *Service) DeleteIntegration(ctx context.Context, c *hookline.Caller, id int64) error {
+	defer s.lookups.clear()
 	if err := s.cfg.Integrations.DeleteIntegration(ctx, c.Scope(), id); err != nil {
 		return err
 	}
@@ -249,6 +262,7 @@ func (s *Service) DeleteIntegration(ctx context.Context, c *hookline.Caller, id 
 
 // StartIntegration makes an integration forward chats.
 func (s *Service) StartIntegration(ctx context.Context, c *hookline.Caller, id int64) (*hookline.Integration, error) {
+	defer s.lookups.clear()
 	i, err := s.cfg.Integrations.SetIntegrationStatus(ctx, c.Scope(), id, hookline.IntegrationActive)
 	if err != nil {
 		return nil, err
@@ -258,6 +272,7 @@ func (s *Service) StartIntegration(ctx context.Context, c *hookline.Caller, id i
 
 // StopIntegration stops it; refused while live campaigns use it.
 func (s *Service) StopIntegration(ctx context.Context, c *hookline.Caller, id int64) (*hookline.Integration, error) {
+	defer s.lookups.clear()
 	i, err := s.cfg.Integrations.SetIntegrationStatus(ctx, c.Scope(), id, hookline.IntegrationInactive)
 	if err != nil {
 		return nil, err
@@ -268,6 +283,7 @@ func (s *Service) StopIntegration(ctx context.Context, c *hookline.Caller, id in
 // RotateReplyToken makes a new reply token; the previous one keeps working
 // for hookline.ReplyTokenOverlap.
 func (s *Service) RotateReplyToken(ctx context.Context, c *hookline.Caller, id int64) (*hookline.NewReplyToken, error) {
+	defer s.lookups.clear()
 	token, hash := hookline.NewReplyTokenSecret()
 	until := s.cfg.Now().Add(hookline.ReplyTokenOverlap).UTC().Truncate(time.Second)
 	if err := s.cfg.Integrations.SetReplyToken(ctx, c.Scope(), id, hash, until); err != nil {

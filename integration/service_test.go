@@ -291,3 +291,79 @@ func TestReplyTokenRotation(t *testing.T) {
 		t.Fatalf("a token for an unknown integration: %v", err)
 	}
 }
+
+// TestLookups: a provider message finds its connection and integration as
+// they were up to a second ago when they changed beside the service (on
+// another node), at once when they changed through it; the queue's
+// IntegrationTargets share what the service keeps, within the company.
+func TestLookups(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	conn := e.connection(t, "kept-sms")
+	i, err := e.svc.CreateIntegration(ctx, e.caller, hookline.IntegrationInput{Connections: []string{"kept-sms"},
+		IntegrationDefinition: hookline.IntegrationDefinition{Alias: "CRM", Method: "POST", URL: "https://crm.example/events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	send := func(sid string) int {
+		t.Helper()
+		c, err := e.svc.InboundConnection(ctx, conn.Type, conn.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Receive(ctx, c, []hookline.ProviderMessage{{ProviderID: sid, From: "+1555", Text: sid}}); err != nil {
+			t.Fatal(err)
+		}
+		return len(e.deliveries(t, hookline.TargetIntegration))
+	}
+	if n := send("SM1"); n != 1 {
+		t.Fatalf("%d events after the first message", n)
+	}
+	// Another node stops the integration: this one sees it within a
+	// second.
+	if _, err := e.svc.cfg.Integrations.SetIntegrationStatus(ctx, hookline.AdminScope(), i.ID, hookline.IntegrationInactive); err != nil {
+		t.Fatal(err)
+	}
+	if n := send("SM2"); n != 2 {
+		t.Fatalf("within the second, %d events", n)
+	}
+	e.advance(time.Second)
+	if n := send("SM3"); n != 2 {
+		t.Fatalf("a second later, a message to the stopped integration was queued: %d events", n)
+	}
+	// Started through the service, it takes messages at once.
+	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := send("SM4"); n != 3 {
+		t.Fatalf("after the start, %d events", n)
+	}
+
+	targets := IntegrationTargets{Store: e.svc.cfg.Integrations, Lookups: e.svc.lookups}
+	if _, err := targets.ResolveTarget(ctx, hookline.TargetIntegration, e.caller.Tenant.ID, i.ID); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if _, err := targets.ResolveTarget(ctx, hookline.TargetIntegration, e.caller.Tenant.ID+1, i.ID); hookline.ErrorCode(err) != hookline.CodeNotFound {
+		t.Fatalf("another company's integration: %v", err)
+	}
+	// What one caller is given, another does not see changed.
+	got, err := e.svc.lookups.integration(ctx, 0, i.ID, e.svc.cfg.Integrations.FindIntegration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Alias, got.Connections[0] = "changed by a caller", "other"
+	again, err := e.svc.lookups.integration(ctx, 0, i.ID, e.svc.cfg.Integrations.FindIntegration)
+	if err != nil || again.Alias != "CRM" || again.Connections[0] != "kept-sms" {
+		t.Fatalf("the kept integration: %+v, %v", again, err)
+	}
+	// Deleted through the service, it is gone at once for the queue too.
+	if err := e.svc.DeleteIntegration(ctx, e.caller, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := targets.ResolveTarget(ctx, hookline.TargetIntegration, e.caller.Tenant.ID, i.ID); hookline.ErrorCode(err) != hookline.CodeNotFound {
+		t.Fatalf("a deleted integration: %v", err)
+	}
+}

@@ -13,14 +13,22 @@ import (
 
 // IntegrationTargets resolves the delivery queue's integration targets:
 // the integration's auth, secret headers and params as they are at send
-// time, signed (the queue reads the signing secret itself).
+// time, signed (the queue reads the signing secret itself). With Lookups,
+// the ones the service keeps (see Lookups): pass the service's.
 type IntegrationTargets struct {
-	Store hookline.IntegrationStore
+	Store   hookline.IntegrationStore
+	Lookups *Lookups
 }
 
 // ResolveTarget reads integration id of the company.
 func (r IntegrationTargets) ResolveTarget(ctx context.Context, _ hookline.TargetKind, companyID, id int64) (*delivery.Target, error) {
-	i, err := r.Store.FindIntegration(ctx, hookline.Scope{TenantID: companyID, Kind: hookline.KindCompany}, id)
+	var i *hookline.Integration
+	var err error
+	if r.Lookups != nil {
+		i, err = r.Lookups.integration(ctx, companyID, id, r.Store.FindIntegration)
+	} else {
+		i, err = r.Store.FindIntegration(ctx, hookline.Scope{TenantID: companyID, Kind: hookline.KindCompany}, id)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -232,6 +232,8 @@ type Publisher struct {
 	cfg      PublishConfig
 	urls     []string
 	accepted atomic.Int64
+	// send sends item i of the backlog to target, counting it accepted.
+	send func(ctx context.Context, client *http.Client, target string, i int) error
 }
 
 // NewPublisher checks cfg and prepares a publisher.
@@ -246,6 +248,7 @@ func NewPublisher(cfg PublishConfig) (*Publisher, error) {
 		return nil, errors.New("no hookline to send to")
 	}
 	p := &Publisher{cfg: cfg}
+	p.send = p.post
 	for _, base := range cfg.Bases {
 		if _, err := CheckLoopbackURL(base); err != nil {
 			return nil, err
@@ -278,7 +281,7 @@ func (p *Publisher) Run(ctx context.Context) (PublishResult, error) {
 			client := &http.Client{Transport: transport, Timeout: p.cfg.Timeout}
 			target := p.urls[lane%len(p.urls)]
 			err := eachOfLane(p.cfg.Backlog, p.cfg.Keys, lane, p.cfg.Connections, func(i int) error {
-				return p.post(ctx, client, target, i)
+				return p.send(ctx, client, target, i)
 			})
 			if err != nil {
 				cancel(err)

@@ -146,28 +146,41 @@ func (r *runner) runDeliveries(ctx context.Context) (*DeliveryReport, error) {
 	}
 	at := deliveryTarget{sink: sink, sinkURL: sinkProc.URL(), sinkPID: sinkProc.PID()}
 	report := newDeliveryReport(r.cfg, r.storeDescription())
+	cfg := r.cfg
+	provider := cfg.Scenario.Deliveries.Provider
+	baseline := bareClientName
+	if provider {
+		baseline = publishName
+	}
 	for i := range r.cfg.Rounds {
-		// Odd rounds measure hookline first, even ones the bare client.
-		order := []string{"hookline", bareClientName}
+		// Odd rounds measure hookline first, even ones the baseline.
+		order := []string{"hookline", baseline}
 		if i%2 == 1 {
-			order = []string{bareClientName, "hookline"}
+			order = []string{baseline, "hookline"}
 		}
 		rd := DeliveryRound{Round: i + 1, First: order[0]}
 		for _, side := range order {
 			var m DeliverySide
 			var err error
-			if side == "hookline" {
-				m, err = r.measureQueue(ctx, i, at)
+			switch {
+			case side == "hookline" && provider:
+				m, err = r.measureProvider(ctx, i, at)
 				rd.Hookline = m
-			} else {
+			case side == "hookline":
+				m, err = r.measureQueue(ctx, i, at, cfg.Scenario.Deliveries.Publish, "")
+				rd.Hookline = m
+			case provider:
+				m, err = r.measureQueue(ctx, i, at, true, publishName)
+				rd.Baseline = m
+			default:
 				m, err = r.measureBare(ctx, at)
 				rd.Baseline = m
 			}
 			if err != nil {
 				return nil, fmt.Errorf("round %d, %s: %w", i+1, side, err)
 			}
-			r.progress("round %d/%d %-11s %8.0f deliveries/s  %6.2f s  CPU %6.1f µs/delivery%s", i+1, r.cfg.Rounds, side,
-				m.PerSecond, m.Seconds, m.CPUMicros, m.notes())
+			r.progress("round %d/%d %-11s %8.0f %s/s  %6.2f s  CPU %6.1f µs/%s%s", i+1, r.cfg.Rounds, side,
+				m.PerSecond, report.unit(), m.Seconds, m.CPUMicros, strings.TrimSuffix(report.unit(), "s"), m.notes())
 		}
 		report.addRound(rd)
 	}
@@ -212,23 +225,39 @@ func sampleUsage(nodes []*process, sinkPID int) (usage, error) {
 	return u, nil
 }
 
-// measureQueue measures hookline once: fresh store, nodes, webhook,
-// backlog, drain.
-func (r *runner) measureQueue(ctx context.Context, round int, at deliveryTarget) (side DeliverySide, err error) {
+// startNodes starts the serve processes of one measurement on a fresh
+// store (a data directory of their own, named after round and label, or a
+// fresh PostgreSQL schema), their workers held when hold is set, the
+// first one writing the CPU profile when profile is set. stop stops them
+// and drops the schema; it must be called whatever the error.
+func (r *runner) startNodes(ctx context.Context, round int, label string, hold, profile bool) (nodes []*process, token string, stop func() error, err error) {
 	cfg := r.cfg
+	var cleanups []func()
+	stop = func() error {
+		var first error
+		for _, n := range nodes {
+			if err := n.stop(); err != nil && first == nil {
+				first = err
+			}
+		}
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		return first
+	}
 	environ := slices.Clone(cfg.Environ)
 	if dbURL := environValue(environ, "HOOKLINE_DATABASE_URL"); isPostgres(dbURL) {
 		if cfg.FreshDatabase != nil {
 			url, drop, err := cfg.FreshDatabase(ctx, dbURL)
 			if err != nil {
-				return side, fmt.Errorf("a fresh PostgreSQL schema: %w", err)
+				return nil, "", stop, fmt.Errorf("a fresh PostgreSQL schema: %w", err)
 			}
-			// Deferred first, so it runs after the nodes stop.
-			defer func() {
+			// Dropped after the nodes stop.
+			cleanups = append(cleanups, func() {
 				if err := drop(context.WithoutCancel(ctx)); err != nil {
 					r.progress("hookline bench: dropping the round's schema: %v", err)
 				}
-			}()
+			})
 			environ = withEnv(environ, "HOOKLINE_DATABASE_URL", url)
 		}
 		if environValue(environ, "HOOKLINE_SECRET_KEY") == "" {
@@ -236,48 +265,62 @@ func (r *runner) measureQueue(ctx context.Context, round int, at deliveryTarget)
 			// its own may make one up.
 			key := make([]byte, 32)
 			if _, err := rand.Read(key); err != nil {
-				return side, err
+				return nil, "", stop, err
 			}
 			environ = withEnv(environ, "HOOKLINE_SECRET_KEY", base64.StdEncoding.EncodeToString(key))
 		}
 	}
-	token, err := newAdminToken()
-	if err != nil {
-		return side, err
+	if token, err = newAdminToken(); err != nil {
+		return nil, "", stop, err
 	}
 	env := append(serverEnviron(environ, token),
 		"HOOKLINE_DELIVERY_WORKERS="+strconv.Itoa(cfg.Workers), "HOOKLINE_DELIVERY_PER_TARGET="+strconv.Itoa(cfg.PerTarget))
-	publish := cfg.Scenario.Deliveries.Publish
-	if !publish {
+	if hold {
 		env = append(env, EnvHoldDeliveries+"=1")
 	}
-	var nodes []*process
-	defer func() {
-		for _, n := range nodes {
-			if stopErr := n.stop(); stopErr != nil && err == nil {
-				err = stopErr
-			}
-		}
-	}()
+	dir := fmt.Sprintf("round-%d", round+1)
+	name := fmt.Sprintf("hookline-round-%d", round+1)
+	if label != "" {
+		dir += "-" + label
+		name += "-" + label
+	}
 	for k := range cfg.Nodes {
 		nodeEnv := env
-		if k == 0 && round == 0 && cfg.CPUProfile != "" {
+		if k == 0 && profile {
 			nodeEnv = append(slices.Clone(env), EnvCPUProfile+"="+cfg.CPUProfile)
 		}
 		addr, err := freeLoopbackAddr()
 		if err != nil {
-			return side, err
+			return nodes, "", stop, err
 		}
 		args := append(slices.Clone(cfg.ServeArgs), "--addr", addr,
-			"--data", filepath.Join(r.dir, fmt.Sprintf("round-%d", round+1), fmt.Sprintf("node-%d", k+1)), "--log-level", cfg.ServerLogLevel)
-		p, err := r.start(ctx, fmt.Sprintf("hookline-round-%d-node-%d", round+1, k+1), args, nodeEnv, addr)
+			"--data", filepath.Join(r.dir, dir, fmt.Sprintf("node-%d", k+1)), "--log-level", cfg.ServerLogLevel)
+		p, err := r.start(ctx, fmt.Sprintf("%s-node-%d", name, k+1), args, nodeEnv, addr)
 		if err != nil {
-			return side, err
+			return nodes, "", stop, err
 		}
 		nodes = append(nodes, p)
 		if err := waitReady(ctx, p.URL(), p); err != nil {
-			return side, err
+			return nodes, "", stop, err
 		}
+	}
+	return nodes, token, stop, nil
+}
+
+// measureQueue measures the queue once: fresh store, nodes, webhook,
+// backlog, drain (publish: queued while the workers send). label names
+// the round's data directories when a round starts hookline twice.
+func (r *runner) measureQueue(ctx context.Context, round int, at deliveryTarget, publish bool, label string) (side DeliverySide, err error) {
+	cfg := r.cfg
+	profile := round == 0 && cfg.CPUProfile != "" && !cfg.Scenario.Deliveries.Provider
+	nodes, token, stop, err := r.startNodes(ctx, round, label, !publish, profile)
+	defer func() {
+		if stopErr := stop(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	if err != nil {
+		return side, err
 	}
 
 	api, err := NewAPIClient(nodes[0].URL(), token)

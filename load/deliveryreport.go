@@ -24,9 +24,14 @@ type DeliveryReport struct {
 	Workers     int        `json:"workers"`
 	PerTarget   int        `json:"per_target"`
 	// Connections queue the backlog through the API.
-	Connections    int             `json:"connections"`
+	Connections int `json:"connections"`
+	// Baseline names the other side: the bare client, or for provider
+	// messages the queue's publish-and-deliver figure; Unit is what is
+	// counted, deliveries or messages.
+	Baseline       string          `json:"baseline"`
+	Unit           string          `json:"unit"`
 	FloorPerSecond float64         `json:"floor_per_second"`
-	GoalPerSecond  float64         `json:"goal_per_second"`
+	GoalPerSecond  float64         `json:"goal_per_second,omitempty"`
 	Rounds         []DeliveryRound `json:"rounds"`
 	Results        *DeliveryResult `json:"results"`
 }
@@ -59,6 +64,10 @@ type DeliverySide struct {
 	OutOfOrder        int      `json:"out_of_order"`
 	Gaps              int      `json:"gaps"`
 	Problems          []string `json:"problems,omitempty"`
+	// Ends counts the END events of ended chats (provider messages only);
+	// Unsigned the events whose signature did not verify.
+	Ends     int `json:"ends,omitempty"`
+	Unsigned int `json:"unsigned,omitempty"`
 	// CPUMicros is the CPU time (user and system) per delivery while the
 	// clock ran: of every serve process for hookline, of the whole bare
 	// client process for the baseline.
@@ -83,6 +92,7 @@ func newDeliverySide(st SinkStatus, elapsed, cpu, sinkCPU time.Duration) Deliver
 		Deliveries: st.Received, Seconds: elapsed.Seconds(), PerSecond: quotient(n, elapsed.Seconds()),
 		Duplicates: st.Duplicates, OutOfOrder: st.OutOfOrder, Gaps: st.Gaps, Problems: st.Problems,
 		CPUMicros: quotient(micros(cpu), n), ReceiverCPUMicros: quotient(micros(sinkCPU), n),
+		Ends: st.Ends, Unsigned: st.Unsigned,
 	}
 }
 
@@ -98,8 +108,14 @@ func (s DeliverySide) notes() string {
 	if s.Duplicates > 0 {
 		notes = append(notes, fmt.Sprintf("%d duplicates", s.Duplicates))
 	}
+	if s.Ends > 0 {
+		notes = append(notes, fmt.Sprintf("%d END after their chats' messages", s.Ends))
+	}
 	if s.OutOfOrder+s.Gaps > 0 {
 		notes = append(notes, fmt.Sprintf("ORDER BROKEN: %d out of order, %d gaps: %s", s.OutOfOrder, s.Gaps, strings.Join(s.Problems, "; ")))
+	}
+	if s.Unsigned > 0 {
+		notes = append(notes, fmt.Sprintf("UNSIGNED: %d events", s.Unsigned))
 	}
 	if len(notes) == 0 {
 		return ""
@@ -114,10 +130,12 @@ type DeliveryResult struct {
 	// Ratio is hookline's rate over the bare client's, round by round.
 	Ratio          Spread  `json:"ratio"`
 	RatioOfMedians float64 `json:"ratio_of_medians"`
-	// OutOfOrder, Gaps and Duplicates are hookline's, over every round.
+	// OutOfOrder, Gaps, Duplicates and Unsigned are hookline's, over
+	// every round.
 	OutOfOrder int    `json:"out_of_order"`
 	Gaps       int    `json:"gaps"`
 	Duplicates int    `json:"duplicates"`
+	Unsigned   int    `json:"unsigned,omitempty"`
 	FloorMet   bool   `json:"floor_met"`
 	GoalMet    bool   `json:"goal_met"`
 	Verdict    string `json:"verdict"`
@@ -132,7 +150,12 @@ type DeliveryStats struct {
 }
 
 func newDeliveryReport(cfg Config, store string) *DeliveryReport {
+	baseline, unit := "bare client", "deliveries"
+	if cfg.Scenario.Deliveries.Provider {
+		baseline, unit = publishName, "messages"
+	}
 	return &DeliveryReport{
+		Baseline: baseline, Unit: unit,
 		Scenario: cfg.Scenario.Name, Summary: cfg.Scenario.Summary, Store: store, Machine: machine(),
 		LoadAverage: [2]float64{loadAverage(), 0}, Started: time.Now().UTC().Truncate(time.Second),
 		Backlog: cfg.Backlog, Keys: cfg.Keys, Nodes: cfg.Nodes, Workers: cfg.Workers, PerTarget: cfg.PerTarget,
@@ -179,22 +202,36 @@ func (r *DeliveryReport) summarize() {
 		res.OutOfOrder += rd.Hookline.OutOfOrder
 		res.Gaps += rd.Hookline.Gaps
 		res.Duplicates += rd.Hookline.Duplicates
+		res.Unsigned += rd.Hookline.Unsigned
 	}
 	res.Ratio = spreadOf(ratios)
 	res.RatioOfMedians = quotient(res.Hookline.PerSecond.Median, res.Baseline.PerSecond.Median)
 	rate := res.Hookline.PerSecond.Median
 	ordered := res.OutOfOrder+res.Gaps == 0
-	res.FloorMet = ordered && rate >= r.FloorPerSecond
-	res.GoalMet = ordered && rate >= r.GoalPerSecond
-	figures := fmt.Sprintf("%.0f deliveries/s, %.0f%% of the floor of %.0f/s (goal %.0f/s), %.2f of the bare client",
-		rate, 100*quotient(rate, r.FloorPerSecond), r.FloorPerSecond, r.GoalPerSecond, res.Ratio.Median)
+	signed := res.Unsigned == 0
+	res.FloorMet = ordered && signed && rate >= r.FloorPerSecond
+	res.GoalMet = ordered && signed && r.GoalPerSecond > 0 && rate >= r.GoalPerSecond
+	goal := ""
+	if r.GoalPerSecond > 0 {
+		goal = fmt.Sprintf(" (goal %.0f/s)", r.GoalPerSecond)
+	}
+	of := r.baseline()
+	if of == "bare client" {
+		of = "the bare client"
+	}
+	figures := fmt.Sprintf("%.0f %s/s, %.0f%% of the floor of %.0f/s%s, %.2f of %s",
+		rate, r.unit(), 100*quotient(rate, r.FloorPerSecond), r.FloorPerSecond, goal, res.Ratio.Median, of)
 	switch {
 	case !ordered:
 		res.Verdict = fmt.Sprintf("ORDER BROKEN: %d out of order and %d gaps; %s", res.OutOfOrder, res.Gaps, figures)
+	case !signed:
+		res.Verdict = fmt.Sprintf("UNSIGNED: %d events did not verify; %s", res.Unsigned, figures)
 	case res.GoalMet:
 		res.Verdict = "goal met: " + figures
-	case res.FloorMet:
+	case res.FloorMet && r.GoalPerSecond > 0:
 		res.Verdict = "floor met, goal not: " + figures
+	case res.FloorMet:
+		res.Verdict = "floor met: " + figures
 	default:
 		res.Verdict = "below the floor: " + figures
 	}
@@ -203,6 +240,11 @@ func (r *DeliveryReport) summarize() {
 	}
 	r.Results = res
 }
+
+// baseline is the other side's name; unit what is counted (reports read
+// before these fields existed name neither).
+func (r *DeliveryReport) baseline() string { return cmpOr(r.Baseline, "bare client") }
+func (r *DeliveryReport) unit() string     { return cmpOr(r.Unit, "deliveries") }
 
 // WriteJSON writes the report as indented JSON.
 func (r *DeliveryReport) WriteJSON(w io.Writer) error {
@@ -217,15 +259,25 @@ func (r *DeliveryReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "scenario %s: %s\n", r.Scenario, r.Summary)
 	fmt.Fprintf(&b, "hookline: %d serve process(es) on %s; %d workers, %d per target; the API queued from %d connections\n",
 		r.Nodes, r.Store, r.Workers, r.PerTarget, r.Connections)
-	fmt.Fprintf(&b, "backlog: %d deliveries over %d ordering keys per round; bare client: %d goroutines, keep-alive\n", r.Backlog, r.Keys, r.Workers)
+	if r.baseline() == publishName {
+		fmt.Fprintf(&b, "backlog: %d SMS from %d contacts per round (the chats of every %dth contact ended after it); %s: the same backlog queued through the API, in the same rounds\n",
+			r.Backlog, r.Keys, endEvery, publishName)
+	} else {
+		fmt.Fprintf(&b, "backlog: %d deliveries over %d ordering keys per round; bare client: %d goroutines, keep-alive\n", r.Backlog, r.Keys, r.Workers)
+	}
+	side := bareClientName
+	if r.baseline() == publishName {
+		side = publishName
+	}
+	unit := strings.TrimSuffix(r.unit(), "s")
 	fmt.Fprintf(&b, "machine: %s, load average %.2f before and %.2f after; %s\n\n", r.Machine, r.LoadAverage[0], r.LoadAverage[1], r.Started.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tside\tdeliveries/s\tseconds\tqueued/s\tCPU µs/delivery\treceiver CPU µs/delivery\tduplicates\tout of order\tgaps\tRSS MB start/middle/end\t")
+	fmt.Fprintf(tw, "round\tside\t%s/s\tseconds\tqueued/s\tCPU µs/%s\treceiver CPU µs/%s\tduplicates\tout of order\tgaps\tRSS MB start/middle/end\t\n", r.unit(), unit, unit)
 	for _, rd := range r.Rounds {
 		sides := []struct {
 			name string
 			s    DeliverySide
-		}{{"hookline", rd.Hookline}, {bareClientName, rd.Baseline}}
+		}{{"hookline", rd.Hookline}, {side, rd.Baseline}}
 		if rd.First != "hookline" {
 			sides[0], sides[1] = sides[1], sides[0]
 		}
@@ -253,11 +305,11 @@ func (r *DeliveryReport) WriteTable(w io.Writer) error {
 	res := r.Results
 	fmt.Fprintf(&b, "\nmedians across rounds (min–max):\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "side\tdeliveries/s\tqueued/s\tCPU µs/delivery\treceiver CPU µs/delivery")
+	fmt.Fprintf(tw, "side\t%s/s\tqueued/s\tCPU µs/%s\treceiver CPU µs/%s\n", r.unit(), unit, unit)
 	for _, side := range []struct {
 		name string
 		st   DeliveryStats
-	}{{"hookline", res.Hookline}, {bareClientName, res.Baseline}} {
+	}{{"hookline", res.Hookline}, {side, res.Baseline}} {
 		queued := ""
 		if side.st.AcceptedPerSecond != nil {
 			queued = spreadText(*side.st.AcceptedPerSecond, "%.0f")
@@ -270,8 +322,8 @@ func (r *DeliveryReport) WriteTable(w io.Writer) error {
 	for i, rd := range r.Rounds {
 		ratios[i] = fmt.Sprintf("%.3f", rd.Ratio)
 	}
-	fmt.Fprintf(&b, "\nhookline / bare client: per round %s; median %.3f (%.3f–%.3f); ratio of medians %.3f\n",
-		strings.Join(ratios, " "), res.Ratio.Median, res.Ratio.Min, res.Ratio.Max, res.RatioOfMedians)
+	fmt.Fprintf(&b, "\nhookline / %s: per round %s; median %.3f (%.3f–%.3f); ratio of medians %.3f\n",
+		r.baseline(), strings.Join(ratios, " "), res.Ratio.Median, res.Ratio.Min, res.Ratio.Max, res.RatioOfMedians)
 	fmt.Fprintf(&b, "verdict: %s\n", res.Verdict)
 	_, err := io.WriteString(w, b.String())
 	return err

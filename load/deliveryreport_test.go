@@ -125,3 +125,40 @@ func TestDeliveryReportOutput(t *testing.T) {
 		t.Fatalf("JSON read back: %+v", back)
 	}
 }
+
+// TestProviderReport: provider messages against delivery-publish, counted
+// in messages, with no goal; unsigned events fail the verdict.
+func TestProviderReport(t *testing.T) {
+	cfg := Config{Scenario: providerSMSScenario(), Backlog: 1000, Keys: 100, Nodes: 1, Workers: 64, PerTarget: 128, Connections: 32}
+	build := func(change func(*DeliveryRound)) *DeliveryReport {
+		r := newDeliveryReport(cfg, "SQLite")
+		rd := DeliveryRound{Round: 1, First: publishName, Hookline: side(1000), Baseline: side(2500)}
+		rd.Hookline.Ends = 10
+		if change != nil {
+			change(&rd)
+		}
+		r.addRound(rd)
+		r.summarize()
+		return r
+	}
+	r := build(nil)
+	if r.Results.Verdict != "below the floor: 1000 messages/s, 20% of the floor of 5000/s, 0.40 of delivery-publish; order per key held, 0 duplicates" || r.Results.GoalMet {
+		t.Fatalf("verdict %q", r.Results.Verdict)
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"backlog: 1000 SMS from 100 contacts per round (the chats of every 10th contact ended after it)",
+		"messages/s", "CPU µs/message", "delivery-publish", "hookline / delivery-publish: per round 0.400"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if met := build(func(rd *DeliveryRound) { rd.Hookline = side(6000) }).Results; !met.FloorMet || met.GoalMet || !strings.HasPrefix(met.Verdict, "floor met: 6000 messages/s") {
+		t.Fatalf("floor met: %+v", met)
+	}
+	if bad := build(func(rd *DeliveryRound) { rd.Hookline = side(6000); rd.Hookline.Unsigned = 2 }).Results; bad.FloorMet || !strings.HasPrefix(bad.Verdict, "UNSIGNED: 2 events") {
+		t.Fatalf("unsigned: %+v", bad)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,20 @@ type Request struct {
 	// without it (a webhook run whose call failed, say) is counted as
 	// unexpected rather than as a success.
 	Expect []byte
+	// Next, when set, makes the header and body of each request instead
+	// of Header and Body, for scenarios whose requests differ (a fresh
+	// token, another user): n numbers the requests of one measurement
+	// from 0, across its connections. It must be safe for concurrent use;
+	// the header it returns is not modified.
+	Next func(n uint64) (http.Header, []byte)
+}
+
+// make returns request n's header and body.
+func (r *Request) make(n uint64) (http.Header, []byte) {
+	if r.Next != nil {
+		return r.Next(n)
+	}
+	return r.Header, r.Body
 }
 
 // Sample is what one measurement of one target observed.
@@ -41,6 +56,9 @@ type Sample struct {
 	Elapsed time.Duration
 	// Latency holds the time of every request, failed ones included.
 	Latency Histogram
+	// Scheduled is the number of requests a paced measurement was to
+	// send (0 for a closed-loop one).
+	Scheduled uint64
 }
 
 // Failed is the number of requests that did not succeed.
@@ -62,6 +80,8 @@ type Generator struct {
 	request    Request
 	transports []*http.Transport
 	timeout    time.Duration
+	// sent numbers the requests of a measurement, for Request.Next.
+	sent atomic.Uint64
 }
 
 // NewGenerator prepares connections goroutines for request against base,
@@ -104,14 +124,71 @@ func (g *Generator) Close() {
 func (g *Generator) Drive(ctx context.Context, d time.Duration) *Sample {
 	start := time.Now()
 	stopSending := start.Add(d)
-	ctx, cancel := context.WithDeadline(ctx, stopSending.Add(g.timeout))
-	defer cancel()
+	return g.run(ctx, start, stopSending.Add(g.timeout), func(s *Sample) (time.Time, bool) {
+		now := time.Now()
+		return now, now.Before(stopSending)
+	})
+}
 
+// Pace sends requests at a fixed rate for d, open loop: request i is due
+// at i/rate seconds after the start, whatever became of the earlier ones,
+// and the next free connection sends it. Its latency runs from when it
+// was due, not from when a connection was free to send it, so that a
+// server that stalls is charged for the requests waiting behind it
+// instead of slowing the sender down (coordinated omission). The schedule
+// is bounded: rate×d requests, and any still unsent once d plus the
+// generator's timeout has passed count as errors. Pace returns within d
+// plus twice that timeout.
+func (g *Generator) Pace(ctx context.Context, d time.Duration, rate float64) *Sample {
+	start := time.Now()
+	total := uint64(rate * d.Seconds())
+	interval := time.Duration(float64(time.Second) / max(rate, 1e-9))
+	giveUp := start.Add(d + g.timeout)
+	var next atomic.Uint64
+	s := g.run(ctx, start, giveUp.Add(g.timeout), func(s *Sample) (time.Time, bool) {
+		i := next.Add(1) - 1
+		if i >= total {
+			return time.Time{}, false
+		}
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		if time.Now().After(giveUp) || ctx.Err() != nil {
+			return time.Time{}, false
+		}
+		return due, true
+	})
+	if sent := s.Requests; sent < total {
+		missed := total - sent
+		s.Requests += missed
+		s.Errors += missed
+		if s.FirstError == "" {
+			s.FirstError = fmt.Sprintf("%d requests of the schedule were not sent within %s of their time: every connection was busy", missed, g.timeout)
+		}
+	}
+	s.Scheduled = total
+	return s
+}
+
+// run runs every connection until slot says stop, then merges their
+// samples. slot returns when the connection's next request is due (its
+// latency counts from then) and whether to send it; the context ends at
+// cutoff.
+func (g *Generator) run(ctx context.Context, start, cutoff time.Time, slot func(*Sample) (time.Time, bool)) *Sample {
+	ctx, cancel := context.WithDeadline(ctx, cutoff)
+	defer cancel()
+	g.sent.Store(0)
 	samples := make([]*Sample, len(g.transports))
 	var wg sync.WaitGroup
 	for i, t := range g.transports {
 		samples[i] = &Sample{}
-		wg.Go(func() { g.loop(ctx, t, stopSending, 0, samples[i]) })
+		wg.Go(func() { g.loop(ctx, t, slot, samples[i]) })
 	}
 	wg.Wait()
 	total := &Sample{Elapsed: time.Since(start)}
@@ -134,23 +211,23 @@ func (g *Generator) Once(ctx context.Context) *Sample {
 	defer cancel()
 	s := &Sample{}
 	began := time.Now()
-	g.loop(ctx, g.transports[0], began.Add(g.timeout), 1, s)
+	g.loop(ctx, g.transports[0], func(s *Sample) (time.Time, bool) { return time.Now(), s.Requests < 1 }, s)
 	s.Elapsed = time.Since(began)
 	return s
 }
 
-// loop is one connection: it sends requests one after another until
-// stopSending, or until it has sent limit requests when limit is not 0,
-// recording each into s.
-func (g *Generator) loop(ctx context.Context, t *http.Transport, stopSending time.Time, limit uint64, s *Sample) {
+// loop is one connection: it sends requests one after another as long as
+// slot lets it, recording each into s.
+func (g *Generator) loop(ctx context.Context, t *http.Transport, slot func(*Sample) (time.Time, bool), s *Sample) {
 	body := bytes.NewReader(nil)
 	buf := bytes.NewBuffer(make([]byte, 0, 16<<10))
 	for ctx.Err() == nil {
-		began := time.Now()
-		if !began.Before(stopSending) || (limit != 0 && s.Requests >= limit) {
+		began, ok := slot(s)
+		if !ok || ctx.Err() != nil {
 			return
 		}
-		body.Reset(g.request.Body)
+		header, payload := g.request.make(g.sent.Add(1) - 1)
+		body.Reset(payload)
 		req, err := http.NewRequestWithContext(ctx, g.request.Method, g.url, body)
 		if err != nil {
 			s.fail(&s.Errors, err.Error())
@@ -158,9 +235,9 @@ func (g *Generator) loop(ctx context.Context, t *http.Transport, stopSending tim
 		}
 		// RoundTrip must not modify a request, so every connection can
 		// send the one header map.
-		req.Header = g.request.Header
-		req.ContentLength = int64(len(g.request.Body))
-		if len(g.request.Body) == 0 {
+		req.Header = header
+		req.ContentLength = int64(len(payload))
+		if len(payload) == 0 {
 			req.Body = http.NoBody
 		}
 		res, err := t.RoundTrip(req)

@@ -99,7 +99,7 @@ func TestLoopbackOnly(t *testing.T) {
 		if _, err := NewAPIClient(bad, "token"); err == nil {
 			t.Errorf("NewAPIClient(%q) accepted it", bad)
 		}
-		if _, err := PeerHandler(PeerForwarder, bad); err == nil {
+		if _, err := PeerHandler(PeerForwarder, PeerConfig{ReceiverURL: bad}); err == nil {
 			t.Errorf("the forwarder accepted receiver %q", bad)
 		}
 	}
@@ -112,5 +112,66 @@ func TestLoopbackOnly(t *testing.T) {
 	_, err := client.Get("http://10.255.255.1:9/")
 	if err == nil || !strings.Contains(err.Error(), "refusing to connect") {
 		t.Fatalf("the loopback transport dialed 10.255.255.1: %v", err)
+	}
+}
+
+// TestPace sends at a fixed rate to a server that stalls for a while:
+// the schedule is kept (the count is the rate times the time), and the
+// requests due during the stall count the stall in their latency, though
+// they were sent only after it.
+func TestPace(t *testing.T) {
+	var served atomic.Int64
+	stall := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 10 {
+			<-stall
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	g, err := NewGenerator(srv.URL, Request{Method: "GET", Path: "/", Expect: []byte("ok")}, 1, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	time.AfterFunc(300*time.Millisecond, func() { close(stall) })
+	began := time.Now()
+	s := g.Pace(context.Background(), 500*time.Millisecond, 100)
+	if took := time.Since(began); took > 3*time.Second {
+		t.Fatalf("Pace took %v for 500ms", took)
+	}
+	if s.Scheduled != 50 || s.Requests != 50 || s.Failed() != 0 {
+		t.Fatalf("scheduled %d, sent %d, failed %d (%s)", s.Scheduled, s.Requests, s.Failed(), s.FirstError)
+	}
+	// The stall of about 200 ms held up the requests due after the tenth:
+	// the one after it waited for its whole length.
+	if max := s.Latency.Max(); max < 150*time.Millisecond {
+		t.Fatalf("the longest latency was %v: the stall was not counted", max)
+	}
+	if p50 := s.Latency.Quantile(0.5); p50 > 150*time.Millisecond {
+		t.Fatalf("the median latency was %v", p50)
+	}
+}
+
+// TestPaceCountsUnsentRequests paces a server that never answers in time:
+// the requests the schedule could not send count as errors.
+func TestPaceCountsUnsentRequests(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	g, err := NewGenerator(srv.URL, Request{Method: "GET", Path: "/"}, 1, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	s := g.Pace(context.Background(), 100*time.Millisecond, 100)
+	if s.Scheduled != 10 || s.Requests != 10 || s.Errors != 10 || s.FirstError == "" {
+		t.Fatalf("scheduled %d, counted %d, errors %d: %s", s.Scheduled, s.Requests, s.Errors, s.FirstError)
 	}
 }

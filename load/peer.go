@@ -30,10 +30,24 @@ const (
 	// PeerSink receives the delivery scenarios' deliveries: it answers
 	// 204 and checks order per key (see sink).
 	PeerSink Peer = "sink"
+	// PeerHook checks a hook call's JWT and decodes and encodes its JSON,
+	// the least a sync webhook channel can do: the baseline of bot-sync.
+	// Its credentials come from EnvHookClientID and EnvHookClientSecret.
+	PeerHook Peer = "bare-hook"
 )
 
 // Peers lists every peer, for usage text and checks.
-func Peers() []Peer { return []Peer{PeerHello, PeerForwarder, PeerReceiver, PeerSink} }
+func Peers() []Peer { return []Peer{PeerHello, PeerForwarder, PeerReceiver, PeerSink, PeerHook} }
+
+// PeerConfig is what a peer is started with.
+type PeerConfig struct {
+	// Addr is the address to listen on.
+	Addr string
+	// ReceiverURL is the forwarder's receiver, a loopback URL.
+	ReceiverURL string
+	// ClientID and ClientSecret are the bare hook server's credentials.
+	ClientID, ClientSecret string
+}
 
 // helloBody is the hello server's answer.
 const helloBody = `{"hello":"world"}`
@@ -64,13 +78,16 @@ func (p Peer) expect() []byte {
 		return []byte(`"hello"`)
 	case PeerForwarder:
 		return []byte(`"status": "open"`)
+	case PeerHook:
+		return hookExpect
 	}
 	return nil
 }
 
 // PeerHandler returns the handler of peer p. The forwarder sends to
-// receiverURL, which must be a loopback URL.
-func PeerHandler(p Peer, receiverURL string) (http.Handler, error) {
+// cfg.ReceiverURL, which must be a loopback URL.
+func PeerHandler(p Peer, cfg PeerConfig) (http.Handler, error) {
+	receiverURL := cfg.ReceiverURL
 	switch p {
 	case PeerHello:
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +103,8 @@ func PeerHandler(p Peer, receiverURL string) (http.Handler, error) {
 		}), nil
 	case PeerSink:
 		return newSink(), nil
+	case PeerHook:
+		return newBareHook(cfg.ClientID, cfg.ClientSecret)
 	case PeerForwarder:
 		if _, err := CheckLoopbackURL(receiverURL); err != nil {
 			return nil, fmt.Errorf("the forwarder's receiver: %w", err)
@@ -132,17 +151,17 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.Copy(w, res.Body)
 }
 
-// ServePeer runs peer p on addr until ctx ends. Once it listens, it logs
-// a JSON line {"msg":"listening","addr":...} to logOut, the line hookline
-// serve logs too, by which the parent learns the port.
-func ServePeer(ctx context.Context, p Peer, addr, receiverURL string, logOut io.Writer) error {
-	handler, err := PeerHandler(p, receiverURL)
+// ServePeer runs peer p on cfg.Addr until ctx ends. Once it listens, it
+// logs a JSON line {"msg":"listening","addr":...} to logOut, the line
+// hookline serve logs too, by which the parent learns the port.
+func ServePeer(ctx context.Context, p Peer, cfg PeerConfig, logOut io.Writer) error {
+	handler, err := PeerHandler(p, cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}

@@ -18,7 +18,7 @@ import (
 func TestPeers(t *testing.T) {
 	var mu sync.Mutex
 	var received [][]byte
-	receiverHandler, err := PeerHandler(PeerReceiver, "")
+	receiverHandler, err := PeerHandler(PeerReceiver, PeerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,13 +31,13 @@ func TestPeers(t *testing.T) {
 		receiverHandler.ServeHTTP(w, r)
 	}))
 	defer receiver.Close()
-	forwarderHandler, err := PeerHandler(PeerForwarder, receiver.URL)
+	forwarderHandler, err := PeerHandler(PeerForwarder, PeerConfig{ReceiverURL: receiver.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
 	forwarder := httptest.NewServer(forwarderHandler)
 	defer forwarder.Close()
-	helloHandler, err := PeerHandler(PeerHello, "")
+	helloHandler, err := PeerHandler(PeerHello, PeerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestPeers(t *testing.T) {
 		t.Fatalf("hello answered %d %s", res.StatusCode, body)
 	}
 
-	if _, err := PeerHandler("other", ""); err == nil {
+	if _, err := PeerHandler("other", PeerConfig{}); err == nil {
 		t.Fatal("an unknown peer was accepted")
 	}
 }
@@ -82,7 +82,7 @@ func TestServePeerLogsItsAddress(t *testing.T) {
 	// The parent reads the peer's output as a pipe, line by line.
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- ServePeer(ctx, PeerHello, "127.0.0.1:0", "", pw); pw.Close() }()
+	go func() { done <- ServePeer(ctx, PeerHello, PeerConfig{Addr: "127.0.0.1:0"}, pw); pw.Close() }()
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(pr)

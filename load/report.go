@@ -29,10 +29,52 @@ type Report struct {
 	WarmupSeconds   float64    `json:"warmup_seconds"`
 	// Floor and Goal are hookline's throughput over the baseline's that
 	// the scenario must reach and aims at.
-	Floor   float64  `json:"floor"`
-	Goal    float64  `json:"goal"`
-	Rounds  []Round  `json:"rounds"`
-	Results *Results `json:"results"`
+	Floor float64 `json:"floor"`
+	Goal  float64 `json:"goal"`
+	// FloorPerSecond is the throughput hookline must reach, when the
+	// scenario's floor is a rate.
+	FloorPerSecond float64 `json:"floor_per_second,omitempty"`
+	// Sessions is the number of users the requests took turns between;
+	// StoredSessions the open sessions stored before the load, which took
+	// FillSeconds.
+	Sessions       int      `json:"sessions,omitempty"`
+	StoredSessions int      `json:"stored_sessions,omitempty"`
+	FillSeconds    float64  `json:"fill_seconds,omitempty"`
+	Rounds         []Round  `json:"rounds"`
+	Results        *Results `json:"results"`
+	// Paced holds the open-loop rounds, when asked for.
+	Paced *PacedReport `json:"paced,omitempty"`
+}
+
+// PacedReport is the open-loop part of a run: both targets driven at the
+// same fixed rate, a share of hookline's median throughput in the
+// closed-loop rounds, with latency counted from each request's due time.
+type PacedReport struct {
+	Share  float64 `json:"share_of_peak"`
+	Rate   float64 `json:"requests_per_second"`
+	Rounds []Round `json:"rounds"`
+	// Hookline and Baseline are the medians and spreads across rounds.
+	Hookline Stats `json:"hookline"`
+	Baseline Stats `json:"baseline"`
+	// FailedRounds counts rounds in which either side had failures, the
+	// requests the schedule could not send in time included.
+	FailedRounds int `json:"failed_rounds"`
+}
+
+func (p *PacedReport) addRound(first string, hookline, baseline Measurement) {
+	p.Rounds = append(p.Rounds, Round{Round: len(p.Rounds) + 1, First: first, Hookline: hookline, Baseline: baseline,
+		Ratio: quotient(hookline.Throughput, baseline.Throughput)})
+}
+
+func (p *PacedReport) summarize() {
+	p.Hookline = statsOf(p.Rounds, func(rd Round) Measurement { return rd.Hookline })
+	p.Baseline = statsOf(p.Rounds, func(rd Round) Measurement { return rd.Baseline })
+	p.FailedRounds = 0
+	for _, rd := range p.Rounds {
+		if rd.Hookline.Failed > 0 || rd.Baseline.Failed > 0 {
+			p.FailedRounds++
+		}
+	}
 }
 
 // Round is one round: hookline and the baseline measured one after the
@@ -59,6 +101,9 @@ type Measurement struct {
 	P50Ms      float64 `json:"p50_ms"`
 	P99Ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
+	// Scheduled is the number of requests a paced measurement was to
+	// send; 0 for a closed-loop one.
+	Scheduled uint64 `json:"scheduled,omitempty"`
 	// ServerCPUMicros is the server's CPU time (user and system, all
 	// threads) per request; nil when the server's pid is unknown.
 	ServerCPUMicros *float64 `json:"server_cpu_us_per_request,omitempty"`
@@ -131,6 +176,7 @@ func newMeasurement(s *Sample, clientCPU time.Duration) Measurement {
 		P50Ms:      millis(s.Latency.Quantile(0.50)),
 		P99Ms:      millis(s.Latency.Quantile(0.99)),
 		MaxMs:      millis(s.Latency.Max()),
+		Scheduled:  s.Scheduled,
 	}
 	if s.Requests > 0 {
 		m.ClientCPUMicros = micros(clientCPU) / float64(s.Requests)
@@ -181,6 +227,7 @@ func newReport(cfg Config, server string) *Report {
 		WarmupSeconds:   cfg.Warmup.Seconds(),
 		Floor:           cfg.Scenario.Floor,
 		Goal:            cfg.Scenario.Goal,
+		FloorPerSecond:  cfg.Scenario.FloorPerSecond,
 	}
 }
 
@@ -208,15 +255,28 @@ func (r *Report) summarize() {
 		cpu := quotient(res.Hookline.ServerCPUMicros.Median, res.Baseline.ServerCPUMicros.Median)
 		res.CPURatio = &cpu
 	}
-	res.FloorMet = res.Ratio.Median >= r.Floor
 	res.GoalMet = res.Ratio.Median >= r.Goal
+	var measured, floor string
+	if r.FloorPerSecond > 0 {
+		// The floor is a rate, the goal a share.
+		res.FloorMet = res.Hookline.Throughput.Median >= r.FloorPerSecond
+		measured = fmt.Sprintf("%.0f/s, %.0f%% of the %s", res.Hookline.Throughput.Median, 100*res.Ratio.Median, r.Baseline)
+		floor = fmt.Sprintf("floor %.0f/s", r.FloorPerSecond)
+	} else {
+		res.FloorMet = res.Ratio.Median >= r.Floor
+		measured = fmt.Sprintf("%.0f%% of the %s", 100*res.Ratio.Median, r.Baseline)
+		floor = fmt.Sprintf("floor %.0f%%", 100*r.Floor)
+	}
+	targets := fmt.Sprintf("(goal %.0f%%, %s)", 100*r.Goal, floor)
 	switch {
-	case res.GoalMet:
-		res.Verdict = fmt.Sprintf("goal met: %.0f%% of the %s (goal %.0f%%, floor %.0f%%)", 100*res.Ratio.Median, r.Baseline, 100*r.Goal, 100*r.Floor)
+	case res.GoalMet && res.FloorMet:
+		res.Verdict = fmt.Sprintf("goal met: %s %s", measured, targets)
 	case res.FloorMet:
-		res.Verdict = fmt.Sprintf("floor met, goal not: %.0f%% of the %s (goal %.0f%%, floor %.0f%%)", 100*res.Ratio.Median, r.Baseline, 100*r.Goal, 100*r.Floor)
+		res.Verdict = fmt.Sprintf("floor met, goal not: %s %s", measured, targets)
+	case res.GoalMet:
+		res.Verdict = fmt.Sprintf("goal met, floor not: %s %s", measured, targets)
 	default:
-		res.Verdict = fmt.Sprintf("below the floor: %.0f%% of the %s (goal %.0f%%, floor %.0f%%)", 100*res.Ratio.Median, r.Baseline, 100*r.Goal, 100*r.Floor)
+		res.Verdict = fmt.Sprintf("below the floor: %s %s", measured, targets)
 	}
 	if res.FailedRounds > 0 {
 		res.Verdict += fmt.Sprintf("; %d of %d rounds had failed requests, see the table", res.FailedRounds, len(r.Rounds))
@@ -256,8 +316,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s: %s\n", r.Scenario, r.Summary)
-	fmt.Fprintf(&b, "server: %s\nmachine: %s, load average %.2f before and %.2f after\n%d connections; %d rounds of %gs (after %gs of warm-up) per target\n\n",
+	fmt.Fprintf(&b, "server: %s\nmachine: %s, load average %.2f before and %.2f after\n%d connections; %d rounds of %gs (after %gs of warm-up) per target\n",
 		r.Server, r.Machine, r.LoadAverage[0], r.LoadAverage[1], r.Connections, len(r.Rounds), r.DurationSeconds, r.WarmupSeconds)
+	if r.Sessions > 0 {
+		fmt.Fprintf(&b, "%d users taking turns", r.Sessions)
+		if r.StoredSessions > 0 {
+			fmt.Fprintf(&b, "; %d open sessions stored before the load (in %.1f s)", r.StoredSessions, r.FillSeconds)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\ttarget\treq/s\tp50 ms\tp99 ms\tmax ms\tserver CPU µs/req\tclient CPU µs/req\tfailed\t")
 	for _, rd := range r.Rounds {
@@ -312,8 +380,51 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "hookline / %s server CPU per request: %.2f×\n", r.Baseline, *res.CPURatio)
 	}
 	fmt.Fprintf(&b, "verdict: %s\n", res.Verdict)
+	if p := r.Paced; p != nil {
+		p.writeTable(&b, r.Baseline)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTable writes the paced rounds: a line per target and round, then
+// the medians.
+func (p *PacedReport) writeTable(b *strings.Builder, baseline string) {
+	fmt.Fprintf(b, "\npaced rounds: both targets at %.0f req/s (%.0f%% of hookline's median throughput), open loop, latency from each request's due time\n\n",
+		p.Rate, 100*p.Share)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "round\ttarget\treq/s\tp50 ms\tp99 ms\tmax ms\tserver CPU µs/req\tfailed\t")
+	for _, rd := range p.Rounds {
+		sides := []struct {
+			name string
+			m    Measurement
+		}{{"hookline", rd.Hookline}, {baseline, rd.Baseline}}
+		if rd.First != "hookline" {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, side := range sides {
+			m := side.m
+			fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.2f\t%.2f\t%.1f\t%s\t%d\t\n",
+				rd.Round, side.name, m.Throughput, m.P50Ms, m.P99Ms, m.MaxMs, optional(m.ServerCPUMicros, "%.1f"), m.Failed)
+		}
+	}
+	tw.Flush()
+	for _, rd := range p.Rounds {
+		for _, side := range []struct {
+			name string
+			m    Measurement
+		}{{"hookline", rd.Hookline}, {baseline, rd.Baseline}} {
+			if note := side.m.failureNote(); note != "" {
+				fmt.Fprintf(b, "paced round %d %s: %s\n", rd.Round, side.name, note)
+			}
+		}
+	}
+	fmt.Fprintf(b, "\npaced medians (min–max): hookline p50 %s ms, p99 %s ms; %s p50 %s ms, p99 %s ms\n",
+		spreadText(p.Hookline.P50Ms, "%.2f"), spreadText(p.Hookline.P99Ms, "%.2f"), baseline,
+		spreadText(p.Baseline.P50Ms, "%.2f"), spreadText(p.Baseline.P99Ms, "%.2f"))
+	if p.FailedRounds > 0 {
+		fmt.Fprintf(b, "%d of %d paced rounds had failed or unsent requests, see above\n", p.FailedRounds, len(p.Rounds))
+	}
 }
 
 func optional(v *float64, format string) string {

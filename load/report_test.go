@@ -128,3 +128,77 @@ func TestReportOutput(t *testing.T) {
 		t.Fatalf("JSON read back: %+v", back)
 	}
 }
+
+// TestRateFloorAndPacedRounds checks a scenario whose floor is a rate and
+// whose goal is a share, and the paced rounds' part of the report.
+func TestRateFloorAndPacedRounds(t *testing.T) {
+	for _, tc := range []struct {
+		rate        float64
+		wantVerdict string
+		floor, goal bool
+	}{
+		{4000, "below the floor: 4000/s, 16% of the bare-hook (goal 50%, floor 10000/s)", false, false},
+		{12000, "floor met, goal not: 12000/s, 48%", true, false},
+		{13000, "goal met: 13000/s, 52%", true, true},
+	} {
+		r := &Report{Scenario: "bot-sync", Baseline: "bare-hook", FloorPerSecond: 10000, Goal: 0.5, Sessions: 10000, StoredSessions: 1000000, FillSeconds: 12.5}
+		r.addRound("hookline", measurementOf(tc.rate, 100*time.Microsecond, 0), measurementOf(25000, 30*time.Microsecond, 0))
+		r.summarize()
+		if !strings.HasPrefix(r.Results.Verdict, tc.wantVerdict) || r.Results.FloorMet != tc.floor || r.Results.GoalMet != tc.goal {
+			t.Errorf("rate %v: verdict %q (floor %v, goal %v), want %q", tc.rate, r.Results.Verdict, r.Results.FloorMet, r.Results.GoalMet, tc.wantVerdict)
+		}
+	}
+	// The goal (a share) met without the floor (a rate): a slow baseline.
+	r := &Report{Scenario: "bot-sync", Baseline: "bare-hook", FloorPerSecond: 10000, Goal: 0.5}
+	r.addRound("hookline", measurementOf(6000, 100*time.Microsecond, 0), measurementOf(9000, 30*time.Microsecond, 0))
+	r.summarize()
+	if !strings.HasPrefix(r.Results.Verdict, "goal met, floor not: 6000/s") || r.Results.FloorMet || !r.Results.GoalMet {
+		t.Errorf("verdict %q", r.Results.Verdict)
+	}
+
+	paced := &PacedReport{Share: 0.5, Rate: 3000}
+	late := measurementOf(3000, 100*time.Microsecond, 3)
+	late.Scheduled = 3000
+	paced.addRound("hookline", late, measurementOf(3000, 30*time.Microsecond, 0))
+	paced.addRound("bare-hook", measurementOf(3000, 100*time.Microsecond, 0), measurementOf(3000, 30*time.Microsecond, 0))
+	paced.summarize()
+	r.Paced = paced
+	r.Sessions, r.StoredSessions, r.FillSeconds = 10000, 1000000, 12.5
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"10000 users taking turns; 1000000 open sessions stored before the load (in 12.5 s)",
+		"paced rounds: both targets at 3000 req/s (50% of hookline's median throughput)",
+		"paced round 1 hookline: FAILED 3 of 3000", "1 of 2 paced rounds had failed or unsent requests",
+		"paced medians (min–max): hookline p50 2.00 (2.00–2.00) ms",
+	} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		StoredSessions int `json:"stored_sessions"`
+		Paced          struct {
+			Rate   float64 `json:"requests_per_second"`
+			Rounds []struct {
+				Hookline struct {
+					Scheduled uint64 `json:"scheduled"`
+				}
+			}
+			Hookline Stats
+		}
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.StoredSessions != 1000000 || back.Paced.Rate != 3000 || len(back.Paced.Rounds) != 2 || back.Paced.Rounds[0].Hookline.Scheduled != 3000 ||
+		back.Paced.Hookline.P99Ms.Median < 1.98 {
+		t.Fatalf("JSON read back: %+v", back)
+	}
+}

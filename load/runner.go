@@ -40,6 +40,20 @@ type Config struct {
 	// ServerLogLevel is the started hookline's --log-level.
 	ServerLogLevel string
 
+	// Sessions is the number of users the requests of a scenario with
+	// sessions (bot-sync) take turns between. StoredSessions, when not 0,
+	// is the number of open sessions stored before the load (with
+	// FillSessions), the first Sessions of them the load's own users.
+	Sessions, StoredSessions int
+	// FillSessions stores a scenario's sessions straight into the started
+	// hookline's store (HOOKLINE_DATABASE_URL, else the SQLite database
+	// of dataDir), while that hookline is idle.
+	FillSessions func(ctx context.Context, databaseURL, dataDir string, fill SessionFill) error
+	// Paced, when not 0, adds as many open-loop rounds after the others,
+	// each target driven at Paced times hookline's median throughput (see
+	// Generator.Pace): the latency at that share of the peak.
+	Paced float64
+
 	// Target, when set, is the base URL of a hookline already running,
 	// with AdminToken, instead of one started for the run; PID is its
 	// process id, for server CPU (0: not measured).
@@ -66,8 +80,9 @@ type Config struct {
 	// BareClientArgs run the bare client: Executable with these, then its
 	// flags (see RunBareClient).
 	BareClientArgs []string
-	// CPUProfile, when set, is the file the first node writes its CPU
-	// profile to, in the first round, from its worker's start to its exit.
+	// CPUProfile, when set, is the file the started hookline writes its
+	// CPU profile to, from its start to its exit; in a delivery scenario,
+	// the first node's in the first round, from its worker's start.
 	CPUProfile string
 
 	// Progress receives a line per step and measurement; nil is silent.
@@ -127,19 +142,76 @@ func (c *Config) Check() error {
 	if c.PID < 0 {
 		bad("PID", "%d is not a process id", c.PID)
 	}
+	if c.Scenario.Deliveries == nil && c.Scenario.Setup != nil {
+		c.checkSessions(bad)
+	}
 	return errors.Join(errs...)
+}
+
+// Bounds of the sessions settings.
+const (
+	maxSessions       = 10_000_000
+	maxStoredSessions = 10_000_000
+)
+
+// checkSessions checks the settings of a request scenario's sessions and
+// paced rounds.
+func (c *Config) checkSessions(bad func(setting, format string, args ...any)) {
+	if c.Sessions < 0 || c.Sessions > maxSessions {
+		bad("Sessions", "%d is not from 1 to %d", c.Sessions, maxSessions)
+	}
+	if c.StoredSessions < 0 || c.StoredSessions > maxStoredSessions {
+		bad("StoredSessions", "%d is not from 0 to %d", c.StoredSessions, maxStoredSessions)
+	}
+	if c.StoredSessions > 0 {
+		switch {
+		case c.Target != "":
+			bad("StoredSessions", "not with a target: the sessions are stored into the store of a hookline the bench starts")
+		case c.FillSessions == nil:
+			bad("StoredSessions", "this command cannot store sessions")
+		}
+	}
+	if c.Paced < 0 || c.Paced > 1 {
+		bad("Paced", "%v is not a share of the peak from 0 to 1", c.Paced)
+	}
+}
+
+// sessions is the number of users, 10,000 when not set.
+func (c *Config) sessions() int {
+	if c.Sessions > 0 {
+		return c.Sessions
+	}
+	return 10000
+}
+
+// fillTimeout bounds storing the sessions.
+func (c *Config) fillTimeout() time.Duration {
+	return 2*time.Minute + time.Duration(c.StoredSessions)*100*time.Microsecond
 }
 
 // Bound is the longest a run with this configuration may take: starting
 // the processes, then every measurement with its warm-up and the requests
 // in flight at its end, with a margin for stopping.
 func (c *Config) Bound() time.Duration {
-	if c.Scenario.Deliveries != nil {
+	if d := c.Scenario.Deliveries; d != nil {
 		perRound := time.Duration(c.Nodes)*startTimeout + 3*c.phaseTimeout() + time.Minute
+		if d.Provider {
+			// Two hookline measurements a round (provider messages and
+			// delivery-publish), and the END events' wait.
+			perRound = 2*perRound + stallTimeout
+		}
 		return 2*startTimeout + time.Duration(c.Rounds)*perRound + time.Minute
 	}
 	perMeasurement := c.Warmup + c.Duration + 2*c.RequestTimeout
-	return 4*startTimeout + time.Duration(2*c.Rounds)*perMeasurement + time.Minute
+	measurements := 2 * c.Rounds
+	if c.Paced > 0 {
+		measurements *= 2
+	}
+	bound := 4*startTimeout + time.Duration(measurements)*perMeasurement + time.Minute
+	if c.StoredSessions > 0 {
+		bound += c.fillTimeout()
+	}
+	return bound
 }
 
 // Run starts the processes, sets the scenario up, measures it and its
@@ -166,6 +238,8 @@ type runner struct {
 	cfg       Config
 	dir       string
 	processes []*process
+	// cleanups run after every process stopped, newest first.
+	cleanups []func()
 }
 
 func (r *runner) progress(format string, args ...any) {
@@ -180,6 +254,10 @@ func (r *runner) stopAll() {
 			r.progress("hookline bench: %v", err)
 		}
 	}
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	r.cleanups = nil
 }
 
 func (r *runner) start(ctx context.Context, name string, args, env []string, addr string) (*process, error) {
@@ -192,18 +270,20 @@ func (r *runner) start(ctx context.Context, name string, args, env []string, add
 	return p, nil
 }
 
-func (r *runner) startPeer(ctx context.Context, peer Peer, receiverURL string) (*process, error) {
+func (r *runner) startPeer(ctx context.Context, peer Peer, receiverURL string, env ...string) (*process, error) {
 	args := append(append([]string(nil), r.cfg.PeerArgs...), string(peer), "--addr", "127.0.0.1:0")
 	if receiverURL != "" {
 		args = append(args, "--receiver", receiverURL)
 	}
-	return r.start(ctx, string(peer), args, peerEnviron(r.cfg.Environ), "")
+	return r.start(ctx, string(peer), args, append(peerEnviron(r.cfg.Environ), env...), "")
 }
 
 // server is the hookline under load.
 type server struct {
 	url, adminToken, description string
 	pid                          int
+	// databaseURL and dataDir are the store of a started hookline.
+	databaseURL, dataDir string
 }
 
 func (r *runner) startServer(ctx context.Context) (server, error) {
@@ -225,21 +305,63 @@ func (r *runner) startServer(ctx context.Context) (server, error) {
 	if err != nil {
 		return server{}, err
 	}
+	environ, store, err := r.freshStore(ctx)
+	if err != nil {
+		return server{}, err
+	}
+	dataDir := filepath.Join(r.dir, "data")
 	args := append(append([]string(nil), r.cfg.ServeArgs...),
-		"--addr", addr, "--data", filepath.Join(r.dir, "data"), "--log-level", r.cfg.ServerLogLevel)
-	p, err := r.start(ctx, "hookline", args, serverEnviron(r.cfg.Environ, token), addr)
+		"--addr", addr, "--data", dataDir, "--log-level", r.cfg.ServerLogLevel)
+	env := serverEnviron(environ, token)
+	if r.cfg.CPUProfile != "" {
+		env = append(env, EnvCPUProfile+"="+r.cfg.CPUProfile)
+	}
+	p, err := r.start(ctx, "hookline", args, env, addr)
 	if err != nil {
 		return server{}, err
 	}
 	if err := waitReady(ctx, p.URL(), p); err != nil {
 		return server{}, err
 	}
-	store := "SQLite in a fresh temporary directory"
-	if environValue(r.cfg.Environ, "HOOKLINE_DATABASE_URL") != "" {
-		store = "HOOKLINE_DATABASE_URL"
-	}
-	return server{url: p.URL(), adminToken: token, pid: p.PID(),
+	return server{url: p.URL(), adminToken: token, pid: p.PID(), databaseURL: environValue(environ, "HOOKLINE_DATABASE_URL"), dataDir: dataDir,
 		description: fmt.Sprintf("hookline started by the bench (%s, log level %s)", store, r.cfg.ServerLogLevel)}, nil
+}
+
+// freshStore returns the environment of a started hookline and describes
+// its store: SQLite in the run's directory, or on PostgreSQL a schema of
+// the run's own (with FreshDatabase), dropped when the run ends, and a
+// secret key made up when none is set.
+func (r *runner) freshStore(ctx context.Context) ([]string, string, error) {
+	environ := slices.Clone(r.cfg.Environ)
+	dbURL := environValue(environ, "HOOKLINE_DATABASE_URL")
+	switch {
+	case dbURL == "":
+		return environ, "SQLite in a fresh temporary directory", nil
+	case !isPostgres(dbURL):
+		return environ, "SQLite at HOOKLINE_DATABASE_URL", nil
+	}
+	store := "PostgreSQL at HOOKLINE_DATABASE_URL"
+	if r.cfg.FreshDatabase != nil {
+		url, drop, err := r.cfg.FreshDatabase(ctx, dbURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("a fresh PostgreSQL schema: %w", err)
+		}
+		r.cleanups = append(r.cleanups, func() {
+			if err := drop(context.WithoutCancel(ctx)); err != nil {
+				r.progress("hookline bench: dropping the run's schema: %v", err)
+			}
+		})
+		environ = withEnv(environ, "HOOKLINE_DATABASE_URL", url)
+		store = "PostgreSQL at HOOKLINE_DATABASE_URL, a fresh schema for the run"
+	}
+	if environValue(environ, "HOOKLINE_SECRET_KEY") == "" {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, "", err
+		}
+		environ = withEnv(environ, "HOOKLINE_SECRET_KEY", base64.StdEncoding.EncodeToString(key))
+	}
+	return environ, store, nil
 }
 
 func (r *runner) run(ctx context.Context) (*Report, error) {
@@ -256,10 +378,6 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	baseline, err := r.startPeer(ctx, sc.Baseline, receiverURL)
-	if err != nil {
-		return nil, err
-	}
 	api, err := NewAPIClient(srv.url, srv.adminToken)
 	if err != nil {
 		return nil, err
@@ -272,10 +390,23 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 			r.progress("hookline bench: deleting the scenario's data from %s: %v", srv.url, err)
 		}
 	}()
-	request, err := sc.Setup(ctx, SetupEnv{API: api, ReceiverURL: receiverURL})
+	prepared, err := sc.Setup(ctx, SetupEnv{API: api, ReceiverURL: receiverURL, Sessions: r.cfg.sessions()})
 	if err != nil {
 		return nil, fmt.Errorf("setting up %s: %w", sc.Name, err)
 	}
+	var filled time.Duration
+	if r.cfg.StoredSessions > 0 {
+		if filled, err = r.fillSessions(ctx, srv, prepared.Sessions); err != nil {
+			return nil, err
+		}
+	}
+	// The baseline starts after the setup, which may give it settings
+	// (the bare hook server's credentials).
+	baseline, err := r.startPeer(ctx, sc.Baseline, receiverURL, prepared.BaselineEnv...)
+	if err != nil {
+		return nil, err
+	}
+	request := prepared.Request
 	baselineRequest := request
 	baselineRequest.Expect = sc.Baseline.expect()
 
@@ -290,27 +421,92 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 
 	report := newReport(r.cfg, srv.description)
+	if r.cfg.StoredSessions > 0 {
+		report.StoredSessions, report.FillSeconds = r.cfg.StoredSessions, filled.Seconds()
+	}
+	if prepared.Sessions != nil {
+		report.Sessions = r.cfg.sessions()
+	}
 	for i := range r.cfg.Rounds {
-		// Odd rounds measure hookline first, even ones the baseline, so
-		// that neither always runs on a machine the other has warmed.
-		order := []int{0, 1}
-		if i%2 == 1 {
-			order = []int{1, 0}
+		m, err := r.round(ctx, i, targets, func(g *Generator) *Sample { return g.Drive(ctx, r.cfg.Duration) })
+		if err != nil {
+			return nil, err
 		}
-		var measured [2]Measurement
-		for _, k := range order {
-			m, err := r.measure(ctx, targets[k])
+		report.addRound(m.first, m.hookline, m.baseline)
+	}
+	report.summarize()
+	if r.cfg.Paced > 0 {
+		rate := r.cfg.Paced * report.Results.Hookline.Throughput.Median
+		if rate < 1 {
+			return nil, fmt.Errorf("hookline's median throughput (%.1f/s) leaves nothing to pace at %v of it", report.Results.Hookline.Throughput.Median, r.cfg.Paced)
+		}
+		paced := &PacedReport{Share: r.cfg.Paced, Rate: rate}
+		for i := range r.cfg.Rounds {
+			m, err := r.round(ctx, i, targets, func(g *Generator) *Sample { return g.Pace(ctx, r.cfg.Duration, rate) })
 			if err != nil {
 				return nil, err
 			}
-			r.progress("%s", strings.TrimSpace(fmt.Sprintf("round %d/%d %-9s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %s",
-				i+1, r.cfg.Rounds, targets[k].role, m.Throughput, m.P50Ms, m.P99Ms, m.failureNote())))
-			measured[k] = m
+			paced.addRound(m.first, m.hookline, m.baseline)
 		}
-		report.addRound(targets[order[0]].role, measured[0], measured[1])
+		paced.summarize()
+		report.Paced = paced
 	}
-	report.summarize()
+	report.LoadAverage[1] = loadAverage()
 	return report, nil
+}
+
+// measuredRound is one round's two measurements.
+type measuredRound struct {
+	first              string
+	hookline, baseline Measurement
+}
+
+// round measures both targets once with drive, in the order of round i:
+// odd rounds measure hookline first, even ones the baseline, so that
+// neither always runs on a machine the other has warmed.
+func (r *runner) round(ctx context.Context, i int, targets []target, drive func(*Generator) *Sample) (measuredRound, error) {
+	order := []int{0, 1}
+	if i%2 == 1 {
+		order = []int{1, 0}
+	}
+	var measured [2]Measurement
+	for _, k := range order {
+		m, err := r.measure(ctx, targets[k], drive)
+		if err != nil {
+			return measuredRound{}, err
+		}
+		kind := ""
+		if m.Scheduled > 0 {
+			kind = "paced "
+		}
+		r.progress("%s", strings.TrimSpace(fmt.Sprintf("%sround %d/%d %-9s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %s",
+			kind, i+1, r.cfg.Rounds, targets[k].role, m.Throughput, m.P50Ms, m.P99Ms, m.failureNote())))
+		measured[k] = m
+	}
+	return measuredRound{first: targets[order[0]].role, hookline: measured[0], baseline: measured[1]}, nil
+}
+
+// fillSessions stores the scenario's sessions into the started
+// hookline's store, while it is idle, and says how long it took.
+func (r *runner) fillSessions(ctx context.Context, srv server, fill *SessionFill) (time.Duration, error) {
+	if fill == nil {
+		return 0, fmt.Errorf("scenario %s has no sessions to store", r.cfg.Scenario.Name)
+	}
+	if srv.dataDir == "" {
+		return 0, fmt.Errorf("sessions are stored only into a hookline the bench starts")
+	}
+	f := *fill
+	f.Count = r.cfg.StoredSessions
+	r.progress("storing %d sessions", f.Count)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.fillTimeout())
+	defer cancel()
+	began := time.Now()
+	if err := r.cfg.FillSessions(ctx, srv.databaseURL, srv.dataDir, f); err != nil {
+		return 0, fmt.Errorf("storing %d sessions: %w", f.Count, err)
+	}
+	took := time.Since(began)
+	r.progress("stored %d sessions in %.1f s", f.Count, took.Seconds())
+	return took, nil
 }
 
 // target is one side of the comparison.
@@ -336,9 +532,9 @@ func (r *runner) probe(ctx context.Context, t target) error {
 	return nil
 }
 
-// measure warms the target up, then drives it for the configured duration,
-// reading the CPU time of the server and of this process around it.
-func (r *runner) measure(ctx context.Context, t target) (Measurement, error) {
+// measure warms the target up, then drives it with drive, reading the CPU
+// time of the server and of this process around it.
+func (r *runner) measure(ctx context.Context, t target, drive func(*Generator) *Sample) (Measurement, error) {
 	g, err := NewGenerator(t.url, t.request, r.cfg.Connections, r.cfg.RequestTimeout)
 	if err != nil {
 		return Measurement{}, err
@@ -357,7 +553,7 @@ func (r *runner) measure(ctx context.Context, t target) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
-	s := g.Drive(ctx, r.cfg.Duration)
+	s := drive(g)
 	if err := ctx.Err(); err != nil {
 		return Measurement{}, fmt.Errorf("measuring %s: %w", t.role, err)
 	}

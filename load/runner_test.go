@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,18 @@ func TestConfigCheck(t *testing.T) {
 		{"remote target", func(c *Config) { c.Target, c.AdminToken = "http://10.0.0.1:8080", "t" }, "Target: "},
 		{"target without token", func(c *Config) { c.Target = "http://127.0.0.1:8080" }, "AdminToken: required"},
 		{"pid without target", func(c *Config) { c.PID = 7 }, "PID: only with a target"},
+		{"negative sessions", func(c *Config) { c.Sessions = -1 }, "Sessions: -1"},
+		{"too many stored sessions", func(c *Config) { c.StoredSessions = 20_000_000 }, "StoredSessions: 20000000"},
+		{"stored sessions without a filler", func(c *Config) { c.StoredSessions = 10 }, "StoredSessions: this command cannot"},
+		{"stored sessions on a target", func(c *Config) {
+			c.StoredSessions, c.Target, c.AdminToken = 10, "http://127.0.0.1:8080", "t"
+			c.FillSessions = func(context.Context, string, string, SessionFill) error { return nil }
+		}, "StoredSessions: not with a target"},
+		{"paced past the peak", func(c *Config) { c.Paced = 1.5 }, "Paced: 1.5"},
+		{"valid paced and stored", func(c *Config) {
+			c.Paced, c.Sessions, c.StoredSessions = 0.5, 100, 1000
+			c.FillSessions = func(context.Context, string, string, SessionFill) error { return nil }
+		}, ""},
 	}
 	for _, tc := range tests {
 		c := validConfig()

@@ -20,12 +20,15 @@ type Scenario struct {
 	// NeedsReceiver starts the receiver of outbound calls.
 	NeedsReceiver bool
 	// Floor and Goal are the shares of the baseline's throughput that
-	// hookline must reach (floor) and aims at (goal), as fractions.
+	// hookline must reach (floor) and aims at (goal), as fractions. A
+	// scenario whose floor is a rate sets FloorPerSecond instead of Floor.
 	Floor, Goal float64
+	// FloorPerSecond, when set, is the throughput hookline must reach.
+	FloorPerSecond float64
 	// Setup creates the scenario's data through the API and returns the
-	// request to send. What it creates with the APIClient's Create
+	// requests to send. What it creates with the APIClient's Create
 	// methods is deleted after the run.
-	Setup func(ctx context.Context, env SetupEnv) (Request, error)
+	Setup func(ctx context.Context, env SetupEnv) (*Prepared, error)
 	// Deliveries, when set, makes this a scenario of the delivery queue,
 	// run by RunDeliveries instead of Run: a backlog sent to the sink,
 	// against the bare client. Such a scenario has no Setup, Baseline,
@@ -39,8 +42,12 @@ type DeliveryScenario struct {
 	// (publish and deliver); otherwise the backlog is queued with the
 	// worker held, and the clock runs from the worker's start (drain).
 	Publish bool
+	// Provider makes hookline's side provider messages end to end (see
+	// measureProvider), against the publish-and-deliver figure of the
+	// queue measured in the same rounds instead of the bare client.
+	Provider bool
 	// FloorPerSecond and GoalPerSecond are the delivery rates hookline
-	// must reach and aims at.
+	// must reach and aims at; a goal of 0 is none.
 	FloorPerSecond, GoalPerSecond float64
 }
 
@@ -49,6 +56,32 @@ type SetupEnv struct {
 	API *APIClient
 	// ReceiverURL is the receiver's base URL, when NeedsReceiver is set.
 	ReceiverURL string
+	// Sessions is the number of users the requests take turns between,
+	// for scenarios with sessions (Config.Sessions).
+	Sessions int
+}
+
+// Prepared is what a scenario's Setup made.
+type Prepared struct {
+	// Request is sent to both sides, the baseline's Expect replaced by
+	// its own.
+	Request Request
+	// BaselineEnv is added to the baseline's environment (the baseline
+	// starts after Setup).
+	BaselineEnv []string
+	// Sessions, when set, says how to store Config.StoredSessions open
+	// bot sessions before the load, if asked to.
+	Sessions *SessionFill
+}
+
+// SessionFill describes the open bot sessions to store before the load:
+// Count sessions of a bot's channel, the k-th from FromPrefix followed by
+// k (SessionFrom(k)), each at module ModuleID after one step.
+type SessionFill struct {
+	BotID, CompanyID, ChannelID int64
+	ChannelName, To, FromPrefix string
+	ModuleID                    int64
+	Count                       int
 }
 
 // Registry holds the scenarios by name.
@@ -67,15 +100,15 @@ func NewRegistry(scenarios ...Scenario) (*Registry, error) {
 			if s.Name == "" || s.Setup != nil || s.Baseline != "" || s.Floor != 0 || s.Goal != 0 {
 				return nil, fmt.Errorf("scenario %q: a delivery scenario has a name and no setup, baseline, floor or goal of a request scenario", s.Name)
 			}
-			if d.FloorPerSecond <= 0 || d.GoalPerSecond < d.FloorPerSecond {
+			if d.FloorPerSecond <= 0 || (d.GoalPerSecond < d.FloorPerSecond && d.GoalPerSecond != 0) {
 				return nil, fmt.Errorf("scenario %q: want 0 < floor <= goal, got %v and %v deliveries/s", s.Name, d.FloorPerSecond, d.GoalPerSecond)
 			}
 		case s.Name == "" || s.Setup == nil:
 			return nil, fmt.Errorf("scenario %q: a name and a setup are required", s.Name)
-		case !slices.Contains([]Peer{PeerHello, PeerForwarder}, s.Baseline):
-			return nil, fmt.Errorf("scenario %q: baseline %q is not hello or forwarder", s.Name, s.Baseline)
-		case s.Floor <= 0 || s.Goal < s.Floor:
-			return nil, fmt.Errorf("scenario %q: want 0 < floor <= goal, got %v and %v", s.Name, s.Floor, s.Goal)
+		case !slices.Contains([]Peer{PeerHello, PeerForwarder, PeerHook}, s.Baseline):
+			return nil, fmt.Errorf("scenario %q: baseline %q is not hello, forwarder or bare-hook", s.Name, s.Baseline)
+		case s.Floor < 0 || s.FloorPerSecond < 0 || (s.Floor == 0) == (s.FloorPerSecond == 0) || s.Goal <= 0 || s.Goal < s.Floor:
+			return nil, fmt.Errorf("scenario %q: want one floor (a share %v or a rate %v/s) and a goal of at least the share, got %v", s.Name, s.Floor, s.FloorPerSecond, s.Goal)
 		}
 		if _, ok := r.Lookup(s.Name); ok {
 			return nil, fmt.Errorf("scenario %q is registered twice", s.Name)
@@ -91,8 +124,10 @@ func Scenarios() *Registry {
 	r, err := NewRegistry(
 		apiGetScenario(),
 		webhookRunScenario(),
+		botSyncScenario(),
 		deliveryDrainScenario(),
 		deliveryPublishScenario(),
+		providerSMSScenario(),
 	)
 	if err != nil {
 		// The built-in list is fixed at compile time; TestScenarios
@@ -162,17 +197,17 @@ func apiGetScenario() Scenario {
 		Baseline: PeerHello,
 		Floor:    0.25,
 		Goal:     0.40,
-		Setup: func(ctx context.Context, env SetupEnv) (Request, error) {
+		Setup: func(ctx context.Context, env SetupEnv) (*Prepared, error) {
 			company, err := env.API.CreateCompany(ctx, "bench api-get")
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
-			return Request{
+			return &Prepared{Request: Request{
 				Method: http.MethodGet,
 				Path:   fmt.Sprintf("/api/v1/tenants/%d", company.ID),
 				Header: http.Header{"Authorization": {"Bearer " + company.Key}},
 				Expect: []byte(`"kind":"company"`),
-			}, nil
+			}}, nil
 		},
 	}
 }
@@ -207,10 +242,10 @@ func webhookRunScenario() Scenario {
 		NeedsReceiver: true,
 		Floor:         0.33,
 		Goal:          0.50,
-		Setup: func(ctx context.Context, env SetupEnv) (Request, error) {
+		Setup: func(ctx context.Context, env SetupEnv) (*Prepared, error) {
 			company, err := env.API.CreateCompany(ctx, "bench webhook-run")
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
 			definition := map[string]any{
 				"name":   "Ticket status",
@@ -226,13 +261,13 @@ func webhookRunScenario() Scenario {
 			}
 			id, err := env.API.CreateWebhook(ctx, company.Key, definition)
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
 			body, err := json.Marshal(map[string]any{"context": runContext()})
 			if err != nil {
-				return Request{}, err
+				return nil, err
 			}
-			return Request{
+			return &Prepared{Request: Request{
 				Method: http.MethodPost,
 				Path:   fmt.Sprintf("/api/v1/webhooks/%d/run", id),
 				Header: http.Header{"Authorization": {"Bearer " + company.Key}, "Content-Type": {"application/json"}},
@@ -240,7 +275,7 @@ func webhookRunScenario() Scenario {
 				// A run whose call failed still answers 200, with an
 				// error instead of the mapped variables.
 				Expect: []byte(`"ticket_status":"open"`),
-			}, nil
+			}}, nil
 		},
 	}
 }

@@ -28,13 +28,19 @@ func TestScenarios(t *testing.T) {
 			t.Fatalf("%s: %+v", name, s)
 		}
 	}
-	if r.Names() != "api-get, webhook-run, delivery-drain, delivery-publish" {
+	if bot, _ := r.Lookup("bot-sync"); bot.Baseline != PeerHook || bot.Floor != 0 || bot.FloorPerSecond != 10000 || bot.Goal != 0.50 {
+		t.Fatalf("bot-sync: %+v", bot)
+	}
+	if sms, _ := r.Lookup("provider-sms"); sms.Deliveries == nil || !sms.Deliveries.Provider || sms.Deliveries.FloorPerSecond != 5000 || sms.Deliveries.GoalPerSecond != 0 {
+		t.Fatalf("provider-sms: %+v", sms)
+	}
+	if r.Names() != "api-get, webhook-run, bot-sync, delivery-drain, delivery-publish, provider-sms" {
 		t.Fatalf("names %q", r.Names())
 	}
 }
 
 func TestNewRegistryRejects(t *testing.T) {
-	setup := func(context.Context, SetupEnv) (Request, error) { return Request{}, nil }
+	setup := func(context.Context, SetupEnv) (*Prepared, error) { return &Prepared{}, nil }
 	ok := Scenario{Name: "a", Baseline: PeerHello, Floor: 0.1, Goal: 0.2, Setup: setup}
 	tests := []struct {
 		name      string
@@ -43,8 +49,11 @@ func TestNewRegistryRejects(t *testing.T) {
 	}{
 		{"twice", []Scenario{ok, ok}, "registered twice"},
 		{"no setup", []Scenario{{Name: "b", Baseline: PeerHello, Floor: 0.1, Goal: 0.2}}, "a name and a setup"},
-		{"receiver as baseline", []Scenario{{Name: "b", Baseline: PeerReceiver, Floor: 0.1, Goal: 0.2, Setup: setup}}, "not hello or forwarder"},
-		{"goal below floor", []Scenario{{Name: "b", Baseline: PeerHello, Floor: 0.3, Goal: 0.2, Setup: setup}}, "floor <= goal"},
+		{"receiver as baseline", []Scenario{{Name: "b", Baseline: PeerReceiver, Floor: 0.1, Goal: 0.2, Setup: setup}}, "not hello, forwarder or bare-hook"},
+		{"goal below floor", []Scenario{{Name: "b", Baseline: PeerHello, Floor: 0.3, Goal: 0.2, Setup: setup}}, "want one floor"},
+		{"two floors", []Scenario{{Name: "b", Baseline: PeerHello, Floor: 0.1, FloorPerSecond: 100, Goal: 0.2, Setup: setup}}, "want one floor"},
+		{"no floor", []Scenario{{Name: "b", Baseline: PeerHello, Goal: 0.2, Setup: setup}}, "want one floor"},
+		{"no goal", []Scenario{{Name: "b", Baseline: PeerHello, FloorPerSecond: 100, Setup: setup}}, "want one floor"},
 		{"delivery with a setup", []Scenario{{Name: "d", Setup: setup, Deliveries: &DeliveryScenario{FloorPerSecond: 1, GoalPerSecond: 2}}}, "no setup, baseline"},
 		{"delivery with a baseline", []Scenario{{Name: "d", Baseline: PeerHello, Deliveries: &DeliveryScenario{FloorPerSecond: 1, GoalPerSecond: 2}}}, "no setup, baseline"},
 		{"delivery goal below floor", []Scenario{{Name: "d", Deliveries: &DeliveryScenario{FloorPerSecond: 2, GoalPerSecond: 1}}}, "deliveries/s"},

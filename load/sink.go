@@ -36,6 +36,9 @@ type sink struct {
 	// next is each key's next expected sequence number.
 	next map[string]int
 	now  func() time.Time
+	// chat, when not nil, makes the sink receive chat events instead of
+	// backlog bodies (see chatSink).
+	chat *chatSink
 }
 
 // SinkStatus is what a sink has received since its last reset.
@@ -57,13 +60,22 @@ type SinkStatus struct {
 	// the bench compares them with its own clock, on the same machine.
 	FirstAt int64 `json:"first_at"`
 	DoneAt  int64 `json:"done_at"`
+	// Chat events only: Ends counts END events (of distinct chats), which
+	// Received leaves out, and WantEnds is how many are expected;
+	// Unsigned counts events whose signature does not verify.
+	Ends     int `json:"ends,omitempty"`
+	WantEnds int `json:"want_ends,omitempty"`
+	Unsigned int `json:"unsigned,omitempty"`
 }
 
 // Done reports whether every expected delivery arrived.
 func (s SinkStatus) Done() bool { return s.Want > 0 && s.Received >= s.Want }
 
 // Faults is the number of deliveries that broke the order per key.
-func (s SinkStatus) Faults() int { return s.OutOfOrder + s.Gaps + s.Malformed }
+func (s SinkStatus) Faults() int { return s.OutOfOrder + s.Gaps + s.Malformed + s.Unsigned }
+
+// EndsDone reports whether every expected END event arrived.
+func (s SinkStatus) EndsDone() bool { return s.Ends >= s.WantEnds }
 
 func newSink() *sink { return &sink{next: map[string]int{}, now: time.Now} }
 
@@ -86,6 +98,13 @@ func (k *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	k.mu.Lock()
+	chat := k.chat
+	k.mu.Unlock()
+	if chat != nil {
+		k.serveChatEvent(w, r, chat, body)
+		return
+	}
 	key, seq, ok := parseBacklogBody(body)
 	now := k.now()
 	k.mu.Lock()
@@ -96,11 +115,16 @@ func (k *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want {\"key\": \"k1\", \"seq\": 0}", http.StatusBadRequest)
 		return
 	}
+	k.arrive(key, seq, now)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// arrive counts delivery seq of key arriving at now; callers hold mu.
+func (k *sink) arrive(key string, seq int, now time.Time) {
 	next := k.next[key]
 	switch {
 	case seq == next-1:
 		k.status.Duplicates++
-		w.WriteHeader(http.StatusNoContent)
 		return
 	case seq < next-1:
 		k.status.OutOfOrder++
@@ -119,7 +143,6 @@ func (k *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k.status.Received == k.status.Want {
 		k.status.DoneAt = now.UnixNano()
 	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // problem keeps the text of the first few problems; callers hold mu.
@@ -129,7 +152,8 @@ func (k *sink) problem(format string, args ...any) {
 	}
 }
 
-// serveReset forgets everything received and expects ?want= deliveries.
+// serveReset forgets everything received and expects ?want= deliveries:
+// backlog bodies, or with a JSON body (a ChatExpect) chat events.
 func (k *sink) serveReset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
@@ -140,9 +164,25 @@ func (k *sink) serveReset(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want: a positive number", http.StatusBadRequest)
 		return
 	}
+	var chat *chatSink
+	if body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10)); len(bytes.TrimSpace(body)) > 0 {
+		var e ChatExpect
+		if err := json.Unmarshal(body, &e); err != nil {
+			http.Error(w, "the body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if chat, err = newChatSink(e, want); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
 	k.mu.Lock()
 	k.status = SinkStatus{Want: want}
+	if chat != nil {
+		k.status.WantEnds = chat.wantEnds()
+	}
 	k.next = map[string]int{}
+	k.chat = chat
 	k.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -162,7 +202,21 @@ func newSinkClient(base string) (*sinkClient, error) {
 
 // Reset makes the sink forget what it received and expect want deliveries.
 func (c *sinkClient) Reset(ctx context.Context, want int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+sinkResetPath+"?want="+strconv.Itoa(want), nil)
+	return c.reset(ctx, want, nil)
+}
+
+// ResetChat makes the sink forget what it received and expect want chat
+// MESSAGE events, and END events as e says.
+func (c *sinkClient) ResetChat(ctx context.Context, want int, e ChatExpect) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return c.reset(ctx, want, body)
+}
+
+func (c *sinkClient) reset(ctx context.Context, want int, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+sinkResetPath+"?want="+strconv.Itoa(want), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 // in a DB. Bots hold no secrets, so it needs no sealer.
 type BotStore struct {
 	db *DB
+	// steps commits the sessions' writes in groups.
+	steps *writeBatcher[[]hookline.BotCounter]
 }
 
 var (
@@ -21,7 +23,9 @@ var (
 )
 
 // NewBotStore returns the bot services of db.
-func NewBotStore(db *DB) *BotStore { return &BotStore{db: db} }
+func NewBotStore(db *DB) *BotStore {
+	return &BotStore{db: db, steps: &writeBatcher[[]hookline.BotCounter]{db: db, finish: addBatchCounters}}
+}
 
 const botColumns = "id, company_id, definition, version, created_at, updated_at"
 

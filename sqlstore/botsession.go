@@ -85,12 +85,14 @@ func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessi
 }
 
 // StartBotSession stores s, open, ending expired (idle) first when given.
+// It commits with the other session writes of the moment (see
+// writeBatcher).
 func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSession, expired *hookline.BotSession, counters []hookline.BotCounter) error {
 	last, err := lastMessage(sess.LastMessage)
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	return s.db.inTx(ctx, func(c conn) error {
+	return s.steps.write(ctx, counters, func(c conn) error {
 		now := s.db.timestamp()
 		if expired != nil {
 			if _, err := c.exec(ctx, "UPDATE bot_sessions SET state = 'ended', end_reason = ?, ended_at = ? WHERE id = ? AND state = 'open'",
@@ -110,12 +112,13 @@ func (s *BotStore) StartBotSession(ctx context.Context, sess *hookline.BotSessio
 		if err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
-		return addCounters(ctx, c, counters)
+		return nil
 	})
 }
 
 // SaveBotStep saves the session as the step left it, the step, its
-// counters and its inbox message's reply, in one transaction.
+// counters and its inbox message's reply, in one transaction, which it
+// shares with the other session writes of the moment (see writeBatcher).
 func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord) error {
 	sess := rec.Session
 	last, err := lastMessage(sess.LastMessage)
@@ -132,7 +135,7 @@ func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord)
 			return fmt.Errorf("save step: %w", err)
 		}
 	}
-	return s.db.inTx(ctx, func(c conn) error {
+	return s.steps.write(ctx, rec.Counters, func(c conn) error {
 		res, err := c.exec(ctx, "UPDATE bot_sessions SET to_id = ?, state = ?, end_reason = ?, module_id = ?, variables = ?, extracted = ?, reply_data = ?, last_message = ?, steps = ?, last_activity_at = ?, expires_at = ?, ended_at = ? WHERE id = ?",
 			sess.To, sess.State, sess.EndReason, sess.ModuleID, jsonObject(sess.Variables), jsonObject(sess.ExtractedData), string(sess.ReplyData), last,
 			sess.Steps, storedTime(sess.LastActivityAt), storedTime(sess.ExpiresAt), nullTime(sess.EndedAt), sess.ID)
@@ -144,9 +147,6 @@ func (s *BotStore) SaveBotStep(ctx context.Context, rec *hookline.BotStepRecord)
 		}
 		if _, err := c.exec(ctx, "INSERT INTO bot_steps (session_id, n, step) VALUES (?, ?, ?)", sess.ID, rec.Step.N, string(step)); err != nil {
 			return fmt.Errorf("save step %d of session %d: %w", rec.Step.N, sess.ID, err)
-		}
-		if err := addCounters(ctx, c, rec.Counters); err != nil {
-			return err
 		}
 		if rec.InboxID != 0 {
 			if _, err := c.exec(ctx, "UPDATE bot_inbox SET reply = ? WHERE id = ?", string(reply), rec.InboxID); err != nil {
@@ -276,8 +276,10 @@ func (s *BotStore) AddBotInbox(ctx context.Context, m hookline.InboundMessage) (
 	}
 	var id int64
 	now := s.db.timestamp()
-	err = s.db.conn().queryRow(ctx, "INSERT INTO bot_inbox (bot_id, channel_id, from_id, message, attempts, last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 0, '', ?, ?) RETURNING id",
-		[]any{m.BotID, m.ChannelID, m.From, string(msg), now, now}, &id)
+	err = s.db.writeAlone(ctx, func(c conn) error {
+		return c.queryRow(ctx, "INSERT INTO bot_inbox (bot_id, channel_id, from_id, message, attempts, last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 0, '', ?, ?) RETURNING id",
+			[]any{m.BotID, m.ChannelID, m.From, string(msg), now, now}, &id)
+	})
 	if s.db.dialect.foreignKeyFailure(err) {
 		return 0, &hookline.Error{Code: hookline.CodeNotFound, Message: fmt.Sprintf("bot %d not found", m.BotID), Err: err}
 	}
@@ -369,7 +371,7 @@ func (s *BotStore) NextBotInbox(ctx context.Context, key hookline.BotSessionKey)
 
 // DeleteBotInbox forgets an inbox message.
 func (s *BotStore) DeleteBotInbox(ctx context.Context, id int64) error {
-	if _, err := s.db.conn().exec(ctx, "DELETE FROM bot_inbox WHERE id = ?", id); err != nil {
+	if _, err := s.db.execAlone(ctx, "DELETE FROM bot_inbox WHERE id = ?", id); err != nil {
 		return fmt.Errorf("delete inbox message %d: %w", id, err)
 	}
 	return nil
@@ -377,7 +379,7 @@ func (s *BotStore) DeleteBotInbox(ctx context.Context, id int64) error {
 
 // DeferBotInbox makes an inbox message wait until until.
 func (s *BotStore) DeferBotInbox(ctx context.Context, id int64, until time.Time, lastError string) error {
-	if _, err := s.db.conn().exec(ctx, "UPDATE bot_inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+	if _, err := s.db.execAlone(ctx, "UPDATE bot_inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
 		lastError, storedTime(until), id); err != nil {
 		return fmt.Errorf("defer inbox message %d: %w", id, err)
 	}
@@ -409,4 +411,56 @@ func (s *BotStore) FindBotCounters(ctx context.Context, botID int64, channelID *
 		out[i] = *k
 	}
 	return out, nil
+}
+
+// fillBatch is how many sessions one statement of FillBotSessions stores.
+const fillBatch = 50_000
+
+// FillBotSessions stores n open sessions shaped like proto, the k-th
+// (from 0) from fromPrefix followed by k, each with one step, in batches
+// of one statement each. It is for hookline bench, which measures a
+// channel with a million stored sessions: inserted one at a time through
+// StartBotSession that would take longer than the measurement. The
+// sessions are generated by the database (a recursive query), so that a
+// batch costs one round trip. A from id already open fails the batch;
+// the channel must be idle meanwhile (a session started on it during a
+// batch would be given the batch's step).
+func (s *BotStore) FillBotSessions(ctx context.Context, proto *hookline.BotSession, fromPrefix string, n int) error {
+	last, err := lastMessage(proto.LastMessage)
+	if err != nil {
+		return fmt.Errorf("fill sessions: %w", err)
+	}
+	step, err := json.Marshal(hookline.BotStep{N: 1, At: storedTime(proto.LastActivityAt), Text: "", Replies: []json.RawMessage{},
+		Modules: []int64{proto.ModuleID}, Webhooks: []hookline.BotWebhookOutcome{}})
+	if err != nil {
+		return fmt.Errorf("fill sessions: %w", err)
+	}
+	for first := 0; first < n; first += fillBatch {
+		count := min(fillBatch, n-first)
+		err := s.db.inTx(ctx, func(c conn) error {
+			var before int64
+			if err := c.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM bot_sessions", nil, &before); err != nil {
+				return fmt.Errorf("fill sessions: %w", err)
+			}
+			if _, err := c.exec(ctx, "WITH RECURSIVE seq (k) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT k + 1 FROM seq WHERE k + 1 < CAST(? AS BIGINT)) "+
+				"INSERT INTO bot_sessions (bot_id, company_id, channel_id, channel_name, from_id, to_id, state, end_reason, module_id, variables, extracted, reply_data, last_message, steps, created_at, last_activity_at, expires_at) "+
+				"SELECT ?, ?, ?, ?, CAST(? AS TEXT) || CAST(k AS TEXT), ?, 'open', '', ?, '{}', '{}', '', ?, 1, ?, ?, ? FROM seq",
+				first, first+count, proto.BotID, proto.CompanyID, proto.ChannelID, proto.ChannelName, fromPrefix, proto.To, proto.ModuleID, last,
+				storedTime(proto.CreatedAt), storedTime(proto.LastActivityAt), storedTime(proto.ExpiresAt)); err != nil {
+				if c.d.foreignKeyFailure(err) {
+					return &hookline.Error{Code: hookline.CodeNotFound, Message: fmt.Sprintf("bot %d not found", proto.BotID), Err: err}
+				}
+				return fmt.Errorf("fill sessions %d to %d: %w", first, first+count-1, err)
+			}
+			if _, err := c.exec(ctx, "INSERT INTO bot_steps (session_id, n, step) SELECT id, 1, ? FROM bot_sessions WHERE id > ? AND bot_id = ? AND channel_id = ?",
+				string(step), before, proto.BotID, proto.ChannelID); err != nil {
+				return fmt.Errorf("fill the steps of sessions %d to %d: %w", first, first+count-1, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

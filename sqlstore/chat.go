@@ -88,7 +88,7 @@ func (s *IntegrationStore) insertMessage(ctx context.Context, q conn, chatID int
 // before returns what was stored then.
 func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, m *hookline.ChatMessage) (*hookline.InboundResult, error) {
 	var out *hookline.InboundResult
-	err := s.db.inTx(ctx, func(q conn) error {
+	err := s.inbound.write(ctx, struct{}{}, func(q conn) error {
 		now := s.db.timestamp()
 		res, err := q.exec(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (connection_id, provider_id) DO NOTHING`, tmpl.ConnectionID, m.ProviderID, now)
@@ -167,7 +167,7 @@ func (s *IntegrationStore) seenBefore(ctx context.Context, q conn, connectionID 
 
 // SeeProviderMessage records a provider message handled outside a chat.
 func (s *IntegrationStore) SeeProviderMessage(ctx context.Context, connectionID int64, providerID string) (bool, error) {
-	res, err := s.db.conn().exec(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
+	res, err := s.db.execAlone(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (connection_id, provider_id) DO NOTHING`, connectionID, providerID, s.db.timestamp())
 	if err != nil {
 		return false, fmt.Errorf("record provider message: %w", err)
@@ -178,7 +178,7 @@ func (s *IntegrationStore) SeeProviderMessage(ctx context.Context, connectionID 
 
 // ForgetProviderMessage undoes SeeProviderMessage.
 func (s *IntegrationStore) ForgetProviderMessage(ctx context.Context, connectionID int64, providerID string) error {
-	_, err := s.db.conn().exec(ctx, "DELETE FROM provider_messages WHERE connection_id = ? AND provider_id = ?", connectionID, providerID)
+	_, err := s.db.execAlone(ctx, "DELETE FROM provider_messages WHERE connection_id = ? AND provider_id = ?", connectionID, providerID)
 	return err
 }
 
@@ -213,8 +213,10 @@ func chatGoneOrEnded(ctx context.Context, q conn, id int64) error {
 
 // SetMessageDeliveries records the deliveries carrying a message.
 func (s *IntegrationStore) SetMessageDeliveries(ctx context.Context, messageID int64, ids []int64) error {
-	_, err := s.db.conn().exec(ctx, "UPDATE chat_messages SET delivery_ids = ? WHERE id = ?", encodeIDs(ids), messageID)
-	return err
+	return s.inbound.write(ctx, struct{}{}, func(q conn) error {
+		_, err := q.exec(ctx, "UPDATE chat_messages SET delivery_ids = ? WHERE id = ?", encodeIDs(ids), messageID)
+		return err
+	})
 }
 
 // FindChat returns chat chatID of integration integrationID within scope.
@@ -274,7 +276,7 @@ func (s *IntegrationStore) FindIdleChats(ctx context.Context, before time.Time, 
 
 // PruneProviderMessages forgets provider ids seen before before.
 func (s *IntegrationStore) PruneProviderMessages(ctx context.Context, before time.Time, limit int) (int, error) {
-	res, err := s.db.conn().exec(ctx, `DELETE FROM provider_messages WHERE (connection_id, provider_id) IN (
+	res, err := s.db.execAlone(ctx, `DELETE FROM provider_messages WHERE (connection_id, provider_id) IN (
 		SELECT connection_id, provider_id FROM provider_messages WHERE created_at < ? LIMIT ?)`, storedTime(before), limit)
 	if err != nil {
 		return 0, errors.Join(errors.New("prune provider messages"), err)

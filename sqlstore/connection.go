@@ -18,6 +18,9 @@ import (
 type IntegrationStore struct {
 	db     *DB
 	sealer hookline.SecretSealer
+	// inbound commits provider messages and their deliveries' ids in
+	// groups (see writeBatcher).
+	inbound *writeBatcher[struct{}]
 }
 
 var (
@@ -30,7 +33,7 @@ var (
 // NewIntegrationStore returns the integration stores of db, sealing
 // secrets with sealer.
 func NewIntegrationStore(db *DB, sealer hookline.SecretSealer) *IntegrationStore {
-	return &IntegrationStore{db: db, sealer: sealer}
+	return &IntegrationStore{db: db, sealer: sealer, inbound: &writeBatcher[struct{}]{db: db}}
 }
 
 // revealWith returns a function that opens a sealed secret into dst with

@@ -24,7 +24,9 @@ import (
 	// PostgreSQL.
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/load"
+	"github.com/hookline/hookline/sqlstore"
 )
 
 const benchUsage = `usage: hookline bench --scenario NAME [flags]
@@ -71,7 +73,7 @@ func benchCommand(getenv func(string) string) func(ctx context.Context, args []s
 // run, 2 on bad usage (a --json file that cannot be created included).
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "serve-peer" {
-		return runBenchPeer(ctx, args[1:], stdout, stderr)
+		return runBenchPeer(ctx, args[1:], getenv, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "bare-client" {
 		return runBareClient(ctx, args[1:], stdout, stderr)
@@ -96,13 +98,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	workers := fs.Int("workers", 64, "delivery scenarios: HOOKLINE_DELIVERY_WORKERS of each serve process, and the bare client's goroutines")
 	perTarget := fs.Int("per-target", 128, "delivery scenarios: HOOKLINE_DELIVERY_PER_TARGET of each serve process (the backlog goes to one webhook)")
 	phaseTimeout := fs.Duration("phase-timeout", 0, "delivery scenarios: bound of each queuing, drain and bare client run (default a minute plus 5ms per delivery); one that makes no progress for a minute fails anyway")
-	cpuProfile := fs.String("cpuprofile", "", "delivery scenarios: write the first serve process's CPU profile, from its worker's start to its exit in the first round, to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of the started serve process to this file: in a delivery scenario the first node's, from its worker's start to its exit in the first round; otherwise from its start to its exit")
+	sessions := fs.Int("sessions", 10000, "bot-sync: users (from.id) the requests take turns between, each a session of its own")
+	storedSessions := fs.Int("stored-sessions", 0, "bot-sync: open sessions stored into hookline's store before the load (the first --sessions of them the load's users)")
+	paced := fs.Float64("paced", 0, "request scenarios: add as many open-loop rounds, both sides at this share of hookline's median throughput (0.5: half the peak), to read the latency there")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, benchUsage+"\nscenarios:\n")
 		writeScenarios(w, scenarios)
 		fmt.Fprintln(w, "\nflags:")
 		printFlags(w, fs)
 		fmt.Fprintln(w, "\nexamples:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json\n"+
+			"  go run ./cmd/hookline bench --scenario bot-sync --rounds 5 --paced 0.5\n"+
+			"  go run ./cmd/hookline bench --scenario bot-sync --stored-sessions 1000000\n"+
 			"  go run ./cmd/hookline bench --scenario delivery-drain --backlog 20000 --rounds 3\n"+
 			"  HOOKLINE_DATABASE_URL=postgres://... go run ./cmd/hookline bench --scenario delivery-drain --nodes 3")
 	}
@@ -130,14 +137,19 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	deliveries := scenario.Deliveries != nil
-	for _, name := range []string{"backlog", "keys", "nodes", "workers", "per-target", "phase-timeout", "cpuprofile"} {
+	for _, name := range []string{"backlog", "keys", "nodes", "workers", "per-target", "phase-timeout"} {
 		if given[name] && !deliveries {
 			return usageError("--%s applies to the delivery scenarios only", name)
 		}
 	}
-	for _, name := range []string{"duration", "warmup", "target", "admin-token", "pid"} {
+	for _, name := range []string{"duration", "warmup", "target", "admin-token", "pid", "paced"} {
 		if given[name] && deliveries {
 			return usageError("--%s does not apply to a delivery scenario", name)
+		}
+	}
+	for _, name := range []string{"sessions", "stored-sessions"} {
+		if given[name] && scenario.Name != "bot-sync" {
+			return usageError("--%s applies to bot-sync only", name)
 		}
 	}
 	if *cpuProfile != "" {
@@ -159,8 +171,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			return usageError("--target needs --admin-token (or HOOKLINE_ADMIN_TOKEN)")
 		}
 	}
-	if given["server-log-level"] && *target != "" {
-		return usageError("--server-log-level applies to a started hookline, not to --target")
+	for _, name := range []string{"server-log-level", "cpuprofile"} {
+		if given[name] && *target != "" {
+			return usageError("--%s applies to a started hookline, not to --target", name)
+		}
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -191,6 +205,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		FreshDatabase:  freshPostgresSchema,
 		BareClientArgs: []string{"bench", "bare-client"},
 		CPUProfile:     *cpuProfile,
+		Sessions:       *sessions,
+		StoredSessions: *storedSessions,
+		FillSessions:   fillSessions,
+		Paced:          *paced,
 		Progress:       stderr,
 	}
 	if err := checkBenchFlags(cfg); err != nil {
@@ -244,7 +262,7 @@ func checkBenchFlags(cfg load.Config) error {
 		"Rounds": "--rounds", "Connections": "--connections", "Duration": "--duration", "Warmup": "--warmup",
 		"RequestTimeout": "--request-timeout", "Target": "--target", "AdminToken": "--admin-token", "PID": "--pid",
 		"Backlog": "--backlog", "Keys": "--keys", "Nodes": "--nodes", "Workers": "--workers", "PerTarget": "--per-target",
-		"PhaseTimeout": "--phase-timeout",
+		"PhaseTimeout": "--phase-timeout", "Sessions": "--sessions", "StoredSessions": "--stored-sessions", "Paced": "--paced",
 	}
 	var errs []error
 	if err := cfg.Check(); err != nil {
@@ -270,6 +288,10 @@ func checkBenchFlags(cfg load.Config) error {
 
 func writeScenarios(w io.Writer, scenarios *load.Registry) {
 	for _, s := range scenarios.All() {
+		if d := s.Deliveries; d != nil && d.Provider {
+			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f messages/s\n", s.Name, s.Summary, "", d.FloorPerSecond)
+			continue
+		}
 		if d := s.Deliveries; d != nil {
 			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f, goal %.0f deliveries/s\n", s.Name, s.Summary, "", d.FloorPerSecond, d.GoalPerSecond)
 			continue
@@ -315,6 +337,21 @@ func freshPostgresSchema(ctx context.Context, databaseURL string) (string, func(
 	return u.String(), func(ctx context.Context) error { return exec(ctx, "DROP SCHEMA "+schema+" CASCADE") }, nil
 }
 
+// fillSessions stores bot-sync's sessions straight into the store of the
+// hookline the bench started (hookline bench --stored-sessions): the store
+// serve uses, opened beside it while it is idle.
+func fillSessions(ctx context.Context, databaseURL, dataDir string, fill load.SessionFill) error {
+	db, err := sqlstore.Open(ctx, databaseURL, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	now := time.Now().UTC()
+	proto := &hookline.BotSession{BotID: fill.BotID, CompanyID: fill.CompanyID, ChannelID: fill.ChannelID, ChannelName: fill.ChannelName,
+		To: fill.To, ModuleID: fill.ModuleID, CreatedAt: now, LastActivityAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+	return sqlstore.NewBotStore(db).FillBotSessions(ctx, proto, fill.FromPrefix, fill.Count)
+}
+
 // runBareClient implements the internal `hookline bench bare-client`,
 // the delivery scenarios' baseline, which bench runs as a process of its
 // own: it posts a backlog's bodies to the receiver and writes what it did
@@ -353,8 +390,8 @@ func runBareClient(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // runBenchPeer implements the internal `hookline bench serve-peer`, by
 // which bench starts its baselines and receiver as processes of their own.
-func runBenchPeer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const synopsis = "usage: hookline bench serve-peer hello|forwarder|receiver|sink --addr HOST:PORT [--receiver URL]"
+func runBenchPeer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	const synopsis = "usage: hookline bench serve-peer hello|forwarder|receiver|sink|bare-hook --addr HOST:PORT [--receiver URL]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintln(stdout, synopsis)
 		return 0
@@ -384,7 +421,11 @@ func runBenchPeer(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := load.ServePeer(ctx, peer, *addr, *receiver, stderr); err != nil {
+	// The bare hook server's credentials come from the environment, not
+	// the command line, where other users of the machine could read them.
+	cfg := load.PeerConfig{Addr: *addr, ReceiverURL: *receiver,
+		ClientID: getenv(load.EnvHookClientID), ClientSecret: getenv(load.EnvHookClientSecret)}
+	if err := load.ServePeer(ctx, peer, cfg, stderr); err != nil {
 		fmt.Fprintf(stderr, "hookline bench serve-peer: %v\n", err)
 		return 1
 	}

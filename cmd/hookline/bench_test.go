@@ -208,6 +208,145 @@ func TestBenchDeliveryScenarios(t *testing.T) {
 	}
 }
 
+// TestBenchBotSync runs bot-sync end to end, tiny: one round, two
+// connections, 50 users among 200 sessions stored before the load, and a
+// paced round at half the peak. hookline answers every message with the
+// bot's greeting, as the bare hook server does; with
+// HOOKLINE_TEST_POSTGRES_URL set, it runs on a schema of its own too.
+func TestBenchBotSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts serve and the peers as processes")
+	}
+	t.Setenv(runAsHookline, "1")
+	stores := map[string]string{"SQLite": ""}
+	if pgtest.Available() {
+		stores["PostgreSQL"] = os.Getenv(pgtest.EnvURL)
+	}
+	for name, dbURL := range stores {
+		t.Run(name, func(t *testing.T) {
+			if dbURL != "" {
+				t.Setenv("HOOKLINE_DATABASE_URL", dbURL)
+			}
+			jsonPath := filepath.Join(t.TempDir(), "report.json")
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"bench", "--scenario", "bot-sync", "--rounds", "1", "--connections", "2",
+				"--duration", "400ms", "--warmup", "100ms", "--sessions", "50", "--stored-sessions", "200", "--paced", "0.5",
+				"--server-log-level", "warn", "--json", jsonPath}, os.Getenv, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, want := range []string{"scenario bot-sync", "50 users taking turns; 200 open sessions stored before the load", "paced rounds: both targets at",
+				"hookline / bare-hook throughput", "verdict: "} {
+				if !strings.Contains(stdout.String(), want) {
+					t.Fatalf("the table lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			raw, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type measurement struct {
+				Requests   uint64  `json:"requests"`
+				Failed     uint64  `json:"failed"`
+				FirstError string  `json:"first_error"`
+				Scheduled  uint64  `json:"scheduled"`
+				P99        float64 `json:"p99_ms"`
+			}
+			type round struct {
+				Hookline measurement `json:"hookline"`
+				Baseline measurement `json:"baseline"`
+			}
+			var report struct {
+				FloorPerSecond float64 `json:"floor_per_second"`
+				StoredSessions int     `json:"stored_sessions"`
+				Rounds         []round `json:"rounds"`
+				Paced          struct {
+					Rate   float64 `json:"requests_per_second"`
+					Rounds []round `json:"rounds"`
+				} `json:"paced"`
+			}
+			if err := json.Unmarshal(raw, &report); err != nil {
+				t.Fatalf("%v in %s", err, raw)
+			}
+			if report.FloorPerSecond != 10000 || report.StoredSessions != 200 || len(report.Rounds) != 1 || len(report.Paced.Rounds) != 1 || report.Paced.Rate <= 0 {
+				t.Fatalf("report: %s", raw)
+			}
+			for _, rd := range append(report.Rounds, report.Paced.Rounds...) {
+				for side, m := range map[string]measurement{"hookline": rd.Hookline, "bare-hook": rd.Baseline} {
+					if m.Requests == 0 || m.Failed != 0 || m.P99 <= 0 {
+						t.Errorf("%s: %d requests, %d failed (%s), p99 %v ms", side, m.Requests, m.Failed, m.FirstError, m.P99)
+					}
+				}
+			}
+			if p := report.Paced.Rounds[0].Hookline; p.Scheduled == 0 || p.Requests != p.Scheduled {
+				t.Errorf("paced: %d of %d scheduled requests sent", p.Requests, p.Scheduled)
+			}
+		})
+	}
+}
+
+// TestBenchProviderSMS runs provider-sms end to end, tiny: 300 SMS from 40
+// contacts over two rounds (each side goes first once); every MESSAGE
+// event arrives once, signed, in order per chat, and the four ended chats'
+// END events after them; delivery-publish delivers the same backlog.
+func TestBenchProviderSMS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts serve and the peers as processes")
+	}
+	t.Setenv(runAsHookline, "1")
+	jsonPath := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--scenario", "provider-sms", "--rounds", "2", "--backlog", "300", "--keys", "40",
+		"--connections", "4", "--workers", "8", "--server-log-level", "warn", "--json", jsonPath}, os.Getenv, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"scenario provider-sms", "messages/s", "hookline / delivery-publish", "order per key held", "verdict: "} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Fatalf("the table lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Baseline string `json:"baseline"`
+		Unit     string `json:"unit"`
+		Rounds   []struct {
+			First    string `json:"first"`
+			Hookline struct {
+				Deliveries int     `json:"deliveries"`
+				PerSecond  float64 `json:"deliveries_per_second"`
+				OutOfOrder int     `json:"out_of_order"`
+				Gaps       int     `json:"gaps"`
+				Ends       int     `json:"ends"`
+				Unsigned   int     `json:"unsigned"`
+			} `json:"hookline"`
+			Baseline struct {
+				Deliveries int `json:"deliveries"`
+				OutOfOrder int `json:"out_of_order"`
+			} `json:"baseline"`
+		} `json:"rounds"`
+	}
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatalf("%v in %s", err, raw)
+	}
+	if report.Baseline != "delivery-publish" || report.Unit != "messages" || len(report.Rounds) != 2 ||
+		report.Rounds[0].First != "hookline" || report.Rounds[1].First != "delivery-publish" {
+		t.Fatalf("report: %s", raw)
+	}
+	for i, rd := range report.Rounds {
+		h := rd.Hookline
+		if h.Deliveries != 300 || h.Ends != 4 || h.OutOfOrder+h.Gaps+h.Unsigned != 0 || h.PerSecond <= 0 {
+			t.Errorf("round %d hookline: %+v", i+1, h)
+		}
+		if rd.Baseline.Deliveries != 300 || rd.Baseline.OutOfOrder != 0 {
+			t.Errorf("round %d delivery-publish: %+v", i+1, rd.Baseline)
+		}
+	}
+}
+
 // TestFreshPostgresSchema makes a round's schema, checks that the URL
 // selects it, and drops it.
 func TestFreshPostgresSchema(t *testing.T) {
@@ -307,6 +446,12 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"--scenario", "delivery-drain", "--backlog", "0"}, "--backlog: 0 is not from 1"},
 		{[]string{"--scenario", "delivery-drain", "--nodes", "3"}, "--nodes: 3 processes need PostgreSQL"},
 		{[]string{"--scenario", "delivery-publish", "--workers", "0", "--per-target", "0"}, "--per-target: 0"},
+		{[]string{"--scenario", "api-get", "--sessions", "10"}, "--sessions applies to bot-sync only"},
+		{[]string{"--scenario", "provider-sms", "--stored-sessions", "10"}, "--stored-sessions applies to bot-sync only"},
+		{[]string{"--scenario", "bot-sync", "--paced", "2"}, "--paced: 2 is not a share"},
+		{[]string{"--scenario", "provider-sms", "--paced", "0.5"}, "--paced does not apply to a delivery scenario"},
+		{[]string{"--scenario", "bot-sync", "--stored-sessions", "-1"}, "--stored-sessions: -1"},
+		{[]string{"--scenario", "bot-sync", "--cpuprofile", "x", "--target", "http://127.0.0.1:8080", "--admin-token", "x"}, "--cpuprofile applies to a started hookline"},
 		{[]string{"bare-client", "--receiver", "http://127.0.0.1:9", "extra"}, `unexpected argument "extra"`},
 		{[]string{"bare-client", "--backlog", "x"}, "-backlog"},
 	}

@@ -135,11 +135,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	channelStore := sqlstore.NewChannelStore(m.db, keys)
 	integrations := sqlstore.NewIntegrationStore(m.db, keys)
+	// The integrations that provider messages and their events look up,
+	// kept a second by the integration service and the queue alike.
+	lookups := integration.NewLookups(nil)
 	worker := delivery.NewWorker(delivery.Config{
 		Store: queue, Webhooks: store, Client: client, Schedule: m.cfg.DeliverySchedule,
 		Targets: map[hookline.TargetKind]delivery.TargetResolver{
 			hookline.TargetChannel:     channel.NewTargets(channelStore),
-			hookline.TargetIntegration: integration.IntegrationTargets{Store: integrations},
+			hookline.TargetIntegration: integration.IntegrationTargets{Store: integrations, Lookups: lookups},
 			hookline.TargetConnection:  integration.ConnectionTargets{Store: integrations},
 		},
 		Workers: m.cfg.DeliveryWorkers, PerTarget: m.cfg.DeliveryPerTarget, LeaseDuration: m.cfg.DeliveryLease,
@@ -174,7 +177,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	chats := integration.NewService(integration.Config{
 		Tenants: tenants, Connections: integrations, Integrations: integrations, Campaigns: integrations, Chats: integrations,
 		Queue: deliveries, Secrets: queue, NewSecret: delivery.NewSecret, Exec: exec, Client: client,
-		Bots: bots, Runtime: runtime, PublicURL: m.publicURL, Logger: m.log,
+		Bots: bots, Runtime: runtime, PublicURL: m.publicURL, Lookups: lookups, Logger: m.log,
 	})
 	upkeep := integration.NewUpkeep(chats, m.cfg.ChatIdleTimeout, 0, m.db.WithLock)
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -538,4 +539,156 @@ func exerciseBotSessionLocks(t *testing.T, open Open) {
 		t.Fatalf("after release: %v, %v", ok, err)
 	}
 	u()
+}
+
+// exerciseBotSessionFill stores sessions in bulk, over more than one
+// batch, and finds them as sessions started one by one are found.
+func exerciseBotSessionFill(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, _, bs, f := botStores(t, open)
+	all := hookline.AdminScope()
+	b := sampleBot(f.A1.ID, "Filled")
+	if err := bs.CreateBot(ctx, all, b); err != nil {
+		t.Fatal(err)
+	}
+	// A session of another channel, started as usual, keeps its own
+	// history.
+	other := newSession(b, 4, "f1")
+	if err := bs.StartBotSession(ctx, other, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	proto := &hookline.BotSession{BotID: b.ID, CompanyID: b.CompanyID, ChannelID: 5, ChannelName: "bench", To: "bench", ModuleID: 1,
+		CreatedAt: now, LastActivityAt: now, ExpiresAt: now.Add(time.Hour)}
+	// More than one batch of 50,000, unless -short (the race detector
+	// makes SQLite some twenty times slower).
+	n, probes := 50_001, []int{0, 49_999, 50_000}
+	if testing.Short() {
+		n, probes = 3, []int{0, 2}
+	}
+	if err := bs.FillBotSessions(ctx, proto, "f", n); err != nil {
+		t.Fatalf("fill: %v", err)
+	}
+	for _, k := range probes {
+		s, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", k)})
+		if err != nil {
+			t.Fatalf("session f%d: %v", k, err)
+		}
+		if s.State != hookline.SessionOpen || s.Steps != 1 || s.ModuleID != 1 || s.CompanyID != b.CompanyID || s.To != "bench" ||
+			s.ChannelName != "bench" || !s.ExpiresAt.Equal(now.Add(time.Hour)) || s.LastMessage != nil {
+			t.Fatalf("session f%d = %s", k, jsonOf(t, s))
+		}
+		full, err := bs.FindBotSession(ctx, all, s.ID, true)
+		if err != nil || len(full.History) != 1 || full.History[0].N != 1 || full.History[0].Modules[0] != 1 {
+			t.Fatalf("history of f%d = %s, %v", k, jsonOf(t, full), err)
+		}
+	}
+	_, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", n)})
+	wantCode(t, err, hookline.CodeNotFound, "")
+	full, err := bs.FindBotSession(ctx, all, other.ID, true)
+	if err != nil || len(full.History) != 0 {
+		t.Fatalf("the other channel's session = %s, %v", jsonOf(t, full), err)
+	}
+	// Open sessions of the same users are not stored twice.
+	wantCode(t, bs.FillBotSessions(ctx, proto, "f", 2), hookline.CodeConflict, "")
+	if err := bs.FillBotSessions(ctx, proto, "g", 0); err != nil {
+		t.Fatalf("an empty fill: %v", err)
+	}
+	missing := *proto
+	missing.BotID = 9999
+	wantCode(t, bs.FillBotSessions(ctx, &missing, "h", 1), hookline.CodeNotFound, "")
+}
+
+// exerciseBotSessionWritesTogether starts and steps many sessions at once,
+// as a busy channel does, so that their writes share transactions: each
+// write is stored, the counters add up exactly, a write that fails (the
+// step of a session whose row is gone, a second open session of a user)
+// fails alone, and a caller that gave up before its write began gets its
+// context's error and stores nothing.
+func exerciseBotSessionWritesTogether(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, _, bs, f := botStores(t, open)
+	all := hookline.AdminScope()
+	b := sampleBot(f.A1.ID, "Busy")
+	if err := bs.CreateBot(ctx, all, b); err != nil {
+		t.Fatal(err)
+	}
+	hour := time.Now().UTC().Truncate(time.Hour)
+	count := func(name string, v int64) hookline.BotCounter {
+		return hookline.BotCounter{BotID: b.ID, ChannelID: 8, ChannelName: "busy", Hour: hour, Name: name, Value: v}
+	}
+	const users, steps = 24, 5
+	sessions := make([]*hookline.BotSession, users)
+	var wg sync.WaitGroup
+	errs := make(chan error, users*(steps+2))
+	for u := range users {
+		wg.Go(func() {
+			s := newSession(b, 8, fmt.Sprint("busy-", u))
+			if err := bs.StartBotSession(ctx, s, nil, []hookline.BotCounter{count(hookline.BotMetricSessionsStarted, 1)}); err != nil {
+				errs <- fmt.Errorf("start %d: %w", u, err)
+				return
+			}
+			sessions[u] = s
+			for n := 1; n <= steps; n++ {
+				s.Steps = n
+				s.Variables = json.RawMessage(fmt.Sprintf(`{"n": %d}`, n))
+				step := &hookline.BotStep{N: n, At: time.Now().UTC().Truncate(time.Microsecond), Text: fmt.Sprint("m", n), Replies: []json.RawMessage{}, Modules: []int64{1}, Webhooks: []hookline.BotWebhookOutcome{}}
+				if err := bs.SaveBotStep(ctx, &hookline.BotStepRecord{Session: s, Step: step,
+					Counters: []hookline.BotCounter{count(hookline.BotMetricMessagesIn, 1), count(hookline.BotMetricMessagesOut, 2)}}); err != nil {
+					errs <- fmt.Errorf("step %d of %d: %w", n, u, err)
+					return
+				}
+			}
+			// A second open session of the same user is refused, alone.
+			dup := newSession(b, 8, fmt.Sprint("busy-", u))
+			if err := bs.StartBotSession(ctx, dup, nil, []hookline.BotCounter{count(hookline.BotMetricSessionsStarted, 1)}); hookline.ErrorCode(err) != hookline.CodeConflict {
+				errs <- fmt.Errorf("a second open session of %d: %v", u, err)
+			}
+			// A step of a session that is not stored is refused, alone.
+			ghost := *s
+			ghost.ID = 1 << 40
+			step := &hookline.BotStep{N: 1, Replies: []json.RawMessage{}, Modules: []int64{}, Webhooks: []hookline.BotWebhookOutcome{}}
+			if err := bs.SaveBotStep(ctx, &hookline.BotStepRecord{Session: &ghost, Step: step,
+				Counters: []hookline.BotCounter{count(hookline.BotMetricMessagesIn, 100)}}); hookline.ErrorCode(err) != hookline.CodeNotFound {
+				errs <- fmt.Errorf("a step of a missing session: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	for u, s := range sessions {
+		got, err := bs.FindBotSession(ctx, all, s.ID, true)
+		if err != nil || got.Steps != steps || string(got.Variables) != fmt.Sprintf(`{"n": %d}`, steps) || len(got.History) != steps {
+			t.Fatalf("session of user %d = %s, %v", u, jsonOf(t, got), err)
+		}
+	}
+	counters, err := bs.FindBotCounters(ctx, b.ID, nil, hour, hour.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{hookline.BotMetricSessionsStarted: users, hookline.BotMetricMessagesIn: users * steps, hookline.BotMetricMessagesOut: 2 * users * steps}
+	got := map[string]int64{}
+	for _, k := range counters {
+		got[k.Name] += k.Value
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("counter %s = %d, want %d (all: %v)", name, got[name], v, got)
+		}
+	}
+	// A caller that gave up does not write.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	late := newSession(b, 8, "late")
+	if err := bs.StartBotSession(cancelled, late, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled start: %v", err)
+	}
+	_, err = bs.FindOpenBotSession(ctx, late.Key())
+	wantCode(t, err, hookline.CodeNotFound, "")
 }

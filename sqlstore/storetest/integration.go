@@ -348,3 +348,86 @@ func exerciseChats(t *testing.T, open Open) {
 	_, err = s.FindChat(ctx, all, i.ID, first.Chat.ID)
 	wantCode(t, err, hookline.CodeNotFound, "")
 }
+
+// exerciseChatsInboundTogether takes provider messages of many contacts
+// at once, as a busy connection does, so that they share transactions:
+// each contact has one chat with its messages in the order it sent them,
+// a provider message sent twice at once is stored once, and the
+// deliveries' ids are recorded on each message.
+func exerciseChatsInboundTogether(t *testing.T, open Open) {
+	ctx := context.Background()
+	_, s, f := integrationStore(t, open)
+	all := hookline.AdminScope()
+	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "busy-sms")); err != nil {
+		t.Fatal(err)
+	}
+	i := sampleIntegration(f.A1.ID, "Busy", "busy-sms")
+	if err := s.CreateIntegration(ctx, all, i); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "busy-sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const contacts, each = 16, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, contacts*each*2)
+	chats := make([]int64, contacts)
+	for c := range contacts {
+		wg.Go(func() {
+			contact := fmt.Sprintf("+1555000%04d", c)
+			tmpl := hookline.Chat{CompanyID: f.A1.ID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: contact}
+			for n := range each {
+				// Every message comes twice at once, as a provider's retry
+				// racing its first attempt.
+				results := make(chan *hookline.InboundResult, 2)
+				var pair sync.WaitGroup
+				for range 2 {
+					pair.Go(func() {
+						t := tmpl
+						res, err := s.AddInbound(ctx, &t, &hookline.ChatMessage{ProviderID: fmt.Sprintf("SM-%d-%d", c, n), Text: fmt.Sprint(n)})
+						if err != nil {
+							errs <- err
+							return
+						}
+						results <- res
+					})
+				}
+				pair.Wait()
+				close(results)
+				fresh := 0
+				for res := range results {
+					if !res.Duplicate {
+						fresh++
+						chats[c] = res.Chat.ID
+						if err := s.SetMessageDeliveries(ctx, res.Message.ID, []int64{int64(1000*c + n)}); err != nil {
+							errs <- err
+						}
+					}
+				}
+				if fresh != 1 {
+					errs <- fmt.Errorf("contact %d, message %d: stored %d times", c, n, fresh)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	for c, chat := range chats {
+		msgs, err := s.FindChatMessages(ctx, chat)
+		if err != nil || len(msgs) != each {
+			t.Fatalf("contact %d: %d messages, %v", c, len(msgs), err)
+		}
+		for n, m := range msgs {
+			if m.Text != fmt.Sprint(n) || !slices.Equal(m.DeliveryIDs, []int64{int64(1000*c + n)}) {
+				t.Fatalf("contact %d, message %d: %+v", c, n, m)
+			}
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Some writes are committed in groups: the bot sessions' (a start or a
+// step for every message a bot answers) and the provider messages chats
+// take in (each, and then the id of the delivery carrying its event). A
+// commit costs more than the statements it commits: on SQLite each writes
+// every page the transaction changed to the WAL, one system call each (the
+// bot counters' page, the steps' last page and the expiry index's
+// included), and holds the one write lock meanwhile; on PostgreSQL each
+// waits for its WAL flush while it holds the lock of the counters' row,
+// which every step of a bot adds to. So the writes of messages arriving
+// together share one transaction: the first writer leads, runs whatever
+// others queued meanwhile with its own (adding the bots' counters up into
+// one statement per counter), commits, then hands the lead to the next in
+// line. Nobody waits for a timer; a writer alone commits alone. Each write
+// still returns only once committed, and one session's or chat's writes
+// stay in order: a session's messages are stepped one after another under
+// its lock, and a contact's provider messages arrive one after another.
+
+// maxBatch bounds the writes of one transaction, and so how long the
+// last of them waits.
+const maxBatch = 64
+
+// writeBatcher groups writes of one kind (a store's) into transactions.
+// E is what each write brings for the batch as a whole (the bot store's
+// counters), which finish, when not nil, writes once per transaction
+// after every write's statements.
+type writeBatcher[E any] struct {
+	db     *DB
+	finish func(ctx context.Context, c conn, extras []E) error
+
+	mu      sync.Mutex
+	queue   []*batchWrite[E]
+	leading bool
+}
+
+// batchWrite is one caller's write: its statements (fn, which may run
+// twice: again on its own if its batch fails) and its extra.
+type batchWrite[E any] struct {
+	ctx   context.Context
+	fn    func(c conn) error
+	extra E
+	// done receives the write's outcome; lead tells a waiting writer that
+	// it leads the next batch.
+	done chan error
+	lead chan struct{}
+}
+
+// write runs fn (and finish with extra) in a transaction, with the writes
+// of other callers queued meanwhile, and returns once it is committed.
+func (b *writeBatcher[E]) write(ctx context.Context, extra E, fn func(c conn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &batchWrite[E]{ctx: ctx, fn: fn, extra: extra, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, w)
+	leads := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !leads {
+		select {
+		case err := <-w.done:
+			return err
+		case <-w.lead:
+		}
+	}
+	b.mu.Lock()
+	n := min(len(b.queue), maxBatch)
+	batch := b.queue[:n:n]
+	b.queue = b.queue[n:]
+	b.mu.Unlock()
+	// The batch is the waiters' as much as the leader's: it runs even if
+	// the leader's request ends meanwhile.
+	b.run(context.WithoutCancel(ctx), batch)
+	b.mu.Lock()
+	if len(b.queue) > 0 {
+		b.queue[0].lead <- struct{}{}
+	} else {
+		b.leading = false
+	}
+	b.mu.Unlock()
+	return <-w.done
+}
+
+// run commits a batch and tells each writer its outcome. A write whose
+// caller gave up before the batch began is left out. If the batch fails,
+// each write is run again in a transaction of its own, so that one bad
+// write fails alone.
+func (b *writeBatcher[E]) run(ctx context.Context, batch []*batchWrite[E]) {
+	live := batch[:0:0]
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- err
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		err := b.db.inTx(ctx, func(c conn) error {
+			extras := make([]E, 0, len(live))
+			for _, w := range live {
+				if err := w.fn(c); err != nil {
+					return err
+				}
+				extras = append(extras, w.extra)
+			}
+			return b.finishWith(ctx, c, extras)
+		})
+		if err == nil {
+			for _, w := range live {
+				w.done <- nil
+			}
+			return
+		}
+	}
+	for _, w := range live {
+		w.done <- b.db.inTx(ctx, func(c conn) error {
+			if err := w.fn(c); err != nil {
+				return err
+			}
+			return b.finishWith(ctx, c, []E{w.extra})
+		})
+	}
+}
+
+func (b *writeBatcher[E]) finishWith(ctx context.Context, c conn, extras []E) error {
+	if b.finish == nil {
+		return nil
+	}
+	return b.finish(ctx, c, extras)
+}
+
+// addBatchCounters adds up the counters of a batch of bot session writes
+// into one statement per counter.
+func addBatchCounters(ctx context.Context, c conn, extras [][]hookline.BotCounter) error {
+	var all []hookline.BotCounter
+	for _, cs := range extras {
+		all = append(all, cs...)
+	}
+	return addCounters(ctx, c, sumCounters(all))
+}
+
+// counterKey is the row a counter adds to.
+type counterKey struct {
+	bot, channel int64
+	hour         time.Time
+	name         string
+}
+
+// sumCounters adds up the counters of one row, in the order each row was
+// first named (the last channel name given wins, as when added one by
+// one); zero values are dropped.
+func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
+	var out []hookline.BotCounter
+	at := map[counterKey]int{}
+	for _, k := range counters {
+		if k.Value == 0 {
+			continue
+		}
+		key := counterKey{k.BotID, k.ChannelID, storedTime(k.Hour.Truncate(time.Hour)), k.Name}
+		if i, ok := at[key]; ok {
+			out[i].Value += k.Value
+			out[i].ChannelName = k.ChannelName
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, k)
+	}
+	return out
+}
+
+// writeAlone runs fn, one or more autocommit write statements on db.conn(),
+// holding the process's SQLite write mutex as transactions do. A write
+// outside that mutex waits for SQLite's lock in its busy handler, which
+// sleeps between tries while the mutex hands the lock from one
+// transaction to the next: under a steady stream of transactions (provider
+// messages and their deliveries) it lost every time and gave up after the
+// busy timeout of 10 s, holding its request up all that while. On
+// PostgreSQL, which has no such mutex, fn runs as it is.
+func (db *DB) writeAlone(ctx context.Context, fn func(c conn) error) error {
+	if db.writes != nil {
+		db.writes.Lock()
+		defer db.writes.Unlock()
+	}
+	return fn(db.conn())
+}
+
+// execAlone is one autocommit write statement run as writeAlone runs it.
+func (db *DB) execAlone(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.writeAlone(ctx, func(c conn) (err error) {
+		res, err = c.exec(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
