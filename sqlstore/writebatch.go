@@ -191,11 +191,15 @@ func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
 // busy timeout of 10 s, holding its request up all that while. On
 // PostgreSQL, which has no such mutex, fn runs as it is.
 func (db *DB) writeAlone(ctx context.Context, fn func(c conn) error) error {
+	c := db.conn()
 	if db.writes != nil {
 		db.writes.Lock()
 		defer db.writes.Unlock()
+		// Its statements run under the mutex held here: a single
+		// statement outside writeAlone takes it on its own (conn.exec).
+		c.writes = nil
 	}
-	return fn(db.conn())
+	return fn(c)
 }
 
 // execAlone is one autocommit write statement run as writeAlone runs it.
