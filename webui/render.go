@@ -64,6 +64,15 @@ var funcs = template.FuncMap{
 	"chartOf": func(c *chart, kind, title string) chartBlock {
 		return chartBlock{Chart: c, Kind: kind, Title: title}
 	},
+	// dict makes a template's data of names and values, for partials
+	// that take more than one.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
 }
 
 // rowsBlock is a list section of the builder with what its template

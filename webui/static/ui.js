@@ -6,6 +6,43 @@
 document.documentElement.classList.replace("no-js", "js");
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Forms whose fields depend on a choice (a connection's type, a
+  // campaign's, a channel's mode) show the chosen kind's fields only.
+  // Without this script every kind shows, and only the chosen kind's
+  // fields are read by the server.
+  for (const kind of document.querySelectorAll(".switch-kind[data-switch]")) {
+    const form = kind.closest("form");
+    const picker = form && form.querySelector(`select[name="${CSS.escape(kind.dataset.switch)}"]`);
+    if (!picker) {
+      continue;
+    }
+    const show = () => kind.classList.toggle("current", kind.dataset.kind === picker.value);
+    picker.addEventListener("change", show);
+    show();
+  }
+
+  // Links that open a dialog (an integration's campaigns) open it in
+  // place; without this script they lead to the page that lists the same.
+  // The dialog is modal: the keyboard stays in it, Escape and its Close
+  // button close it, and the focus goes back to the link.
+  for (const link of document.querySelectorAll("a[data-dialog]")) {
+    const dialog = document.getElementById(link.dataset.dialog);
+    if (!dialog || typeof dialog.showModal !== "function") {
+      continue;
+    }
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      dialog.showModal();
+    });
+    dialog.addEventListener("close", () => link.focus());
+  }
+
+  // Values to copy (URLs, secrets shown once) are selected whole when
+  // they get the focus.
+  for (const input of document.querySelectorAll("input.copy")) {
+    input.addEventListener("focus", () => input.select());
+  }
+
   const builder = document.querySelector("form.builder");
   if (!builder) {
     return;
