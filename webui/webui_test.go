@@ -43,8 +43,8 @@ type env struct {
 	bots     *bot.Service
 	channels *channel.Service
 	store    *sqlstore.IntegrationStore
-	agency  *hookline.Tenant
-	shop    *hookline.Tenant
+	agency   *hookline.Tenant
+	shop     *hookline.Tenant
 	// agencyKey and shopKey are API keys of the agency and its company.
 	agencyKey, shopKey *hookline.NewKey
 }
