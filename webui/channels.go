@@ -208,7 +208,9 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	return s.secrets(w, r, q, http.StatusCreated, secretsPage{
 		Heading: fmt.Sprintf("Channel %s created", ch.Name), Lead: lead, Items: items,
-		Next: fmt.Sprintf("%sbots/%d/channels#channel-%d", Prefix, botID, ch.ID), NextLabel: "I have kept them: back to the channels",
+		// The page was posted to the channels' address: the notice makes
+		// the link another one, so that following it loads the list.
+		Next: fmt.Sprintf("%sbots/%d/channels?notice=channel-created#channel-%d", Prefix, botID, ch.ID), NextLabel: "I have kept them: back to the channels",
 	})
 }
 

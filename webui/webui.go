@@ -350,6 +350,7 @@ var notices = map[string]string{
 	"campaign-deleted":    "Campaign deleted.",
 	"bot-imported":        "Bot imported.",
 	"bot-deleted":         "Bot deleted.",
+	"channel-created":     "Channel created. It answers once the operator approves it.",
 	"channel-enabled":     "Channel enabled.",
 	"channel-disabled":    "Channel disabled.",
 	"channel-approved":    "Channel approved: it answers its calls now.",
