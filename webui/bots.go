@@ -113,10 +113,10 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, q *request, 
 	}
 	format := field{Path: "format", Label: "Format", Type: "select", Error: fe.at("format"),
 		Options: choose([]option{{Value: "", Label: "Tell from the file or the text"}, {Value: "json", Label: "JSON"}, {Value: "yaml", Label: "YAML"}}, in.format)}
-	file := field{Path: "file", Label: "Upload a document", Type: "file", Hint: "A .json, .yaml or .yml file, such as an export. It takes the place of the text below."}
-	doc := field{Path: "document", Label: "Or paste it", Type: "textarea", Rows: 16, Mono: true, Value: in.document, Error: fe.at("document"),
+	file := field{Path: "file", Label: "Upload a file", Type: "file", Hint: "A .json, .yaml or .yml file, such as an export. It takes the place of the text below."}
+	doc := field{Path: "document", Label: "Bot document", Type: "textarea", Rows: 16, Mono: true, Value: in.document, Error: fe.at("document"),
 		Placeholder: "name: Tickets\nstart: 1\nmodules:\n  - id: 1\n    type: end\n    text: Hello!",
-		Hint:        "A bot document, as exported: name, start, modules, global_connections, settings, channels. Webhooks are named by their names."}
+		Hint:        "Or paste the document here, as exported: name, start, modules, global_connections, settings, channels. Webhooks are named by their names."}
 	v.Fields = append(v.Fields, format, file, doc)
 	v.Error = fe.summary(v.Fields)
 	return s.page(w, r, q, status, "bot-import", "Import a bot", v)

@@ -72,7 +72,7 @@ func TestBotImportExport(t *testing.T) {
 	b := e.browser()
 	csrf := b.signIn(e.shopKey.Secret)
 	form := b.get("/ui/bots/import")
-	if !strings.Contains(form.body, `enctype="multipart/form-data"`) || !strings.Contains(form.body, `<label for="f-file">Upload a document`) {
+	if !strings.Contains(form.body, `enctype="multipart/form-data"`) || !strings.Contains(form.body, `<label for="f-file">Upload a file`) {
 		t.Fatalf("the import form:\n%s", form.body)
 	}
 	unlabelled(t, form.body)

@@ -38,9 +38,46 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   // Values to copy (URLs, secrets shown once) are selected whole when
-  // they get the focus.
+  // they get the focus, and get a Copy button where the browser lets the
+  // page write to the clipboard (https, or localhost).
   for (const input of document.querySelectorAll("input.copy")) {
     input.addEventListener("focus", () => input.select());
+    if (!navigator.clipboard || !window.isSecureContext) {
+      continue;
+    }
+    const label = document.querySelector(`label[for="${CSS.escape(input.id)}"]`);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-button small";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy " + (label ? label.textContent.trim() : input.getAttribute("aria-label") || "the value"));
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = "Copied";
+      } catch {
+        input.select();
+      }
+    });
+    const wrap = document.createElement("div");
+    wrap.className = "copy-wrap";
+    input.replaceWith(wrap);
+    wrap.append(input, button);
+  }
+
+  // On a narrow screen the navigation scrolls sideways: the current
+  // section is brought into its view.
+  const current = document.querySelector('.top nav a[aria-current="page"]');
+  const nav = current && current.closest("nav");
+  const centre = () => {
+    if (nav.scrollWidth > nav.clientWidth) {
+      const left = current.getBoundingClientRect().left - nav.getBoundingClientRect().left + nav.scrollLeft;
+      nav.scrollLeft = left - (nav.clientWidth - current.offsetWidth) / 2;
+    }
+  };
+  if (nav) {
+    centre();
+    window.addEventListener("resize", centre);
   }
 
   const builder = document.querySelector("form.builder");
