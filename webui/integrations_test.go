@@ -422,3 +422,84 @@ func TestAgencyAssignsTo(t *testing.T) {
 		t.Fatalf("the card does not name the company:\n%s", cards.body)
 	}
 }
+
+// TestIntegrationEdit: the edit form shows the stored integration, its
+// token masked; saving keeps the masked token and changes what was
+// changed; the integration is deleted after a confirmation, and a
+// campaign linking it makes the confirmation page show the refusal.
+func TestIntegrationEdit(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	b := e.browser()
+	csrf := b.signIn(e.shopKey.Secret)
+	e.connection(t, e.shopKey.Secret, 0, "shop-sms")
+	p := b.post("/ui/integrations/new", integrationForm(csrf, "Helpdesk", "connections", "shop-sms", "auth.type", "bearer", "auth.token", "crm-token-9"))
+	id := strings.TrimPrefix(regexp.MustCompile(`href="(/ui/integrations/\d+)"`).FindStringSubmatch(p.body)[1], "/ui/integrations/")
+	edit := b.get("/ui/integrations/" + id + "/edit")
+	if edit.status != 200 || !strings.Contains(edit.body, `value="Helpdesk"`) || strings.Contains(edit.body, "crm-token-9") ||
+		!strings.Contains(edit.body, `value="********"`) || !strings.Contains(edit.body, `id="f-connections-shop-sms" name="connections" value="shop-sms" checked`) {
+		t.Fatalf("the edit form:\n%s", edit.body)
+	}
+	unlabelled(t, edit.body)
+	form := integrationForm(csrf, "Helpdesk 2", "auth.type", "bearer", "auth.token", "********")
+	form.Del("events")
+	form.Add("events", "END")
+	p = b.post("/ui/integrations/"+id+"/edit", form)
+	if p.status != http.StatusSeeOther || p.location != "/ui/integrations/"+id+"?notice=integration-saved" {
+		t.Fatalf("save: %d %s\n%s", p.status, p.location, p.body)
+	}
+	stored, err := e.store.FindIntegration(ctx, hookline.AdminScope(), mustInt(t, id))
+	if err != nil || stored.Alias != "Helpdesk 2" || stored.Auth.Token != "crm-token-9" || len(stored.Connections) != 0 ||
+		len(stored.Events) != 1 || stored.Events[0] != "END" {
+		t.Fatalf("stored after the edit: %+v, %v", stored, err)
+	}
+	// Linked by a campaign: the deletion is refused on its page.
+	b.post("/ui/integrations/"+id+"/start", url.Values{"csrf": {csrf}})
+	if p := b.post("/ui/campaigns/new", url.Values{"csrf": {csrf}, "name": {"Sale"}, "type": {"chatbot"}, "connection": {"shop-sms"}, "integration_id": {id}}); p.status != http.StatusSeeOther {
+		t.Fatalf("campaign: %d\n%s", p.status, p.body)
+	}
+	if confirm := b.get("/ui/integrations/" + id + "/delete"); !strings.Contains(confirm.body, "Delete Helpdesk 2?") {
+		t.Fatalf("the confirmation:\n%s", confirm.body)
+	}
+	p = b.post("/ui/integrations/"+id+"/delete", url.Values{"csrf": {csrf}})
+	if p.status != http.StatusConflict || !strings.Contains(p.body, `id="confirm-error"`) || !strings.Contains(p.body, "campaigns link it") {
+		t.Fatalf("delete while a campaign links it: %d\n%s", p.status, p.body)
+	}
+	camps, _ := e.chats.FindCampaigns(ctx, &hookline.Caller{}, 0, hookline.PageRequest{})
+	if p := b.post(fmt.Sprintf("/ui/campaigns/%d/delete", camps.Items[0].ID), url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete the campaign: %d", p.status)
+	}
+	p = b.post("/ui/integrations/"+id+"/delete", url.Values{"csrf": {csrf}})
+	if p.status != http.StatusSeeOther || p.location != "/ui/integrations?notice=integration-deleted" {
+		t.Fatalf("delete: %d %s", p.status, p.location)
+	}
+	if list := b.get(p.location); strings.Contains(list.body, "Helpdesk 2") || !strings.Contains(list.body, "Integration deleted.") {
+		t.Fatalf("the deleted integration is still listed:\n%s", list.body)
+	}
+}
+
+// TestEveryInputLabelled opens every page of part 2, as an agency with
+// something on each, and checks that each input has a label.
+func TestEveryInputLabelled(t *testing.T) {
+	e := newEnv(t, "")
+	b := e.browser()
+	csrf := b.signIn(e.agencyKey.Secret)
+	shop := fmt.Sprint(e.shop.ID)
+	e.connection(t, e.agencyKey.Secret, e.shop.ID, "shop-sms")
+	p := b.post("/ui/integrations/new", integrationForm(csrf, "Helpdesk", "company_id", shop))
+	id := strings.TrimPrefix(regexp.MustCompile(`href="(/ui/integrations/\d+)"`).FindStringSubmatch(p.body)[1], "/ui/integrations/")
+	p = b.postFile("/ui/bots/import", url.Values{"csrf": {csrf}, "company_id": {shop}}, "greeter.yaml", greeter)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("import: %d\n%s", p.status, p.body)
+	}
+	bot := p.location[:strings.Index(p.location, "?")]
+	for _, path := range []string{"/ui/integrations", "/ui/integrations/new", "/ui/integrations/" + id, "/ui/integrations/" + id + "/edit",
+		"/ui/connections", "/ui/connections/new", "/ui/campaigns", "/ui/campaigns/new", "/ui/bots", "/ui/bots/import", bot,
+		bot + "/channels", bot + "/try", "/ui/approvals", "/ui/dashboard"} {
+		p := b.get(path)
+		if p.status != 200 {
+			t.Fatalf("%s: %d", path, p.status)
+		}
+		unlabelled(t, p.body)
+	}
+}
