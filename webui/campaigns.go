@@ -207,7 +207,8 @@ func (s *Server) campaignFormPage(w http.ResponseWriter, r *http.Request, q *req
 		v.Basic = append(v.Basic, companyField(fe, companies, more, posted.Get("company_id"), "The company the campaign belongs to."))
 	}
 	typ := f("type", "Type", "select")
-	typ.Options = choose([]option{{Value: "chatbot", Label: "Chatbot: an integration or a bot answers"}, {Value: "keyword", Label: "Keyword: fixed answers to keywords"}}, posted.Get("type"))
+	typ.Options = choose([]option{{Value: "chatbot", Label: "Chatbot"}, {Value: "keyword", Label: "Keyword"}}, posted.Get("type"))
+	typ.Hint = "Chatbot: an integration or a bot answers the contacts. Keyword: a fixed reply to a few keywords."
 	v.Basic = append(v.Basic, typ)
 	conn := f("connection", "Connection", "select")
 	conn.Required = true
