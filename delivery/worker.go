@@ -57,7 +57,8 @@ type Config struct {
 }
 
 // Worker sends due deliveries. It leases them from the store in batches,
-// sends each in a goroutine of its own (one HTTP exchange per attempt), and
+// hands each to one of its sending goroutines (one HTTP exchange per
+// attempt), and
 // records the outcomes in batches. Start it once; Stop it before the store
 // closes.
 type Worker struct {
@@ -90,7 +91,11 @@ type Worker struct {
 	// cache keeps what sends read of their targets (see targetTTL).
 	cache targetCache
 
-	sends    sync.WaitGroup
+	sends sync.WaitGroup
+	// jobs feeds the sending goroutines, one per worker, started once:
+	// a goroutine started per send grew its stack again for every
+	// exchange, a twentieth of the CPU of draining a backlog.
+	jobs     chan *hookline.Delivery
 	results  chan result
 	recorded chan struct{}
 }
@@ -146,6 +151,7 @@ func NewWorker(cfg Config) *Worker {
 		hard: hard, hardCancel: cancel,
 		companies: map[int64]int{}, targets: map[target]int{}, cache: targetCache{entries: map[target]*targetState{}},
 		results: make(chan result, cfg.Workers), recorded: make(chan struct{}),
+		jobs: make(chan *hookline.Delivery, cfg.Workers),
 	}
 }
 
@@ -153,6 +159,13 @@ func NewWorker(cfg Config) *Worker {
 func (w *Worker) Start() {
 	if w.started.Swap(true) {
 		return
+	}
+	for range w.cfg.Workers {
+		go func() {
+			for d := range w.jobs {
+				w.send(d)
+			}
+		}()
 	}
 	go w.record()
 	go w.run()
@@ -184,6 +197,7 @@ func (w *Worker) stop(ctx context.Context) error {
 		return nil
 	}
 	<-w.loopDone
+	close(w.jobs)
 	done := make(chan struct{})
 	go func() { w.sends.Wait(); close(done) }()
 	var err error
@@ -302,7 +316,7 @@ func (w *Worker) dispatch(least int) int {
 		w.targets[t]++
 		w.sends.Add(1)
 		started++
-		go w.send(d)
+		w.jobs <- d
 	}
 	w.mu.Unlock()
 	if len(release) > 0 {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookline/hookline"
 )
 
 // Mount is one part of the top-level handler.
@@ -209,3 +211,27 @@ func (w *Recorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *Recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// StatusOf maps an error code to its HTTP status, for the edges that
+// answer with the code's usual status (the JSON API, the channel hooks,
+// the web UI). The provider callbacks map some codes otherwise, for the
+// providers' retries.
+func StatusOf(code hookline.Code) int {
+	switch code {
+	case hookline.CodeInvalid:
+		return http.StatusBadRequest
+	case hookline.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case hookline.CodeForbidden:
+		return http.StatusForbidden
+	case hookline.CodeNotFound:
+		return http.StatusNotFound
+	case hookline.CodeConflict:
+		return http.StatusConflict
+	case hookline.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case hookline.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

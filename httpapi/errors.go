@@ -14,28 +14,6 @@ import (
 // routing rather than from a hookline.Error.
 const codeMethodNotAllowed = "method_not_allowed"
 
-// StatusOf maps an error code to its HTTP status. It is the only place
-// that does.
-func StatusOf(code hookline.Code) int {
-	switch code {
-	case hookline.CodeInvalid:
-		return http.StatusBadRequest
-	case hookline.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case hookline.CodeForbidden:
-		return http.StatusForbidden
-	case hookline.CodeNotFound:
-		return http.StatusNotFound
-	case hookline.CodeConflict:
-		return http.StatusConflict
-	case hookline.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case hookline.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // errorBody is the body of every error response:
 // {"error": {"code", "message", "field"?}}.
 type errorBody struct {
@@ -63,7 +41,7 @@ func (s *Server) RenderError(w http.ResponseWriter, r *http.Request, err error) 
 	case hookline.CodeUnavailable:
 		s.log.Warn("unavailable", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	}
-	writeJSON(w, StatusOf(code), errorBody{Error: detail})
+	writeJSON(w, edge.StatusOf(code), errorBody{Error: detail})
 }
 
 // writeJSON writes v as the JSON response body with the given status.

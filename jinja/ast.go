@@ -101,7 +101,6 @@ type target interface{ isTarget() }
 type (
 	nameTarget  struct{ name string }
 	tupleTarget struct {
-		pos   int
 		items []target
 	}
 	nsTarget struct {

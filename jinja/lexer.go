@@ -436,8 +436,6 @@ func (lx *lexer) inside(p int, block bool) (int, bool) {
 	}
 }
 
-func isDigitOrUnderscore(c byte) bool { return c >= '0' && c <= '9' || c == '_' }
-
 func scanDigits(s string, i int) int {
 	// (\d+_)*\d+
 	start := i

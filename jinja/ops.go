@@ -507,10 +507,6 @@ func num(v Value) float64 {
 	return float64(v.n)
 }
 
-func (r *renderer) tooBig() {
-	r.failBudget("value", "integer result too large")
-}
-
 // intOp is int64 arithmetic; results outside int64 continue in big integers.
 func (r *renderer) intOp(op string, a, b int64) Value {
 	big := func() Value { return r.bigOp(op, intVal(a), intVal(b)) }

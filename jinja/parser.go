@@ -15,7 +15,6 @@ type parser struct {
 	i     int
 	depth int
 	opts  *Options
-	err   *Error
 	// names interns variable names, so that a render compares repeated names by
 	// pointer (see renderer.dataLookup).
 	names map[string]string

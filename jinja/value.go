@@ -238,14 +238,6 @@ func (d *dictVal) set(k, v Value) {
 	}
 }
 
-func (d *dictVal) copy() *dictVal {
-	n := newDict(len(d.keys))
-	for i := range d.keys {
-		n.set(d.keys[i], d.vals[i])
-	}
-	return n
-}
-
 type rangeVal struct{ start, stop, step int64 }
 
 func (r *rangeVal) length() int64 {

@@ -9,6 +9,11 @@
 // throughput, latency percentiles, server CPU per request and the ratio of
 // the two, with medians across rounds.
 //
+// The delivery scenarios (RunDeliveries) measure the delivery queue
+// instead: a backlog queued through the API and sent by one or more
+// hookline processes to a receiver that checks order per key (the sink),
+// against a bare net/http client process posting the same bodies.
+//
 // Scenarios are named and kept in a Registry; Scenarios lists the built-in
 // ones. Every request the package sends goes to 127.0.0.0/8 only.
 package load

@@ -27,10 +27,13 @@ const (
 	// PeerReceiver stands in for a helpdesk: it reads the request and
 	// answers a small JSON ticket.
 	PeerReceiver Peer = "receiver"
+	// PeerSink receives the delivery scenarios' deliveries: it answers
+	// 204 and checks order per key (see sink).
+	PeerSink Peer = "sink"
 )
 
 // Peers lists every peer, for usage text and checks.
-func Peers() []Peer { return []Peer{PeerHello, PeerForwarder, PeerReceiver} }
+func Peers() []Peer { return []Peer{PeerHello, PeerForwarder, PeerReceiver, PeerSink} }
 
 // helloBody is the hello server's answer.
 const helloBody = `{"hello":"world"}`
@@ -81,6 +84,8 @@ func PeerHandler(p Peer, receiverURL string) (http.Handler, error) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, receiverTicket)
 		}), nil
+	case PeerSink:
+		return newSink(), nil
 	case PeerForwarder:
 		if _, err := CheckLoopbackURL(receiverURL); err != nil {
 			return nil, fmt.Errorf("the forwarder's receiver: %w", err)

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -64,4 +65,39 @@ func truncate(b []byte) []byte {
 		return b[:80]
 	}
 	return b
+}
+
+// ParseVmRSS reads the resident set size (the VmRSS line) from the
+// content of /proc/<pid>/status, in bytes.
+func ParseVmRSS(status []byte) (int64, error) {
+	for _, line := range bytes.Split(status, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		if !ok {
+			continue
+		}
+		fields := bytes.Fields(rest)
+		if len(fields) != 2 || string(fields[1]) != "kB" {
+			return 0, fmt.Errorf("proc status: VmRSS %q: want a number of kB", truncate(rest))
+		}
+		kb, err := strconv.ParseInt(string(fields[0]), 10, 64)
+		if err != nil || kb < 0 {
+			return 0, fmt.Errorf("proc status: VmRSS %q is not a number of kB", fields[0])
+		}
+		return kb << 10, nil
+	}
+	return 0, errors.New("proc status: no VmRSS line (a process that has exited has none)")
+}
+
+// ReadProcessRSS reads the resident set size of process pid from /proc,
+// in bytes.
+func ReadProcessRSS(pid int) (int64, error) {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("read the memory of process %d: %w", pid, err)
+	}
+	rss, err := ParseVmRSS(status)
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return rss, nil
 }

@@ -67,3 +67,53 @@ func TestReadProcessCPUSelf(t *testing.T) {
 		}
 	}
 }
+
+func TestParseVmRSS(t *testing.T) {
+	tests := []struct {
+		name, status string
+		want         int64
+		wantErr      string
+	}{
+		{"plain", "Name:\thookline\nVmPeak:\t  900000 kB\nVmRSS:\t   35120 kB\nRssAnon:\t 20000 kB\n", 35120 << 10, ""},
+		{"last line", "Name:\tx\nVmRSS: 4 kB", 4 << 10, ""},
+		{"exited", "Name:\tx\nState:\tZ (zombie)\n", 0, "no VmRSS line"},
+		{"other unit", "VmRSS:\t35 MB\n", 0, "want a number of kB"},
+		{"not a number", "VmRSS:\tlots kB\n", 0, `"lots" is not a number`},
+		{"negative", "VmRSS:\t-4 kB\n", 0, "is not a number"},
+		{"empty", "", 0, "no VmRSS line"},
+	}
+	for _, tc := range tests {
+		got, err := ParseVmRSS([]byte(tc.status))
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %d, %v; want %d", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestReadProcessRSSSelf reads this process's resident set, which holds
+// at least a buffer it has just written to.
+func TestReadProcessRSSSelf(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	buf := make([]byte, 8<<20)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	rss, err := ReadProcessRSS(os.Getpid())
+	if err != nil || rss < int64(len(buf)) {
+		t.Fatalf("RSS %d, %v with an 8 MiB buffer in use", rss, err)
+	}
+	if buf[len(buf)-1] != byte(len(buf)-1) {
+		t.Fatal("the buffer changed")
+	}
+	if _, err := ReadProcessRSS(1 << 30); err == nil {
+		t.Fatal("the RSS of a process that does not exist was read")
+	}
+}

@@ -47,6 +47,29 @@ type Config struct {
 	AdminToken string
 	PID        int
 
+	// The delivery scenarios' settings (see RunDeliveries).
+	//
+	// Backlog is the number of deliveries of each round, over Keys
+	// ordering keys. Nodes is the number of serve processes sharing the
+	// queue (more than one needs PostgreSQL). Workers and PerTarget are
+	// their HOOKLINE_DELIVERY_WORKERS and HOOKLINE_DELIVERY_PER_TARGET;
+	// Workers is the bare client's concurrency too. PhaseTimeout bounds
+	// each queuing, drain and bare client run (0: a minute plus 5 ms per
+	// delivery); one that makes no progress for StallTimeout fails.
+	Backlog, Keys, Nodes, Workers, PerTarget int
+	PhaseTimeout                             time.Duration
+	// FreshDatabase, when not nil and HOOKLINE_DATABASE_URL names
+	// PostgreSQL, makes an empty schema for a round and returns the URL
+	// that selects it and how to drop it: every round starts from an empty
+	// queue, as on SQLite, where each round has a data directory of its own.
+	FreshDatabase func(ctx context.Context, databaseURL string) (url string, drop func(context.Context) error, err error)
+	// BareClientArgs run the bare client: Executable with these, then its
+	// flags (see RunBareClient).
+	BareClientArgs []string
+	// CPUProfile, when set, is the file the first node writes its CPU
+	// profile to, in the first round, from its worker's start to its exit.
+	CPUProfile string
+
 	// Progress receives a line per step and measurement; nil is silent.
 	Progress io.Writer
 }
@@ -67,8 +90,11 @@ func (c *Config) Check() error {
 	bad := func(setting, format string, args ...any) {
 		errs = append(errs, &SettingError{Setting: setting, Problem: fmt.Sprintf(format, args...)})
 	}
-	if c.Scenario.Setup == nil {
+	if c.Scenario.Setup == nil && c.Scenario.Deliveries == nil {
 		bad("Scenario", "none chosen")
+	}
+	if c.Scenario.Deliveries != nil {
+		c.checkDeliveries(bad)
 	}
 	if c.Rounds < 1 || c.Rounds > 100 {
 		bad("Rounds", "%d is not from 1 to 100", c.Rounds)
@@ -108,6 +134,10 @@ func (c *Config) Check() error {
 // the processes, then every measurement with its warm-up and the requests
 // in flight at its end, with a margin for stopping.
 func (c *Config) Bound() time.Duration {
+	if c.Scenario.Deliveries != nil {
+		perRound := time.Duration(c.Nodes)*startTimeout + 3*c.phaseTimeout() + time.Minute
+		return 2*startTimeout + time.Duration(c.Rounds)*perRound + time.Minute
+	}
 	perMeasurement := c.Warmup + c.Duration + 2*c.RequestTimeout
 	return 4*startTimeout + time.Duration(2*c.Rounds)*perMeasurement + time.Minute
 }

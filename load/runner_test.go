@@ -52,6 +52,71 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+func validDeliveryConfig() Config {
+	c := validConfig()
+	c.Scenario = deliveryDrainScenario()
+	c.Backlog, c.Keys, c.Nodes, c.Workers, c.PerTarget = 20000, 1000, 1, 64, 128
+	return c
+}
+
+func TestDeliveryConfigCheck(t *testing.T) {
+	pg := []string{"HOOKLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"}
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"publish", func(c *Config) { c.Scenario = deliveryPublishScenario() }, ""},
+		{"three nodes on PostgreSQL", func(c *Config) { c.Nodes, c.Environ = 3, pg }, ""},
+		{"a million", func(c *Config) { c.Backlog = 1_000_000 }, ""},
+		{"three nodes on SQLite", func(c *Config) { c.Nodes = 3 }, "Nodes: 3 processes need PostgreSQL"},
+		{"three nodes on a SQLite URL", func(c *Config) { c.Nodes, c.Environ = 3, []string{"HOOKLINE_DATABASE_URL=sqlite:/x.db"} }, "Nodes: 3 processes need PostgreSQL"},
+		{"no backlog", func(c *Config) { c.Backlog = 0 }, "Backlog: 0"},
+		{"huge backlog", func(c *Config) { c.Backlog = maxBacklog + 1 }, "Backlog: 10000001"},
+		{"no keys", func(c *Config) { c.Keys = 0 }, "Keys: 0"},
+		{"no nodes", func(c *Config) { c.Nodes = 0 }, "Nodes: 0"},
+		{"no workers", func(c *Config) { c.Workers = 0 }, "Workers: 0"},
+		{"per target", func(c *Config) { c.PerTarget = 2000 }, "PerTarget: 2000"},
+		{"negative phase", func(c *Config) { c.PhaseTimeout = -time.Second }, "PhaseTimeout: -1s"},
+		{"a target", func(c *Config) { c.Target, c.AdminToken = "http://127.0.0.1:8080", "t" }, "Target: not with a delivery scenario"},
+	}
+	for _, tc := range tests {
+		c := validDeliveryConfig()
+		tc.change(&c)
+		err := c.Check()
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	c := validDeliveryConfig()
+	if c.phaseTimeout() != time.Minute+100*time.Second {
+		t.Errorf("phase timeout %v for 20,000", c.phaseTimeout())
+	}
+	if b := c.Bound(); b < 3*3*c.phaseTimeout() || b > 3*time.Hour {
+		t.Errorf("bound %v for 3 rounds of 20,000", b)
+	}
+	c.PhaseTimeout = time.Second
+	if c.phaseTimeout() != time.Second {
+		t.Errorf("phase timeout %v, set to 1s", c.phaseTimeout())
+	}
+	if _, err := RunDeliveries(t.Context(), validConfig()); err == nil || !strings.Contains(err.Error(), "not a delivery scenario") {
+		t.Errorf("RunDeliveries ran a request scenario: %v", err)
+	}
+	if _, err := RunDeliveries(t.Context(), Config{Scenario: deliveryDrainScenario()}); err == nil || !strings.Contains(err.Error(), "Backlog: 0") {
+		t.Errorf("RunDeliveries ran an unchecked configuration: %v", err)
+	}
+	if env := withEnv([]string{"A=1", "B=2", "AB=3"}, "A", "9"); strings.Join(env, " ") != "B=2 AB=3 A=9" {
+		t.Errorf("withEnv: %q", env)
+	}
+}
+
 func TestChildEnvironments(t *testing.T) {
 	environ := []string{"PATH=/bin", "HOOKLINE_ADDR=0.0.0.0:80", "HOOKLINE_DATABASE_URL=postgres://x", "HOOKLINE_SECRET_KEY=k", "HOOKLINE_ADMIN_TOKEN=theirs", "HOOKLINE_LOG_LEVEL=debug"}
 	server := serverEnviron(environ, "ours-0123456789abcdef")

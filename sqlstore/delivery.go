@@ -276,6 +276,11 @@ WHERE id IN (
 	LIMIT ?%s)
 RETURNING ` + deliveryColumns
 
+// otherCompanyDueQuery tells whether a company other than the one given
+// has a pending delivery due (see LeaseDeliveries).
+const otherCompanyDueQuery = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND company_id > 0 AND company_id < ? AND next_attempt_at <= ?)
+	OR EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND company_id > 0 AND company_id > ? AND next_attempt_at <= ?)`
+
 // leaseHorizon is later than any lease ends.
 var leaseHorizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -283,6 +288,20 @@ var leaseHorizon = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
 	if req.Limit <= 0 {
 		return nil, nil
+	}
+	if req.ExcludeCompany != 0 {
+		// The worker asks whether another company waits while one holds
+		// half of it, once per poll when one company has the whole
+		// queue: that answer comes from deliveries_company_due, without
+		// the lease reading the holder's whole backlog to find nothing.
+		var others bool
+		now := s.db.timestamp()
+		if err := s.db.conn().queryRow(ctx, otherCompanyDueQuery, []any{req.ExcludeCompany, now, req.ExcludeCompany, now}, &others); err != nil {
+			return nil, fmt.Errorf("lease deliveries: look for other companies' deliveries: %w", err)
+		}
+		if !others {
+			return nil, nil
+		}
 	}
 	if s.db.leases != nil {
 		return s.leaseFromBook(ctx, req)

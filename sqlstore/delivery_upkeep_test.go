@@ -23,6 +23,7 @@ func TestUpkeepQueryPlans(t *testing.T) {
 	}{
 		{"queue count", queueCountQuery, nil, []string{"USING COVERING INDEX deliveries_key"}},
 		{"oldest due", oldestDueQuery, nil, []string{"USING INDEX deliveries_due"}},
+		{"other company due", otherCompanyDueQuery, []any{5, now, 5, now}, []string{"INDEX deliveries_company_due (company_id>? AND company_id<?)", "INDEX deliveries_company_due (company_id>?)"}},
 		{"prune deliveries", pruneDeliveriesQuery, []any{"succeeded", now, 500, "succeeded", now},
 			[]string{"INDEX deliveries_final (status=? AND updated_at<?)", "INDEX delivery_idempotency_delivery (delivery_id=?)"}},
 		{"prune keys", pruneKeysQuery, []any{now, 500, now}, []string{"INDEX delivery_idempotency_created (created_at<?)"}},

@@ -398,22 +398,4 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // statusOf maps an error's code to the page's HTTP status.
-func statusOf(err error) int {
-	switch hookline.ErrorCode(err) {
-	case hookline.CodeInvalid:
-		return http.StatusBadRequest
-	case hookline.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case hookline.CodeForbidden:
-		return http.StatusForbidden
-	case hookline.CodeNotFound:
-		return http.StatusNotFound
-	case hookline.CodeConflict:
-		return http.StatusConflict
-	case hookline.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case hookline.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(err error) int { return edge.StatusOf(hookline.ErrorCode(err)) }

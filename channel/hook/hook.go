@@ -155,27 +155,6 @@ func bearer(r *http.Request) (string, error) {
 	return token, nil
 }
 
-// statusOf maps an error code to this edge's HTTP status.
-func statusOf(code hookline.Code) int {
-	switch code {
-	case hookline.CodeInvalid:
-		return http.StatusBadRequest
-	case hookline.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case hookline.CodeForbidden:
-		return http.StatusForbidden
-	case hookline.CodeNotFound:
-		return http.StatusNotFound
-	case hookline.CodeConflict:
-		return http.StatusConflict
-	case hookline.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case hookline.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // errorBody is this edge's error: {"error": {"code", "message", "field"?}}.
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -203,7 +182,7 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, err error)
 	case hookline.CodeUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
-	h.render(w, r, statusOf(code), string(code), msg, hookline.ErrorField(err))
+	h.render(w, r, edge.StatusOf(code), string(code), msg, hookline.ErrorField(err))
 }
 
 func (h *Handler) render(w http.ResponseWriter, _ *http.Request, status int, code, msg, field string) {

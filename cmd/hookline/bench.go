@@ -2,16 +2,27 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	// The pgx driver registers itself as "pgx" for database/sql: bench
+	// makes a fresh schema for each round of a delivery scenario on
+	// PostgreSQL.
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hookline/hookline/load"
 )
@@ -31,6 +42,20 @@ key and HOOKLINE_EGRESS_ALLOW=127.0.0.1/32; HOOKLINE_DATABASE_URL and
 HOOKLINE_SECRET_KEY pass through when set). The baseline and the receiver
 of webhook calls run as processes of their own, so each one's CPU is
 measured the same way. The load generator connects to 127.0.0.0/8 only.
+
+The delivery scenarios (delivery-drain, delivery-publish) measure the
+queue instead: a backlog of --backlog deliveries over --keys ordering keys,
+queued through the API, sent by --nodes serve processes to a receiver
+process that checks order per key, against a bare net/http client posting
+the same bodies to the same receiver (--workers goroutines, keep-alive),
+in alternating rounds. Each round starts hookline afresh: a new data
+directory, or on PostgreSQL (HOOKLINE_DATABASE_URL) a new schema that is
+dropped after it. The drain queues the backlog with the workers held
+(serve's hidden HOOKLINE_BENCH_HOLD_DELIVERIES=1), then starts them all
+with SIGUSR1: the clock runs from then until the receiver has every
+delivery. Reported: deliveries/s, hookline/bare ratio, serve's CPU per
+delivery, its RSS at the start, middle and end, duplicates and breaks of
+order, against the floor of 10,000/s and goal of 15,000/s.
 `
 
 // benchCommand is the command table's entry for bench.
@@ -48,6 +73,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 && args[0] == "serve-peer" {
 		return runBenchPeer(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "bare-client" {
+		return runBareClient(ctx, args[1:], stdout, stderr)
+	}
 	scenarios := load.Scenarios()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	scenarioName := fs.String("scenario", "", "the scenario to run: "+scenarios.Names()+" (see --list)")
@@ -62,12 +90,21 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	pid := fs.Int("pid", 0, "with --target: its process id, to measure its CPU per request")
 	jsonFile := fs.String("json", "", "also write the report as JSON to this file")
 	logLevel := fs.String("server-log-level", "info", "log level of the started hookline: debug, info (as in production: a line per request), warn or error")
+	backlog := fs.Int("backlog", 20000, "delivery scenarios: deliveries per round")
+	keys := fs.Int("keys", 1000, "delivery scenarios: ordering keys the backlog is spread over")
+	nodes := fs.Int("nodes", 1, "delivery scenarios: serve processes sharing the queue (more than 1 needs HOOKLINE_DATABASE_URL=postgres://...)")
+	workers := fs.Int("workers", 64, "delivery scenarios: HOOKLINE_DELIVERY_WORKERS of each serve process, and the bare client's goroutines")
+	perTarget := fs.Int("per-target", 128, "delivery scenarios: HOOKLINE_DELIVERY_PER_TARGET of each serve process (the backlog goes to one webhook)")
+	phaseTimeout := fs.Duration("phase-timeout", 0, "delivery scenarios: bound of each queuing, drain and bare client run (default a minute plus 5ms per delivery); one that makes no progress for a minute fails anyway")
+	cpuProfile := fs.String("cpuprofile", "", "delivery scenarios: write the first serve process's CPU profile, from its worker's start to its exit in the first round, to this file")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, benchUsage+"\nscenarios:\n")
 		writeScenarios(w, scenarios)
 		fmt.Fprintln(w, "\nflags:")
 		printFlags(w, fs)
-		fmt.Fprintln(w, "\nexample:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json")
+		fmt.Fprintln(w, "\nexamples:\n  go run ./cmd/hookline bench --scenario api-get --rounds 3 --json api-get.json\n"+
+			"  go run ./cmd/hookline bench --scenario delivery-drain --backlog 20000 --rounds 3\n"+
+			"  HOOKLINE_DATABASE_URL=postgres://... go run ./cmd/hookline bench --scenario delivery-drain --nodes 3")
 	}
 	if code, done := parseFlags(fs, args, usage, stdout, stderr); done {
 		return code
@@ -92,6 +129,24 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	deliveries := scenario.Deliveries != nil
+	for _, name := range []string{"backlog", "keys", "nodes", "workers", "per-target", "phase-timeout", "cpuprofile"} {
+		if given[name] && !deliveries {
+			return usageError("--%s applies to the delivery scenarios only", name)
+		}
+	}
+	for _, name := range []string{"duration", "warmup", "target", "admin-token", "pid"} {
+		if given[name] && deliveries {
+			return usageError("--%s does not apply to a delivery scenario", name)
+		}
+	}
+	if *cpuProfile != "" {
+		abs, err := filepath.Abs(*cpuProfile)
+		if err != nil {
+			return usageError("--cpuprofile: %v", err)
+		}
+		*cpuProfile = abs
+	}
 	if *target == "" {
 		for _, name := range []string{"admin-token", "pid"} {
 			if given[name] {
@@ -127,6 +182,15 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		Target:         *target,
 		AdminToken:     *adminToken,
 		PID:            *pid,
+		Backlog:        *backlog,
+		Keys:           *keys,
+		Nodes:          *nodes,
+		Workers:        *workers,
+		PerTarget:      *perTarget,
+		PhaseTimeout:   *phaseTimeout,
+		FreshDatabase:  freshPostgresSchema,
+		BareClientArgs: []string{"bench", "bare-client"},
+		CPUProfile:     *cpuProfile,
 		Progress:       stderr,
 	}
 	if err := checkBenchFlags(cfg); err != nil {
@@ -143,7 +207,15 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	report, err := load.Run(ctx, cfg)
+	var report interface {
+		WriteTable(io.Writer) error
+		WriteJSON(io.Writer) error
+	}
+	if deliveries {
+		report, err = load.RunDeliveries(ctx, cfg)
+	} else {
+		report, err = load.Run(ctx, cfg)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hookline bench: %v\n", err)
 		if jsonOut != nil {
@@ -171,6 +243,8 @@ func checkBenchFlags(cfg load.Config) error {
 	flagOf := map[string]string{
 		"Rounds": "--rounds", "Connections": "--connections", "Duration": "--duration", "Warmup": "--warmup",
 		"RequestTimeout": "--request-timeout", "Target": "--target", "AdminToken": "--admin-token", "PID": "--pid",
+		"Backlog": "--backlog", "Keys": "--keys", "Nodes": "--nodes", "Workers": "--workers", "PerTarget": "--per-target",
+		"PhaseTimeout": "--phase-timeout",
 	}
 	var errs []error
 	if err := cfg.Check(); err != nil {
@@ -196,15 +270,91 @@ func checkBenchFlags(cfg load.Config) error {
 
 func writeScenarios(w io.Writer, scenarios *load.Registry) {
 	for _, s := range scenarios.All() {
-		fmt.Fprintf(w, "  %-12s %s\n  %-12s baseline: %s; floor %.0f%%, goal %.0f%% of its throughput\n",
+		if d := s.Deliveries; d != nil {
+			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f, goal %.0f deliveries/s\n", s.Name, s.Summary, "", d.FloorPerSecond, d.GoalPerSecond)
+			continue
+		}
+		fmt.Fprintf(w, "  %-16s %s\n  %-16s baseline: %s; floor %.0f%%, goal %.0f%% of its throughput\n",
 			s.Name, s.Summary, "", s.Baseline, 100*s.Floor, 100*s.Goal)
 	}
+}
+
+// freshPostgresSchema makes an empty schema named hl_bench_<random> on
+// the server of databaseURL and returns the URL that selects it (its
+// search_path) and how to drop it, for a delivery scenario's round.
+func freshPostgresSchema(ctx context.Context, databaseURL string) (string, func(context.Context) error, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", nil, errors.New("HOOKLINE_DATABASE_URL is not a valid URL")
+	}
+	suffix := make([]byte, 8)
+	if _, err := rand.Read(suffix); err != nil {
+		return "", nil, err
+	}
+	// Hex digits only: the name needs no quoting.
+	schema := "hl_bench_" + hex.EncodeToString(suffix)
+	exec := func(ctx context.Context, statement string) error {
+		db, err := sql.Open("pgx", databaseURL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", u.Redacted(), err)
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, statement); err != nil {
+			return fmt.Errorf("%s on %s: %w", statement, u.Redacted(), err)
+		}
+		return nil
+	}
+	if err := exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func(ctx context.Context) error { return exec(ctx, "DROP SCHEMA "+schema+" CASCADE") }, nil
+}
+
+// runBareClient implements the internal `hookline bench bare-client`,
+// the delivery scenarios' baseline, which bench runs as a process of its
+// own: it posts a backlog's bodies to the receiver and writes what it did
+// as JSON to stdout.
+func runBareClient(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench bare-client", flag.ContinueOnError)
+	receiver := fs.String("receiver", "", "the receiver's base URL, on 127.0.0.0/8")
+	backlog := fs.Int("backlog", 20000, "bodies to post")
+	keys := fs.Int("keys", 1000, "ordering keys the bodies are spread over")
+	concurrency := fs.Int("concurrency", 64, "goroutines posting, each key's bodies from one of them, one after another")
+	timeout := fs.Duration("request-timeout", 10*time.Second, "bound of each post")
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: hookline bench bare-client --receiver URL [flags]\n\nThe delivery scenarios' baseline; bench runs it, people need not.\n\nflags:")
+		printFlags(w, fs)
+	}
+	if code, done := parseFlags(fs, args, usage, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hookline bench bare-client: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	res, err := load.RunBareClient(ctx, load.BareClientConfig{ReceiverURL: *receiver, Backlog: *backlog, Keys: *keys, Concurrency: *concurrency, Timeout: *timeout})
+	if err != nil {
+		fmt.Fprintf(stderr, "hookline bench bare-client: %v\n", err)
+		return 1
+	}
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
+		fmt.Fprintf(stderr, "hookline bench bare-client: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // runBenchPeer implements the internal `hookline bench serve-peer`, by
 // which bench starts its baselines and receiver as processes of their own.
 func runBenchPeer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const synopsis = "usage: hookline bench serve-peer hello|forwarder|receiver --addr HOST:PORT [--receiver URL]"
+	const synopsis = "usage: hookline bench serve-peer hello|forwarder|receiver|sink --addr HOST:PORT [--receiver URL]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintln(stdout, synopsis)
 		return 0

@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hookline/hookline/load"
+	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
 // runAsHookline makes this test binary act as the hookline binary when
@@ -93,6 +99,148 @@ func TestBenchScenarios(t *testing.T) {
 	}
 }
 
+// deliveryRun is what TestBenchDeliveryScenarios reads of a delivery
+// scenario's JSON report.
+type deliveryRun struct {
+	Scenario string `json:"scenario"`
+	Nodes    int    `json:"nodes"`
+	Rounds   []struct {
+		First    string `json:"first"`
+		Hookline struct {
+			Deliveries int     `json:"deliveries"`
+			PerSecond  float64 `json:"deliveries_per_second"`
+			Accepted   float64 `json:"accepted_per_second"`
+			OutOfOrder int     `json:"out_of_order"`
+			Gaps       int     `json:"gaps"`
+			CPU        float64 `json:"cpu_us_per_delivery"`
+			RSS        []struct {
+				Start  float64 `json:"start_mb"`
+				Middle float64 `json:"middle_mb"`
+				End    float64 `json:"end_mb"`
+			} `json:"rss"`
+		} `json:"hookline"`
+		Baseline struct {
+			Deliveries int     `json:"deliveries"`
+			PerSecond  float64 `json:"deliveries_per_second"`
+			OutOfOrder int     `json:"out_of_order"`
+		} `json:"baseline"`
+		Ratio float64 `json:"ratio"`
+	} `json:"rounds"`
+	Results struct {
+		Verdict string `json:"verdict"`
+	} `json:"results"`
+}
+
+// TestBenchDeliveryScenarios runs the drain and the publish scenarios end
+// to end with a small backlog for two rounds (each side goes first once):
+// serve, the receiver and the bare client run as processes; every
+// delivery arrives once, in order per key, on both sides; serve's CPU and
+// memory are measured; the drain writes serve's CPU profile. With
+// HOOKLINE_TEST_POSTGRES_URL set, the drain runs on two PostgreSQL nodes
+// too.
+func TestBenchDeliveryScenarios(t *testing.T) {
+	t.Setenv(runAsHookline, "1")
+	type benchRun struct {
+		name, scenario string
+		nodes          int
+		env            map[string]string
+	}
+	runs := []benchRun{{"drain", "delivery-drain", 1, nil}, {"publish", "delivery-publish", 1, nil}}
+	if pgtest.Available() {
+		runs = append(runs, benchRun{"drain on two PostgreSQL nodes", "delivery-drain", 2, map[string]string{"HOOKLINE_DATABASE_URL": os.Getenv(pgtest.EnvURL)}})
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			for k, v := range r.env {
+				t.Setenv(k, v)
+			}
+			dir := t.TempDir()
+			jsonPath, profile := filepath.Join(dir, "report.json"), filepath.Join(dir, "cpu.pprof")
+			args := []string{"bench", "--scenario", r.scenario, "--rounds", "2", "--backlog", "300", "--keys", "40",
+				"--connections", "4", "--workers", "8", "--nodes", strconv.Itoa(r.nodes), "--server-log-level", "warn", "--json", jsonPath}
+			if r.scenario == "delivery-drain" {
+				args = append(args, "--cpuprofile", profile)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), args, os.Getenv, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, want := range []string{"scenario " + r.scenario, "verdict: ", "order per key held", "bare-client"} {
+				if !strings.Contains(stdout.String(), want) {
+					t.Fatalf("the table lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			raw, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var report deliveryRun
+			if err := json.Unmarshal(raw, &report); err != nil {
+				t.Fatalf("%v in %s", err, raw)
+			}
+			if report.Scenario != r.scenario || report.Nodes != r.nodes || len(report.Rounds) != 2 ||
+				report.Rounds[0].First != "hookline" || report.Rounds[1].First != "bare-client" {
+				t.Fatalf("report: %s", raw)
+			}
+			for i, rd := range report.Rounds {
+				h, b := rd.Hookline, rd.Baseline
+				if h.Deliveries != 300 || h.OutOfOrder+h.Gaps != 0 || h.PerSecond <= 0 || h.CPU <= 0 || len(h.RSS) != r.nodes {
+					t.Errorf("round %d hookline: %+v", i+1, h)
+				}
+				for _, m := range h.RSS {
+					if m.Start < 1 || m.Middle < 1 || m.End < 1 || m.End > 1024 {
+						t.Errorf("round %d RSS %+v MB", i+1, m)
+					}
+				}
+				if r.scenario == "delivery-publish" && h.Accepted <= 0 {
+					t.Errorf("round %d: no accepted/s: %+v", i+1, h)
+				}
+				if b.Deliveries != 300 || b.OutOfOrder != 0 || b.PerSecond <= 0 || rd.Ratio <= 0 {
+					t.Errorf("round %d bare client: %+v, ratio %v", i+1, b, rd.Ratio)
+				}
+			}
+			if r.scenario == "delivery-drain" {
+				if info, err := os.Stat(profile); err != nil || info.Size() == 0 {
+					t.Errorf("serve's CPU profile: %v, %v", info, err)
+				}
+			}
+		})
+	}
+}
+
+// TestFreshPostgresSchema makes a round's schema, checks that the URL
+// selects it, and drops it.
+func TestFreshPostgresSchema(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skipf("%s is not set", pgtest.EnvURL)
+	}
+	ctx := context.Background()
+	base := os.Getenv(pgtest.EnvURL)
+	url, drop, err := freshPostgresSchema(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil || !strings.HasPrefix(schema, "hl_bench_") {
+		t.Fatalf("current schema %q, %v", schema, err)
+	}
+	if err := drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", schema).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d schemas named %s after the drop, %v", n, schema, err)
+	}
+	if _, _, err := freshPostgresSchema(ctx, "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2"); err == nil {
+		t.Fatal("a schema was made on a server that does not listen")
+	}
+}
+
 // TestBenchTarget runs webhook-run against a hookline already running
 // (here in this process, so --pid is this test's own): the run succeeds
 // and leaves no tenant or webhook behind.
@@ -152,6 +300,15 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"--scenario", "api-get", "extra"}, `unexpected argument "extra"`},
 		{[]string{"serve-peer", "nobody"}, `unknown peer "nobody"`},
 		{[]string{"--scenario", "api-get", "--json", filepath.Join(t.TempDir(), "missing", "report.json")}, "--json: "},
+		{[]string{"--scenario", "api-get", "--backlog", "10"}, "--backlog applies to the delivery scenarios only"},
+		{[]string{"--scenario", "webhook-run", "--nodes", "3"}, "--nodes applies to the delivery scenarios only"},
+		{[]string{"--scenario", "delivery-drain", "--duration", "1s"}, "--duration does not apply to a delivery scenario"},
+		{[]string{"--scenario", "delivery-drain", "--target", "http://127.0.0.1:8080"}, "--target does not apply to a delivery scenario"},
+		{[]string{"--scenario", "delivery-drain", "--backlog", "0"}, "--backlog: 0 is not from 1"},
+		{[]string{"--scenario", "delivery-drain", "--nodes", "3"}, "--nodes: 3 processes need PostgreSQL"},
+		{[]string{"--scenario", "delivery-publish", "--workers", "0", "--per-target", "0"}, "--per-target: 0"},
+		{[]string{"bare-client", "--receiver", "http://127.0.0.1:9", "extra"}, `unexpected argument "extra"`},
+		{[]string{"bare-client", "--backlog", "x"}, "-backlog"},
 	}
 	for _, tc := range tests {
 		stdout.Reset()
@@ -160,6 +317,27 @@ func TestBenchUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("bench %v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
 		}
+	}
+}
+
+// TestBenchBareClient runs the delivery scenarios' baseline as bench runs
+// it: its result is JSON on stdout, and a remote receiver is refused.
+func TestBenchBareClient(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "bare-client", "--receiver", "http://10.0.0.1:80"}, noEnv, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "127.0.0.0/8") {
+		t.Fatalf("a remote receiver: exit %d, %q", code, stderr.String())
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer srv.Close()
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"bench", "bare-client", "--receiver", srv.URL, "--backlog", "50", "--keys", "5", "--concurrency", "2"}, noEnv, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var res load.BareClientResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Posted != 50 || res.Failed != 0 || res.StartedAt == 0 {
+		t.Fatalf("result %s: %+v, %v", stdout.String(), res, err)
 	}
 }
 

@@ -67,6 +67,11 @@ type Config struct {
 	// ChatIdleTimeout ends an integration's chat this long after its
 	// last message.
 	ChatIdleTimeout time.Duration
+	// HoldDeliveries keeps the delivery worker from starting until
+	// StartDeliveries is called. It is not a setting: only hookline bench
+	// asks for it (load.EnvHoldDeliveries), to queue a backlog before the
+	// clock of a drain starts.
+	HoldDeliveries bool
 }
 
 // setting is one configuration value: its flag, its environment variable,

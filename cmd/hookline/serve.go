@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/hookline/hookline/httpapi"
 	"github.com/hookline/hookline/inbound"
 	"github.com/hookline/hookline/integration"
+	"github.com/hookline/hookline/load"
 	"github.com/hookline/hookline/metrics"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/tenant"
@@ -242,7 +245,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// forgets what it no longer needs; Close stops both before the store
 	// closes.
 	m.worker = worker
-	m.worker.Start()
+	if !m.cfg.HoldDeliveries {
+		m.worker.Start()
+	}
 	m.pruner = pruner
 	m.pruner.Start()
 	m.bots = runtime
@@ -253,6 +258,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { m.serveErr <- m.server.Serve(m.ln) }()
 	m.log.Info("listening", "addr", m.Addr(), "public_url", m.publicURL, "data", m.cfg.DataDir)
 	return nil
+}
+
+// StartDeliveries starts the delivery worker that Open held back
+// (Config.HoldDeliveries); once started, calling it again does nothing.
+func (m *Main) StartDeliveries() {
+	m.worker.Start()
+	m.log.Info("delivery worker started")
 }
 
 // listenError says in one line why the address cannot be listened on,
@@ -363,17 +375,49 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// hookline bench's settings, which are not in -h (see load.EnvHoldDeliveries
+	// and load.EnvCPUProfile): a worker held until a signal, and a CPU
+	// profile from the worker's start to the exit. The signal is caught
+	// before anything starts, so that it can never end the process.
+	var startWorker chan os.Signal
+	if getenv(load.EnvHoldDeliveries) == "1" {
+		cfg.HoldDeliveries = true
+		startWorker = make(chan os.Signal, 1)
+		signal.Notify(startWorker, load.StartSignal)
+		defer signal.Stop(startWorker)
+	}
+	profile := &cpuProfile{path: getenv(load.EnvCPUProfile)}
+	defer func() {
+		if err := profile.stop(); err != nil {
+			fmt.Fprintf(stderr, "hookline serve: %v\n", err)
+		}
+	}()
 	m := NewMain(cfg, stderr, stderr)
 	if err := m.Open(ctx); err != nil {
 		fmt.Fprintf(stderr, "hookline serve: %v\n", err)
 		m.Close()
 		return 1
 	}
+	if cfg.HoldDeliveries {
+		m.log.Info("delivery worker held until SIGUSR1", "setting", load.EnvHoldDeliveries)
+	} else if err := profile.start(); err != nil {
+		fmt.Fprintf(stderr, "hookline serve: %v\n", err)
+	}
 	var serveErr error
-	select {
-	case <-ctx.Done():
-		m.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	case serveErr = <-m.Done():
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			m.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+			break wait
+		case serveErr = <-m.Done():
+			break wait
+		case <-startWorker:
+			if err := profile.start(); err != nil {
+				fmt.Fprintf(stderr, "hookline serve: %v\n", err)
+			}
+			m.StartDeliveries()
+		}
 	}
 	if err := errors.Join(serveErr, m.Close()); err != nil {
 		m.log.Error("stopped with an error", "error", err.Error())
@@ -382,6 +426,39 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	m.log.Info("stopped")
 	return 0
+}
+
+// cpuProfile is serve's CPU profile for hookline bench: started once,
+// when the delivery worker starts, and stopped at the exit.
+type cpuProfile struct {
+	path string
+	file *os.File
+}
+
+func (p *cpuProfile) start() error {
+	if p.path == "" || p.file != nil {
+		return nil
+	}
+	f, err := os.Create(p.path)
+	if err != nil {
+		return fmt.Errorf("CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("CPU profile: %w", err)
+	}
+	p.file = f
+	return nil
+}
+
+func (p *cpuProfile) stop() error {
+	if p.file == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.file.Close()
+	p.file = nil
+	return err
 }
 
 // configFailure turns a loadConfig outcome into an exit status: done is
