@@ -222,6 +222,10 @@ const (
 type BotSource struct {
 	Data   []byte
 	Format BotFormat
+	// CompanyID, when set, is the company the bot is imported into, as
+	// a form's "Assign to" names it: the document may leave company_id
+	// out, or name the same company.
+	CompanyID *int64
 }
 
 // IdleTimeoutDuration returns the settings' idle timeout; Validate has

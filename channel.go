@@ -210,12 +210,22 @@ type AppFilter struct {
 }
 
 // ChannelFilter narrows a channel listing. BotID, when set, narrows to
-// one bot's channels.
+// one bot's channels; Approved, when set, to the channels the operator has
+// approved (true) or that wait for approval (false).
 type ChannelFilter struct {
-	Scope Scope
-	BotID int64
-	After int64
-	Limit int
+	Scope    Scope
+	BotID    int64
+	Approved *bool
+	After    int64
+	Limit    int
+}
+
+// ChannelListFilter narrows GET /api/v1/channels, the channels of every
+// bot the caller sees.
+type ChannelListFilter struct {
+	// Approved, when set, keeps the approved channels (true) or those
+	// waiting for the operator's approval (false).
+	Approved *bool
 }
 
 // HookChannel is a channel as the hook edge checks a call to it: with its
@@ -386,6 +396,10 @@ type ChannelService interface {
 	FindChannel(ctx context.Context, c *Caller, id int64) (*Channel, error)
 	// FindChannels lists a bot's channels, ordered by ID.
 	FindChannels(ctx context.Context, c *Caller, botID int64, page PageRequest) (Page[*Channel], error)
+	// FindAllChannels lists the channels of every bot the caller sees, of
+	// one company when companyID is not 0, ordered by ID: with
+	// Approved false, the channels waiting for the operator's approval.
+	FindAllChannels(ctx context.Context, c *Caller, companyID int64, f ChannelListFilter, page PageRequest) (Page[*Channel], error)
 	UpdateChannel(ctx context.Context, c *Caller, id int64, in ChannelPatch) (*Channel, error)
 	DeleteChannel(ctx context.Context, c *Caller, id int64) error
 	// ApproveChannel is the operator's: other callers get CodeForbidden.

@@ -45,6 +45,12 @@ func (s *Service) CreateBot(ctx context.Context, c *hookline.Caller, src hooklin
 	if err != nil {
 		return nil, err
 	}
+	if src.CompanyID != nil {
+		if in.CompanyID != nil && *in.CompanyID != *src.CompanyID {
+			return nil, hookline.Invalid("company_id", "the document names company %d, but it is imported into company %d; leave company_id out of it", *in.CompanyID, *src.CompanyID)
+		}
+		in.CompanyID = src.CompanyID
+	}
 	company, err := s.tenants.ResolveCompany(ctx, c, in.CompanyID)
 	if err != nil {
 		return nil, err

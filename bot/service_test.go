@@ -150,6 +150,30 @@ func TestServiceRules(t *testing.T) {
 	wantErr(t, err, hookline.CodeNotFound, "", "")
 }
 
+// TestImportIntoCompany: a form's "Assign to" names the company a
+// document goes to: an admin key imports a document without company_id
+// into it, and a document naming another company is a 400 naming
+// company_id.
+func TestImportIntoCompany(t *testing.T) {
+	e := sqliteEnv(t, nil)
+	ctx := context.Background()
+	acme, other := e.company("Acme"), e.company("Other")
+	admin := &hookline.Caller{}
+	doc := []byte("name: Hello\nstart: 1\nmodules:\n  - {id: 1, type: end, text: Hi}\n")
+	_, err := e.svc.CreateBot(ctx, admin, hookline.BotSource{Data: doc, Format: hookline.BotYAML})
+	wantErr(t, err, hookline.CodeInvalid, "company_id", "")
+	b, err := e.svc.CreateBot(ctx, admin, hookline.BotSource{Data: doc, Format: hookline.BotYAML, CompanyID: &acme.Tenant.ID})
+	if err != nil || b.CompanyID != acme.Tenant.ID {
+		t.Fatalf("imported into Acme: %+v, %v", b, err)
+	}
+	named := append([]byte("company_id: "+jsonInt(other.Tenant.ID)+"\n"), doc...)
+	_, err = e.svc.CreateBot(ctx, admin, hookline.BotSource{Data: named, Format: hookline.BotYAML, CompanyID: &acme.Tenant.ID})
+	wantErr(t, err, hookline.CodeInvalid, "company_id", "imported into company")
+	// A company key cannot import into another company by naming it.
+	_, err = e.svc.CreateBot(ctx, acme, hookline.BotSource{Data: doc, Format: hookline.BotYAML, CompanyID: &other.Tenant.ID})
+	wantErr(t, err, hookline.CodeNotFound, "company_id", "not found")
+}
+
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func ptr[T any](v T) *T { return &v }

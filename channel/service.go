@@ -279,6 +279,28 @@ func (s *Service) FindChannels(ctx context.Context, c *hookline.Caller, botID in
 	return hookline.PageOf(chs, limit, func(ch *hookline.Channel) int64 { return ch.ID }), nil
 }
 
+// FindAllChannels lists one page of the channels of every bot the caller
+// sees, narrowed to one company and by approval: the operator's list of
+// channels waiting for approval is this with Approved false.
+func (s *Service) FindAllChannels(ctx context.Context, c *hookline.Caller, companyID int64, f hookline.ChannelListFilter, page hookline.PageRequest) (hookline.Page[*hookline.Channel], error) {
+	scope, err := s.cfg.Tenants.CompanyScope(ctx, c, companyID)
+	if err != nil {
+		return hookline.Page[*hookline.Channel]{}, err
+	}
+	after, _, limit, err := page.Bounds()
+	if err != nil {
+		return hookline.Page[*hookline.Channel]{}, err
+	}
+	chs, err := s.cfg.Store.FindChannels(ctx, hookline.ChannelFilter{Scope: scope, Approved: f.Approved, After: after, Limit: limit + 1})
+	if err != nil {
+		return hookline.Page[*hookline.Channel]{}, err
+	}
+	for i, ch := range chs {
+		chs[i] = s.show(ch)
+	}
+	return hookline.PageOf(chs, limit, func(ch *hookline.Channel) int64 { return ch.ID }), nil
+}
+
 // UpdateChannel changes what the patch sends: the app (one of the bot's
 // company), mode, POST_URL, access token, name, require_exp.
 func (s *Service) UpdateChannel(ctx context.Context, c *hookline.Caller, id int64, in hookline.ChannelPatch) (*hookline.Channel, error) {

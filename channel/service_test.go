@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -594,4 +595,63 @@ func TestExportImport(t *testing.T) {
 	if docs, _ := e.svc.ExportChannels(ctx, dup); len(docs) != 0 {
 		t.Fatalf("a refused import left %v", docs)
 	}
+}
+
+// TestFindAllChannels lists the channels waiting for approval across bots:
+// the operator sees every company's, a company its own, an agency its
+// companies'; an approved channel leaves the list.
+func TestFindAllChannels(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	waiting := ptr(false)
+	create := func(c *hookline.Caller, company *hookline.Tenant, name string) *hookline.NewChannel {
+		t.Helper()
+		ch, err := e.svc.CreateChannel(ctx, c, e.bots.Add(company), hookline.ChannelInput{Type: ptr("webhook"), Name: ptr(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	shop1 := create(e.shopKey, e.shop, "Site")
+	shop2 := create(e.shopKey, e.shop, "App")
+	other := create(e.admin, e.other, "Kiosk")
+	ids := func(c *hookline.Caller, companyID int64, f hookline.ChannelListFilter) []int64 {
+		t.Helper()
+		var out []int64
+		page := hookline.PageRequest{Limit: 1}
+		for {
+			p, err := e.svc.FindAllChannels(ctx, c, companyID, f, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range p.Items {
+				if ch.URL == "" || ch.AccessToken != "" {
+					t.Fatalf("listed %+v", ch)
+				}
+				out = append(out, ch.ID)
+			}
+			if p.NextCursor == "" {
+				return out
+			}
+			page.Cursor = p.NextCursor
+		}
+	}
+	eq := func(got []int64, want ...int64) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Fatalf("listed %v, want %v", got, want)
+		}
+	}
+	eq(ids(e.admin, 0, hookline.ChannelListFilter{Approved: waiting}), shop1.ID, shop2.ID, other.ID)
+	eq(ids(e.shopKey, 0, hookline.ChannelListFilter{Approved: waiting}), shop1.ID, shop2.ID)
+	eq(ids(e.agencyKey, e.shop.ID, hookline.ChannelListFilter{}), shop1.ID, shop2.ID)
+	eq(ids(e.admin, e.other.ID, hookline.ChannelListFilter{Approved: waiting}), other.ID)
+	if _, err := e.svc.ApproveChannel(ctx, e.admin, shop2.ID); err != nil {
+		t.Fatal(err)
+	}
+	eq(ids(e.admin, 0, hookline.ChannelListFilter{Approved: waiting}), shop1.ID, other.ID)
+	eq(ids(e.admin, 0, hookline.ChannelListFilter{Approved: ptr(true)}), shop2.ID)
+	// Another tenant's company is not found, as in every list.
+	_, err := e.svc.FindAllChannels(ctx, e.shopKey, e.other.ID, hookline.ChannelListFilter{}, hookline.PageRequest{})
+	wantCode(t, err, hookline.CodeNotFound, "")
 }

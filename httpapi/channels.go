@@ -23,6 +23,14 @@ func (s *Server) channelAPI() resource {
 				summary: "List a bot's webhook channels", description: "Ordered by id (the first is the bot's first channel), one page at a time; tokens masked.",
 				status: http.StatusOK, response: list{"channels", hookline.Channel{}},
 				query: pageParams(), errors: []int{http.StatusBadRequest, http.StatusNotFound}}},
+			{pattern: "GET /api/v1/channels", handle: s.listAllChannels, doc: &operation{
+				summary: "List the webhook channels of every bot the key sees",
+				description: "Ordered by id, one page at a time; tokens masked. With approved=false, the channels waiting for the operator's approval: " +
+					"what an admin key approves next (POST /api/v1/channels/{id}/approve).",
+				status: http.StatusOK, response: list{"channels", hookline.Channel{}},
+				query: append([]param{companyIDParam(), {name: "approved", description: "true: only approved channels; false: only those waiting for approval",
+					schema: map[string]any{"type": "boolean"}}}, pageParams()...),
+				errors: []int{http.StatusBadRequest, http.StatusNotFound}}},
 			{pattern: "GET /api/v1/channels/{id}", handle: s.getChannel, doc: &operation{
 				summary: "Get a webhook channel (token masked)", status: http.StatusOK, response: hookline.Channel{},
 				errors: []int{http.StatusNotFound}}},
@@ -79,6 +87,32 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, caller *ho
 		return err
 	}
 	p, err := s.channels.FindChannels(r.Context(), caller, botID, page)
+	if err != nil {
+		return err
+	}
+	writePage(w, "channels", p)
+	return nil
+}
+
+func (s *Server) listAllChannels(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
+	companyID, err := queryID(r, "company_id")
+	if err != nil {
+		return err
+	}
+	var f hookline.ChannelListFilter
+	switch raw := r.URL.Query().Get("approved"); raw {
+	case "":
+	case "true", "false":
+		approved := raw == "true"
+		f.Approved = &approved
+	default:
+		return hookline.Invalid("approved", "query parameter approved must be true or false, not %q", raw)
+	}
+	page, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.channels.FindAllChannels(r.Context(), caller, companyID, f, page)
 	if err != nil {
 		return err
 	}

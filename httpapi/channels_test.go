@@ -155,6 +155,22 @@ func TestChannels(t *testing.T) {
 	}
 	want(t, e.do("GET", path, otherKey, nil), http.StatusNotFound)
 
+	// The operator's list of channels waiting for approval holds both of
+	// the shop's; the other company's key sees none of them.
+	waiting := func(key string) []any {
+		t.Helper()
+		return want(t, e.do("GET", "/api/v1/channels?approved=false", key, nil), http.StatusOK).json(t)["channels"].([]any)
+	}
+	if w := waiting(testAdminToken); len(w) != 2 || w[0].(map[string]any)["id"] != float64(id) || w[0].(map[string]any)["access_token"] != hookline.SecretMask {
+		t.Fatalf("waiting for approval: %v", w)
+	}
+	if w := waiting(otherKey); len(w) != 0 {
+		t.Fatalf("another company sees the shop's channels waiting: %v", w)
+	}
+	if d := want(t, e.do("GET", "/api/v1/channels?approved=maybe", testAdminToken, nil), http.StatusBadRequest).apiError(t); d.Field != "approved" {
+		t.Fatalf("approved=maybe: %+v", d)
+	}
+
 	// Approval is the operator's.
 	for _, key := range []string{shopKey, otherKey} {
 		if d := want(t, e.do("POST", chPath+"/approve", key, nil), http.StatusForbidden).apiError(t); d.Code != "forbidden" {
@@ -164,6 +180,12 @@ func TestChannels(t *testing.T) {
 	approved := want(t, e.do("POST", chPath+"/approve", testAdminToken, nil), http.StatusOK).json(t)
 	if approved["approved"] != true || approved["approved_at"] == nil {
 		t.Fatalf("approved %v", approved)
+	}
+	if w := waiting(testAdminToken); len(w) != 1 || w[0].(map[string]any)["id"] == float64(id) {
+		t.Fatalf("waiting after the approval: %v", w)
+	}
+	if all := want(t, e.do("GET", "/api/v1/channels?approved=true", shopKey, nil), http.StatusOK).json(t)["channels"].([]any); len(all) != 1 || all[0].(map[string]any)["id"] != float64(id) {
+		t.Fatalf("approved channels: %v", all)
 	}
 	if off := want(t, e.do("POST", chPath+"/disable", shopKey, `{}`), http.StatusOK).json(t); off["enabled"] != false {
 		t.Fatalf("disabled %v", off)

@@ -363,6 +363,13 @@ func (s *ChannelStore) FindChannels(ctx context.Context, f hookline.ChannelFilte
 		cond += " AND c.bot_id = ?"
 		args = append(args, f.BotID)
 	}
+	if f.Approved != nil {
+		if *f.Approved {
+			cond += " AND c.approved_at IS NOT NULL"
+		} else {
+			cond += " AND c.approved_at IS NULL"
+		}
+	}
 	if f.After != 0 {
 		cond += " AND c.id > ?"
 		args = append(args, f.After)

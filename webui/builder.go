@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -65,36 +66,8 @@ func parseBuilder(r *http.Request) (builderInput, error) {
 		}
 		d.TimeoutMS = ms
 	}
-	// Only the chosen kind of authentication is sent, so that switching
-	// kinds drops what the other kind held.
-	d.Auth.Type = hookline.AuthType(f.Get("auth.type"))
-	switch d.Auth.Type {
-	case hookline.AuthBasic:
-		d.Auth.Username, d.Auth.Password = f.Get("auth.username"), f.Get("auth.password")
-	case hookline.AuthBearer:
-		d.Auth.Token = f.Get("auth.token")
-	case hookline.AuthAPIKey:
-		d.Auth.Name, d.Auth.Value, d.Auth.In = f.Get("auth.name"), f.Get("auth.value"), f.Get("auth.in")
-	}
-
-	rows := map[string]map[int]map[string]string{}
-	for name, values := range f {
-		m := rowField.FindStringSubmatch(name)
-		if m == nil || len(values) == 0 {
-			continue
-		}
-		i, _ := strconv.Atoi(m[2])
-		if rows[m[1]] == nil {
-			rows[m[1]] = map[int]map[string]string{}
-		}
-		if rows[m[1]][i] == nil {
-			if len(rows[m[1]]) >= maxRows {
-				continue
-			}
-			rows[m[1]][i] = map[string]string{}
-		}
-		rows[m[1]][i][m[3]] = values[0]
-	}
+	d.Auth = parseAuth(f)
+	rows := parseRows(f, rowField)
 	d.Headers = keyValues(rows["headers"])
 	d.Params = keyValues(rows["params"])
 	for _, i := range sortedKeys(rows["custom_variables"]) {
@@ -110,6 +83,46 @@ func parseBuilder(r *http.Request) (builderInput, error) {
 		}
 	}
 	return in, nil
+}
+
+// parseAuth reads an authentication's fields. Only the chosen kind's are
+// read, so that switching kinds drops what the other kind held.
+func parseAuth(f url.Values) hookline.Auth {
+	a := hookline.Auth{Type: hookline.AuthType(f.Get("auth.type"))}
+	switch a.Type {
+	case hookline.AuthBasic:
+		a.Username, a.Password = f.Get("auth.username"), f.Get("auth.password")
+	case hookline.AuthBearer:
+		a.Token = f.Get("auth.token")
+	case hookline.AuthAPIKey:
+		a.Name, a.Value, a.In = f.Get("auth.name"), f.Get("auth.value"), f.Get("auth.in")
+	}
+	return a
+}
+
+// parseRows reads a form's rows, whose inputs are named list[n].column as
+// pattern matches them (its groups: list, n, column): by list, row number
+// and column. At most maxRows rows of a list are read.
+func parseRows(f url.Values, pattern *regexp.Regexp) map[string]map[int]map[string]string {
+	rows := map[string]map[int]map[string]string{}
+	for name, values := range f {
+		m := pattern.FindStringSubmatch(name)
+		if m == nil || len(values) == 0 {
+			continue
+		}
+		i, _ := strconv.Atoi(m[2])
+		if rows[m[1]] == nil {
+			rows[m[1]] = map[int]map[string]string{}
+		}
+		if rows[m[1]][i] == nil {
+			if len(rows[m[1]]) >= maxRows {
+				continue
+			}
+			rows[m[1]][i] = map[string]string{}
+		}
+		rows[m[1]][i][m[3]] = values[0]
+	}
+	return rows
 }
 
 func sortedKeys[V any](m map[int]V) []int {

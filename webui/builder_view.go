@@ -164,29 +164,7 @@ func (st *builderState) view() *builderView {
 		v.Retry.Value = "on"
 	}
 
-	authType := orDefault(string(d.Auth.Type), string(hookline.AuthNone))
-	v.AuthType = f("auth.type", "Authentication type", "select", "")
-	v.AuthType.Options = choose(authOptions, authType)
-	secret := func(path, label, value string) field {
-		s := f(path, label, "password", value)
-		s.Hint = "Stored encrypted and shown as ********; leave ******** to keep the stored one."
-		return s
-	}
-	in := f("auth.in", "Send the key in", "select", "")
-	in.Options = choose([]option{{Value: "header", Label: "a header"}, {Value: "query", Label: "a query parameter"}}, orDefault(d.Auth.In, "header"))
-	for _, k := range []authKind{
-		{Type: hookline.AuthBasic, Label: "Basic authentication", Fields: []field{
-			f("auth.username", "Username", "text", d.Auth.Username), secret("auth.password", "Password", d.Auth.Password)}},
-		{Type: hookline.AuthBearer, Label: "Bearer token", Fields: []field{secret("auth.token", "Token", d.Auth.Token)}},
-		{Type: hookline.AuthAPIKey, Label: "API key", Fields: []field{
-			f("auth.name", "Header or parameter name", "text", d.Auth.Name), secret("auth.value", "Key", d.Auth.Value), in}},
-	} {
-		k.Current = string(k.Type) == authType
-		v.AuthKinds = append(v.AuthKinds, k)
-	}
-	if msg := fe.at("auth"); msg != "" {
-		v.AuthType.Error = msg
-	}
+	v.AuthType, v.AuthKinds = authView(d.Auth, fe, f)
 
 	v.Headers = st.keyValueRows("headers", "header", d.Headers)
 	v.Params = st.keyValueRows("params", "parameter", d.Params)
@@ -251,13 +229,52 @@ func (st *builderState) view() *builderView {
 
 // keyValueRows lays out headers or params: key, type, value and secret.
 func (st *builderState) keyValueRows(list, noun string, kvs []hookline.KeyValue) rows {
-	fe := st.err
+	return keyValueRows(st.err, st.focus, list, noun, kvs)
+}
+
+// fieldMaker makes a form's field of a path, its error (and focus) set
+// from the form's state.
+type fieldMaker func(path, label, typ, value string) field
+
+// authView lays out an authentication: the picker of its type, and the
+// fields of each kind, the chosen one current.
+func authView(a hookline.Auth, fe *formError, f fieldMaker) (field, []authKind) {
+	authType := orDefault(string(a.Type), string(hookline.AuthNone))
+	picker := f("auth.type", "Authentication type", "select", "")
+	picker.Options = choose(authOptions, authType)
+	secret := func(path, label, value string) field {
+		s := f(path, label, "password", value)
+		s.Hint = "Stored encrypted and shown as ********; leave ******** to keep the stored one."
+		return s
+	}
+	in := f("auth.in", "Send the key in", "select", "")
+	in.Options = choose([]option{{Value: "header", Label: "a header"}, {Value: "query", Label: "a query parameter"}}, orDefault(a.In, "header"))
+	var kinds []authKind
+	for _, k := range []authKind{
+		{Type: hookline.AuthBasic, Label: "Basic authentication", Fields: []field{
+			f("auth.username", "Username", "text", a.Username), secret("auth.password", "Password", a.Password)}},
+		{Type: hookline.AuthBearer, Label: "Bearer token", Fields: []field{secret("auth.token", "Token", a.Token)}},
+		{Type: hookline.AuthAPIKey, Label: "API key", Fields: []field{
+			f("auth.name", "Header or parameter name", "text", a.Name), secret("auth.value", "Key", a.Value), in}},
+	} {
+		k.Current = string(k.Type) == authType
+		kinds = append(kinds, k)
+	}
+	if msg := fe.at("auth"); msg != "" {
+		picker.Error = msg
+	}
+	return picker, kinds
+}
+
+// keyValueRows lays out rows of keys and values (headers, params): key,
+// type, value and secret, the field focus names focused.
+func keyValueRows(fe *formError, focus, list, noun string, kvs []hookline.KeyValue) rows {
 	out := rows{List: list, Noun: noun, Columns: []string{"Key", "Type", "Value", "Secret"}}
 	for i, kv := range kvs {
 		p := fmt.Sprintf("%s[%d]", list, i)
 		n := i + 1
 		key := field{Path: p + ".key", Label: fmt.Sprintf("%s %d key", capital(noun), n), Type: "text", Value: kv.Key,
-			Error: fe.at(p + ".key"), Autofocus: st.focus == p+".key", HideLabel: true}
+			Error: fe.at(p + ".key"), Autofocus: focus == p+".key", HideLabel: true}
 		typ := field{Path: p + ".type", Label: fmt.Sprintf("%s %d value type", capital(noun), n), Type: "select",
 			Options: choose(valueTypeOptions, orDefault(string(kv.Type), "text")), Error: fe.at(p + ".type"), HideLabel: true}
 		valueType := "text"

@@ -9,9 +9,10 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// dashboardSection is the delivery dashboard: the success rate and the
-// latency of the last 24 hours' delivery attempts, as SVG charts drawn on
-// the server from the delivery service's hourly sums.
+// dashboardSection is the dashboard: the success rate and the latency of
+// the last 24 hours' delivery attempts, and a bot's messages and sessions
+// per channel, as SVG charts drawn on the server from the services'
+// hourly sums.
 func (s *Server) dashboardSection() section {
 	return section{label: "Dashboard", path: Prefix + "dashboard", routes: []route{
 		{pattern: "GET " + Prefix + "dashboard", handle: s.dashboard},
@@ -29,6 +30,8 @@ type dashboardPage struct {
 	MaxMS     float64
 	Success   *chart
 	Latency   *chart
+	// Bot is the activity of one bot; nil when the caller has none.
+	Bot *botActivity
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -65,6 +68,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, q *request) e
 	}
 	v.Success = successChart(hours)
 	v.Latency = latencyChart(hours)
+	if v.Bot, err = s.botActivity(r.Context(), r, q.caller); err != nil {
+		return err
+	}
 	return s.page(w, r, q, http.StatusOK, "dashboard", "Dashboard", v)
 }
 

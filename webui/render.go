@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -63,6 +65,21 @@ var funcs = template.FuncMap{
 	},
 	"chartOf": func(c *chart, kind, title string) chartBlock {
 		return chartBlock{Chart: c, Kind: kind, Title: title}
+	},
+	"channel": channelName,
+	// statusText names an HTTP status given as text ("404").
+	"statusText": func(code string) string {
+		n, _ := strconv.Atoi(code)
+		return http.StatusText(n)
+	},
+	// dict makes a template's data of names and values, for partials
+	// that take more than one.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
 	},
 }
 

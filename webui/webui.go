@@ -35,11 +35,17 @@ const DefaultMaxBodyBytes = 1 << 20
 // Config holds what the UI needs: the services, from the root package's
 // interfaces; cmd/hookline passes the concrete ones.
 type Config struct {
-	Tenants    hookline.TenantService
-	Webhooks   hookline.WebhookService
-	Templates  hookline.WebhookTemplateService
-	Deliveries hookline.DeliveryService
-	Sessions   hookline.SessionService
+	Tenants      hookline.TenantService
+	Webhooks     hookline.WebhookService
+	Templates    hookline.WebhookTemplateService
+	Deliveries   hookline.DeliveryService
+	Sessions     hookline.SessionService
+	Integrations hookline.IntegrationService
+	Connections  hookline.ConnectionService
+	Campaigns    hookline.CampaignService
+	Bots         hookline.BotService
+	Apps         hookline.AppService
+	Channels     hookline.ChannelService
 	// PublicURL is the address people reach hookline at; when it is
 	// https, the session cookie is Secure.
 	PublicURL string
@@ -55,6 +61,12 @@ type Server struct {
 	templates    hookline.WebhookTemplateService
 	deliveries   hookline.DeliveryService
 	sessions     hookline.SessionService
+	integrations hookline.IntegrationService
+	connections  hookline.ConnectionService
+	campaigns    hookline.CampaignService
+	bots         hookline.BotService
+	apps         hookline.AppService
+	channels     hookline.ChannelService
 	secure       bool
 	maxBodyBytes int64
 	log          *slog.Logger
@@ -71,8 +83,9 @@ func New(cfg Config) (*Server, error) {
 }
 
 func newServer(cfg Config, fsys fs.FS) (*Server, error) {
-	if cfg.Tenants == nil || cfg.Webhooks == nil || cfg.Templates == nil || cfg.Deliveries == nil || cfg.Sessions == nil {
-		return nil, errors.New("webui: Tenants, Webhooks, Templates, Deliveries and Sessions are required")
+	if cfg.Tenants == nil || cfg.Webhooks == nil || cfg.Templates == nil || cfg.Deliveries == nil || cfg.Sessions == nil ||
+		cfg.Integrations == nil || cfg.Connections == nil || cfg.Campaigns == nil || cfg.Bots == nil || cfg.Apps == nil || cfg.Channels == nil {
+		return nil, errors.New("webui: Tenants, Webhooks, Templates, Deliveries, Sessions, Integrations, Connections, Campaigns, Bots, Apps and Channels are required")
 	}
 	s := &Server{
 		tenants:      cfg.Tenants,
@@ -80,6 +93,12 @@ func newServer(cfg Config, fsys fs.FS) (*Server, error) {
 		templates:    cfg.Templates,
 		deliveries:   cfg.Deliveries,
 		sessions:     cfg.Sessions,
+		integrations: cfg.Integrations,
+		connections:  cfg.Connections,
+		campaigns:    cfg.Campaigns,
+		bots:         cfg.Bots,
+		apps:         cfg.Apps,
+		channels:     cfg.Channels,
 		secure:       strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"),
 		maxBodyBytes: cfg.MaxBodyBytes,
 		log:          cfg.Logger,
@@ -147,7 +166,10 @@ type section struct {
 	// starts with it marks the section current.
 	path string
 	// also lists other paths whose pages belong to the section.
-	also   []string
+	also []string
+	// admin keeps the section out of the navigation of callers without an
+	// admin key; its pages still answer them, within their scope.
+	admin  bool
 	routes []route
 }
 
@@ -166,7 +188,12 @@ func (s *Server) allSections() []section {
 	return []section{
 		s.dashboardSection(),
 		s.webhookSection(),
+		s.botSection(),
+		s.integrationSection(),
+		s.connectionSection(),
+		s.campaignSection(),
 		s.deliverySection(),
+		s.approvalSection(),
 	}
 }
 
@@ -275,6 +302,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, q *request, status
 	if q.caller != nil {
 		l.Who = who(q.caller)
 		for _, sec := range s.sections {
+			if sec.admin && !q.caller.IsAdmin() {
+				continue
+			}
 			l.Nav = append(l.Nav, navLink{Label: sec.label, Path: sec.path, Current: sec.current(r.URL.Path)})
 		}
 	}
@@ -306,6 +336,26 @@ var notices = map[string]string{
 	"deleted":   "Webhook deleted.",
 	"retried":   "The delivery is queued again.",
 	"signedout": "You are signed out.",
+
+	"integration-saved":   "Integration saved.",
+	"integration-deleted": "Integration deleted.",
+	"integration-started": "Integration started: it forwards its chats.",
+	"integration-stopped": "Integration stopped.",
+	"replied":             "The reply is queued for delivery to the contact.",
+	"connection-created":  "Connection created. Configure its inbound URL at the provider.",
+	"connection-deleted":  "Connection deleted.",
+	"campaign-created":    "Campaign created as a draft: make it live when it is ready.",
+	"campaign-live":       "The campaign is live.",
+	"campaign-paused":     "The campaign is paused.",
+	"campaign-deleted":    "Campaign deleted.",
+	"bot-imported":        "Bot imported.",
+	"bot-deleted":         "Bot deleted.",
+	"channel-created":     "Channel created. It answers once the operator approves it.",
+	"channel-enabled":     "Channel enabled.",
+	"channel-disabled":    "Channel disabled.",
+	"channel-approved":    "Channel approved: it answers its calls now.",
+	"channel-app":         "The app is associated with the channel.",
+	"channel-deleted":     "Channel deleted.",
 }
 
 // who names a caller for the page header.

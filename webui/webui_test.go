@@ -15,9 +15,12 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/bot"
+	"github.com/hookline/hookline/channel"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/edge"
 	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/integration"
 	"github.com/hookline/hookline/sqlstore"
 	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/tenant"
@@ -34,8 +37,14 @@ type env struct {
 	srv     *httptest.Server
 	db      *sqlstore.DB
 	tenants *tenant.Service
-	agency  *hookline.Tenant
-	shop    *hookline.Tenant
+	// The services of integrations, bots and channels, for tests that
+	// set the scene without the UI.
+	chats    *integration.Service
+	bots     *bot.Service
+	channels *channel.Service
+	store    *sqlstore.IntegrationStore
+	agency   *hookline.Tenant
+	shop     *hookline.Tenant
 	// agencyKey and shopKey are API keys of the agency and its company.
 	agencyKey, shopKey *hookline.NewKey
 }
@@ -53,8 +62,24 @@ func newEnv(t *testing.T, publicURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	deliveries := delivery.NewService(store, queue, exec, nil)
+	// Bots, channels and integrations wired as serve wires them.
+	botStore := sqlstore.NewBotStore(db)
+	runtime := bot.NewRuntime(bot.Config{Bots: botStore, Sessions: botStore, Webhooks: store, Runner: webhooks, Queue: deliveries, Lock: db.WithLock})
+	bots := bot.NewService(tenants, botStore, botStore, store, runtime)
+	channels := channel.NewService(channel.Config{Tenants: tenants, Store: sqlstore.NewChannelStore(db, sealer), Bots: bots,
+		Runtime: runtime, Queue: deliveries, PublicURL: "https://hooks.example.com"})
+	runtime.UseReplySink(channels)
+	bots.UseChannels(channels)
+	integrations := sqlstore.NewIntegrationStore(db, sealer)
+	chats := integration.NewService(integration.Config{
+		Tenants: tenants, Connections: integrations, Integrations: integrations, Campaigns: integrations, Chats: integrations,
+		Queue: deliveries, Secrets: queue, NewSecret: delivery.NewSecret, Exec: exec,
+		Bots: bots, Runtime: runtime, PublicURL: "https://hooks.example.com",
+	})
 	ui, err := webui.New(webui.Config{Tenants: tenants, Webhooks: webhooks, Templates: webhooks,
-		Deliveries: delivery.NewService(store, queue, exec, nil), Sessions: tenant.NewSessions(tenants, db, 0), PublicURL: publicURL})
+		Deliveries: deliveries, Sessions: tenant.NewSessions(tenants, db, 0), PublicURL: publicURL,
+		Integrations: chats, Connections: chats, Campaigns: chats, Bots: bots, Apps: channels, Channels: channels})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +87,7 @@ func newEnv(t *testing.T, publicURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: httptest.NewServer(h), db: db, tenants: tenants}
+	e := &env{t: t, srv: httptest.NewServer(h), db: db, tenants: tenants, chats: chats, bots: bots, channels: channels, store: integrations}
 	t.Cleanup(e.srv.Close)
 	admin := &hookline.Caller{}
 	name, kind := "Acme Agency", hookline.KindAgency

@@ -296,12 +296,12 @@ const focusName = `e => (e.id || (e.name ? e.name + "=" + e.value : e.tagName + 
 
 // keyboardReachesEveryControl tabs through the page from its skip link and
 // checks that every input, select, textarea and button of the form gets
-// the focus, in the order of the page.
+// the focus, in the order of the page (disabled ones cannot).
 func keyboardReachesEveryControl(t *testing.T, ctx context.Context, form string) {
 	t.Helper()
 	want := get(t, ctx, "list the controls", chromedp.Evaluate[[]string](fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).flatMap(f =>
 		Array.from(f.querySelectorAll("input:not([type=hidden]), select, textarea, button"))).filter(e =>
-		e.tabIndex >= 0 && e.offsetParent !== null).map(`+focusName+`)`, form)))
+		e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null).map(`+focusName+`)`, form)))
 	var reached []string
 	do(t, ctx, "focus the page's start", chromedp.Evaluate[chromedp.Void](`document.querySelector(".skip").focus()`))
 	seen := map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -402,6 +403,59 @@ func exerciseChannels(t *testing.T, open Open) {
 		wantCode(t, err, hookline.CodeNotFound, "")
 		_, err = cs.FindHookChannel(ctx, 61, 0)
 		wantCode(t, err, hookline.CodeNotFound, "")
+	})
+
+	// The operator's list of channels waiting for approval: across bots,
+	// within the scope, by id, the approved ones left out (and the other
+	// way round).
+	t.Run("Approval", func(t *testing.T) {
+		var mine []*hookline.Channel
+		for i, c := range []*hookline.Tenant{f.A1, f.A1, f.A2, f.S} {
+			x := SampleChannel(c.ID, 90+int64(i), "Waiting")
+			if err := cs.CreateChannel(ctx, all, x, nil); err != nil {
+				t.Fatal(err)
+			}
+			mine = append(mine, x)
+		}
+		now := time.Now().UTC()
+		if _, err := cs.UpdateChannel(ctx, all, mine[1].ID, func(c *hookline.Channel) error { c.ApprovedAt = &now; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(scope hookline.Scope, approved bool, limit int) []int64 {
+			t.Helper()
+			var out []int64
+			after := int64(0)
+			for {
+				list, err := cs.FindChannels(ctx, hookline.ChannelFilter{Scope: scope, Approved: &approved, After: after, Limit: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range list {
+					if x.Approved != approved || (x.ApprovedAt != nil) != approved {
+						t.Fatalf("approved=%v listed %+v", approved, x)
+					}
+					if x.ID >= mine[0].ID {
+						out = append(out, x.ID)
+					}
+				}
+				if len(list) < limit {
+					return out
+				}
+				after = list[len(list)-1].ID
+			}
+		}
+		if got := ids(all, false, 1); !slices.Equal(got, []int64{mine[0].ID, mine[2].ID, mine[3].ID}) {
+			t.Fatalf("waiting, paged one by one: %v, want %d, %d, %d", got, mine[0].ID, mine[2].ID, mine[3].ID)
+		}
+		if got := ids(all, true, 50); !slices.Equal(got, []int64{mine[1].ID}) {
+			t.Fatalf("approved: %v, want %d", got, mine[1].ID)
+		}
+		if got := ids(hookline.TenantScope(f.A1), false, 50); !slices.Equal(got, []int64{mine[0].ID}) {
+			t.Fatalf("waiting in %s: %v, want %d", f.A1.Name, got, mine[0].ID)
+		}
+		if got := ids(hookline.TenantScope(f.B), false, 50); len(got) != 0 {
+			t.Fatalf("waiting in %s: %v, want none", f.B.Name, got)
+		}
 	})
 }
 
