@@ -109,7 +109,7 @@ func TestWebhookRendersTheBacklogBody(t *testing.T) {
 }
 
 // TestBareClient posts a backlog to a sink and checks that all of it
-// arrived in order, over no more connections than it has goroutines.
+// arrived in order, over about as many connections as it has goroutines.
 func TestBareClient(t *testing.T) {
 	k := newSink()
 	k.status.Want = 500
@@ -135,7 +135,10 @@ func TestBareClient(t *testing.T) {
 	if !st.Done() || st.Faults() != 0 || st.Duplicates != 0 {
 		t.Fatalf("the sink: %+v", st)
 	}
-	if n := conns.Load(); n > 4 {
+	// net/http may dial one more when a request comes just before a
+	// finished one's connection is back in the pool; a client that does
+	// not keep them alive opens one per post (500).
+	if n := conns.Load(); n > 8 {
 		t.Fatalf("%d connections for 4 goroutines: the client did not keep them", n)
 	}
 }

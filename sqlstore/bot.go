@@ -24,7 +24,13 @@ var (
 
 // NewBotStore returns the bot services of db.
 func NewBotStore(db *DB) *BotStore {
-	return &BotStore{db: db, steps: &writeBatcher[[]hookline.BotCounter]{db: db, finish: addBatchCounters}}
+	leaders := 1
+	if db.dialect.name == DialectPostgres {
+		// Batches of sessions of a bot share only its counters' rows,
+		// which they add to last, in one order, just before committing.
+		leaders = 4
+	}
+	return &BotStore{db: db, steps: &writeBatcher[[]hookline.BotCounter]{db: db, finish: addBatchCounters, leaders: leaders}}
 }
 
 const botColumns = "id, company_id, definition, version, created_at, updated_at"

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,10 +39,15 @@ const maxBatch = 64
 type writeBatcher[E any] struct {
 	db     *DB
 	finish func(ctx context.Context, c conn, extras []E) error
+	// leaders bounds the batches running at once (0: one). SQLite runs
+	// one write transaction at a time anyway; on PostgreSQL a batch
+	// spends most of its time waiting for its statements' round trips,
+	// and others can run meanwhile.
+	leaders int
 
 	mu      sync.Mutex
 	queue   []*batchWrite[E]
-	leading bool
+	leading int
 }
 
 // batchWrite is one caller's write: its statements (fn, which may run
@@ -49,10 +56,12 @@ type batchWrite[E any] struct {
 	ctx   context.Context
 	fn    func(c conn) error
 	extra E
-	// done receives the write's outcome; lead tells a waiting writer that
-	// it leads the next batch.
-	done chan error
-	lead chan struct{}
+	// done receives the write's outcome. leads is set (under the
+	// batcher's mutex) when the writer is to lead a batch, and lead
+	// receives one token then, unless it led from the start.
+	done  chan error
+	leads bool
+	lead  chan struct{}
 }
 
 // write runs fn (and finish with extra) in a transaction, with the writes
@@ -64,32 +73,56 @@ func (b *writeBatcher[E]) write(ctx context.Context, extra E, fn func(c conn) er
 	w := &batchWrite[E]{ctx: ctx, fn: fn, extra: extra, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, w)
-	leads := !b.leading
-	b.leading = true
+	if b.leading < max(b.leaders, 1) {
+		b.leading++
+		w.leads = true
+	}
+	leads := w.leads
 	b.mu.Unlock()
 	if !leads {
 		select {
 		case err := <-w.done:
+			// Another leader ran it. A lead handed over meanwhile is
+			// taken up all the same, or the batcher would lose a leader.
+			b.mu.Lock()
+			given := w.leads
+			b.mu.Unlock()
+			if given {
+				<-w.lead
+				b.lead(ctx)
+			}
 			return err
 		case <-w.lead:
 		}
 	}
+	b.lead(ctx)
+	return <-w.done
+}
+
+// lead runs one batch from the front of the queue, then hands the lead to
+// the first queued writer not leading yet, or gives it up. The batch is
+// the waiters' as much as the leader's: it runs even if the leader's
+// request ends meanwhile.
+func (b *writeBatcher[E]) lead(ctx context.Context) {
 	b.mu.Lock()
 	n := min(len(b.queue), maxBatch)
 	batch := b.queue[:n:n]
 	b.queue = b.queue[n:]
 	b.mu.Unlock()
-	// The batch is the waiters' as much as the leader's: it runs even if
-	// the leader's request ends meanwhile.
-	b.run(context.WithoutCancel(ctx), batch)
-	b.mu.Lock()
-	if len(b.queue) > 0 {
-		b.queue[0].lead <- struct{}{}
-	} else {
-		b.leading = false
+	if len(batch) > 0 {
+		b.run(context.WithoutCancel(ctx), batch)
 	}
-	b.mu.Unlock()
-	return <-w.done
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, next := range b.queue {
+		if !next.leads {
+			// A writer gets the lead once, so its token's slot is free.
+			next.leads = true
+			next.lead <- struct{}{}
+			return
+		}
+	}
+	b.leading--
 }
 
 // run commits a batch and tells each writer its outcome. A write whose
@@ -160,9 +193,10 @@ type counterKey struct {
 	name         string
 }
 
-// sumCounters adds up the counters of one row, in the order each row was
-// first named (the last channel name given wins, as when added one by
-// one); zero values are dropped.
+// sumCounters adds up the counters of one row (the last channel name
+// given wins, as when added one by one), in the order of their rows, so
+// that batches running at once on PostgreSQL lock the rows they share in
+// the same order; zero values are dropped.
 func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
 	var out []hookline.BotCounter
 	at := map[counterKey]int{}
@@ -179,6 +213,9 @@ func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
 		at[key] = len(out)
 		out = append(out, k)
 	}
+	slices.SortFunc(out, func(a, b hookline.BotCounter) int {
+		return cmp.Or(cmp.Compare(a.BotID, b.BotID), cmp.Compare(a.ChannelID, b.ChannelID), a.Hour.Compare(b.Hour), cmp.Compare(a.Name, b.Name))
+	})
 	return out
 }
 
