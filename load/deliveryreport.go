@@ -237,6 +237,13 @@ func (r *DeliveryReport) summarize() {
 	}
 	if ordered {
 		res.Verdict += fmt.Sprintf("; order per key held, %d duplicates", res.Duplicates)
+		if r.unit() == "messages" {
+			ends := 0
+			for _, rd := range r.Rounds {
+				ends += rd.Hookline.Ends
+			}
+			res.Verdict += fmt.Sprintf("; %d END events, each after its chat's MESSAGE events", ends)
+		}
 	}
 	r.Results = res
 }

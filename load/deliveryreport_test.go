@@ -142,7 +142,7 @@ func TestProviderReport(t *testing.T) {
 		return r
 	}
 	r := build(nil)
-	if r.Results.Verdict != "below the floor: 1000 messages/s, 20% of the floor of 5000/s, 0.40 of delivery-publish; order per key held, 0 duplicates" || r.Results.GoalMet {
+	if r.Results.Verdict != "below the floor: 1000 messages/s, 20% of the floor of 5000/s, 0.40 of delivery-publish; order per key held, 0 duplicates; 10 END events, each after its chat's MESSAGE events" || r.Results.GoalMet {
 		t.Fatalf("verdict %q", r.Results.Verdict)
 	}
 	var table bytes.Buffer

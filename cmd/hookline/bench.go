@@ -41,9 +41,20 @@ medians across rounds and the verdict against the scenario's floor and goal.
 By default it starts hookline itself (this binary's serve, on a free
 loopback port, with a fresh temporary data directory, a generated admin
 key and HOOKLINE_EGRESS_ALLOW=127.0.0.1/32; HOOKLINE_DATABASE_URL and
-HOOKLINE_SECRET_KEY pass through when set). The baseline and the receiver
+HOOKLINE_SECRET_KEY pass through when set, and on PostgreSQL the run gets a
+schema of its own, dropped at the end). The baseline and the receiver
 of webhook calls run as processes of their own, so each one's CPU is
 measured the same way. The load generator connects to 127.0.0.0/8 only.
+--paced SHARE adds open-loop rounds at that share of hookline's peak, for
+the latency there (counted from each request's due time).
+
+bot-sync posts messages with a fresh JWT each to a sync webhook channel's
+hook, --sessions users taking turns, against a bare server that only checks
+the JWT and decodes and encodes the JSON; --stored-sessions N first stores N
+open sessions straight into the store serve uses. provider-sms posts SMS
+signed as Twilio signs them to a connection of an active integration and
+checks the signed events and each chat's order (END last) at the receiver,
+against delivery-publish with the same backlog in the same rounds.
 
 The delivery scenarios (delivery-drain, delivery-publish) measure the
 queue instead: a backlog of --backlog deliveries over --keys ordering keys,
@@ -296,8 +307,12 @@ func writeScenarios(w io.Writer, scenarios *load.Registry) {
 			fmt.Fprintf(w, "  %-16s %s\n  %-16s floor %.0f, goal %.0f deliveries/s\n", s.Name, s.Summary, "", d.FloorPerSecond, d.GoalPerSecond)
 			continue
 		}
-		fmt.Fprintf(w, "  %-16s %s\n  %-16s baseline: %s; floor %.0f%%, goal %.0f%% of its throughput\n",
-			s.Name, s.Summary, "", s.Baseline, 100*s.Floor, 100*s.Goal)
+		floor := fmt.Sprintf("floor %.0f%%", 100*s.Floor)
+		if s.FloorPerSecond > 0 {
+			floor = fmt.Sprintf("floor %.0f req/s", s.FloorPerSecond)
+		}
+		fmt.Fprintf(w, "  %-16s %s\n  %-16s baseline: %s; %s, goal %.0f%% of its throughput\n",
+			s.Name, s.Summary, "", s.Baseline, floor, 100*s.Goal)
 	}
 }
 
