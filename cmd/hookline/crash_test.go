@@ -310,7 +310,12 @@ func (l crashLoad) enqueue(ctx context.Context, t *testing.T, nodes []*node, key
 						if res.StatusCode == http.StatusAccepted {
 							break
 						}
-						if res.StatusCode != http.StatusServiceUnavailable {
+						// A retry can reach another node while the first
+						// request's delivery is still being committed by the
+						// node it went to: that 409 says to send it again.
+						retry := res.StatusCode == http.StatusServiceUnavailable ||
+							res.StatusCode == http.StatusConflict && strings.Contains(string(msg), "being queued")
+						if !retry {
 							errs <- fmt.Errorf("enqueue k%d %d: %d %s", k, seq, res.StatusCode, msg)
 							return
 						}
