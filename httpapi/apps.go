@@ -53,20 +53,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request, caller *hookl
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.apps.FindApps(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "apps", p)
-	return nil
+	return listByCompany(w, r, caller, "apps", s.apps.FindApps)
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {

@@ -132,20 +132,7 @@ func (s *Server) createBot(w http.ResponseWriter, r *http.Request, caller *hookl
 }
 
 func (s *Server) listBots(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.bots.FindBots(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "bots", p)
-	return nil
+	return listByCompany(w, r, caller, "bots", s.bots.FindBots)
 }
 
 func (s *Server) getBot(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {

@@ -90,20 +90,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, calle
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.integrations.FindIntegrations(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "integrations", p)
-	return nil
+	return listByCompany(w, r, caller, "integrations", s.integrations.FindIntegrations)
 }
 
 func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
@@ -337,20 +324,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request, caller
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.connections.FindConnections(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "connections", p)
-	return nil
+	return listByCompany(w, r, caller, "connections", s.connections.FindConnections)
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
@@ -421,20 +395,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, caller *
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.campaigns.FindCampaigns(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "campaigns", p)
-	return nil
+	return listByCompany(w, r, caller, "campaigns", s.campaigns.FindCampaigns)
 }
 
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -111,4 +112,24 @@ func companyIDParam() param {
 		description: "only resources of this company (one in the caller's scope)",
 		schema:      map[string]any{"type": "integer", "format": "int64"},
 	}
+}
+
+// listByCompany answers a company-scoped list: the page of find for the
+// caller, narrowed by ?company_id=, under key.
+func listByCompany[T any](w http.ResponseWriter, r *http.Request, caller *hookline.Caller, key string,
+	find func(context.Context, *hookline.Caller, int64, hookline.PageRequest) (hookline.Page[T], error)) error {
+	companyID, err := queryID(r, "company_id")
+	if err != nil {
+		return err
+	}
+	page, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	p, err := find(r.Context(), caller, companyID, page)
+	if err != nil {
+		return err
+	}
+	writePage(w, key, p)
+	return nil
 }

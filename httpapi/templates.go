@@ -69,20 +69,7 @@ func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request, caller *
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.templates.FindTemplates(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "templates", p)
-	return nil
+	return listByCompany(w, r, caller, "templates", s.templates.FindTemplates)
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {

@@ -79,20 +79,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, caller *h
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
-	companyID, err := queryID(r, "company_id")
-	if err != nil {
-		return err
-	}
-	page, err := pageRequest(r)
-	if err != nil {
-		return err
-	}
-	p, err := s.webhooks.FindWebhooks(r.Context(), caller, companyID, page)
-	if err != nil {
-		return err
-	}
-	writePage(w, "webhooks", p)
-	return nil
+	return listByCompany(w, r, caller, "webhooks", s.webhooks.FindWebhooks)
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, caller *hookline.Caller) error {
