@@ -261,6 +261,7 @@ func appOfCompany(ctx context.Context, c conn, id, company int64, field string) 
 	return clientID, nil
 }
 
+// nullRef is an optional reference (a template, an app, a bot...) as a column.
 func nullRef(id *int64) sql.NullInt64 {
 	if id == nil {
 		return sql.NullInt64{}

@@ -265,7 +265,7 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, scope hookline.Scope, 
 		}
 		now := s.db.timestamp()
 		err := c.queryRow(ctx, "INSERT INTO webhooks (company_id, name, template_id, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			[]any{w.CompanyID, w.Name, nullTemplateID(w.TemplateID), def, now, now}, &w.ID)
+			[]any{w.CompanyID, w.Name, nullRef(w.TemplateID), def, now, now}, &w.ID)
 		if isCode(err, hookline.CodeConflict) {
 			return webhookNameTaken(err, w.CompanyID, w.Name)
 		}
@@ -288,13 +288,6 @@ func findCompany(ctx context.Context, c conn, scope hookline.Scope, id int64) er
 		return withMessage(err, "company_id", "company %d not found", id)
 	}
 	return nil
-}
-
-func nullTemplateID(id *int64) sql.NullInt64 {
-	if id == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: *id, Valid: true}
 }
 
 // FindWebhook returns webhook id when its company lies within scope.
