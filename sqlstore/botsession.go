@@ -276,10 +276,8 @@ func (s *BotStore) AddBotInbox(ctx context.Context, m hookline.InboundMessage) (
 	}
 	var id int64
 	now := s.db.timestamp()
-	err = s.db.writeAlone(ctx, func(c conn) error {
-		return c.queryRow(ctx, "INSERT INTO bot_inbox (bot_id, channel_id, from_id, message, attempts, last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 0, '', ?, ?) RETURNING id",
-			[]any{m.BotID, m.ChannelID, m.From, string(msg), now, now}, &id)
-	})
+	err = s.db.conn().queryRow(ctx, "INSERT INTO bot_inbox (bot_id, channel_id, from_id, message, attempts, last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 0, '', ?, ?) RETURNING id",
+		[]any{m.BotID, m.ChannelID, m.From, string(msg), now, now}, &id)
 	if s.db.dialect.foreignKeyFailure(err) {
 		return 0, &hookline.Error{Code: hookline.CodeNotFound, Message: fmt.Sprintf("bot %d not found", m.BotID), Err: err}
 	}
@@ -371,7 +369,7 @@ func (s *BotStore) NextBotInbox(ctx context.Context, key hookline.BotSessionKey)
 
 // DeleteBotInbox forgets an inbox message.
 func (s *BotStore) DeleteBotInbox(ctx context.Context, id int64) error {
-	if _, err := s.db.execAlone(ctx, "DELETE FROM bot_inbox WHERE id = ?", id); err != nil {
+	if _, err := s.db.conn().exec(ctx, "DELETE FROM bot_inbox WHERE id = ?", id); err != nil {
 		return fmt.Errorf("delete inbox message %d: %w", id, err)
 	}
 	return nil
@@ -379,7 +377,7 @@ func (s *BotStore) DeleteBotInbox(ctx context.Context, id int64) error {
 
 // DeferBotInbox makes an inbox message wait until until.
 func (s *BotStore) DeferBotInbox(ctx context.Context, id int64, until time.Time, lastError string) error {
-	if _, err := s.db.execAlone(ctx, "UPDATE bot_inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+	if _, err := s.db.conn().exec(ctx, "UPDATE bot_inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
 		lastError, storedTime(until), id); err != nil {
 		return fmt.Errorf("defer inbox message %d: %w", id, err)
 	}

@@ -440,7 +440,7 @@ func (s *ChannelStore) UpdateChannel(ctx context.Context, scope hookline.Scope, 
 // Idempotency-Keys.
 func (s *ChannelStore) DeleteChannel(ctx context.Context, scope hookline.Scope, id int64) error {
 	cond, args := companyScope(scope, "company_id")
-	res, err := s.db.execAlone(ctx, "DELETE FROM channels WHERE id = ? AND "+cond, append([]any{id}, args...)...)
+	res, err := s.db.conn().exec(ctx, "DELETE FROM channels WHERE id = ? AND "+cond, append([]any{id}, args...)...)
 	if err != nil {
 		return fmt.Errorf("delete channel %d: %w", id, err)
 	}
@@ -559,7 +559,7 @@ func (s *ChannelStore) SaveHookAnswer(ctx context.Context, channelID int64, key 
 	if err != nil {
 		return fmt.Errorf("save hook answer: %w", err)
 	}
-	if _, err := s.db.execAlone(ctx, "UPDATE hook_idempotency SET answered = TRUE, answer = ? WHERE channel_id = ? AND key = ?",
+	if _, err := s.db.conn().exec(ctx, "UPDATE hook_idempotency SET answered = TRUE, answer = ? WHERE channel_id = ? AND key = ?",
 		string(raw), channelID, key); err != nil {
 		return fmt.Errorf("save hook answer: %w", err)
 	}
@@ -568,7 +568,7 @@ func (s *ChannelStore) SaveHookAnswer(ctx context.Context, channelID int64, key 
 
 // ReleaseHookKey forgets a claim that has no answer.
 func (s *ChannelStore) ReleaseHookKey(ctx context.Context, channelID int64, key string) error {
-	if _, err := s.db.execAlone(ctx, "DELETE FROM hook_idempotency WHERE channel_id = ? AND key = ? AND answered = FALSE",
+	if _, err := s.db.conn().exec(ctx, "DELETE FROM hook_idempotency WHERE channel_id = ? AND key = ? AND answered = FALSE",
 		channelID, key); err != nil {
 		return fmt.Errorf("release Idempotency-Key: %w", err)
 	}

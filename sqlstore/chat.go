@@ -167,7 +167,7 @@ func (s *IntegrationStore) seenBefore(ctx context.Context, q conn, connectionID 
 
 // SeeProviderMessage records a provider message handled outside a chat.
 func (s *IntegrationStore) SeeProviderMessage(ctx context.Context, connectionID int64, providerID string) (bool, error) {
-	res, err := s.db.execAlone(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
+	res, err := s.db.conn().exec(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (connection_id, provider_id) DO NOTHING`, connectionID, providerID, s.db.timestamp())
 	if err != nil {
 		return false, fmt.Errorf("record provider message: %w", err)
@@ -178,7 +178,7 @@ func (s *IntegrationStore) SeeProviderMessage(ctx context.Context, connectionID 
 
 // ForgetProviderMessage undoes SeeProviderMessage.
 func (s *IntegrationStore) ForgetProviderMessage(ctx context.Context, connectionID int64, providerID string) error {
-	_, err := s.db.execAlone(ctx, "DELETE FROM provider_messages WHERE connection_id = ? AND provider_id = ?", connectionID, providerID)
+	_, err := s.db.conn().exec(ctx, "DELETE FROM provider_messages WHERE connection_id = ? AND provider_id = ?", connectionID, providerID)
 	return err
 }
 
@@ -276,7 +276,7 @@ func (s *IntegrationStore) FindIdleChats(ctx context.Context, before time.Time, 
 
 // PruneProviderMessages forgets provider ids seen before before.
 func (s *IntegrationStore) PruneProviderMessages(ctx context.Context, before time.Time, limit int) (int, error) {
-	res, err := s.db.execAlone(ctx, `DELETE FROM provider_messages WHERE (connection_id, provider_id) IN (
+	res, err := s.db.conn().exec(ctx, `DELETE FROM provider_messages WHERE (connection_id, provider_id) IN (
 		SELECT connection_id, provider_id FROM provider_messages WHERE created_at < ? LIMIT ?)`, storedTime(before), limit)
 	if err != nil {
 		return 0, errors.Join(errors.New("prune provider messages"), err)

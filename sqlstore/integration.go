@@ -277,7 +277,7 @@ func (s *IntegrationStore) SetIntegrationStatus(ctx context.Context, scope hookl
 // valid until previousUntil.
 func (s *IntegrationStore) SetReplyToken(ctx context.Context, scope hookline.Scope, id int64, hash []byte, previousUntil time.Time) error {
 	cond, args := companyScope(scope, "company_id")
-	res, err := s.db.execAlone(ctx, `UPDATE integrations SET previous_token_hash = reply_token_hash, previous_until = ?, reply_token_hash = ?
+	res, err := s.db.conn().exec(ctx, `UPDATE integrations SET previous_token_hash = reply_token_hash, previous_until = ?, reply_token_hash = ?
 		WHERE id = ? AND `+cond, append([]any{storedTime(previousUntil), hash, id}, args...)...)
 	if err != nil {
 		return fmt.Errorf("rotate the reply token of integration %d: %w", id, err)

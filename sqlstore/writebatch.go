@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"slices"
 	"sync"
 	"time"
@@ -217,34 +216,4 @@ func sumCounters(counters []hookline.BotCounter) []hookline.BotCounter {
 		return cmp.Or(cmp.Compare(a.BotID, b.BotID), cmp.Compare(a.ChannelID, b.ChannelID), a.Hour.Compare(b.Hour), cmp.Compare(a.Name, b.Name))
 	})
 	return out
-}
-
-// writeAlone runs fn, one or more autocommit write statements on db.conn(),
-// holding the process's SQLite write mutex as transactions do. A write
-// outside that mutex waits for SQLite's lock in its busy handler, which
-// sleeps between tries while the mutex hands the lock from one
-// transaction to the next: under a steady stream of transactions (provider
-// messages and their deliveries) it lost every time and gave up after the
-// busy timeout of 10 s, holding its request up all that while. On
-// PostgreSQL, which has no such mutex, fn runs as it is.
-func (db *DB) writeAlone(ctx context.Context, fn func(c conn) error) error {
-	c := db.conn()
-	if db.writes != nil {
-		db.writes.Lock()
-		defer db.writes.Unlock()
-		// Its statements run under the mutex held here: a single
-		// statement outside writeAlone takes it on its own (conn.exec).
-		c.writes = nil
-	}
-	return fn(c)
-}
-
-// execAlone is one autocommit write statement run as writeAlone runs it.
-func (db *DB) execAlone(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	var res sql.Result
-	err := db.writeAlone(ctx, func(c conn) (err error) {
-		res, err = c.exec(ctx, query, args...)
-		return err
-	})
-	return res, err
 }
