@@ -48,6 +48,8 @@ type DB struct {
 	// leases, if not nil, holds the delivery leases in memory (SQLite's:
 	// see leaseBook).
 	leases *leaseBook
+	// checkpoints, if not nil, checkpoints SQLite's log in the background.
+	checkpoints *checkpointer
 }
 
 // SQLiteFile is the database file's name inside the data directory.
@@ -149,6 +151,9 @@ func (db *DB) Dialect() string { return db.dialect.name }
 
 // Close closes the database; in-flight queries finish first.
 func (db *DB) Close() error {
+	if db.checkpoints != nil {
+		db.checkpoints.stop()
+	}
 	if db.leases != nil {
 		db.leases.unclaim()
 	}

@@ -44,6 +44,10 @@ var sqliteDialect = &dialect{
 	},
 }
 
+// checkpointInterval is how often the log is copied into the database
+// file: at the queue's full rate, some ten megabytes each time.
+const checkpointInterval = 100 * time.Millisecond
+
 // openSQLiteFile opens (creating if needed) the SQLite database at path.
 // The database runs in WAL mode with synchronous=NORMAL (or FULL, as o
 // says), a busy timeout
@@ -65,6 +69,8 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "foreign_keys(1)")
+	// The checkpointer below copies the log in the background instead.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sqldb, err := sql.Open("sqlite", dsn)
@@ -91,6 +97,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.checkpoints = startCheckpointer(sqldb, db.writes, checkpointInterval)
 	return db, nil
 }
 

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +52,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"synchronous", "1"}, // NORMAL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"wal_autocheckpoint", "0"}, // the checkpointer's job
 	} {
 		var got string
 		if err := db.db.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
@@ -375,5 +378,41 @@ func TestIsWrite(t *testing.T) {
 		if got := isWrite(q); got != want {
 			t.Errorf("isWrite(%q) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+// TestCheckpointerCopiesTheLog: with SQLite's automatic checkpoint off,
+// what is written reaches the database file by the background checkpoints
+// alone, while the process goes on writing.
+func TestCheckpointerCopiesTheLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := db.db.ExecContext(ctx, "INSERT INTO filler VALUES (?)", strings.Repeat("x", 8000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, SQLiteFile)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() >= 200*8000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes 10 s after 1.6 MB were committed: the log was not checkpointed", st.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
