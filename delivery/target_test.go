@@ -2,12 +2,14 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +148,61 @@ func TestOtherTargetKinds(t *testing.T) {
 	targets.mu.Unlock()
 	if d = final(enqueue(`{"to": "+15550002"}`).ID); d.Status != hookline.DeliveryCanceled {
 		t.Fatalf("a deleted target's delivery is %s, want canceled", d.Status)
+	}
+}
+
+// countingTargets counts its reads, each taking a while, as a store's
+// would under load.
+type countingTargets struct{ reads atomic.Int64 }
+
+func (c *countingTargets) ResolveTarget(context.Context, hookline.TargetKind, int64, int64) (*delivery.Target, error) {
+	c.reads.Add(1)
+	time.Sleep(5 * time.Millisecond)
+	return &delivery.Target{Timeout: 2 * time.Second, Unsigned: true}, nil
+}
+
+// TestTargetReadOncePerLease: the sends of one lease, which start
+// together, share one read of their target instead of each making it.
+func TestTargetReadOncePerLease(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	sealer := storetest.Sealer(t)
+	store := sqlstore.NewWebhookStore(db, sealer)
+	queue := sqlstore.NewDeliveryStore(db, sealer)
+	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	var got atomic.Int64
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	company := &hookline.Tenant{Name: "Shop", Kind: hookline.KindCompany}
+	if err := db.CreateTenant(ctx, company); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	now := time.Now()
+	for i := range n {
+		if _, _, err := queue.CreateDelivery(ctx, &hookline.Delivery{CompanyID: company.ID, TargetKind: hookline.TargetConnection, TargetID: 7,
+			OrderingKey: fmt.Sprint("chat-", i), MessageID: fmt.Sprint("msg_", i), NextAttemptAt: &now,
+			Request: hookline.DeliveryRequest{Method: "POST", URL: rc.URL, Body: []byte("{}")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	targets := &countingTargets{}
+	w := delivery.NewWorker(delivery.Config{Store: queue, Webhooks: store, Client: client, Workers: 64, PerTarget: 64, PollInterval: time.Hour,
+		Targets: map[hookline.TargetKind]delivery.TargetResolver{hookline.TargetConnection: targets}})
+	w.Start()
+	defer w.Stop(ctx)
+	w.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for got.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got.Load() < n {
+		t.Fatalf("%d of %d deliveries arrived", got.Load(), n)
+	}
+	if reads := targets.reads.Load(); reads > 2 {
+		t.Fatalf("%d deliveries leased together read their target %d times, want once per lease", n, reads)
 	}
 }
