@@ -403,11 +403,44 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 
 // insertAttempt records attempt n of delivery id.
 func insertAttempt(ctx context.Context, c conn, id int64, n int, a *hookline.DeliveryAttempt) error {
-	if _, err := c.exec(ctx, `INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, n, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response); err != nil {
-		return fmt.Errorf("record attempt of delivery %d: %w", id, err)
+	return insertAttempts(ctx, c, []attemptRow{{id, n, a}})
+}
+
+// attemptRow is attempt n of a delivery, as insertAttempts stores it.
+type attemptRow struct {
+	deliveryID int64
+	n          int
+	attempt    *hookline.DeliveryAttempt
+}
+
+// insertAttempts records attempts, several to a statement.
+func insertAttempts(ctx context.Context, c conn, rows []attemptRow) error {
+	for len(rows) > 0 {
+		n := listLength(len(rows))
+		args := make([]any, 0, 8*n)
+		for _, r := range rows[:n] {
+			a := r.attempt
+			args = append(args, r.deliveryID, r.n, storedTime(a.At), a.Status, a.DurationMS, string(a.ErrorKind), a.Error, a.Response)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := c.exec(ctx, "INSERT INTO delivery_attempts (delivery_id, n, at, status, duration_ms, error_kind, error, response) VALUES "+values, args...); err != nil {
+			return fmt.Errorf("record attempt of delivery %d: %w", rows[0].deliveryID, err)
+		}
+		rows = rows[n:]
 	}
 	return nil
+}
+
+// listLength is how many of n items the next statement of a batch takes:
+// the largest of a few fixed lengths that fits, so that a batch of any size
+// is written with statements of at most four texts, each kept prepared.
+func listLength(n int) int {
+	for _, l := range []int{64, 16, 4} {
+		if n >= l {
+			return l
+		}
+	}
+	return 1
 }
 
 // disableTarget disables the target of delivery id and fails what waits

@@ -441,3 +441,68 @@ func exerciseDeliveryConcurrency(t *testing.T, open Open) {
 		}
 	}
 }
+
+// exerciseDeliveryBatchCompletion records a large batch of mixed outcomes
+// at once, as the worker does under load: each delivery ends as its own
+// outcome says, with its own attempt, whatever the others in the batch.
+func exerciseDeliveryBatchCompletion(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, ds := deliveryStore(t, open)
+	f := NewFixture(t, db)
+	const n = 150
+	for i := range n {
+		newDelivery(t, ds, f.A1.ID, 1, fmt.Sprint("k", i))
+	}
+	got := lease(t, ds, hookline.LeaseRequest{Token: "batch", Limit: 200})
+	if len(got) != n {
+		t.Fatalf("leased %d of %d", len(got), n)
+	}
+	slices.SortFunc(got, func(a, b *hookline.Delivery) int { return int(a.ID - b.ID) })
+	retryAt := time.Now().Add(time.Hour)
+	var outcomes []hookline.DeliveryOutcome
+	for i, d := range got {
+		o := hookline.DeliveryOutcome{DeliveryID: d.ID, LeaseToken: d.LeaseToken, Status: hookline.DeliverySucceeded,
+			Attempt: &hookline.DeliveryAttempt{At: time.Now(), Status: 200 + i%7, DurationMS: float64(i), Response: fmt.Sprint("answer ", i)}}
+		switch i % 5 {
+		case 0:
+			o.Status, o.Attempt.Status, o.Attempt.ErrorKind, o.Attempt.Error = hookline.DeliveryFailed, 400, hookline.ErrHTTPStatus, "the endpoint answered 400"
+		case 1:
+			o.Status, o.NextAttemptAt, o.Attempt.Status = hookline.DeliveryPending, retryAt, 503
+		case 2:
+			o.Status, o.Attempt = hookline.DeliveryCanceled, nil
+		case 3:
+			o.LeaseToken = "stale"
+		}
+		outcomes = append(outcomes, o)
+	}
+	complete(t, ds, outcomes...)
+	for i, d := range got {
+		d, err := ds.FindDelivery(ctx, hookline.AdminScope(), d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, attempts := hookline.DeliverySucceeded, 1
+		switch i % 5 {
+		case 0:
+			want = hookline.DeliveryFailed
+		case 1:
+			want = hookline.DeliveryPending
+		case 2:
+			want, attempts = hookline.DeliveryCanceled, 0
+		case 3:
+			want = hookline.DeliverySending // another lease's: only its attempt counts
+		}
+		if d.Status != want || d.AttemptCount != attempts || len(d.Attempts) != attempts {
+			t.Fatalf("delivery %d (outcome %d): %s with %d attempts (%d listed), want %s with %d", d.ID, i, d.Status, d.AttemptCount, len(d.Attempts), want, attempts)
+		}
+		if i%5 == 1 && (d.NextAttemptAt == nil || d.NextAttemptAt.Sub(retryAt).Abs() > time.Millisecond) {
+			t.Fatalf("delivery %d: next attempt %v, want %v", d.ID, d.NextAttemptAt, retryAt)
+		}
+		if attempts == 1 {
+			a := d.Attempts[0]
+			if a.Status != outcomes[i].Attempt.Status || a.Response != fmt.Sprint("answer ", i) || a.DurationMS != float64(i) {
+				t.Fatalf("delivery %d: attempt %+v, want status %d and its own answer", d.ID, a, outcomes[i].Attempt.Status)
+			}
+		}
+	}
+}
