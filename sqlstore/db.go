@@ -50,6 +50,12 @@ type DB struct {
 	leases *leaseBook
 	// checkpoints, if not nil, checkpoints SQLite's log in the background.
 	checkpoints *checkpointer
+	// writer, if not nil, is the one connection every write transaction
+	// runs on (SQLite's). A connection's page cache is dropped whenever
+	// another connection has written since its last transaction: writes
+	// spread over the pool each found their cache dropped by the one
+	// before and read their pages again from the file.
+	writer *sql.Conn
 }
 
 // SQLiteFile is the database file's name inside the data directory.
@@ -153,6 +159,9 @@ func (db *DB) Dialect() string { return db.dialect.name }
 func (db *DB) Close() error {
 	if db.checkpoints != nil {
 		db.checkpoints.stop()
+	}
+	if db.writer != nil {
+		db.writer.Close()
 	}
 	if db.leases != nil {
 		db.leases.unclaim()
@@ -274,22 +283,12 @@ type conn struct {
 	stmts *stmtCache
 	// tx is the transaction q is, nil outside one.
 	tx *sql.Tx
-	// writes, outside a transaction, is the DB's writer mutex (SQLite's):
-	// a statement that writes takes it, as a transaction does, so that it
-	// waits its turn here rather than in SQLite's busy handler, whose
-	// growing sleeps left a writer outside the mutex waiting seconds
-	// behind a stream of transactions inside it.
-	writes *sync.Mutex
-}
-
-// lockWrite takes the writer mutex for a statement that writes, when c
-// has one; the returned function gives it back.
-func (c conn) lockWrite(query string) func() {
-	if c.writes == nil || !isWrite(query) {
-		return func() {}
-	}
-	c.writes.Lock()
-	return c.writes.Unlock
+	// alone, outside a transaction on SQLite, runs a statement that writes
+	// in a transaction of its own (DB.inTx): so it takes the writer mutex
+	// and the writer connection as every write does, rather than waiting
+	// in SQLite's busy handler, whose growing sleeps left a writer outside
+	// the mutex waiting seconds behind a stream of transactions inside it.
+	alone func(ctx context.Context, fn func(c conn) error) error
 }
 
 // isWrite reports whether a statement changes the database.
@@ -326,7 +325,15 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer c.lockWrite(query)()
+	if c.alone != nil && isWrite(query) {
+		var res sql.Result
+		err := c.alone(ctx, func(tc conn) error {
+			var err error
+			res, err = tc.exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	query = c.d.rebind(query)
 	var res sql.Result
 	var err error
@@ -362,7 +369,9 @@ func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
 
 // queryRow scans one row into dest; no row is CodeNotFound.
 func (c conn) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	defer c.lockWrite(query)()
+	if c.alone != nil && isWrite(query) {
+		return c.alone(ctx, func(tc conn) error { return tc.queryRow(ctx, query, args, dest...) })
+	}
 	return c.d.translate(c.row(ctx, query, args...).Scan(dest...))
 }
 
@@ -388,7 +397,13 @@ func queryAll[T any](ctx context.Context, c conn, what, query string, args []any
 	return out, nil
 }
 
-func (db *DB) conn() conn { return conn{q: db.db, d: db.dialect, stmts: db.stmts, writes: db.writes} }
+func (db *DB) conn() conn {
+	c := conn{q: db.db, d: db.dialect, stmts: db.stmts}
+	if db.writer != nil {
+		c.alone = db.inTx
+	}
+	return c
+}
 
 // inTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
@@ -396,7 +411,13 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
 		db.writes.Lock()
 		defer db.writes.Unlock()
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if db.writer != nil {
+		tx, err = db.writer.BeginTx(ctx, nil)
+	} else {
+		tx, err = db.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return db.dialect.translate(fmt.Errorf("begin transaction: %w", err))
 	}

@@ -97,6 +97,10 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if db.writer, err = sqldb.Conn(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db.checkpoints = startCheckpointer(sqldb, db.writes, checkpointInterval)
 	return db, nil
 }
