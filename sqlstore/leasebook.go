@@ -241,8 +241,15 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 			return nil, fmt.Errorf("lease deliveries: put back the deliveries leased before: %w", err)
 		}
 	}
+	// The book is locked while it is read and while each row read is
+	// taken, not while the query runs: the outcomes recorded meanwhile
+	// ask the book about their leases, and waited here for the whole
+	// query, which made leasing and recording take turns. What the query
+	// cannot know, the book checks row by row: a lease held, or a key or
+	// target in use, since it was read. A delivery held when the book was
+	// read stays excluded even if its outcome is recorded during the
+	// query, so the one after it on its key is not leased early.
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.recovered = true
 	now := s.db.timestamp()
 	b.expire(now)
@@ -256,6 +263,7 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 		held = strconv.AppendInt(held, id, 10)
 	}
 	held = append(held, ']')
+	b.mu.Unlock()
 	rows, err := s.db.conn().query(ctx, bookLeaseQuery, now, req.ExcludeCompany, string(held))
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
@@ -265,29 +273,50 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	for len(out) < req.Limit && rows.Next() {
 		d, err := scanDelivery(rows.Scan)
 		if err != nil {
-			return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+			err = fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+			b.undo(out)
+			return nil, err
 		}
-		t := bookTarget{d.TargetKind, d.TargetID}
-		if _, held := b.byID[d.ID]; held {
-			continue
+		if b.take(d, req, until) {
+			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
+			out = append(out, d)
 		}
-		if d.OrderingKey != "" && b.keys[bookKey{t, d.OrderingKey}] > 0 {
-			continue
-		}
-		if req.PerTarget > 0 && b.targets[t] >= req.PerTarget {
-			continue
-		}
-		b.add(d, req.Token, until)
-		d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
-		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		for _, d := range out {
-			b.drop(d.ID, b.byID[d.ID])
-		}
+		b.undo(out)
 		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
 	}
 	return out, nil
+}
+
+// take leases d under req's token unless it is held, or its key or target
+// is in use as req counts it.
+func (b *leaseBook) take(d *hookline.Delivery, req hookline.LeaseRequest, until time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := bookTarget{d.TargetKind, d.TargetID}
+	if _, held := b.byID[d.ID]; held {
+		return false
+	}
+	if d.OrderingKey != "" && b.keys[bookKey{t, d.OrderingKey}] > 0 {
+		return false
+	}
+	if req.PerTarget > 0 && b.targets[t] >= req.PerTarget {
+		return false
+	}
+	b.add(d, req.Token, until)
+	return true
+}
+
+// undo gives back the leases of a lease that failed half-way.
+func (b *leaseBook) undo(ds []*hookline.Delivery) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range ds {
+		if l, ok := b.byID[d.ID]; ok {
+			b.drop(d.ID, l)
+		}
+	}
 }
 
 // completeFromBook records outcomes of deliveries leased in the book.
