@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,10 @@ type leaseBook struct {
 	// claim is the queue lock file, held while this process sends.
 	claim *os.File
 
+	// leasing is held by each lease from start to end: a lease reads the
+	// book before its query and takes rows after it, which is safe only
+	// if no other lease could take and finish a delivery in between.
+	leasing sync.Mutex
 	mu      sync.Mutex
 	byID    map[int64]*bookLease
 	keys    map[bookKey]int
@@ -227,6 +233,8 @@ ORDER BY d.next_attempt_at, d.id`
 // leaseFromBook leases up to req.Limit due deliveries in the book.
 func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseRequest) ([]*hookline.Delivery, error) {
 	b := s.db.leases
+	b.leasing.Lock()
+	defer b.leasing.Unlock()
 	b.mu.Lock()
 	err := b.claimLocked()
 	recovered := b.recovered
@@ -244,7 +252,8 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	// The book is locked while it is read and while each row read is
 	// taken, not while the query runs: the outcomes recorded meanwhile
 	// ask the book about their leases, and waited here for the whole
-	// query, which made leasing and recording take turns. What the query
+	// query, which made leasing and recording take turns (leases take
+	// turns among themselves: see leasing). What the query
 	// cannot know, the book checks row by row: a lease held, or a key or
 	// target in use, since it was read. A delivery held when the book was
 	// read stays excluded even if its outcome is recorded during the
@@ -270,6 +279,7 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	}
 	defer rows.Close()
 	var out []*hookline.Delivery
+	byTarget := false
 	for len(out) < req.Limit && rows.Next() {
 		d, err := scanDelivery(rows.Scan)
 		if err != nil {
@@ -277,35 +287,164 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 			b.undo(out)
 			return nil, err
 		}
-		if b.take(d, req, until) {
+		switch b.take(d, req, until) {
+		case taken:
 			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
 			out = append(out, d)
+		case targetFull:
+			// What follows in due order may be that target's backlog,
+			// which this scan would read to the end to skip it all, on
+			// every lease: the rest is leased target by target instead.
+			byTarget = true
+		}
+		if byTarget {
+			break
 		}
 	}
 	if err := rows.Err(); err != nil {
 		b.undo(out)
 		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
 	}
+	rows.Close()
+	if byTarget && len(out) < req.Limit {
+		more, err := s.leaseByTarget(ctx, req, now, until, string(held), req.Limit-len(out))
+		if err != nil {
+			b.undo(out)
+			return nil, err
+		}
+		out = append(out, more...)
+	}
 	return out, nil
 }
 
+// nextLiveKindQuery and liveTargetsQuery list the targets with live
+// deliveries, kind by kind, one index seek in deliveries_key each however
+// long their backlogs. (A seek on the pair (kind, id) at once was read by
+// SQLite's planner as one on the kind alone, which scanned every live
+// delivery of the kind.)
+const nextLiveKindQuery = `SELECT MIN(target_kind) FROM deliveries WHERE status IN ('pending', 'sending') AND target_kind > ?`
+
+const liveTargetsQuery = `WITH RECURSIVE t(id) AS (
+	SELECT * FROM (SELECT target_id FROM deliveries
+		WHERE status IN ('pending', 'sending') AND target_kind = ? ORDER BY target_id LIMIT 1)
+	UNION ALL
+	SELECT (SELECT x.target_id FROM deliveries x WHERE x.status IN ('pending', 'sending') AND x.target_kind = ? AND x.target_id > t.id
+		ORDER BY x.target_id LIMIT 1)
+	FROM t WHERE t.id IS NOT NULL)
+SELECT id FROM t WHERE id IS NOT NULL`
+
+// liveTargets lists the targets with live deliveries.
+func liveTargets(ctx context.Context, c conn) ([]bookTarget, error) {
+	var out []bookTarget
+	kind := ""
+	for {
+		var next sql.NullString
+		if err := c.queryRow(ctx, nextLiveKindQuery, []any{kind}, &next); err != nil {
+			return nil, err
+		}
+		if !next.Valid {
+			return out, nil
+		}
+		kind = next.String
+		ids, err := queryAll(ctx, c, "targets with deliveries", liveTargetsQuery, []any{kind, kind}, func(scan func(...any) error) (*int64, error) {
+			var id int64
+			return &id, scan(&id)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out = append(out, bookTarget{hookline.TargetKind(kind), *id})
+		}
+	}
+}
+
+// targetDueQuery lists one target's candidates in due order, from
+// deliveries_target_due, with the conditions of bookLeaseQuery.
+const targetDueQuery = `SELECT ` + deliveryColumns + ` FROM deliveries d
+WHERE d.target_kind = ? AND d.target_id = ? AND d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
+AND d.id NOT IN (SELECT value FROM json_each(?))
+AND (d.ordering_key IS NULL OR NOT EXISTS (
+	SELECT 1 FROM deliveries p
+	WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
+	AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id))
+ORDER BY d.next_attempt_at, d.id LIMIT ?`
+
+// leaseByTarget leases up to limit due deliveries of the targets below
+// their limit, each target's first in due order, and the earliest of
+// those first: what the due-order scan would take, without reading the
+// backlog of a target that may take no more.
+func (s *DeliveryStore) leaseByTarget(ctx context.Context, req hookline.LeaseRequest, now, until time.Time, held string, limit int) ([]*hookline.Delivery, error) {
+	b := s.db.leases
+	c := s.db.conn()
+	targets, err := liveTargets(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	var candidates []*hookline.Delivery
+	for _, t := range targets {
+		room := limit
+		if req.PerTarget > 0 {
+			b.mu.Lock()
+			room = min(room, req.PerTarget-b.targets[t])
+			b.mu.Unlock()
+		}
+		if room <= 0 {
+			continue
+		}
+		ds, err := queryAll(ctx, c, "due deliveries", targetDueQuery, []any{t.kind, t.id, now, req.ExcludeCompany, held, room}, scanDelivery)
+		if err != nil {
+			return nil, fmt.Errorf("lease deliveries: %w", err)
+		}
+		candidates = append(candidates, ds...)
+	}
+	slices.SortFunc(candidates, func(x, y *hookline.Delivery) int {
+		if c := x.NextAttemptAt.Compare(*y.NextAttemptAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	var out []*hookline.Delivery
+	for _, d := range candidates {
+		if len(out) == limit {
+			break
+		}
+		if b.take(d, req, until) == taken {
+			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// taking is what take did with a delivery.
+type taking int
+
+const (
+	taken taking = iota
+	// skipped: held already, or its key is in use.
+	skipped
+	// targetFull: its target has as many leases as the request allows.
+	targetFull
+)
+
 // take leases d under req's token unless it is held, or its key or target
 // is in use as req counts it.
-func (b *leaseBook) take(d *hookline.Delivery, req hookline.LeaseRequest, until time.Time) bool {
+func (b *leaseBook) take(d *hookline.Delivery, req hookline.LeaseRequest, until time.Time) taking {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := bookTarget{d.TargetKind, d.TargetID}
 	if _, held := b.byID[d.ID]; held {
-		return false
+		return skipped
 	}
 	if d.OrderingKey != "" && b.keys[bookKey{t, d.OrderingKey}] > 0 {
-		return false
+		return skipped
 	}
 	if req.PerTarget > 0 && b.targets[t] >= req.PerTarget {
-		return false
+		return targetFull
 	}
 	b.add(d, req.Token, until)
-	return true
+	return taken
 }
 
 // undo gives back the leases of a lease that failed half-way.

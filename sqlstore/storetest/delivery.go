@@ -506,3 +506,44 @@ func exerciseDeliveryBatchCompletion(t *testing.T, open Open) {
 		}
 	}
 }
+
+// exerciseDeliveryFullTarget: a target at its limit of deliveries sending
+// holds back its own backlog only. The deliveries of other targets, queued
+// after that backlog, are leased in the same lease, oldest first and each
+// key in order; and a target below its limit again is leased again.
+func exerciseDeliveryFullTarget(t *testing.T, open Open) {
+	db, ds := deliveryStore(t, open)
+	f := NewFixture(t, db)
+	for i := range 60 {
+		newDelivery(t, ds, f.A1.ID, 1, fmt.Sprint("busy-", i%7))
+	}
+	first := lease(t, ds, hookline.LeaseRequest{Token: "a", Limit: 2, PerTarget: 2})
+	if len(first) != 2 || first[0].TargetID != 1 || first[1].TargetID != 1 {
+		t.Fatalf("first lease: %v", deliveryIDs(first))
+	}
+	var later []*hookline.Delivery
+	for _, target := range []int64{2, 3, 4} {
+		for i := range 3 {
+			later = append(later, newDelivery(t, ds, f.A1.ID, target, fmt.Sprint("key-", i%2)))
+		}
+	}
+	got := lease(t, ds, hookline.LeaseRequest{Token: "b", Limit: 100, PerTarget: 2})
+	// Each of targets 2-4: key-0's first and key-1's first (its only
+	// one); key-0's second waits behind its first.
+	var want []int64
+	for _, target := range []int64{2, 3, 4} {
+		for _, d := range later {
+			if d.TargetID == target && len(want) < 2*int(target-1) {
+				want = append(want, d.ID)
+			}
+		}
+	}
+	if !slices.Equal(deliveryIDs(got), want) {
+		t.Fatalf("with target 1 at its limit, the lease took %v, want the first of each key of targets 2-4: %v", deliveryIDs(got), want)
+	}
+	complete(t, ds, succeeded(first[0]))
+	got = lease(t, ds, hookline.LeaseRequest{Token: "c", Limit: 1, PerTarget: 2})
+	if len(got) != 1 || got[0].TargetID != 1 {
+		t.Fatalf("after one of target 1's deliveries ended, the lease took %v, want one more of target 1", deliveryIDs(got))
+	}
+}

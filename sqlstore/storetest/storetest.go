@@ -33,6 +33,7 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("DeliveryTargets", func(t *testing.T) { exerciseDeliveryTargets(t, open) })
 	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 	t.Run("DeliveryBatchCompletion", func(t *testing.T) { exerciseDeliveryBatchCompletion(t, open) })
+	t.Run("DeliveryFullTarget", func(t *testing.T) { exerciseDeliveryFullTarget(t, open) })
 	t.Run("QueueStats", func(t *testing.T) { exerciseQueueStats(t, open) })
 	t.Run("DeliveryRetention", func(t *testing.T) { exerciseDeliveryRetention(t, open) })
 	t.Run("Bots", func(t *testing.T) { exerciseBots(t, open) })
