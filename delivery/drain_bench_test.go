@@ -245,7 +245,7 @@ func drainOnce(b *testing.B, dialect string) {
 	// while outcomes wait to be recorded finds the target full, and
 	// finding nothing reads the whole backlog (see BENCHMARKS.md).
 	counted := &countingStore{DeliveryStore: queue}
-	w := delivery.NewWorker(delivery.Config{Store: counted, Webhooks: store, Client: client, Workers: drainWorkers(), PerTarget: 2 * drainWorkers()})
+	w := delivery.NewWorker(delivery.Config{Store: counted, Webhooks: store, Client: client, Workers: drainWorkers(), PerTarget: drainPerTarget()})
 	b.ResetTimer()
 	if path := os.Getenv("DRAIN_PROFILE"); path != "" {
 		// The drain alone is profiled, without the enqueues before it.
@@ -294,6 +294,7 @@ wait:
 	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(n)/float64(counted.leases.Load()), "deliveries/lease")
+	b.ReportMetric(float64(counted.released.Load())/float64(n), "released/delivery")
 	b.ReportMetric(float64(counted.leaseTime.Load())/float64(counted.leases.Load())/1e6, "ms/lease")
 	b.ReportMetric(float64(n)/float64(counted.completes.Load()), "deliveries/completion")
 	b.ReportMetric(float64(counted.empty.Load()), "empty-leases")
@@ -341,6 +342,12 @@ type countingStore struct {
 	emptyTime atomic.Int64 // nanoseconds
 	leaseTime atomic.Int64 // nanoseconds
 	completes atomic.Int64 // transactions recording outcomes
+	released  atomic.Int64 // deliveries leased and put back unsent
+}
+
+func (s *countingStore) ReleaseDeliveries(ctx context.Context, token string, ids []int64) error {
+	s.released.Add(int64(len(ids)))
+	return s.DeliveryStore.ReleaseDeliveries(ctx, token, ids)
 }
 
 func (s *countingStore) CompleteDeliveries(ctx context.Context, outcomes []hookline.DeliveryOutcome) error {
@@ -358,6 +365,15 @@ func (s *countingStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 		s.emptyTime.Add(int64(time.Since(start)))
 	}
 	return ds, err
+}
+
+// drainPerTarget is the worker's limit per target: DRAIN_PER_TARGET,
+// default twice the workers (no limit, since the backlog has one target).
+func drainPerTarget() int {
+	if n, err := strconv.Atoi(os.Getenv("DRAIN_PER_TARGET")); err == nil && n > 0 {
+		return n
+	}
+	return 2 * drainWorkers()
 }
 
 // drainWorkers is the worker's concurrency: DRAIN_WORKERS, default

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -258,8 +259,43 @@ func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.Delivery
 // which is every live row, on every lease.
 const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
 WHERE id IN (
+	SELECT c.id FROM (
+		SELECT d.id, d.next_attempt_at, d.target_kind, d.target_id,
+			ROW_NUMBER() OVER (PARTITION BY d.target_kind, d.target_id ORDER BY d.next_attempt_at, d.id) AS n
+		FROM (
+			SELECT d.id, d.next_attempt_at, d.target_kind, d.target_id FROM deliveries d
+			WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ? AND d.company_id <> ?` + leaseKeyOrder + `
+			AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
+				SELECT s.target_kind, s.target_id FROM deliveries s
+				WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
+				GROUP BY s.target_kind, s.target_id HAVING COUNT(*) >= ?))
+			ORDER BY d.next_attempt_at, d.id
+			LIMIT ?%s) d) c
+	WHERE ? = 0 OR c.n <= ? - (SELECT COUNT(*) FROM deliveries s
+		WHERE s.target_kind = c.target_kind AND s.target_id = c.target_id AND s.status IN ('pending', 'sending') AND s.target_id > 0
+		AND s.next_attempt_at > ? AND s.status = 'sending')
+	ORDER BY c.next_attempt_at, c.id
+	LIMIT ?)
+RETURNING ` + deliveryColumns
+
+// leaseTargetQuery is leaseQuery for one target (from
+// deliveries_target_due), when some targets are at their limit: see
+// leaseByTargetRows.
+const leaseTargetQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
+WHERE id IN (
 	SELECT d.id FROM deliveries d
-	WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ? AND d.company_id <> ?
+	WHERE d.target_kind = ? AND d.target_id = ? AND d.status IN ('pending', 'sending') AND d.target_id > 0 AND d.next_attempt_at <= ? AND d.company_id <> ?` + leaseKeyOrder + `
+	ORDER BY d.next_attempt_at, d.id
+	LIMIT ?%s)
+RETURNING ` + deliveryColumns
+
+// sendingTargetsQuery counts the deliveries sending per target.
+const sendingTargetsQuery = `SELECT target_kind, target_id, COUNT(*) FROM deliveries
+WHERE status IN ('pending', 'sending') AND next_attempt_at > ? AND next_attempt_at < ? AND status = 'sending'
+GROUP BY target_kind, target_id`
+
+// leaseKeyOrder keeps a lease to the first live delivery of each key.
+const leaseKeyOrder = `
 	AND (d.ordering_key IS NULL OR (NOT EXISTS (
 		SELECT 1 FROM deliveries p
 		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
@@ -267,14 +303,7 @@ WHERE id IN (
 	AND NOT EXISTS (
 		SELECT 1 FROM deliveries p
 		WHERE p.target_kind = d.target_kind AND p.target_id = d.target_id AND p.ordering_key = d.ordering_key
-		AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id)))
-	AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
-		SELECT s.target_kind, s.target_id FROM deliveries s
-		WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
-		GROUP BY s.target_kind, s.target_id HAVING COUNT(*) >= ?))
-	ORDER BY d.next_attempt_at, d.id
-	LIMIT ?%s)
-RETURNING ` + deliveryColumns
+		AND p.status IN ('pending', 'sending') AND p.status = 'pending' AND p.id < d.id)))`
 
 // otherCompanyDueQuery tells whether a company other than the one given
 // has a pending delivery due (see LeaseDeliveries).
@@ -308,8 +337,13 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 	}
 	now := s.db.timestamp()
 	until := storedTime(now.Add(req.Duration))
-	q := fmt.Sprintf(leaseQuery, s.db.dialect.lockDue)
-	args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, req.Limit}
+	var sending map[bookTarget]int
+	if req.PerTarget > 0 {
+		var err error
+		if sending, err = s.sendingTargets(ctx, now); err != nil {
+			return nil, err
+		}
+	}
 	var ds []*hookline.Delivery
 	err := s.db.inTx(ctx, func(c conn) error {
 		if s.db.dialect.leasePrelude != "" {
@@ -317,11 +351,82 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 				return fmt.Errorf("lease deliveries: %w", err)
 			}
 		}
+		for _, n := range sending {
+			// A busy target that the lease could take past its limit:
+			// leaseQuery only leaves out the full ones, and would read
+			// a full one's whole backlog to do so, or take more of a
+			// nearly full one than it may have, which the worker then
+			// puts back. A target with few sending is left to
+			// leaseQuery, which serves many targets in one statement.
+			if n >= (req.PerTarget+1)/2 && n+req.Limit > req.PerTarget {
+				var err error
+				ds, err = s.leaseByTargetRows(ctx, c, req, now, until, sending)
+				return err
+			}
+		}
+		q := fmt.Sprintf(leaseQuery, s.db.dialect.lockDue)
+		// The candidates are read a few times over the lease's size, and
+		// each target's share of them cut to its room: the first in due
+		// order may all be one target's.
+		args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, 4 * req.Limit,
+			req.PerTarget, req.PerTarget, now, req.Limit}
 		var err error
 		ds, err = queryAll(ctx, c, "due deliveries", q, args, scanDelivery)
 		return err
 	})
 	return ds, err
+}
+
+// sendingTargets counts the deliveries sending per target.
+func (s *DeliveryStore) sendingTargets(ctx context.Context, now time.Time) (map[bookTarget]int, error) {
+	rows, err := s.db.conn().query(ctx, sendingTargetsQuery, now, leaseHorizon)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: count the deliveries sending: %w", err)
+	}
+	defer rows.Close()
+	out := map[bookTarget]int{}
+	for rows.Next() {
+		var t bookTarget
+		var n int
+		if err := rows.Scan(&t.kind, &t.id, &n); err != nil {
+			return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+		}
+		out[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
+	}
+	return out, nil
+}
+
+// leaseByTargetRows leases in rows, target by target, when some targets
+// are at their limit: leaseQuery would read, in due order, the whole
+// backlog of such a target only to skip it, on every lease. The targets
+// are taken in a random order, so that none waits behind others for good
+// when the lease cannot take something of each.
+func (s *DeliveryStore) leaseByTargetRows(ctx context.Context, c conn, req hookline.LeaseRequest, now, until time.Time, sending map[bookTarget]int) ([]*hookline.Delivery, error) {
+	targets, err := liveTargets(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("lease deliveries: %w", err)
+	}
+	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	q := fmt.Sprintf(leaseTargetQuery, s.db.dialect.lockDue)
+	var out []*hookline.Delivery
+	for _, t := range targets {
+		room := min(req.Limit-len(out), req.PerTarget-sending[t])
+		if room <= 0 {
+			continue
+		}
+		ds, err := queryAll(ctx, c, "due deliveries", q, []any{req.Token, until, now, t.kind, t.id, now, req.ExcludeCompany, room}, scanDelivery)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+		if len(out) == req.Limit {
+			break
+		}
+	}
+	return out, nil
 }
 
 // ReleaseDeliveries puts leased deliveries back, due now.

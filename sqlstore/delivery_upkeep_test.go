@@ -39,6 +39,9 @@ func TestUpkeepQueryPlans(t *testing.T) {
 		{"other company due", otherCompanyDueQuery, []any{5, now, 5, now}, []string{"INDEX deliveries_company_due (company_id>? AND company_id<?)", "INDEX deliveries_company_due (company_id>?)"}},
 		{"prune deliveries", pruneDeliveriesQuery, []any{"succeeded", now, 500, "succeeded", now},
 			[]string{"INDEX deliveries_final (status=? AND updated_at<?)", "INDEX delivery_idempotency_delivery (delivery_id=?)"}},
+		{"lease", bookLeaseQuery, []any{now, 0, "[]"}, []string{"USING INDEX deliveries_due", "USING COVERING INDEX deliveries_key"}},
+		{"one target's lease", targetDueQuery, []any{"webhook", 1, now, 0, "[]", 8}, []string{"USING INDEX deliveries_target_due (target_kind=? AND target_id=?", "USING COVERING INDEX deliveries_key"}},
+		{"live targets", liveTargetsQuery, []any{"webhook", "webhook"}, []string{"USING COVERING INDEX deliveries_key (target_kind=? AND target_id>?)"}},
 		{"prune keys", pruneKeysQuery, []any{now, 500, now}, []string{"INDEX delivery_idempotency_created (created_at<?)"}},
 	} {
 		rows, err := c.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.query, q.args...)

@@ -326,7 +326,7 @@ const nextLiveKindQuery = `SELECT MIN(target_kind) FROM deliveries WHERE status 
 
 const liveTargetsQuery = `WITH RECURSIVE t(id) AS (
 	SELECT * FROM (SELECT target_id FROM deliveries
-		WHERE status IN ('pending', 'sending') AND target_kind = ? ORDER BY target_id LIMIT 1)
+		WHERE status IN ('pending', 'sending') AND target_kind = ? ORDER BY target_id LIMIT 1) AS first
 	UNION ALL
 	SELECT (SELECT x.target_id FROM deliveries x WHERE x.status IN ('pending', 'sending') AND x.target_kind = ? AND x.target_id > t.id
 		ORDER BY x.target_id LIMIT 1)
@@ -362,7 +362,7 @@ func liveTargets(ctx context.Context, c conn) ([]bookTarget, error) {
 // targetDueQuery lists one target's candidates in due order, from
 // deliveries_target_due, with the conditions of bookLeaseQuery.
 const targetDueQuery = `SELECT ` + deliveryColumns + ` FROM deliveries d
-WHERE d.target_kind = ? AND d.target_id = ? AND d.status IN ('pending', 'sending') AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
+WHERE d.target_kind = ? AND d.target_id = ? AND d.status IN ('pending', 'sending') AND d.target_id > 0 AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.company_id <> ?
 AND d.id NOT IN (SELECT value FROM json_each(?))
 AND (d.ordering_key IS NULL OR NOT EXISTS (
 	SELECT 1 FROM deliveries p

@@ -1,0 +1,83 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/sqlstore/pgtest"
+)
+
+// TestLeasePlansPostgres checks PostgreSQL's plans of the lease queries on
+// a fresh table (no statistics yet, as a new queue has): the key-order
+// checks read deliveries_key, and only the one-target lease reads
+// deliveries_target_due. With the key-order checks on the latter, every
+// candidate read all live deliveries of its target, and a drain of 10,000
+// fell from 1,500/s to 450/s.
+func TestLeasePlansPostgres(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var cid int64
+	if err := db.db.QueryRowContext(ctx, "INSERT INTO tenants (name, kind, created_at) VALUES ('x', 'company', now()) RETURNING id").Scan(&cid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO deliveries (company_id, target_kind, target_id, message_id, ordering_key, status, request, next_attempt_at, created_at, updated_at)
+		SELECT %d, 'webhook', 1, 'm' || g, 'k' || (g %% 1000), CASE WHEN g < 64 THEN 'sending' ELSE 'pending' END, '{}', CASE WHEN g < 64 THEN now() + interval '1 minute' ELSE now() - interval '1 second' + g * interval '1 microsecond' END, now(), now() FROM generate_series(1, 10000) g`, cid)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, db.dialect.leasePrelude); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		name, q    string
+		args       []any
+		want, lack []string
+	}{
+		{"lease", db.dialect.rebind(fmt.Sprintf(leaseQuery, db.dialect.lockDue)), []any{"tok", now, now, now, 0, 128, now, leaseHorizon, 128, 128, 128, 128, now, 32},
+			[]string{"Index Scan using deliveries_due on deliveries d", "using deliveries_key on deliveries p", "Index Scan using deliveries_target_due on deliveries s"},
+			[]string{"deliveries_target_due on deliveries p", "Seq Scan", "JIT"}},
+		{"one target's lease", db.dialect.rebind(fmt.Sprintf(leaseTargetQuery, db.dialect.lockDue)), []any{"tok", now, now, "webhook", 1, now, 0, 8},
+			[]string{"Index Scan using deliveries_target_due on deliveries d", "using deliveries_key on deliveries p"}, []string{"Seq Scan", "JIT"}},
+		{"sending", db.dialect.rebind(sendingTargetsQuery), []any{now, leaseHorizon}, []string{"deliveries_due"}, []string{"deliveries_target_due", "Seq Scan"}},
+	} {
+		rows, err := tx.QueryContext(ctx, "EXPLAIN "+q.q, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, l)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		for _, w := range q.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: plan lacks %q:\n%s", q.name, w, all)
+			}
+		}
+		for _, w := range q.lack {
+			if strings.Contains(all, w) {
+				t.Errorf("%s: plan has %q:\n%s", q.name, w, all)
+			}
+		}
+	}
+}
