@@ -23,11 +23,19 @@ type checkpointer struct {
 	once     sync.Once
 }
 
-// walRestartFrames is the log's length (in pages) beyond which the
-// checkpointer restarts it under the writer mutex: passive checkpoints
-// copy the log but cannot rewind it while readers are in it, and a load
-// that never lets up would otherwise grow it without end.
-const walRestartFrames = 16384
+// A passive checkpoint beside writers never quite finishes: it copies the
+// log up to where it stood when it began, and writers have added to it
+// since. Until one finishes, the log cannot start over from its beginning
+// and grows. So when the log has grown past walSettleFrames, the
+// checkpointer finishes one under the writer mutex: the background one has
+// copied nearly everything, and what is left takes a moment. Past
+// walRestartFrames (readers holding old snapshots kept even that from
+// finishing), it restarts the log, waiting for those readers, under the
+// mutex.
+const (
+	walSettleFrames  = 4096
+	walRestartFrames = 65536
+)
 
 func startCheckpointer(db *sql.DB, writes *sync.Mutex, interval time.Duration) *checkpointer {
 	c := &checkpointer{db: db, writes: writes, interval: interval, stopCh: make(chan struct{}), done: make(chan struct{})}
@@ -45,23 +53,30 @@ func (c *checkpointer) run() {
 			return
 		case <-t.C:
 		}
-		if frames, err := c.checkpoint("PASSIVE"); err == nil && frames > walRestartFrames {
-			c.writes.Lock()
-			_, _ = c.checkpoint("RESTART")
-			c.writes.Unlock()
+		frames, copied, err := c.checkpoint("PASSIVE")
+		if err != nil || frames <= walSettleFrames || copied >= frames {
+			continue
 		}
+		mode := "PASSIVE"
+		if frames > walRestartFrames {
+			mode = "RESTART"
+		}
+		c.writes.Lock()
+		_, _, _ = c.checkpoint(mode)
+		c.writes.Unlock()
 	}
 }
 
 // checkpoint runs one checkpoint of the given mode and returns the log's
-// length in pages. An error (the database busy, say) is left for the next
-// tick: nothing is lost by a checkpoint that did not run.
-func (c *checkpointer) checkpoint(mode string) (int, error) {
+// length in pages and how many of them are in the database file. An error
+// (the database busy, say) is left for the next tick: nothing is lost by a
+// checkpoint that did not run.
+func (c *checkpointer) checkpoint(mode string) (frames, copied int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var busy, frames, copied int
-	err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
-	return frames, err
+	var busy int
+	err = c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
+	return frames, copied, err
 }
 
 // stop ends the background checkpoints; the last connection to close
