@@ -71,6 +71,9 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	// The checkpointer below copies the log in the background instead.
 	q.Add("_pragma", "wal_autocheckpoint(0)")
+	// A log that grew under load keeps its size after it starts over,
+	// unless told otherwise.
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sqldb, err := sql.Open("sqlite", dsn)

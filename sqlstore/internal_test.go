@@ -53,6 +53,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
 		{"wal_autocheckpoint", "0"}, // the checkpointer's job
+		{"journal_size_limit", "67108864"},
 	} {
 		var got string
 		if err := db.db.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
