@@ -20,6 +20,10 @@ import (
 type DeliveryStore struct {
 	db     *DB
 	sealer hookline.SecretSealer
+	// creates commits the deliveries queued at the same moment together:
+	// a commit's WAL writes (SQLite) or flush (PostgreSQL) cost more than
+	// the few rows a delivery adds, and were most of an enqueue.
+	creates *writeBatcher[struct{}]
 }
 
 var _ hookline.DeliveryStore = (*DeliveryStore)(nil)
@@ -27,7 +31,13 @@ var _ hookline.DeliveryStore = (*DeliveryStore)(nil)
 // NewDeliveryStore returns the delivery queue of db, sealing signing
 // secrets with sealer.
 func NewDeliveryStore(db *DB, sealer hookline.SecretSealer) *DeliveryStore {
-	return &DeliveryStore{db: db, sealer: sealer}
+	leaders := 1
+	if db.dialect.name == DialectPostgres {
+		// Deliveries queued together share no rows: batches on
+		// PostgreSQL overlap their round trips.
+		leaders = 4
+	}
+	return &DeliveryStore{db: db, sealer: sealer, creates: &writeBatcher[struct{}]{db: db, leaders: leaders}}
 }
 
 const deliveryColumns = "id, company_id, target_kind, target_id, message_id, ordering_key, status, request, attempt_count, round_attempts, next_attempt_at, lease_token, created_at, updated_at"
@@ -69,7 +79,10 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 		return nil, false, fmt.Errorf("create delivery: encode request: %w", err)
 	}
 	var existing *hookline.Delivery
-	err = s.db.inTx(ctx, func(c conn) error {
+	// The write may run twice (again alone if its batch failed): it sets
+	// everything it returns each time.
+	err = s.creates.write(ctx, struct{}{}, func(c conn) error {
+		existing = nil
 		now := s.db.timestamp()
 		if key != nil {
 			var hash []byte

@@ -547,3 +547,77 @@ func exerciseDeliveryFullTarget(t *testing.T, open Open) {
 		t.Fatalf("after one of target 1's deliveries ended, the lease took %v, want one more of target 1", deliveryIDs(got))
 	}
 }
+
+// exerciseDeliveryConcurrentCreates queues deliveries at once, as
+// concurrent requests do (the store may commit them together): each gets
+// its own delivery with its own body and key; one Idempotency-Key used by
+// several at once yields at most one delivery, which every one of them
+// that succeeds gets (another may hear a conflict, to send again, while
+// the first is being committed).
+func exerciseDeliveryConcurrentCreates(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, ds := deliveryStore(t, open)
+	f := NewFixture(t, db)
+	const n = 40
+	type result struct {
+		d       *hookline.Delivery
+		existed bool
+		err     error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			now := time.Now()
+			d := &hookline.Delivery{MessageID: fmt.Sprintf("msg_concurrent_%d_%d", time.Now().UnixNano(), i), CompanyID: f.A1.ID,
+				TargetKind: hookline.TargetWebhook, TargetID: 1, OrderingKey: fmt.Sprint("c", i), NextAttemptAt: &now,
+				Request: hookline.DeliveryRequest{Method: "POST", URL: "https://example.com/hook", Body: []byte(fmt.Sprint(i))}}
+			var key *hookline.IdempotencyKey
+			if i%4 == 0 {
+				key = &hookline.IdempotencyKey{Key: "shared", RequestHash: []byte{1}}
+			}
+			out, existed, err := ds.CreateDelivery(ctx, d, key)
+			results[i] = result{out, existed, err}
+		})
+	}
+	wg.Wait()
+	ids := map[int64]bool{}
+	var shared int64
+	created, keyed := 0, 0
+	for i, r := range results {
+		if i%4 == 0 {
+			switch {
+			case hookline.ErrorCode(r.err) == hookline.CodeConflict:
+				continue
+			case r.err != nil:
+				t.Fatalf("create %d: %v", i, r.err)
+			case shared == 0:
+				shared = r.d.ID
+			case r.d.ID != shared:
+				t.Fatalf("create %d with the shared key got delivery %d, another got %d", i, r.d.ID, shared)
+			}
+			keyed++
+			if !r.existed {
+				created++
+			}
+			continue
+		}
+		if r.err != nil {
+			t.Fatalf("create %d: %v", i, r.err)
+		}
+		if r.existed || ids[r.d.ID] {
+			t.Fatalf("create %d without a key got delivery %d, existing %v", i, r.d.ID, r.existed)
+		}
+		ids[r.d.ID] = true
+		got, err := ds.FindDelivery(ctx, hookline.AdminScope(), r.d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Request.Body) != fmt.Sprint(i) || got.OrderingKey != fmt.Sprint("c", i) {
+			t.Fatalf("create %d stored %q on key %q", i, got.Request.Body, got.OrderingKey)
+		}
+	}
+	if keyed == 0 || created != 1 {
+		t.Fatalf("the shared key: %d of %d creates succeeded, %d of them created a delivery; want one created", keyed, n/4, created)
+	}
+}

@@ -34,6 +34,7 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("DeliveryConcurrency", func(t *testing.T) { exerciseDeliveryConcurrency(t, open) })
 	t.Run("DeliveryBatchCompletion", func(t *testing.T) { exerciseDeliveryBatchCompletion(t, open) })
 	t.Run("DeliveryFullTarget", func(t *testing.T) { exerciseDeliveryFullTarget(t, open) })
+	t.Run("DeliveryConcurrentCreates", func(t *testing.T) { exerciseDeliveryConcurrentCreates(t, open) })
 	t.Run("QueueStats", func(t *testing.T) { exerciseQueueStats(t, open) })
 	t.Run("DeliveryRetention", func(t *testing.T) { exerciseDeliveryRetention(t, open) })
 	t.Run("Bots", func(t *testing.T) { exerciseBots(t, open) })
