@@ -107,7 +107,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	keys := fs.Int("keys", 1000, "delivery scenarios: ordering keys the backlog is spread over")
 	nodes := fs.Int("nodes", 1, "delivery scenarios: serve processes sharing the queue (more than 1 needs HOOKLINE_DATABASE_URL=postgres://...)")
 	workers := fs.Int("workers", 64, "delivery scenarios: HOOKLINE_DELIVERY_WORKERS of each serve process, and the bare client's goroutines")
-	perTarget := fs.Int("per-target", 128, "delivery scenarios: HOOKLINE_DELIVERY_PER_TARGET of each serve process (the backlog goes to one webhook)")
+	perTarget := fs.Int("per-target", 0, "delivery scenarios: HOOKLINE_DELIVERY_PER_TARGET of each serve process (the backlog goes to one webhook; the limit counts the deliveries of every node); default twice --workers times --nodes, so that it never binds")
 	phaseTimeout := fs.Duration("phase-timeout", 0, "delivery scenarios: bound of each queuing, drain and bare client run (default a minute plus 5ms per delivery); one that makes no progress for a minute fails anyway")
 	cpuProfile := fs.String("cpuprofile", "", "write the CPU profile of the started serve process to this file: in a delivery scenario the first node's, from its worker's start to its exit in the first round; otherwise from its start to its exit")
 	sessions := fs.Int("sessions", 10000, "bot-sync: users (from.id) the requests take turns between, each a session of its own")
@@ -211,7 +211,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		Keys:           *keys,
 		Nodes:          *nodes,
 		Workers:        *workers,
-		PerTarget:      *perTarget,
+		PerTarget:      benchPerTarget(*perTarget, *workers, *nodes),
 		PhaseTimeout:   *phaseTimeout,
 		FreshDatabase:  freshPostgresSchema,
 		BareClientArgs: []string{"bench", "bare-client"},
@@ -445,4 +445,14 @@ func runBenchPeer(ctx context.Context, args []string, getenv func(string) string
 		return 1
 	}
 	return 0
+}
+
+// benchPerTarget is the per-target limit of the delivery scenarios: the
+// one given, or else one that never binds, since the backlog goes to one
+// webhook and the limit counts what every node sends to it.
+func benchPerTarget(given, workers, nodes int) int {
+	if given != 0 {
+		return given
+	}
+	return min(2*workers*max(nodes, 1), 1024)
 }

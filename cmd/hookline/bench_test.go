@@ -487,3 +487,18 @@ func TestBenchBareClient(t *testing.T) {
 }
 
 func noEnv(string) string { return "" }
+
+// TestBenchPerTarget: the delivery scenarios' per-target limit never binds
+// unless given, however many nodes share the queue.
+func TestBenchPerTarget(t *testing.T) {
+	for _, c := range []struct{ given, workers, nodes, want int }{
+		{0, 64, 1, 128},
+		{0, 64, 3, 384},
+		{0, 1000, 1, 1024},
+		{8, 64, 3, 8},
+	} {
+		if got := benchPerTarget(c.given, c.workers, c.nodes); got != c.want {
+			t.Errorf("benchPerTarget(%d, %d, %d) = %d, want %d", c.given, c.workers, c.nodes, got, c.want)
+		}
+	}
+}
