@@ -270,7 +270,11 @@ func (s *DeliveryStore) RetryDeliveries(ctx context.Context, f hookline.Delivery
 // bound (leaseHorizon) only for SQLite's planner: it takes a two-sided
 // range for a narrow one, and without it preferred to scan deliveries_key,
 // which is every live row, on every lease.
-const leaseQuery = `UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
+const leaseQuery = `WITH busy AS (
+	SELECT s.target_kind, s.target_id, COUNT(*) AS n FROM deliveries s
+	WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
+	GROUP BY s.target_kind, s.target_id)
+UPDATE deliveries SET status = 'sending', lease_token = ?, next_attempt_at = ?, updated_at = ?
 WHERE id IN (
 	SELECT c.id FROM (
 		SELECT d.id, d.next_attempt_at, d.target_kind, d.target_id,
@@ -278,15 +282,11 @@ WHERE id IN (
 		FROM (
 			SELECT d.id, d.next_attempt_at, d.target_kind, d.target_id FROM deliveries d
 			WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ? AND d.company_id <> ?` + leaseKeyOrder + `
-			AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (
-				SELECT s.target_kind, s.target_id FROM deliveries s
-				WHERE s.status IN ('pending', 'sending') AND s.next_attempt_at > ? AND s.next_attempt_at < ? AND s.status = 'sending'
-				GROUP BY s.target_kind, s.target_id HAVING COUNT(*) >= ?))
+			AND (? = 0 OR (d.target_kind, d.target_id) NOT IN (SELECT target_kind, target_id FROM busy WHERE n >= ?))
 			ORDER BY d.next_attempt_at, d.id
 			LIMIT ?%s) d) c
-	WHERE ? = 0 OR c.n <= ? - (SELECT COUNT(*) FROM deliveries s
-		WHERE s.target_kind = c.target_kind AND s.target_id = c.target_id AND s.status IN ('pending', 'sending') AND s.target_id > 0
-		AND s.next_attempt_at > ? AND s.status = 'sending')
+	LEFT JOIN busy b ON b.target_kind = c.target_kind AND b.target_id = c.target_id
+	WHERE ? = 0 OR c.n <= ? - COALESCE(b.n, 0)
 	ORDER BY c.next_attempt_at, c.id
 	LIMIT ?)
 RETURNING ` + deliveryColumns
@@ -381,8 +381,8 @@ func (s *DeliveryStore) LeaseDeliveries(ctx context.Context, req hookline.LeaseR
 		// The candidates are read a few times over the lease's size, and
 		// each target's share of them cut to its room: the first in due
 		// order may all be one target's.
-		args := []any{req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, now, leaseHorizon, req.PerTarget, 4 * req.Limit,
-			req.PerTarget, req.PerTarget, now, req.Limit}
+		args := []any{now, leaseHorizon, req.Token, until, now, now, req.ExcludeCompany, req.PerTarget, req.PerTarget, 4 * req.Limit,
+			req.PerTarget, req.PerTarget, req.Limit}
 		var err error
 		ds, err = queryAll(ctx, c, "due deliveries", q, args, scanDelivery)
 		return err

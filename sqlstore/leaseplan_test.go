@@ -48,8 +48,8 @@ func TestLeasePlansPostgres(t *testing.T) {
 		args       []any
 		want, lack []string
 	}{
-		{"lease", db.dialect.rebind(fmt.Sprintf(leaseQuery, db.dialect.lockDue)), []any{"tok", now, now, now, 0, 128, now, leaseHorizon, 128, 128, 128, 128, now, 32},
-			[]string{"Index Scan using deliveries_due on deliveries d", "using deliveries_key on deliveries p", "Index Scan using deliveries_target_due on deliveries s"},
+		{"lease", db.dialect.rebind(fmt.Sprintf(leaseQuery, db.dialect.lockDue)), []any{now, leaseHorizon, "tok", now, now, now, 0, 128, 128, 128, 128, 128, 32},
+			[]string{"Index Scan using deliveries_due on deliveries d", "using deliveries_key on deliveries p", "using deliveries_due on deliveries s"},
 			[]string{"deliveries_target_due on deliveries p", "Seq Scan", "JIT"}},
 		{"one target's lease", db.dialect.rebind(fmt.Sprintf(leaseTargetQuery, db.dialect.lockDue)), []any{"tok", now, now, "webhook", 1, now, 0, 8},
 			[]string{"Index Scan using deliveries_target_due on deliveries d", "using deliveries_key on deliveries p"}, []string{"Seq Scan", "JIT"}},
