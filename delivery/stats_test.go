@@ -5,15 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/delivery"
-	"github.com/hookline/hookline/egress"
-	"github.com/hookline/hookline/sqlstore"
-	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/webhook"
 )
 
@@ -23,11 +19,7 @@ import (
 // and nothing for a caller of another company.
 func TestDeliveryHours(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
-	sealer := storetest.Sealer(t)
-	store := sqlstore.NewWebhookStore(db, sealer)
-	queue := sqlstore.NewDeliveryStore(db, sealer)
-	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	db, store, queue, client := newQueue(t)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/refuse" {
 			w.WriteHeader(http.StatusBadRequest)

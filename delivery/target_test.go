@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,8 +15,6 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
-	"github.com/hookline/hookline/sqlstore"
-	"github.com/hookline/hookline/sqlstore/storetest"
 	"github.com/hookline/hookline/webhook"
 )
 
@@ -58,11 +55,7 @@ func (f *fakeTargets) ResolveTarget(_ context.Context, kind hookline.TargetKind,
 // target cancels the delivery.
 func TestOtherTargetKinds(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
-	sealer := storetest.Sealer(t)
-	store := sqlstore.NewWebhookStore(db, sealer)
-	queue := sqlstore.NewDeliveryStore(db, sealer)
-	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	db, store, queue, client := newQueue(t)
 
 	type seen struct{ auth, signature, id, body string }
 	got := make(chan seen, 10)
@@ -165,11 +158,7 @@ func (c *countingTargets) ResolveTarget(context.Context, hookline.TargetKind, in
 // together, share one read of their target instead of each making it.
 func TestTargetReadOncePerLease(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
-	sealer := storetest.Sealer(t)
-	store := sqlstore.NewWebhookStore(db, sealer)
-	queue := sqlstore.NewDeliveryStore(db, sealer)
-	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	db, store, queue, client := newQueue(t)
 	var got atomic.Int64
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Add(1)

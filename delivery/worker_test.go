@@ -162,11 +162,7 @@ func shareQueue(t *testing.T, db *sqlstore.DB) {
 // an attempt, and the next worker sends it.
 func TestStopReleasesSendsInFlight(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.SQLite(t)
-	sealer := storetest.Sealer(t)
-	store := sqlstore.NewWebhookStore(db, sealer)
-	queue := sqlstore.NewDeliveryStore(db, sealer)
-	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	db, store, queue, client := newQueue(t)
 	hang := make(chan struct{})
 	arrived := make(chan struct{}, 4)
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -221,4 +217,14 @@ func TestStopReleasesSendsInFlight(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// newQueue opens a SQLite store in a temporary directory with its webhooks,
+// its delivery queue, and an egress client allowed to reach loopback.
+func newQueue(t *testing.T) (*sqlstore.DB, *sqlstore.WebhookStore, *sqlstore.DeliveryStore, *egress.Client) {
+	t.Helper()
+	db := storetest.SQLite(t)
+	sealer := storetest.Sealer(t)
+	client := egress.New(egress.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	return db, sqlstore.NewWebhookStore(db, sealer), sqlstore.NewDeliveryStore(db, sealer), client
 }
