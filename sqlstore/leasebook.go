@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -372,8 +373,8 @@ ORDER BY d.next_attempt_at, d.id LIMIT ?`
 
 // leaseByTarget leases up to limit due deliveries of the targets below
 // their limit, each target's first in due order, and the earliest of
-// those first: what the due-order scan would take, without reading the
-// backlog of a target that may take no more.
+// those first, without reading the backlog of a target that may take no
+// more.
 func (s *DeliveryStore) leaseByTarget(ctx context.Context, req hookline.LeaseRequest, now, until time.Time, held string, limit int) ([]*hookline.Delivery, error) {
 	b := s.db.leases
 	c := s.db.conn()
@@ -381,8 +382,15 @@ func (s *DeliveryStore) leaseByTarget(ctx context.Context, req hookline.LeaseReq
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
+	// Many targets with deliveries would cost a query each: they are
+	// taken in a random order, so that none waits behind the others for
+	// good, until enough candidates are found.
+	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	var candidates []*hookline.Delivery
 	for _, t := range targets {
+		if len(candidates) >= limit {
+			break
+		}
 		room := limit
 		if req.PerTarget > 0 {
 			b.mu.Lock()
