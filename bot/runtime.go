@@ -190,6 +190,11 @@ func (r *Runtime) bot(ctx context.Context, id int64) (*compiledBot, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.botAt(ctx, id, companyID, version)
+}
+
+// botAt returns bot id compiled at version, the current one.
+func (r *Runtime) botAt(ctx context.Context, id, companyID, version int64) (*compiledBot, error) {
 	r.mu.Lock()
 	cb := r.compiled[id]
 	r.mu.Unlock()
@@ -225,17 +230,23 @@ func hourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 // marked with its reply in the step's transaction.
 func (r *Runtime) step(ctx context.Context, m hookline.InboundMessage, inboxID int64) (*hookline.BotReply, error) {
 	start := time.Now()
-	cb, err := r.bot(ctx, m.BotID)
-	if err != nil {
-		return nil, err
-	}
 	now := r.cfg.Now().UTC()
 	key := hookline.BotSessionKey{BotID: m.BotID, ChannelID: m.ChannelID, From: m.From}
 	counter := func(name string, v int64) hookline.BotCounter {
 		return hookline.BotCounter{BotID: m.BotID, ChannelID: m.ChannelID, ChannelName: m.ChannelName, Hour: hourOf(now), Name: name, Value: v}
 	}
-	sess, err := r.cfg.Sessions.FindOpenBotSession(ctx, key)
-	if err != nil && hookline.ErrorCode(err) != hookline.CodeNotFound {
+	// The session and its bot's version come in one read; without a
+	// session, the version is read alone (a deleted bot's sessions are
+	// gone with it, so its absence is told there).
+	sess, version, err := r.cfg.Sessions.FindOpenBotSessionVersion(ctx, key)
+	var cb *compiledBot
+	switch {
+	case err == nil:
+		cb, err = r.botAt(ctx, m.BotID, sess.CompanyID, version)
+	case hookline.ErrorCode(err) == hookline.CodeNotFound:
+		cb, err = r.bot(ctx, m.BotID)
+	}
+	if err != nil {
 		return nil, err
 	}
 	var expired *hookline.BotSession

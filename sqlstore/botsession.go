@@ -71,17 +71,27 @@ func lastMessage(m *hookline.BotMessage) (string, error) {
 
 // FindOpenBotSession returns the key's open session.
 func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessionKey) (*hookline.BotSession, error) {
+	sess, _, err := s.FindOpenBotSessionVersion(ctx, key)
+	return sess, err
+}
+
+// FindOpenBotSessionVersion returns the key's open session and its bot's
+// current version.
+func (s *BotStore) FindOpenBotSessionVersion(ctx context.Context, key hookline.BotSessionKey) (*hookline.BotSession, int64, error) {
 	c := s.db.conn()
-	out, err := scanSession(c.row(ctx, "SELECT "+sessionColumns+" FROM bot_sessions WHERE bot_id = ? AND channel_id = ? AND from_id = ? AND state = 'open'",
-		key.BotID, key.ChannelID, key.From).Scan)
+	var version int64
+	out, err := scanSession(func(dest ...any) error {
+		return c.row(ctx, "SELECT "+sessionColumns+", (SELECT version FROM bots WHERE bots.id = bot_sessions.bot_id) FROM bot_sessions WHERE bot_id = ? AND channel_id = ? AND from_id = ? AND state = 'open'",
+			key.BotID, key.ChannelID, key.From).Scan(append(dest, &version)...)
+	})
 	if err != nil {
 		err = c.d.translate(err)
 		if isCode(err, hookline.CodeNotFound) {
-			return nil, withMessage(err, "", "no open session")
+			return nil, 0, withMessage(err, "", "no open session")
 		}
-		return nil, fmt.Errorf("find open session: %w", err)
+		return nil, 0, fmt.Errorf("find open session: %w", err)
 	}
-	return out, nil
+	return out, version, nil
 }
 
 // StartBotSession stores s, open, ending expired (idle) first when given.

@@ -252,6 +252,19 @@ func exerciseBotSessions(t *testing.T, open Open) {
 		}
 		_, err = bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 4, From: "user-1"})
 		wantCode(t, err, hookline.CodeNotFound, "")
+		got, version, err := bs.FindOpenBotSessionVersion(ctx, key)
+		if err != nil || got.ID != s.ID || version != b.Version {
+			t.Fatalf("open session with its bot's version = %+v, %d, %v; want session %d at version %d", got, version, err, s.ID, b.Version)
+		}
+		updated, err := bs.UpdateBot(ctx, hookline.AdminScope(), b.ID, func(stored *hookline.Bot) (hookline.BotDefinition, error) { return stored.BotDefinition, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, version, err = bs.FindOpenBotSessionVersion(ctx, key); err != nil || version != updated.Version || version == b.Version {
+			t.Fatalf("after the bot's update the session reads version %d (%v), want %d", version, err, updated.Version)
+		}
+		_, _, err = bs.FindOpenBotSessionVersion(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 4, From: "user-1"})
+		wantCode(t, err, hookline.CodeNotFound, "")
 		wantCode(t, bs.StartBotSession(ctx, &hookline.BotSession{BotID: 9999, CompanyID: f.A1.ID, From: "x", ExpiresAt: time.Now()}, nil, nil), hookline.CodeNotFound, "")
 	})
 
