@@ -48,11 +48,10 @@ type botRow struct {
 }
 
 func (s *Server) listBots(w http.ResponseWriter, r *http.Request, q *request) error {
-	companyID, err := queryID(r, "company_id")
+	companyID, cursor, err := companyPage(r)
 	if err != nil {
 		return err
 	}
-	cursor := r.URL.Query().Get("cursor")
 	p, err := s.bots.FindBots(r.Context(), q.caller, companyID, hookline.PageRequest{Cursor: cursor})
 	if err != nil {
 		return err
@@ -66,12 +65,7 @@ func (s *Server) listBots(w http.ResponseWriter, r *http.Request, q *request) er
 	for _, b := range p.Items {
 		v.Rows = append(v.Rows, botRow{Bot: b, CompanyName: names[b.CompanyID]})
 	}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"bots", "company_id", idParam(companyID))
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"bots", "company_id", idParam(companyID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"bots", cursor, p.NextCursor, "company_id", idParam(companyID))
 	return s.page(w, r, q, http.StatusOK, "bots", "Bots", v)
 }
 

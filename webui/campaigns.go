@@ -74,11 +74,10 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, q *reques
 // one campaign, shown on its row.
 func (s *Server) campaignRows(w http.ResponseWriter, r *http.Request, q *request, status int, failed int64, msg string) error {
 	ctx := r.Context()
-	companyID, err := queryID(r, "company_id")
+	companyID, cursor, err := companyPage(r)
 	if err != nil {
 		return err
 	}
-	cursor := r.URL.Query().Get("cursor")
 	if r.Method != http.MethodGet {
 		companyID, cursor = 0, ""
 	}
@@ -126,12 +125,7 @@ func (s *Server) campaignRows(w http.ResponseWriter, r *http.Request, q *request
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"campaigns", "company_id", idParam(companyID))
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"campaigns", "company_id", idParam(companyID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"campaigns", cursor, p.NextCursor, "company_id", idParam(companyID))
 	return s.page(w, r, q, status, "campaigns", "Campaigns", v)
 }
 

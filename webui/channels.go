@@ -118,12 +118,7 @@ func (s *Server) channelList(w http.ResponseWriter, r *http.Request, q *request,
 		}
 		v.Channels = append(v.Channels, row)
 	}
-	if cursor != "" {
-		v.Pager.First = fmt.Sprintf("%sbots/%d/channels", Prefix, botID)
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(fmt.Sprintf("%sbots/%d/channels", Prefix, botID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(fmt.Sprintf("%sbots/%d/channels", Prefix, botID), cursor, p.NextCursor)
 
 	// The form of a new channel.
 	fe := newFormError(form.err, "")
@@ -354,11 +349,6 @@ func (s *Server) approvals(w http.ResponseWriter, r *http.Request, q *request, s
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	if cursor != "" {
-		v.Pager.First = Prefix + "approvals"
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"approvals", "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"approvals", cursor, p.NextCursor)
 	return s.page(w, r, q, status, "approvals", "Channels waiting for approval", v)
 }

@@ -42,11 +42,10 @@ type connectionRow struct {
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, q *request) error {
-	companyID, err := queryID(r, "company_id")
+	companyID, cursor, err := companyPage(r)
 	if err != nil {
 		return err
 	}
-	cursor := r.URL.Query().Get("cursor")
 	p, err := s.connections.FindConnections(r.Context(), q.caller, companyID, hookline.PageRequest{Cursor: cursor})
 	if err != nil {
 		return err
@@ -67,12 +66,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, q *requ
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"connections", "company_id", idParam(companyID))
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"connections", "company_id", idParam(companyID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"connections", cursor, p.NextCursor, "company_id", idParam(companyID))
 	return s.page(w, r, q, http.StatusOK, "connections", "Connections", v)
 }
 

@@ -78,9 +78,6 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, q *reque
 		return err
 	}
 	v := deliveryList{Filtered: f.WebhookID != 0 || f.Status != "" || f.OrderingKey != nil}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"deliveries", "webhook_id", idParam(f.WebhookID), "status", string(f.Status), "ordering_key", query.Get("ordering_key"))
-	}
 	var p hookline.Page[*hookline.Delivery]
 	if ferr == nil {
 		p, ferr = s.deliveries.FindDeliveries(r.Context(), q.caller, f, hookline.PageRequest{Cursor: cursor})
@@ -94,10 +91,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, q *reque
 	for _, d := range p.Items {
 		v.Deliveries = append(v.Deliveries, deliveryRow{Delivery: d, Target: target(d, names), CanRetry: canRetry(d)})
 	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"deliveries", "webhook_id", idParam(f.WebhookID), "status", string(f.Status),
-			"ordering_key", query.Get("ordering_key"), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"deliveries", cursor, p.NextCursor, "webhook_id", idParam(f.WebhookID), "status", string(f.Status), "ordering_key", query.Get("ordering_key"))
 
 	hook := field{Path: "webhook_id", Label: "Webhook", Type: "select", Error: fe.at("webhook_id")}
 	if more {

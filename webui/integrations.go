@@ -75,11 +75,10 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, q *req
 // on one card, shown on it.
 func (s *Server) integrationCards(w http.ResponseWriter, r *http.Request, q *request, status int, failed int64, msg string) error {
 	ctx := r.Context()
-	companyID, err := queryID(r, "company_id")
+	companyID, cursor, err := companyPage(r)
 	if err != nil {
 		return err
 	}
-	cursor := r.URL.Query().Get("cursor")
 	if r.Method != http.MethodGet {
 		companyID, cursor = 0, ""
 	}
@@ -118,12 +117,7 @@ func (s *Server) integrationCards(w http.ResponseWriter, r *http.Request, q *req
 		}
 		v.Cards = append(v.Cards, c)
 	}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"integrations", "company_id", idParam(companyID))
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"integrations", "company_id", idParam(companyID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"integrations", cursor, p.NextCursor, "company_id", idParam(companyID))
 	return s.page(w, r, q, status, "integrations", "Integrations", v)
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -269,6 +270,20 @@ func positionIn(text string, line, column int) *position {
 			}
 			return ' '
 		}, string(runes[:column-1]))
+	}
+	return p
+}
+
+// pages links a list's first page, when the one shown is not it, and its
+// next page, when there is one; pairs are the list's filters, as listURL
+// takes them.
+func pages(base, cursor, next string, pairs ...string) pager {
+	var p pager
+	if cursor != "" {
+		p.First = listURL(base, pairs...)
+	}
+	if next != "" {
+		p.Next = listURL(base, slices.Concat(pairs, []string{"cursor", next})...)
 	}
 	return p
 }

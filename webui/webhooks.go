@@ -52,6 +52,13 @@ func queryID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// companyPage reads a company list's filter (company_id) and the page
+// asked for (cursor) from the query.
+func companyPage(r *http.Request) (companyID int64, cursor string, err error) {
+	companyID, err = queryID(r, "company_id")
+	return companyID, r.URL.Query().Get("cursor"), err
+}
+
 // maxPicked bounds the companies a picker lists: beyond them, it asks for
 // a company's id instead.
 const maxPicked = 2 * hookline.MaxPageLimit
@@ -104,11 +111,10 @@ type webhookRow struct {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, q *request) error {
-	companyID, err := queryID(r, "company_id")
+	companyID, cursor, err := companyPage(r)
 	if err != nil {
 		return err
 	}
-	cursor := r.URL.Query().Get("cursor")
 	p, err := s.webhooks.FindWebhooks(r.Context(), q.caller, companyID, hookline.PageRequest{Cursor: cursor})
 	if err != nil {
 		return err
@@ -119,15 +125,10 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, q *request
 	}
 	names := companyNames(companies)
 	v := webhookList{Company: companyID}
-	if cursor != "" {
-		v.Pager.First = listURL(Prefix+"webhooks", "company_id", idParam(companyID))
-	}
 	for _, wh := range p.Items {
 		v.Webhooks = append(v.Webhooks, webhookRow{Webhook: wh, CompanyName: names[wh.CompanyID]})
 	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"webhooks", "company_id", idParam(companyID), "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"webhooks", cursor, p.NextCursor, "company_id", idParam(companyID))
 	if companies != nil {
 		v.Companies = append(v.Companies, option{Value: "", Label: "All companies", Selected: companyID == 0})
 		for _, c := range companies {
@@ -172,12 +173,7 @@ func (s *Server) chooseStart(w http.ResponseWriter, r *http.Request, q *request)
 		return err
 	}
 	v := startPage{Templates: p.Items}
-	if cursor != "" {
-		v.Pager.First = Prefix + "webhooks/new"
-	}
-	if p.NextCursor != "" {
-		v.Pager.Next = listURL(Prefix+"webhooks/new", "cursor", p.NextCursor)
-	}
+	v.Pager = pages(Prefix+"webhooks/new", cursor, p.NextCursor)
 	return s.page(w, r, q, http.StatusOK, "webhook-new", "New webhook", v)
 }
 
