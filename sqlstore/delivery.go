@@ -505,7 +505,7 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 				return fmt.Errorf("complete delivery %d: %w", o.DeliveryID, err)
 			}
 			if o.Attempt != nil {
-				if err := insertAttempt(ctx, c, o.DeliveryID, n, o.Attempt); err != nil {
+				if err := insertAttempts(ctx, c, []attemptRow{{o.DeliveryID, n, o.Attempt}}); err != nil {
 					return err
 				}
 			}
@@ -517,11 +517,6 @@ func (s *DeliveryStore) CompleteDeliveries(ctx context.Context, outcomes []hookl
 		}
 		return nil
 	})
-}
-
-// insertAttempt records attempt n of delivery id.
-func insertAttempt(ctx context.Context, c conn, id int64, n int, a *hookline.DeliveryAttempt) error {
-	return insertAttempts(ctx, c, []attemptRow{{id, n, a}})
 }
 
 // attemptRow is attempt n of a delivery, as insertAttempts stores it.
