@@ -295,7 +295,16 @@ type InboundResult struct {
 	Duplicate bool
 	Chat      *Chat
 	Message   *ChatMessage
+	// Delivery is the event stored with a new message, if any.
+	Delivery *Delivery
 }
+
+// InboundEvent builds the delivery that carries a new inbound message's
+// event, for AddInbound to store in the message's own transaction (an
+// outbox). It gets the chat and the message with its time but before its
+// id, and may be called more than once for one message. A nil delivery
+// stores none.
+type InboundEvent func(chat *Chat, m *ChatMessage) (*Delivery, error)
 
 // ChatStore stores chats, their messages and the provider message ids
 // seen.
@@ -303,8 +312,10 @@ type ChatStore interface {
 	// AddInbound stores a contact's message on the open chat of
 	// (integration, connection, contact), opening one if there is none,
 	// unless the connection has seen the provider id before: then it
-	// returns what was stored then, with Duplicate set.
-	AddInbound(ctx context.Context, chat *Chat, m *ChatMessage) (*InboundResult, error)
+	// returns what was stored then, with Duplicate set. With event, a new
+	// message's event is queued in the same transaction, and the message
+	// records its delivery.
+	AddInbound(ctx context.Context, chat *Chat, m *ChatMessage, event InboundEvent) (*InboundResult, error)
 	// SeeProviderMessage records that a connection received a provider
 	// message outside any chat (a campaign's); false when it had before.
 	SeeProviderMessage(ctx context.Context, connectionID int64, providerID string) (bool, error)

@@ -338,6 +338,17 @@ type DeliveryQueue interface {
 	Enqueue(ctx context.Context, d *Delivery, key *IdempotencyKey) (*Delivery, bool, error)
 }
 
+// DeliveryOutbox is the queue for a service whose store writes deliveries
+// beside rows of its own, in their transaction (an outbox).
+type DeliveryOutbox interface {
+	DeliveryQueue
+	// Prepare checks d and sets its MessageID and due time as Enqueue
+	// does; Wake is called once the store's transaction commits.
+	Prepare(d *Delivery) error
+	// Wake tells the workers that deliveries were stored outside Enqueue.
+	Wake()
+}
+
 // DeliveryService is the use cases of the delivery queue. Every method acts
 // for a caller; deliveries and webhooks outside its scope answer
 // CodeNotFound.

@@ -33,7 +33,7 @@ type Service struct {
 
 var (
 	_ hookline.DeliveryService = (*Service)(nil)
-	_ hookline.DeliveryQueue   = (*Service)(nil)
+	_ hookline.DeliveryOutbox  = (*Service)(nil)
 )
 
 // NewService returns the queue's service. wake, if not nil, is called after
@@ -114,18 +114,8 @@ func (s *Service) EnqueueWebhook(ctx context.Context, c *hookline.Caller, id int
 // targets, due now unless d.NextAttemptAt says otherwise. It returns the
 // delivery and whether it is new (false: key's first delivery).
 func (s *Service) Enqueue(ctx context.Context, d *hookline.Delivery, key *hookline.IdempotencyKey) (*hookline.Delivery, bool, error) {
-	if d.TargetKind == "" || d.TargetID == 0 || d.CompanyID == 0 {
-		return nil, false, fmt.Errorf("enqueue: a delivery needs its company, target kind and target id")
-	}
-	if err := checkKey("ordering_key", d.OrderingKey, hookline.MaxOrderingKeyLen); err != nil {
+	if err := s.Prepare(d); err != nil {
 		return nil, false, err
-	}
-	if d.MessageID == "" {
-		d.MessageID = newMessageID()
-	}
-	if d.NextAttemptAt == nil {
-		now := s.now()
-		d.NextAttemptAt = &now
 	}
 	out, existed, err := s.store.CreateDelivery(ctx, d, key)
 	if err != nil {
@@ -137,6 +127,28 @@ func (s *Service) Enqueue(ctx context.Context, d *hookline.Delivery, key *hookli
 	out.Attempts = nil
 	return out, !existed, nil
 }
+
+// Prepare checks d and sets its message id and, unless set, its due time
+// (now), for Enqueue or for a store writing d in a transaction of its own.
+func (s *Service) Prepare(d *hookline.Delivery) error {
+	if d.TargetKind == "" || d.TargetID == 0 || d.CompanyID == 0 {
+		return fmt.Errorf("enqueue: a delivery needs its company, target kind and target id")
+	}
+	if err := checkKey("ordering_key", d.OrderingKey, hookline.MaxOrderingKeyLen); err != nil {
+		return err
+	}
+	if d.MessageID == "" {
+		d.MessageID = newMessageID()
+	}
+	if d.NextAttemptAt == nil {
+		now := s.now()
+		d.NextAttemptAt = &now
+	}
+	return nil
+}
+
+// Wake tells the workers that deliveries were stored outside Enqueue.
+func (s *Service) Wake() { s.wake() }
 
 // FindDelivery returns a delivery with its attempts.
 func (s *Service) FindDelivery(ctx context.Context, c *hookline.Caller, id int64) (*hookline.Delivery, error) {

@@ -98,18 +98,47 @@ func (s *Service) toChats(ctx context.Context, conn *hookline.Connection, i *hoo
 		if camp != nil {
 			tmpl.CampaignID = &camp.ID
 		}
-		res, err := s.cfg.Chats.AddInbound(ctx, tmpl, &hookline.ChatMessage{ProviderID: m.ProviderID, Text: m.Text, Multimedia: media(m.Media)})
+		// The MESSAGE event is stored with the message, in its
+		// transaction: one commit instead of three, and never a message
+		// without its event.
+		var ev hookline.InboundEvent
+		if i.Wants(hookline.EventMessage) {
+			ev = func(chat *hookline.Chat, msg *hookline.ChatMessage) (*hookline.Delivery, error) {
+				d, err := s.eventDelivery(ctx, i, chat, event(chat, hookline.EventMessage, msg, msg.CreatedAt, s.chatCampaign(ctx, chat, camp)))
+				if err != nil {
+					return nil, err
+				}
+				return d, s.cfg.Queue.Prepare(d)
+			}
+		}
+		res, err := s.cfg.Chats.AddInbound(ctx, tmpl, &hookline.ChatMessage{ProviderID: m.ProviderID, Text: m.Text, Multimedia: media(m.Media)}, ev)
 		if err != nil {
 			return err
 		}
-		if res.Message == nil {
-			continue
-		}
-		if err := s.queueMessageEvent(ctx, i, res.Chat, res.Message, camp); err != nil {
-			return err
+		switch {
+		case res.Delivery != nil:
+			s.cfg.Queue.Wake()
+		case res.Duplicate && res.Message != nil && len(res.Message.DeliveryIDs) == 0:
+			// Stored before without its event (the integration did not
+			// want MESSAGE events then, or an older version stored them
+			// apart): queue it now, once.
+			if err := s.queueMessageEvent(ctx, i, res.Chat, res.Message, camp); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// chatCampaign is the campaign a chat's events name: the live one a
+// message came through, or the one that opened the chat.
+func (s *Service) chatCampaign(ctx context.Context, chat *hookline.Chat, camp *hookline.Campaign) *hookline.Campaign {
+	if camp == nil && chat.CampaignID != nil {
+		if c, err := s.cfg.Campaigns.FindCampaign(ctx, hookline.AdminScope(), *chat.CampaignID); err == nil {
+			return c
+		}
+	}
+	return camp
 }
 
 // event is the event of a chat as integration i is sent it.
@@ -135,12 +164,7 @@ func (s *Service) queueMessageEvent(ctx context.Context, i *hookline.Integration
 	if !i.Wants(hookline.EventMessage) {
 		return nil
 	}
-	if camp == nil && chat.CampaignID != nil {
-		if c, err := s.cfg.Campaigns.FindCampaign(ctx, hookline.AdminScope(), *chat.CampaignID); err == nil {
-			camp = c
-		}
-	}
-	d, err := s.queueEvent(ctx, i, chat, event(chat, hookline.EventMessage, m, m.CreatedAt, camp), fmt.Sprintf("message-%d", m.ID))
+	d, err := s.queueEvent(ctx, i, chat, event(chat, hookline.EventMessage, m, m.CreatedAt, s.chatCampaign(ctx, chat, camp)), fmt.Sprintf("message-%d", m.ID))
 	if err != nil {
 		return err
 	}
@@ -151,11 +175,22 @@ func (s *Service) queueMessageEvent(ctx context.Context, i *hookline.Integration
 	return s.cfg.Chats.SetMessageDeliveries(ctx, m.ID, m.DeliveryIDs)
 }
 
-// queueEvent renders an event as integration i sends it (its method, URL,
-// params and headers as the Webhook Builder renders them, its body fields
-// in the body or, for GET and DELETE, the query) and queues it on the
-// chat's key, once per key.
+// queueEvent queues an event of integration i on the chat's key, once per
+// key.
 func (s *Service) queueEvent(ctx context.Context, i *hookline.Integration, chat *hookline.Chat, ev hookline.ChatEvent, key string) (*hookline.Delivery, error) {
+	d, err := s.eventDelivery(ctx, i, chat, ev)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := s.cfg.Queue.Enqueue(ctx, d, &hookline.IdempotencyKey{Key: key, RequestHash: requestHash(key)})
+	return out, err
+}
+
+// eventDelivery renders an event as integration i sends it (its method,
+// URL, params and headers as the Webhook Builder renders them, its body
+// fields in the body or, for GET and DELETE, the query), as a delivery on
+// the chat's key.
+func (s *Service) eventDelivery(ctx context.Context, i *hookline.Integration, chat *hookline.Chat, ev hookline.ChatEvent) (*hookline.Delivery, error) {
 	raw := ev.JSON()
 	req, err := s.cfg.Exec.Freeze(ctx, i.Webhook(), raw)
 	if err != nil {
@@ -179,10 +214,8 @@ func (s *Service) queueEvent(ctx context.Context, i *hookline.Integration, chat 
 		}
 		req.Header.Set("Content-Type", "application/json")
 	}
-	d := &hookline.Delivery{CompanyID: i.CompanyID, TargetKind: hookline.TargetIntegration, TargetID: i.ID,
-		OrderingKey: fmt.Sprintf("chat-%d", chat.ID), Request: *req}
-	out, _, err := s.cfg.Queue.Enqueue(ctx, d, &hookline.IdempotencyKey{Key: key, RequestHash: requestHash(key)})
-	return out, err
+	return &hookline.Delivery{CompanyID: i.CompanyID, TargetKind: hookline.TargetIntegration, TargetID: i.ID,
+		OrderingKey: fmt.Sprintf("chat-%d", chat.ID), Request: *req}, nil
 }
 
 // toCampaign hands messages to a live campaign: a chatbot campaign's

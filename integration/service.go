@@ -47,7 +47,7 @@ type Config struct {
 	Integrations hookline.IntegrationStore
 	Campaigns    hookline.CampaignStore
 	Chats        hookline.ChatStore
-	Queue        hookline.DeliveryQueue
+	Queue        hookline.DeliveryOutbox
 	Secrets      SigningSecrets
 	// NewSecret makes a signing secret (delivery.NewSecret).
 	NewSecret func() string

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,5 +367,61 @@ func TestLookups(t *testing.T) {
 	}
 	if _, err := targets.ResolveTarget(ctx, hookline.TargetIntegration, e.caller.Tenant.ID, i.ID); hookline.ErrorCode(err) != hookline.CodeNotFound {
 		t.Fatalf("a deleted integration: %v", err)
+	}
+}
+
+// TestMessageEventWithItsMessage checks that a provider message's MESSAGE
+// event is queued with the message, once however often the provider sends
+// it, and that a message stored before without its event (as an earlier
+// version stored them apart) has it queued when the provider sends it
+// again.
+func TestMessageEventWithItsMessage(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	conn := e.connection(t, "event-sms")
+	i, err := e.svc.CreateIntegration(ctx, e.caller, hookline.IntegrationInput{Connections: []string{"event-sms"},
+		IntegrationDefinition: hookline.IntegrationDefinition{Alias: "CRM", Method: "POST", URL: "https://crm.example/events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ = e.svc.InboundConnection(ctx, conn.Type, conn.Code)
+	sms := []hookline.ProviderMessage{{ProviderID: "SM1", From: "+1555", Text: "hi"}}
+	for range 3 {
+		if err := e.svc.Receive(ctx, conn, sms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := e.deliveries(t, hookline.TargetIntegration)
+	if len(ds) != 1 || !strings.Contains(string(ds[0].Request.Body), `"hi"`) {
+		t.Fatalf("one message sent three times queued %d events", len(ds))
+	}
+	chats, err := e.svc.FindChats(ctx, e.caller, i.ID, hookline.ChatOpen, hookline.PageRequest{})
+	if err != nil || len(chats.Items) != 1 {
+		t.Fatalf("chats %+v, %v", chats.Items, err)
+	}
+	msgs, err := e.svc.cfg.Chats.FindChatMessages(ctx, chats.Items[0].ID)
+	if err != nil || len(msgs) != 1 || !slices.Equal(msgs[0].DeliveryIDs, []int64{ds[0].ID}) {
+		t.Fatalf("the message does not name its event's delivery %d: %+v, %v", ds[0].ID, msgs, err)
+	}
+
+	chat := &hookline.Chat{CompanyID: i.CompanyID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: "+1555"}
+	if _, err := e.svc.cfg.Chats.AddInbound(ctx, chat, &hookline.ChatMessage{ProviderID: "SM-old", Text: "stored apart"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := e.svc.Receive(ctx, conn, []hookline.ProviderMessage{{ProviderID: "SM-old", From: "+1555", Text: "stored apart"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds = e.deliveries(t, hookline.TargetIntegration)
+	if len(ds) != 2 || !strings.Contains(string(ds[1].Request.Body), "stored apart") || ds[1].OrderingKey != ds[0].OrderingKey {
+		t.Fatalf("the event of a message stored without it: %d deliveries", len(ds))
+	}
+	msgs, _ = e.svc.cfg.Chats.FindChatMessages(ctx, chats.Items[0].ID)
+	if len(msgs) != 2 || !slices.Equal(msgs[1].DeliveryIDs, []int64{ds[1].ID}) {
+		t.Fatalf("messages %+v", msgs)
 	}
 }

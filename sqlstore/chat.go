@@ -86,9 +86,11 @@ func (s *IntegrationStore) insertMessage(ctx context.Context, q conn, chatID int
 // AddInbound stores a contact's message on its open chat, opening one, in
 // one transaction with the record of its provider id; a provider id seen
 // before returns what was stored then.
-func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, m *hookline.ChatMessage) (*hookline.InboundResult, error) {
+func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, m *hookline.ChatMessage, event hookline.InboundEvent) (*hookline.InboundResult, error) {
 	var out *hookline.InboundResult
 	err := s.inbound.write(ctx, struct{}{}, func(q conn) error {
+		// The write may run twice (again alone if its batch failed).
+		out, m.ID, m.DeliveryIDs = nil, 0, nil
 		now := s.db.timestamp()
 		res, err := q.exec(ctx, `INSERT INTO provider_messages (connection_id, provider_id, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (connection_id, provider_id) DO NOTHING`, tmpl.ConnectionID, m.ProviderID, now)
@@ -110,7 +112,9 @@ func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, 
 			return c, q.d.translate(err)
 		}
 		chat, err := find()
+		opened := false
 		if isCode(err, hookline.CodeNotFound) {
+			opened = true
 			if _, err := q.exec(ctx, `INSERT INTO chats (company_id, integration_id, connection_id, connection_type, connection_code, campaign_id, contact, status, created_at, last_message_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (integration_id, connection_id, contact) WHERE status = 'open' DO NOTHING`,
 				tmpl.CompanyID, tmpl.IntegrationID, tmpl.ConnectionID, tmpl.ConnectionType, tmpl.ConnectionCode, nullRef(tmpl.CampaignID),
@@ -122,18 +126,39 @@ func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, 
 		if err != nil {
 			return fmt.Errorf("find open chat: %w", err)
 		}
-		m.Direction = hookline.DirectionIn
+		m.Direction, m.ChatID, m.CreatedAt = hookline.DirectionIn, chat.ID, now
+		var d *hookline.Delivery
+		if event != nil {
+			// The event goes first, so that the message is written once,
+			// with its delivery's id.
+			if d, err = event(chat, m); err != nil {
+				return err
+			}
+		}
+		if d != nil {
+			request, err := json.Marshal(d.Request)
+			if err != nil {
+				return fmt.Errorf("queue the message's event: encode request: %w", err)
+			}
+			if err := insertDelivery(ctx, q, d, request, now); err != nil {
+				return err
+			}
+			m.DeliveryIDs = []int64{d.ID}
+		}
 		if err := s.insertMessage(ctx, q, chat.ID, m, now); err != nil {
 			return err
 		}
-		if _, err := q.exec(ctx, "UPDATE chats SET last_message_at = ? WHERE id = ?", now, chat.ID); err != nil {
-			return fmt.Errorf("open chat: %w", err)
+		// A chat just opened has this message's time already.
+		if !opened || !chat.LastMessageAt.Equal(now) {
+			if _, err := q.exec(ctx, "UPDATE chats SET last_message_at = ? WHERE id = ?", now, chat.ID); err != nil {
+				return fmt.Errorf("open chat: %w", err)
+			}
 		}
 		chat.LastMessageAt = now
 		if _, err := q.exec(ctx, "UPDATE provider_messages SET chat_message_id = ? WHERE connection_id = ? AND provider_id = ?", m.ID, tmpl.ConnectionID, m.ProviderID); err != nil {
 			return fmt.Errorf("record provider message: %w", err)
 		}
-		out = &hookline.InboundResult{Chat: chat, Message: m}
+		out = &hookline.InboundResult{Chat: chat, Message: m, Delivery: d}
 		return nil
 	})
 	return out, err

@@ -106,11 +106,8 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 				return fmt.Errorf("create delivery: look up the idempotency key: %w", err)
 			}
 		}
-		next := storedTime(*d.NextAttemptAt)
-		err := c.queryRow(ctx, "INSERT INTO deliveries (company_id, target_kind, target_id, message_id, ordering_key, status, request, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			[]any{d.CompanyID, d.TargetKind, d.TargetID, d.MessageID, nullString(d.OrderingKey), hookline.DeliveryPending, string(request), next, now, now}, &d.ID)
-		if err != nil {
-			return fmt.Errorf("create delivery: %w", err)
+		if err := insertDelivery(ctx, c, d, request, now); err != nil {
+			return err
 		}
 		if key != nil {
 			_, err := c.exec(ctx, "INSERT INTO delivery_idempotency (target_kind, target_id, key, request_hash, delivery_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -122,10 +119,6 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 				return fmt.Errorf("create delivery: store the idempotency key: %w", err)
 			}
 		}
-		d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = hookline.DeliveryPending, &next, now, now
-		if d.TargetKind == hookline.TargetWebhook {
-			d.WebhookID = d.TargetID
-		}
 		return nil
 	})
 	if err != nil {
@@ -135,6 +128,24 @@ func (s *DeliveryStore) CreateDelivery(ctx context.Context, d *hookline.Delivery
 		return existing, true, nil
 	}
 	return d, false, nil
+}
+
+// insertDelivery stores d, pending, with its request encoded, in the
+// transaction of c, and sets its id, status and times. The queue's own
+// enqueue and the stores that write a delivery beside their own rows (an
+// outbox: the MESSAGE event of a provider message) share it.
+func insertDelivery(ctx context.Context, c conn, d *hookline.Delivery, request []byte, now time.Time) error {
+	next := storedTime(*d.NextAttemptAt)
+	err := c.queryRow(ctx, "INSERT INTO deliveries (company_id, target_kind, target_id, message_id, ordering_key, status, request, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		[]any{d.CompanyID, d.TargetKind, d.TargetID, d.MessageID, nullString(d.OrderingKey), hookline.DeliveryPending, string(request), next, now, now}, &d.ID)
+	if err != nil {
+		return fmt.Errorf("create delivery: %w", err)
+	}
+	d.Status, d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = hookline.DeliveryPending, &next, now, now
+	if d.TargetKind == hookline.TargetWebhook {
+		d.WebhookID = d.TargetID
+	}
+	return nil
 }
 
 // FindDelivery returns delivery id, with its attempts, when its company

@@ -247,15 +247,15 @@ func exerciseChats(t *testing.T, open Open) {
 	in := func(id, text string) *hookline.ChatMessage {
 		return &hookline.ChatMessage{ProviderID: id, Text: text, Multimedia: &hookline.Multimedia{URL: "https://m.example/1.jpg", ContentType: "image/jpeg"}}
 	}
-	first, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"))
+	first, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"), nil)
 	if err != nil || first.Duplicate || first.Chat.Status != hookline.ChatOpen || first.Message.Direction != hookline.DirectionIn {
 		t.Fatalf("first: %+v, %v", first, err)
 	}
-	second, err := s.AddInbound(ctx, tmpl("+1555"), in("SM2", "again"))
+	second, err := s.AddInbound(ctx, tmpl("+1555"), in("SM2", "again"), nil)
 	if err != nil || second.Chat.ID != first.Chat.ID {
 		t.Fatalf("a second message opened another chat: %+v, %v", second, err)
 	}
-	dup, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"))
+	dup, err := s.AddInbound(ctx, tmpl("+1555"), in("SM1", "hello"), nil)
 	if err != nil || !dup.Duplicate || dup.Message.ID != first.Message.ID || dup.Chat.ID != first.Chat.ID {
 		t.Fatalf("duplicate: %+v, %v", dup, err)
 	}
@@ -288,7 +288,7 @@ func exerciseChats(t *testing.T, open Open) {
 	wantCode(t, err, hookline.CodeConflict, "")
 	wantCode(t, s.AddOutbound(ctx, first.Chat.ID, &hookline.ChatMessage{Text: "late"}), hookline.CodeConflict, "")
 	wantCode(t, s.AddOutbound(ctx, first.Chat.ID+1000, &hookline.ChatMessage{Text: "x"}), hookline.CodeNotFound, "")
-	third, err := s.AddInbound(ctx, tmpl("+1555"), in("SM3", "back"))
+	third, err := s.AddInbound(ctx, tmpl("+1555"), in("SM3", "back"), nil)
 	if err != nil || third.Chat.ID == first.Chat.ID {
 		t.Fatalf("a message after the end continued the ended chat: %+v, %v", third, err)
 	}
@@ -306,7 +306,7 @@ func exerciseChats(t *testing.T, open Open) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[n], errs[n] = s.AddInbound(ctx, tmpl("+1777"), in(fmt.Sprintf("R%d", n), "x"))
+			results[n], errs[n] = s.AddInbound(ctx, tmpl("+1777"), in(fmt.Sprintf("R%d", n), "x"), nil)
 		}()
 	}
 	wg.Wait()
@@ -349,14 +349,98 @@ func exerciseChats(t *testing.T, open Open) {
 	wantCode(t, err, hookline.CodeNotFound, "")
 }
 
+// messageEvent is an InboundEvent that queues a delivery to integration
+// i on the chat's key, with the message's text as its body.
+func messageEvent(i *hookline.Integration) hookline.InboundEvent {
+	return func(chat *hookline.Chat, m *hookline.ChatMessage) (*hookline.Delivery, error) {
+		now := time.Now()
+		return &hookline.Delivery{CompanyID: i.CompanyID, TargetKind: hookline.TargetIntegration, TargetID: i.ID,
+			MessageID: fmt.Sprintf("msg_%d_%s", chat.ID, m.ProviderID), OrderingKey: fmt.Sprintf("chat-%d", chat.ID), NextAttemptAt: &now,
+			Request: hookline.DeliveryRequest{Method: "POST", URL: "https://crm.example.com/events", Body: []byte(m.Text)}}, nil
+	}
+}
+
+// exerciseChatsInboundEvent stores a provider message's event in the
+// message's transaction: the delivery is queued and named on the message,
+// a duplicate queues nothing more, and an event that cannot be built
+// leaves no trace, so that the provider's retry is taken as new.
+func exerciseChatsInboundEvent(t *testing.T, open Open) {
+	ctx := context.Background()
+	db, s, f := integrationStore(t, open)
+	ds := sqlstore.NewDeliveryStore(db, Sealer(t))
+	all := hookline.AdminScope()
+	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "event-sms")); err != nil {
+		t.Fatal(err)
+	}
+	i := sampleIntegration(f.A1.ID, "Events", "event-sms")
+	if err := s.CreateIntegration(ctx, all, i); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "event-sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := func() *hookline.Chat {
+		return &hookline.Chat{CompanyID: f.A1.ID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: "+1999"}
+	}
+	calls := 0
+	counted := func(chat *hookline.Chat, m *hookline.ChatMessage) (*hookline.Delivery, error) {
+		calls++
+		if m.ID != 0 || m.CreatedAt.IsZero() || m.ChatID != chat.ID {
+			t.Errorf("the event was given message %+v", m)
+		}
+		return messageEvent(i)(chat, m)
+	}
+	res, err := s.AddInbound(ctx, tmpl(), &hookline.ChatMessage{ProviderID: "EV1", Text: "one"}, counted)
+	if err != nil || res.Duplicate || res.Delivery == nil || res.Delivery.ID == 0 || !slices.Equal(res.Message.DeliveryIDs, []int64{res.Delivery.ID}) {
+		t.Fatalf("first: %+v, %v", res, err)
+	}
+	d, err := ds.FindDelivery(ctx, all, res.Delivery.ID)
+	if err != nil || d.Status != hookline.DeliveryPending || d.OrderingKey != fmt.Sprintf("chat-%d", res.Chat.ID) || string(d.Request.Body) != "one" || d.MessageID != res.Delivery.MessageID {
+		t.Fatalf("the event's delivery %+v, %v", d, err)
+	}
+	msgs, err := s.FindChatMessages(ctx, res.Chat.ID)
+	if err != nil || len(msgs) != 1 || !slices.Equal(msgs[0].DeliveryIDs, []int64{d.ID}) {
+		t.Fatalf("stored messages %+v, %v", msgs, err)
+	}
+	dup, err := s.AddInbound(ctx, tmpl(), &hookline.ChatMessage{ProviderID: "EV1", Text: "one"}, counted)
+	if err != nil || !dup.Duplicate || dup.Delivery != nil || !slices.Equal(dup.Message.DeliveryIDs, []int64{d.ID}) || calls != 1 {
+		t.Fatalf("duplicate: %+v, %v, the event built %d times", dup, err, calls)
+	}
+
+	failing := func(*hookline.Chat, *hookline.ChatMessage) (*hookline.Delivery, error) {
+		return nil, hookline.Invalid("body_fields", "cannot render")
+	}
+	_, err = s.AddInbound(ctx, tmpl(), &hookline.ChatMessage{ProviderID: "EV2", Text: "two"}, failing)
+	wantCode(t, err, hookline.CodeInvalid, "body_fields")
+	if msgs, _ := s.FindChatMessages(ctx, res.Chat.ID); len(msgs) != 1 {
+		t.Fatalf("a message whose event failed was stored: %+v", msgs)
+	}
+	retry, err := s.AddInbound(ctx, tmpl(), &hookline.ChatMessage{ProviderID: "EV2", Text: "two"}, counted)
+	if err != nil || retry.Duplicate || retry.Delivery == nil {
+		t.Fatalf("the provider's retry after a failed event: %+v, %v", retry, err)
+	}
+	none := func(*hookline.Chat, *hookline.ChatMessage) (*hookline.Delivery, error) { return nil, nil }
+	quiet, err := s.AddInbound(ctx, tmpl(), &hookline.ChatMessage{ProviderID: "EV3", Text: "three"}, none)
+	if err != nil || quiet.Delivery != nil || len(quiet.Message.DeliveryIDs) != 0 {
+		t.Fatalf("a message without an event: %+v, %v", quiet, err)
+	}
+	key := fmt.Sprintf("chat-%d", res.Chat.ID)
+	queued, err := ds.FindDeliveries(ctx, hookline.DeliveryFilter{Scope: all, OrderingKey: &key})
+	if err != nil || len(queued) != 2 {
+		t.Fatalf("deliveries on the chat's key: %d, %v", len(queued), err)
+	}
+}
+
 // exerciseChatsInboundTogether takes provider messages of many contacts
 // at once, as a busy connection does, so that they share transactions:
 // each contact has one chat with its messages in the order it sent them,
-// a provider message sent twice at once is stored once, and the
-// deliveries' ids are recorded on each message.
+// a provider message sent twice at once is stored once, with one event,
+// and each message names its event's delivery.
 func exerciseChatsInboundTogether(t *testing.T, open Open) {
 	ctx := context.Background()
-	_, s, f := integrationStore(t, open)
+	db, s, f := integrationStore(t, open)
+	ds := sqlstore.NewDeliveryStore(db, Sealer(t))
 	all := hookline.AdminScope()
 	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "busy-sms")); err != nil {
 		t.Fatal(err)
@@ -385,7 +469,7 @@ func exerciseChatsInboundTogether(t *testing.T, open Open) {
 				for range 2 {
 					pair.Go(func() {
 						t := tmpl
-						res, err := s.AddInbound(ctx, &t, &hookline.ChatMessage{ProviderID: fmt.Sprintf("SM-%d-%d", c, n), Text: fmt.Sprint(n)})
+						res, err := s.AddInbound(ctx, &t, &hookline.ChatMessage{ProviderID: fmt.Sprintf("SM-%d-%d", c, n), Text: fmt.Sprint(n)}, messageEvent(i))
 						if err != nil {
 							errs <- err
 							return
@@ -400,9 +484,6 @@ func exerciseChatsInboundTogether(t *testing.T, open Open) {
 					if !res.Duplicate {
 						fresh++
 						chats[c] = res.Chat.ID
-						if err := s.SetMessageDeliveries(ctx, res.Message.ID, []int64{int64(1000*c + n)}); err != nil {
-							errs <- err
-						}
 					}
 				}
 				if fresh != 1 {
@@ -424,9 +505,16 @@ func exerciseChatsInboundTogether(t *testing.T, open Open) {
 		if err != nil || len(msgs) != each {
 			t.Fatalf("contact %d: %d messages, %v", c, len(msgs), err)
 		}
+		key := fmt.Sprintf("chat-%d", chat)
+		queued, err := ds.FindDeliveries(ctx, hookline.DeliveryFilter{Scope: all, OrderingKey: &key})
+		if err != nil || len(queued) != each {
+			t.Fatalf("contact %d: %d deliveries on its key, %v", c, len(queued), err)
+		}
 		for n, m := range msgs {
-			if m.Text != fmt.Sprint(n) || !slices.Equal(m.DeliveryIDs, []int64{int64(1000*c + n)}) {
-				t.Fatalf("contact %d, message %d: %+v", c, n, m)
+			// The list is newest first.
+			d := queued[each-1-n]
+			if m.Text != fmt.Sprint(n) || !slices.Equal(m.DeliveryIDs, []int64{d.ID}) || string(d.Request.Body) != m.Text {
+				t.Fatalf("contact %d, message %d: %+v, its delivery %+v", c, n, m, d)
 			}
 		}
 	}
