@@ -44,6 +44,10 @@ var sqliteDialect = &dialect{
 	},
 }
 
+// sqliteBusyTimeout is how long a statement waits for a lock another
+// connection or process holds.
+const sqliteBusyTimeout = 10 * time.Second
+
 // checkpointInterval is how often the log is copied into the database
 // file: at the queue's full rate, some ten megabytes each time.
 const checkpointInterval = 100 * time.Millisecond
@@ -65,7 +69,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("database path: %w", err)
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -104,7 +108,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db.checkpoints = startCheckpointer(sqldb, db.writes, checkpointInterval)
+	db.checkpoints = startCheckpointer(sqldb, db.writes, checkpointInterval, path+"-wal")
 	return db, nil
 }
 

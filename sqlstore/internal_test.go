@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -415,5 +416,75 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 			t.Fatalf("the database file holds %d bytes 10 s after 1.6 MB were committed: the log was not checkpointed", st.Size())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCheckpointerRestartsTheLog keeps a read transaction open in the log
+// while writes go on, then ends it: the checkpointer's restarts wait for
+// that reader only briefly (never the 10 s busy timeout, holding every
+// write), and once it has left, the log starts over instead of growing.
+func TestCheckpointerRestartsTheLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	write := func(n int, until time.Time) time.Duration {
+		var slowest time.Duration
+		for i := 0; i < n || time.Now().Before(until); i++ {
+			start := time.Now()
+			if err := db.inTx(ctx, func(c conn) error {
+				_, err := c.exec(ctx, "INSERT INTO filler VALUES (?)", strings.Repeat("x", 8000))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			slowest = max(slowest, time.Since(start))
+		}
+		return slowest
+	}
+	write(100, time.Time{})
+	// The reader begins right after a write, before the checkpointer
+	// copied it: it reads from the log, and holds a restart back.
+	reader, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM filler").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// About three pages a row: past walSettleFrames, then on for several
+	// of the checkpointer's ticks, with the reader in.
+	if slowest := write(2*walSettleFrames/3, time.Now().Add(time.Second)); slowest > 3*time.Second {
+		t.Fatalf("a write took %v while a reader stayed in the log: the restart waited for it", slowest)
+	}
+	tx.Rollback()
+	reader.Close()
+	frames := func() int {
+		var busy, frames, copied int
+		if err := db.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		write(10, time.Time{})
+		if f := frames(); f < walSettleFrames {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the log still holds %d pages 10 s after its last reader left: it did not start over", f)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
