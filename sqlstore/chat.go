@@ -103,25 +103,24 @@ func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, 
 			out, err = s.seenBefore(ctx, q, tmpl.ConnectionID, m.ProviderID)
 			return err
 		}
-		// The contact's open chat, or a new one; a chat opened at the same
-		// time by another message is found by the second select.
-		find := func() (*hookline.Chat, error) {
-			row := q.row(ctx, "SELECT "+chatColumns+" FROM chats WHERE integration_id = ? AND connection_id = ? AND contact = ? AND status = 'open'",
-				tmpl.IntegrationID, tmpl.ConnectionID, tmpl.Contact)
+		// The contact's open chat, its last message now, or a new one; a
+		// chat opened at the same time by another message is found by the
+		// second try.
+		touch := func() (*hookline.Chat, error) {
+			row := q.row(ctx, "UPDATE chats SET last_message_at = ? WHERE integration_id = ? AND connection_id = ? AND contact = ? AND status = 'open' RETURNING "+chatColumns,
+				now, tmpl.IntegrationID, tmpl.ConnectionID, tmpl.Contact)
 			c, err := scanChat(row.Scan)
 			return c, q.d.translate(err)
 		}
-		chat, err := find()
-		opened := false
+		chat, err := touch()
 		if isCode(err, hookline.CodeNotFound) {
-			opened = true
 			if _, err := q.exec(ctx, `INSERT INTO chats (company_id, integration_id, connection_id, connection_type, connection_code, campaign_id, contact, status, created_at, last_message_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (integration_id, connection_id, contact) WHERE status = 'open' DO NOTHING`,
 				tmpl.CompanyID, tmpl.IntegrationID, tmpl.ConnectionID, tmpl.ConnectionType, tmpl.ConnectionCode, nullRef(tmpl.CampaignID),
 				tmpl.Contact, now, now); err != nil {
 				return fmt.Errorf("open chat: %w", err)
 			}
-			chat, err = find()
+			chat, err = touch()
 		}
 		if err != nil {
 			return fmt.Errorf("find open chat: %w", err)
@@ -148,13 +147,6 @@ func (s *IntegrationStore) AddInbound(ctx context.Context, tmpl *hookline.Chat, 
 		if err := s.insertMessage(ctx, q, chat.ID, m, now); err != nil {
 			return err
 		}
-		// A chat just opened has this message's time already.
-		if !opened || !chat.LastMessageAt.Equal(now) {
-			if _, err := q.exec(ctx, "UPDATE chats SET last_message_at = ? WHERE id = ?", now, chat.ID); err != nil {
-				return fmt.Errorf("open chat: %w", err)
-			}
-		}
-		chat.LastMessageAt = now
 		if _, err := q.exec(ctx, "UPDATE provider_messages SET chat_message_id = ? WHERE connection_id = ? AND provider_id = ?", m.ID, tmpl.ConnectionID, m.ProviderID); err != nil {
 			return fmt.Errorf("record provider message: %w", err)
 		}
