@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,7 +42,12 @@ func TestBinary(t *testing.T) {
 	dir := t.TempDir()
 
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "HOOKLINE_ADMIN_TOKEN=")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "HOOKLINE_ADMIN_TOKEN=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +87,16 @@ func TestBinary(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
 		t.Fatalf("/healthz: %d %s", res.StatusCode, body)
+	}
+	// Without GOGC, serve collects garbage at its own target.
+	res, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if want := fmt.Sprintf("\ngo_gc_gogc_percent %d\n", serveGCPercent); !strings.Contains(string(body), want) {
+		t.Fatalf("/metrics lacks %q", strings.TrimSpace(want))
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -171,5 +187,16 @@ func TestBinary(t *testing.T) {
 	code, stdout, errOut := runBinary(nil, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "hookline ") || !strings.Contains(stdout, "\nrevision  ") || !strings.Contains(stdout, "\ngo        go1.") || errOut != "" {
 		t.Fatalf("version: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+}
+
+// TestGCPercent checks that an operator's GOGC wins over serve's target.
+func TestGCPercent(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if p, ok := gcPercent(env(nil)); !ok || p != serveGCPercent {
+		t.Fatalf("without GOGC: %d, %v", p, ok)
+	}
+	if _, ok := gcPercent(env(map[string]string{"GOGC": "100"})); ok {
+		t.Fatal("serve overrode the GOGC an operator set")
 	}
 }
