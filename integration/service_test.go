@@ -108,6 +108,28 @@ func (e *env) connection(t *testing.T, code string) *hookline.Connection {
 	return full
 }
 
+// activeIntegration creates an SMS connection by code and a started
+// integration holding it, and returns both as a provider's message finds
+// them.
+func (e *env) activeIntegration(t *testing.T, code string) (*hookline.Integration, *hookline.Connection) {
+	t.Helper()
+	ctx := context.Background()
+	conn := e.connection(t, code)
+	i, err := e.svc.CreateIntegration(ctx, e.caller, hookline.IntegrationInput{Connections: []string{code},
+		IntegrationDefinition: hookline.IntegrationDefinition{Alias: "CRM", Method: "POST", URL: "https://crm.example/events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	conn, err = e.svc.InboundConnection(ctx, conn.Type, conn.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &i.Integration, conn
+}
+
 // deliveries lists what was queued for a kind of target, oldest first.
 func (e *env) deliveries(t *testing.T, kind hookline.TargetKind) []*hookline.Delivery {
 	t.Helper()
@@ -213,16 +235,7 @@ func TestKeywordCampaign(t *testing.T) {
 func TestIdleChatsEndAfterTheirEvents(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
-	conn := e.connection(t, "idle-sms")
-	i, err := e.svc.CreateIntegration(ctx, e.caller, hookline.IntegrationInput{Connections: []string{"idle-sms"},
-		IntegrationDefinition: hookline.IntegrationDefinition{Alias: "CRM", Method: "POST", URL: "https://crm.example/events"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
-		t.Fatal(err)
-	}
-	conn, _ = e.svc.InboundConnection(ctx, conn.Type, conn.Code)
+	i, conn := e.activeIntegration(t, "idle-sms")
 	if err := e.svc.Receive(ctx, conn, []hookline.ProviderMessage{{ProviderID: "SM1", From: "+1555", Text: "hi"}, {ProviderID: "SM2", From: "+1555", Text: "there"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -378,16 +391,7 @@ func TestLookups(t *testing.T) {
 func TestMessageEventWithItsMessage(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
-	conn := e.connection(t, "event-sms")
-	i, err := e.svc.CreateIntegration(ctx, e.caller, hookline.IntegrationInput{Connections: []string{"event-sms"},
-		IntegrationDefinition: hookline.IntegrationDefinition{Alias: "CRM", Method: "POST", URL: "https://crm.example/events"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.StartIntegration(ctx, e.caller, i.ID); err != nil {
-		t.Fatal(err)
-	}
-	conn, _ = e.svc.InboundConnection(ctx, conn.Type, conn.Code)
+	i, conn := e.activeIntegration(t, "event-sms")
 	sms := []hookline.ProviderMessage{{ProviderID: "SM1", From: "+1555", Text: "hi"}}
 	for range 3 {
 		if err := e.svc.Receive(ctx, conn, sms); err != nil {

@@ -383,20 +383,28 @@ func TestIsWrite(t *testing.T) {
 	}
 }
 
-// TestCheckpointerCopiesTheLog: with SQLite's automatic checkpoint off,
-// what is written reaches the database file by the background checkpoints
-// alone, while the process goes on writing.
-func TestCheckpointerCopiesTheLog(t *testing.T) {
+// fillerDB opens a SQLite store in a temporary directory, unmigrated,
+// with one table of text to fill its log with.
+func fillerDB(t *testing.T) (*DB, string) {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := OpenSQLite(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	ctx := context.Background()
-	if _, err := db.db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.db.ExecContext(context.Background(), "CREATE TABLE filler (v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
+	return db, dir
+}
+
+// TestCheckpointerCopiesTheLog: with SQLite's automatic checkpoint off,
+// what is written reaches the database file by the background checkpoints
+// alone, while the process goes on writing.
+func TestCheckpointerCopiesTheLog(t *testing.T) {
+	db, dir := fillerDB(t)
+	ctx := context.Background()
 	for range 200 {
 		if _, err := db.db.ExecContext(ctx, "INSERT INTO filler VALUES (?)", strings.Repeat("x", 8000)); err != nil {
 			t.Fatal(err)
@@ -424,16 +432,8 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 // that reader only briefly (never the 10 s busy timeout, holding every
 // write), and once it has left, the log starts over instead of growing.
 func TestCheckpointerRestartsTheLog(t *testing.T) {
-	dir := t.TempDir()
-	db, err := OpenSQLite(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := fillerDB(t)
 	ctx := context.Background()
-	if _, err := db.db.ExecContext(ctx, "CREATE TABLE filler (v TEXT)"); err != nil {
-		t.Fatal(err)
-	}
 	write := func(n int, until time.Time) time.Duration {
 		var slowest time.Duration
 		for i := 0; i < n || time.Now().Before(until); i++ {

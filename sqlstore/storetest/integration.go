@@ -349,6 +349,28 @@ func exerciseChats(t *testing.T, open Open) {
 	wantCode(t, err, hookline.CodeNotFound, "")
 }
 
+// chatStores opens the integration and delivery stores of one database,
+// with an SMS connection of company A1 by code and an integration holding
+// it.
+func chatStores(t *testing.T, open Open, code string) (*sqlstore.IntegrationStore, *sqlstore.DeliveryStore, *Fixture, *hookline.Integration, *hookline.Connection) {
+	t.Helper()
+	ctx := context.Background()
+	db, s, f := integrationStore(t, open)
+	all := hookline.AdminScope()
+	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, code)); err != nil {
+		t.Fatal(err)
+	}
+	i := sampleIntegration(f.A1.ID, "Chats of "+code, code)
+	if err := s.CreateIntegration(ctx, all, i); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, sqlstore.NewDeliveryStore(db, Sealer(t)), f, i, conn
+}
+
 // messageEvent is an InboundEvent that queues a delivery to integration
 // i on the chat's key, with the message's text as its body.
 func messageEvent(i *hookline.Integration) hookline.InboundEvent {
@@ -366,20 +388,8 @@ func messageEvent(i *hookline.Integration) hookline.InboundEvent {
 // leaves no trace, so that the provider's retry is taken as new.
 func exerciseChatsInboundEvent(t *testing.T, open Open) {
 	ctx := context.Background()
-	db, s, f := integrationStore(t, open)
-	ds := sqlstore.NewDeliveryStore(db, Sealer(t))
+	s, ds, f, i, conn := chatStores(t, open, "event-sms")
 	all := hookline.AdminScope()
-	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "event-sms")); err != nil {
-		t.Fatal(err)
-	}
-	i := sampleIntegration(f.A1.ID, "Events", "event-sms")
-	if err := s.CreateIntegration(ctx, all, i); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "event-sms")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := func() *hookline.Chat {
 		return &hookline.Chat{CompanyID: f.A1.ID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: "+1999"}
 	}
@@ -439,20 +449,8 @@ func exerciseChatsInboundEvent(t *testing.T, open Open) {
 // and each message names its event's delivery.
 func exerciseChatsInboundTogether(t *testing.T, open Open) {
 	ctx := context.Background()
-	db, s, f := integrationStore(t, open)
-	ds := sqlstore.NewDeliveryStore(db, Sealer(t))
+	s, ds, f, i, conn := chatStores(t, open, "busy-sms")
 	all := hookline.AdminScope()
-	if err := s.CreateConnection(ctx, all, smsConnection(f.A1.ID, "busy-sms")); err != nil {
-		t.Fatal(err)
-	}
-	i := sampleIntegration(f.A1.ID, "Busy", "busy-sms")
-	if err := s.CreateIntegration(ctx, all, i); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := s.FindConnectionByCode(ctx, hookline.ConnectionSMS, "busy-sms")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const contacts, each = 16, 4
 	var wg sync.WaitGroup
 	errs := make(chan error, contacts*each*2)
