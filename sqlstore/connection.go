@@ -33,7 +33,7 @@ var (
 // NewIntegrationStore returns the integration stores of db, sealing
 // secrets with sealer.
 func NewIntegrationStore(db *DB, sealer hookline.SecretSealer) *IntegrationStore {
-	return &IntegrationStore{db: db, sealer: sealer, inbound: &writeBatcher[struct{}]{db: db}}
+	return &IntegrationStore{db: db, sealer: sealer, inbound: db.batcher(1)}
 }
 
 // revealWith returns a function that opens a sealed secret into dst with

@@ -56,6 +56,21 @@ type DB struct {
 	// spread over the pool each found their cache dropped by the one
 	// before and read their pages again from the file.
 	writer *sql.Conn
+	// batches, if not nil, is the one write batcher of the queue's
+	// enqueues and outcomes and of provider messages (SQLite's): with one
+	// writer, writes of every kind waiting together commit together, one
+	// commit and one copy of the pages they share (the queue's indexes)
+	// instead of one per kind.
+	batches *writeBatcher[struct{}]
+}
+
+// batcher returns the write batcher a store uses: the DB's shared one on
+// SQLite, else a batcher of its own with leaders batches at once.
+func (db *DB) batcher(leaders int) *writeBatcher[struct{}] {
+	if db.batches != nil {
+		return db.batches
+	}
+	return &writeBatcher[struct{}]{db: db, leaders: leaders}
 }
 
 // SQLiteFile is the database file's name inside the data directory.

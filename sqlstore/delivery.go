@@ -22,7 +22,8 @@ type DeliveryStore struct {
 	sealer hookline.SecretSealer
 	// creates commits the deliveries queued at the same moment together:
 	// a commit's WAL writes (SQLite) or flush (PostgreSQL) cost more than
-	// the few rows a delivery adds, and were most of an enqueue.
+	// the few rows a delivery adds, and were most of an enqueue. On SQLite
+	// it is the DB's shared batcher, which also records outcomes.
 	creates *writeBatcher[struct{}]
 }
 
@@ -37,7 +38,7 @@ func NewDeliveryStore(db *DB, sealer hookline.SecretSealer) *DeliveryStore {
 		// PostgreSQL overlap their round trips.
 		leaders = 4
 	}
-	return &DeliveryStore{db: db, sealer: sealer, creates: &writeBatcher[struct{}]{db: db, leaders: leaders}}
+	return &DeliveryStore{db: db, sealer: sealer, creates: db.batcher(leaders)}
 }
 
 const deliveryColumns = "id, company_id, target_kind, target_id, message_id, ordering_key, status, request, attempt_count, round_attempts, next_attempt_at, lease_token, created_at, updated_at"

@@ -98,6 +98,7 @@ func openSQLiteFile(ctx context.Context, path string, o Options) (*DB, error) {
 		writes:  &sync.Mutex{},
 		leases:  newLeaseBook(path),
 	}
+	db.batches = &writeBatcher[struct{}]{db: db}
 	sessions := &keyedLocks{}
 	db.sessionLock = sessions.lock
 	if err := db.Ping(ctx); err != nil {

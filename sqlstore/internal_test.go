@@ -488,3 +488,20 @@ func TestCheckpointerRestartsTheLog(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSharedWriteBatches checks which stores commit their writes together:
+// on SQLite, with its one writer, the queue's enqueues and outcomes and the
+// provider messages share one batcher; on PostgreSQL each store batches on
+// its own, with batches of its own running at once.
+func TestSharedWriteBatches(t *testing.T) {
+	eachDialect(t, func(t *testing.T, db *DB) {
+		queue, chats := NewDeliveryStore(db, nil), NewIntegrationStore(db, nil)
+		shared := queue.creates == chats.inbound
+		if want := db.Dialect() == DialectSQLite; shared != want {
+			t.Fatalf("the queue and the chats share a write batcher: %v, want %v", shared, want)
+		}
+		if again := NewDeliveryStore(db, nil); (again.creates == queue.creates) != shared {
+			t.Fatal("two queues on one SQLite database do not share the batcher")
+		}
+	})
+}

@@ -501,7 +501,9 @@ func (s *DeliveryStore) completeFromBook(ctx context.Context, outcomes []hooklin
 		}
 		single = append(single, o)
 	}
-	err := s.db.inTx(ctx, func(c conn) error {
+	// The outcomes commit with the enqueues and provider messages waiting
+	// meanwhile (the write may run twice: again alone if its batch fails).
+	err := s.creates.write(ctx, struct{}{}, func(c conn) error {
 		var attempts []attemptRow
 		for g, ids := range groups {
 			for len(ids) > 0 {

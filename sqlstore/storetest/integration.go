@@ -517,3 +517,104 @@ func exerciseChatsInboundTogether(t *testing.T, open Open) {
 		}
 	}
 }
+
+// exerciseQueueAndChatWritesTogether queues deliveries, stores provider messages with
+// their events and records the queue's outcomes all at once, as a busy
+// process does (on SQLite they share transactions): every delivery ends
+// succeeded with exactly one attempt, and every message names its event's
+// delivery.
+func exerciseQueueAndChatWritesTogether(t *testing.T, open Open) {
+	ctx := context.Background()
+	s, ds, f, i, conn := chatStores(t, open, "together-sms")
+	const creators, perCreator, contacts, perContact = 4, 40, 4, 10
+	const total = creators*perCreator + contacts*perContact
+	errs := make(chan error, total)
+	var writers sync.WaitGroup
+	for c := range creators {
+		writers.Go(func() {
+			for n := range perCreator {
+				now := time.Now()
+				d := &hookline.Delivery{MessageID: fmt.Sprintf("msg_together_%d_%d", c, n), CompanyID: f.A1.ID,
+					TargetKind: hookline.TargetWebhook, TargetID: 1, OrderingKey: fmt.Sprintf("c%d-%d", c, n), NextAttemptAt: &now,
+					Request: hookline.DeliveryRequest{Method: "POST", URL: "https://example.com/hook", Body: []byte(`{}`)}}
+				if _, _, err := ds.CreateDelivery(ctx, d, nil); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for c := range contacts {
+		writers.Go(func() {
+			tmpl := hookline.Chat{CompanyID: f.A1.ID, IntegrationID: i.ID, ConnectionID: conn.ID, ConnectionType: conn.Type, ConnectionCode: conn.Code, Contact: fmt.Sprintf("+1666%d", c)}
+			for n := range perContact {
+				chat := tmpl
+				if _, err := s.AddInbound(ctx, &chat, &hookline.ChatMessage{ProviderID: fmt.Sprintf("T-%d-%d", c, n), Text: fmt.Sprint(n)}, messageEvent(i)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	// The queue's side: lease what is due and record it as sent, until
+	// everything queued has succeeded or the time is up.
+	writing := make(chan struct{})
+	go func() { writers.Wait(); close(writing) }()
+	done, deadline := 0, time.Now().Add(30*time.Second)
+	for done < total && time.Now().Before(deadline) {
+		got, err := ds.LeaseDeliveries(ctx, hookline.LeaseRequest{Token: fmt.Sprint("together-", done), Limit: 16, PerTarget: 1000, Duration: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outcomes []hookline.DeliveryOutcome
+		for _, d := range got {
+			outcomes = append(outcomes, succeeded(d))
+		}
+		if err := ds.CompleteDeliveries(ctx, outcomes); err != nil {
+			t.Fatal(err)
+		}
+		done += len(got)
+		if len(got) == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	<-writing
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	all, err := ds.FindDeliveries(ctx, hookline.DeliveryFilter{Scope: hookline.AdminScope(), Limit: 2 * total})
+	if err != nil || len(all) != total {
+		t.Fatalf("%d deliveries stored, want %d: %v", len(all), total, err)
+	}
+	events := map[int64]bool{}
+	for _, d := range all {
+		full, err := ds.FindDelivery(ctx, hookline.AdminScope(), d.ID)
+		if err != nil || full.Status != hookline.DeliverySucceeded || full.AttemptCount != 1 || len(full.Attempts) != 1 {
+			t.Fatalf("delivery %d: %+v, %v", d.ID, full, err)
+		}
+		if d.TargetKind == hookline.TargetIntegration {
+			events[d.ID] = true
+		}
+	}
+	chats, err := s.FindChats(ctx, hookline.ChatFilter{Scope: hookline.AdminScope(), IntegrationID: i.ID})
+	if err != nil || len(chats) != contacts {
+		t.Fatalf("%d chats, %v", len(chats), err)
+	}
+	for _, chat := range chats {
+		msgs, err := s.FindChatMessages(ctx, chat.ID)
+		if err != nil || len(msgs) != perContact {
+			t.Fatalf("chat %d: %d messages, %v", chat.ID, len(msgs), err)
+		}
+		for _, m := range msgs {
+			if len(m.DeliveryIDs) != 1 || !events[m.DeliveryIDs[0]] {
+				t.Fatalf("message %d names %v, not its event's delivery", m.ID, m.DeliveryIDs)
+			}
+			delete(events, m.DeliveryIDs[0])
+		}
+	}
+	if len(events) != 0 {
+		t.Fatalf("%d events belong to no message", len(events))
+	}
+}

@@ -51,6 +51,7 @@ func Exercise(t *testing.T, open Open) {
 	t.Run("Chats", func(t *testing.T) { exerciseChats(t, open) })
 	t.Run("ChatsInboundEvent", func(t *testing.T) { exerciseChatsInboundEvent(t, open) })
 	t.Run("ChatsInboundTogether", func(t *testing.T) { exerciseChatsInboundTogether(t, open) })
+	t.Run("QueueAndChatWritesTogether", func(t *testing.T) { exerciseQueueAndChatWritesTogether(t, open) })
 	t.Run("DeliveryHours", func(t *testing.T) { exerciseDeliveryHours(t, open) })
 	t.Run("Sessions", func(t *testing.T) { exerciseSessions(t, open) })
 }
