@@ -135,10 +135,11 @@ func TestBareClient(t *testing.T) {
 	if !st.Done() || st.Faults() != 0 || st.Duplicates != 0 {
 		t.Fatalf("the sink: %+v", st)
 	}
-	// net/http may dial one more when a request comes just before a
-	// finished one's connection is back in the pool; a client that does
-	// not keep them alive opens one per post (500).
-	if n := conns.Load(); n > 8 {
+	// net/http dials another connection when a request comes just before
+	// a finished one's is back in the pool, which on a busy machine
+	// happens now and then (9 were seen in CI); a client that does not
+	// keep them alive opens one per post (500).
+	if n := conns.Load(); n > 50 {
 		t.Fatalf("%d connections for 4 goroutines: the client did not keep them", n)
 	}
 }
