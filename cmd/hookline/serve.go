@@ -370,8 +370,6 @@ func (m *Main) ensureAdminKey(ctx context.Context, keys *tenant.Service) error {
 	return nil
 }
 
-// runServe implements `hookline serve`: it runs until SIGINT or SIGTERM,
-// then shuts down gracefully and returns 0.
 // serveGCPercent is serve's garbage collector target when GOGC is not set.
 // The queue, the bots and the providers' messages allocate briefly per
 // request over a small live heap, so Go's default of 100 collected several
@@ -388,6 +386,8 @@ func gcPercent(getenv func(string) string) (int, bool) {
 	return serveGCPercent, true
 }
 
+// runServe implements `hookline serve`: it runs until SIGINT or SIGTERM,
+// then shuts down gracefully and returns 0.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if percent, ok := gcPercent(getenv); ok {
 		debug.SetGCPercent(percent)
