@@ -107,8 +107,7 @@ func (c *checkpointer) restart() {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walSettleWait.Milliseconds())); err != nil {
 		return
 	}
-	var busy, frames, copied int
-	_ = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+	_, _, _ = walCheckpoint(ctx, conn, "RESTART")
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", sqliteBusyTimeout.Milliseconds())); err != nil {
 		// A connection left with the short timeout would fail other
 		// callers' statements early: it is not given back to the pool.
@@ -123,8 +122,17 @@ func (c *checkpointer) restart() {
 func (c *checkpointer) checkpoint(mode string) (frames, copied int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	return walCheckpoint(ctx, c.db, mode)
+}
+
+// walCheckpoint runs PRAGMA wal_checkpoint(mode) on q (the pool, or one
+// connection of it) and returns the log's length in pages and how many of
+// them are in the database file.
+func walCheckpoint(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, mode string) (frames, copied int, err error) {
 	var busy int
-	err = c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
+	err = q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
 	return frames, copied, err
 }
 
