@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -424,17 +423,15 @@ func (s *DeliveryStore) sendingTargets(ctx context.Context, now time.Time) (map[
 	return out, nil
 }
 
-// leaseByTargetRows leases in rows, target by target, when some targets
-// are at their limit: leaseQuery would read, in due order, the whole
-// backlog of such a target only to skip it, on every lease. The targets
-// are taken in a random order, so that none waits behind others for good
-// when the lease cannot take something of each.
+// leaseByTargetRows leases in rows, target by target (in liveTargets'
+// random order), when some targets are at their limit: leaseQuery would
+// read, in due order, the whole backlog of such a target only to skip it,
+// on every lease.
 func (s *DeliveryStore) leaseByTargetRows(ctx context.Context, c conn, req hookline.LeaseRequest, now, until time.Time, sending map[bookTarget]int) ([]*hookline.Delivery, error) {
 	targets, err := liveTargets(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
-	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	q := fmt.Sprintf(leaseTargetQuery, s.db.dialect.lockDue)
 	var out []*hookline.Delivery
 	for _, t := range targets {

@@ -280,8 +280,11 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 	}
 	defer rows.Close()
 	var out []*hookline.Delivery
+	// A full target ends the scan: what follows in due order may be that
+	// target's backlog, which the scan would read to the end to skip it
+	// all, on every lease. The rest is leased target by target instead.
 	byTarget := false
-	for len(out) < req.Limit && rows.Next() {
+	for len(out) < req.Limit && !byTarget && rows.Next() {
 		d, err := scanDelivery(rows.Scan)
 		if err != nil {
 			err = fmt.Errorf("lease deliveries: %w", s.db.dialect.translate(err))
@@ -293,13 +296,7 @@ func (s *DeliveryStore) leaseFromBook(ctx context.Context, req hookline.LeaseReq
 			d.Status, d.LeaseToken, d.NextAttemptAt = hookline.DeliverySending, req.Token, &until
 			out = append(out, d)
 		case targetFull:
-			// What follows in due order may be that target's backlog,
-			// which this scan would read to the end to skip it all, on
-			// every lease: the rest is leased target by target instead.
 			byTarget = true
-		}
-		if byTarget {
-			break
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -334,7 +331,9 @@ const liveTargetsQuery = `WITH RECURSIVE t(id) AS (
 	FROM t WHERE t.id IS NOT NULL)
 SELECT id FROM t WHERE id IS NOT NULL`
 
-// liveTargets lists the targets with live deliveries.
+// liveTargets lists the targets with live deliveries in a random order:
+// a lease that goes target by target, a query each, stops once it has
+// enough, and no target may wait behind the others for good.
 func liveTargets(ctx context.Context, c conn) ([]bookTarget, error) {
 	var out []bookTarget
 	kind := ""
@@ -344,6 +343,7 @@ func liveTargets(ctx context.Context, c conn) ([]bookTarget, error) {
 			return nil, err
 		}
 		if !next.Valid {
+			rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 			return out, nil
 		}
 		kind = next.String
@@ -382,10 +382,6 @@ func (s *DeliveryStore) leaseByTarget(ctx context.Context, req hookline.LeaseReq
 	if err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
-	// Many targets with deliveries would cost a query each: they are
-	// taken in a random order, so that none waits behind the others for
-	// good, until enough candidates are found.
-	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	var candidates []*hookline.Delivery
 	for _, t := range targets {
 		if len(candidates) >= limit {
