@@ -205,12 +205,10 @@ type BotSessionStore interface {
 	// when another holder has the lock.
 	TryLockBotSession(ctx context.Context, key BotSessionKey) (unlock func(), ok bool, err error)
 
-	// FindOpenBotSession returns the key's open session, CodeNotFound if
-	// there is none.
-	FindOpenBotSession(ctx context.Context, key BotSessionKey) (*BotSession, error)
-	// FindOpenBotSessionVersion is FindOpenBotSession with the current
-	// version of the session's bot, read in the same statement: the
-	// runtime needs both for every message.
+	// FindOpenBotSessionVersion returns the key's open session,
+	// CodeNotFound if there is none, with the current version of the
+	// session's bot, read in the same statement: the runtime needs both
+	// for every message.
 	FindOpenBotSessionVersion(ctx context.Context, key BotSessionKey) (sess *BotSession, botVersion int64, err error)
 	// StartBotSession stores s (open) and sets its ID, ending expired
 	// (the key's previous session, idle) in the same transaction when it

@@ -69,12 +69,6 @@ func lastMessage(m *hookline.BotMessage) (string, error) {
 	return string(b), err
 }
 
-// FindOpenBotSession returns the key's open session.
-func (s *BotStore) FindOpenBotSession(ctx context.Context, key hookline.BotSessionKey) (*hookline.BotSession, error) {
-	sess, _, err := s.FindOpenBotSessionVersion(ctx, key)
-	return sess, err
-}
-
 // FindOpenBotSessionVersion returns the key's open session and its bot's
 // current version.
 func (s *BotStore) FindOpenBotSessionVersion(ctx context.Context, key hookline.BotSessionKey) (*hookline.BotSession, int64, error) {

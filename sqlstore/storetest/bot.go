@@ -246,11 +246,11 @@ func exerciseBotSessions(t *testing.T, open Open) {
 	t.Run("OneOpenPerKey", func(t *testing.T) {
 		err := bs.StartBotSession(ctx, newSession(b, 3, "user-1"), nil, nil)
 		wantCode(t, err, hookline.CodeConflict, "")
-		got, err := bs.FindOpenBotSession(ctx, key)
+		got, _, err := bs.FindOpenBotSessionVersion(ctx, key)
 		if err != nil || got.ID != s.ID {
 			t.Fatalf("open session = %+v, %v", got, err)
 		}
-		_, err = bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 4, From: "user-1"})
+		_, _, err = bs.FindOpenBotSessionVersion(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 4, From: "user-1"})
 		wantCode(t, err, hookline.CodeNotFound, "")
 		got, version, err := bs.FindOpenBotSessionVersion(ctx, key)
 		if err != nil || got.ID != s.ID || version != b.Version {
@@ -583,7 +583,7 @@ func exerciseBotSessionFill(t *testing.T, open Open) {
 		t.Fatalf("fill: %v", err)
 	}
 	for _, k := range probes {
-		s, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", k)})
+		s, _, err := bs.FindOpenBotSessionVersion(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", k)})
 		if err != nil {
 			t.Fatalf("session f%d: %v", k, err)
 		}
@@ -596,7 +596,7 @@ func exerciseBotSessionFill(t *testing.T, open Open) {
 			t.Fatalf("history of f%d = %s, %v", k, jsonOf(t, full), err)
 		}
 	}
-	_, err := bs.FindOpenBotSession(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", n)})
+	_, _, err := bs.FindOpenBotSessionVersion(ctx, hookline.BotSessionKey{BotID: b.ID, ChannelID: 5, From: fmt.Sprint("f", n)})
 	wantCode(t, err, hookline.CodeNotFound, "")
 	full, err := bs.FindBotSession(ctx, all, other.ID, true)
 	if err != nil || len(full.History) != 0 {
@@ -702,6 +702,6 @@ func exerciseBotSessionWritesTogether(t *testing.T, open Open) {
 	if err := bs.StartBotSession(cancelled, late, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled start: %v", err)
 	}
-	_, err = bs.FindOpenBotSession(ctx, late.Key())
+	_, _, err = bs.FindOpenBotSessionVersion(ctx, late.Key())
 	wantCode(t, err, hookline.CodeNotFound, "")
 }
