@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -44,31 +45,56 @@ func TestUpkeepQueryPlans(t *testing.T) {
 		{"live targets", liveTargetsQuery, []any{"webhook", "webhook"}, []string{"USING COVERING INDEX deliveries_key (target_kind=? AND target_id>?)"}},
 		{"prune keys", pruneKeysQuery, []any{now, 500, now}, []string{"INDEX delivery_idempotency_created (created_at<?)"}},
 	} {
-		rows, err := c.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.query, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q.name, err)
-		}
-		var plan []string
-		for rows.Next() {
+		all := explain(t, c, q.name, "EXPLAIN QUERY PLAN "+q.query, q.args, func(scan func(...any) error) (string, error) {
 			var id, parent, unused int
 			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", q.name, err)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
-		for _, w := range q.want {
-			if !strings.Contains(all, w) {
-				t.Errorf("%s: plan lacks %q:\n%s", q.name, w, all)
-			}
-		}
+			err := scan(&id, &parent, &unused, &detail)
+			return detail, err
+		})
+		checkPlan(t, q.name, all, q.want, nil)
 		if strings.Contains(all, "SCAN deliveries\n") || strings.HasSuffix(all, "SCAN deliveries") {
 			t.Errorf("%s: scans the deliveries table:\n%s", q.name, all)
+		}
+	}
+}
+
+// explain runs an EXPLAIN statement on q and returns its plan, a line per
+// row as line reads it.
+func explain(t *testing.T, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, name, statement string, args []any, line func(scan func(...any) error) (string, error)) string {
+	t.Helper()
+	rows, err := q.QueryContext(context.Background(), statement, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		l, err := line(rows.Scan)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		plan = append(plan, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return strings.Join(plan, "\n")
+}
+
+// checkPlan fails the test for each of want the plan lacks and each of
+// lack it has.
+func checkPlan(t *testing.T, name, plan string, want, lack []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(plan, w) {
+			t.Errorf("%s: plan lacks %q:\n%s", name, w, plan)
+		}
+	}
+	for _, w := range lack {
+		if strings.Contains(plan, w) {
+			t.Errorf("%s: plan has %q:\n%s", name, w, plan)
 		}
 	}
 }

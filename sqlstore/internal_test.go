@@ -15,9 +15,24 @@ import (
 	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
+// openTest opens and migrates a SQLite store in a temporary directory.
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := OpenSQLite(context.Background(), t.TempDir())
+	return openMigrated(t, "", t.TempDir())
+}
+
+// openPostgresTest opens and migrates a fresh PostgreSQL store, or skips
+// the test without one (see pgtest).
+func openPostgresTest(t *testing.T) *DB {
+	t.Helper()
+	return openMigrated(t, pgtest.URL(t), "")
+}
+
+// openMigrated opens the store Open would, migrated, closed at the end
+// of the test.
+func openMigrated(t *testing.T, databaseURL, dataDir string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), databaseURL, dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,17 +47,7 @@ func openTest(t *testing.T) *DB {
 // dialect; PostgreSQL is skipped unless HOOKLINE_TEST_POSTGRES_URL is set.
 func eachDialect(t *testing.T, fn func(t *testing.T, db *DB)) {
 	t.Run(DialectSQLite, func(t *testing.T) { fn(t, openTest(t)) })
-	t.Run(DialectPostgres, func(t *testing.T) {
-		db, err := Open(context.Background(), pgtest.URL(t), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(context.Background(), nil); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db)
-	})
+	t.Run(DialectPostgres, func(t *testing.T) { fn(t, openPostgresTest(t)) })
 }
 
 func TestSQLitePragmas(t *testing.T) {

@@ -3,11 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/hookline/hookline/sqlstore/pgtest"
 )
 
 // TestLeasePlansPostgres checks PostgreSQL's plans of the lease queries on
@@ -18,14 +15,7 @@ import (
 // fell from 1,500/s to 450/s.
 func TestLeasePlansPostgres(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, pgtest.URL(t), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := openPostgresTest(t)
 	var cid int64
 	if err := db.db.QueryRowContext(ctx, "INSERT INTO tenants (name, kind, created_at) VALUES ('x', 'company', now()) RETURNING id").Scan(&cid); err != nil {
 		t.Fatal(err)
@@ -55,29 +45,11 @@ func TestLeasePlansPostgres(t *testing.T) {
 			[]string{"Index Scan using deliveries_target_due on deliveries d", "using deliveries_key on deliveries p"}, []string{"Seq Scan", "JIT"}},
 		{"sending", db.dialect.rebind(sendingTargetsQuery), []any{now, leaseHorizon}, []string{"deliveries_due"}, []string{"deliveries_target_due", "Seq Scan"}},
 	} {
-		rows, err := tx.QueryContext(ctx, "EXPLAIN "+q.q, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
+		all := explain(t, tx, q.name, "EXPLAIN "+q.q, q.args, func(scan func(...any) error) (string, error) {
 			var l string
-			if err := rows.Scan(&l); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, l)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
-		for _, w := range q.want {
-			if !strings.Contains(all, w) {
-				t.Errorf("%s: plan lacks %q:\n%s", q.name, w, all)
-			}
-		}
-		for _, w := range q.lack {
-			if strings.Contains(all, w) {
-				t.Errorf("%s: plan has %q:\n%s", q.name, w, all)
-			}
-		}
+			err := scan(&l)
+			return l, err
+		})
+		checkPlan(t, q.name, all, q.want, q.lack)
 	}
 }
