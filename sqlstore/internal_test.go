@@ -231,6 +231,40 @@ func TestStatementCache(t *testing.T) {
 	}
 }
 
+// TestCloseWaitsForPreparations: statements still being prepared in the
+// background when the store closes end before Close returns. One that
+// went on after it opened a connection of its own, which created a new,
+// empty database file where the data directory had just been removed.
+func TestCloseWaitsForPreparations(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 64 {
+		db.stmts.prepareLater(fmt.Sprintf("SELECT %d FROM sqlite_master", i))
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.db.Stats().OpenConnections; n != 0 {
+		t.Fatalf("%d connections open after Close", n)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) > 0 {
+		t.Fatalf("files written after Close: %v", files)
+	}
+}
+
 // TestPostgresStatementCache checks that pgx prepares and keeps the
 // store's queries on each connection (its statement cache mode), so the
 // store needs no cache of its own there.

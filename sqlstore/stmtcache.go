@@ -21,8 +21,15 @@ type stmtCache struct {
 	mu     sync.RWMutex
 	stmts  map[string]*sql.Stmt
 	closed bool
-	// preparing holds the queries prepareLater is preparing.
-	preparing map[string]bool
+	// preparing holds the queries prepareLater is preparing, background
+	// counts those goroutines and stopPrepares cancels them: close waits
+	// for them, since one still preparing after the database closed would
+	// open a connection, and with it a new, empty database file where the
+	// old one was.
+	preparing    map[string]bool
+	background   sync.WaitGroup
+	prepares     context.Context
+	stopPrepares context.CancelFunc
 }
 
 // prepareLater prepares query in the background, once, unless it is
@@ -40,9 +47,11 @@ func (c *stmtCache) prepareLater(query string) {
 		c.preparing = map[string]bool{}
 	}
 	c.preparing[query] = true
+	c.background.Add(1)
 	c.mu.Unlock()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer c.background.Done()
+		ctx, cancel := context.WithTimeout(c.prepares, 30*time.Second)
 		defer cancel()
 		c.get(ctx, query)
 		c.mu.Lock()
@@ -52,7 +61,8 @@ func (c *stmtCache) prepareLater(query string) {
 }
 
 func newStmtCache(db *sql.DB, max int) *stmtCache {
-	return &stmtCache{db: db, max: max, stmts: map[string]*sql.Stmt{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &stmtCache{db: db, max: max, stmts: map[string]*sql.Stmt{}, prepares: ctx, stopPrepares: cancel}
 }
 
 // lookup returns the statement of query if it has been prepared.
@@ -95,14 +105,19 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
-// close closes the cached statements; later calls run queries unprepared.
+// close closes the cached statements, once the background preparations
+// have ended; later calls run queries unprepared.
 func (c *stmtCache) close() {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.stopPrepares()
+	c.background.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for q, st := range c.stmts {
 		st.Close()
 		delete(c.stmts, q)
