@@ -60,6 +60,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"busy_timeout", "10000"},
 		{"wal_autocheckpoint", "0"}, // the checkpointer's job
 		{"journal_size_limit", "67108864"},
+		{"temp_store", "2"}, // MEMORY
 	} {
 		var got string
 		if err := db.db.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
