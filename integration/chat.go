@@ -104,7 +104,7 @@ func (s *Service) toChats(ctx context.Context, conn *hookline.Connection, i *hoo
 		var ev hookline.InboundEvent
 		if i.Wants(hookline.EventMessage) {
 			ev = func(chat *hookline.Chat, msg *hookline.ChatMessage) (*hookline.Delivery, error) {
-				d, err := s.eventDelivery(ctx, i, chat, event(chat, hookline.EventMessage, msg, msg.CreatedAt, s.chatCampaign(ctx, chat, camp)))
+				d, err := s.eventDelivery(ctx, i, chat, s.messageEvent(ctx, chat, msg, camp))
 				if err != nil {
 					return nil, err
 				}
@@ -130,15 +130,16 @@ func (s *Service) toChats(ctx context.Context, conn *hookline.Connection, i *hoo
 	return nil
 }
 
-// chatCampaign is the campaign a chat's events name: the live one a
-// message came through, or the one that opened the chat.
-func (s *Service) chatCampaign(ctx context.Context, chat *hookline.Chat, camp *hookline.Campaign) *hookline.Campaign {
+// messageEvent is the MESSAGE event of inbound message m. It names the
+// live campaign camp the message came through, or else the one that
+// opened the chat.
+func (s *Service) messageEvent(ctx context.Context, chat *hookline.Chat, m *hookline.ChatMessage, camp *hookline.Campaign) hookline.ChatEvent {
 	if camp == nil && chat.CampaignID != nil {
 		if c, err := s.cfg.Campaigns.FindCampaign(ctx, hookline.AdminScope(), *chat.CampaignID); err == nil {
-			return c
+			camp = c
 		}
 	}
-	return camp
+	return event(chat, hookline.EventMessage, m, m.CreatedAt, camp)
 }
 
 // event is the event of a chat as integration i is sent it.
@@ -164,7 +165,7 @@ func (s *Service) queueMessageEvent(ctx context.Context, i *hookline.Integration
 	if !i.Wants(hookline.EventMessage) {
 		return nil
 	}
-	d, err := s.queueEvent(ctx, i, chat, event(chat, hookline.EventMessage, m, m.CreatedAt, s.chatCampaign(ctx, chat, camp)), fmt.Sprintf("message-%d", m.ID))
+	d, err := s.queueEvent(ctx, i, chat, s.messageEvent(ctx, chat, m, camp), fmt.Sprintf("message-%d", m.ID))
 	if err != nil {
 		return err
 	}

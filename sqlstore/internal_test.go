@@ -511,8 +511,8 @@ func TestCheckpointerRestartsTheLog(t *testing.T) {
 	tx.Rollback()
 	reader.Close()
 	frames := func() int {
-		var busy, frames, copied int
-		if err := db.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		frames, _, err := walCheckpoint(ctx, db.db, "PASSIVE")
+		if err != nil {
 			t.Fatal(err)
 		}
 		return frames
